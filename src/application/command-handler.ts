@@ -1,0 +1,108 @@
+import type { Command, Decider, DomainEvent } from '../domain/shared/decider.js';
+import { ConcurrencyError } from '../domain/shared/errors.js';
+import type { EventMetadata, EventStore, NewEvent, RecordedEvent } from './ports/event-store.port.js';
+import type { IdSource } from './ports/id-source.port.js';
+
+export interface CommandContext {
+  readonly tenantId: string;
+  readonly actor: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+}
+
+export interface HandleOptions {
+  /** The revision the client last saw (If-Match). A mismatch is a ConcurrencyError, never retried. */
+  readonly expectedRevision?: bigint;
+  /** Derive the new events' ids from this key (UUID v5) so that a retried effect produces the same ids. */
+  readonly idempotencyKey?: string;
+  readonly maxRetries?: number;
+}
+
+export interface HandleResult<S> {
+  readonly state: S;
+  readonly newEvents: readonly NewEvent[];
+  /** Revision of the stream after the command (`'no_stream'` if nothing was ever written). */
+  readonly revision: bigint | 'no_stream';
+  readonly position?: bigint;
+}
+
+export interface CommandHandlerDeps {
+  readonly eventStore: EventStore;
+  readonly ids: IdSource;
+}
+
+export function buildMetadata(context: CommandContext): EventMetadata {
+  return {
+    tenantId: context.tenantId,
+    actor: context.actor,
+    ...(context.correlationId ? { correlationId: context.correlationId } : {}),
+    ...(context.causationId ? { causationId: context.causationId } : {}),
+  };
+}
+
+export function toDomainEvent<E extends DomainEvent>(recorded: RecordedEvent): E {
+  return { type: recorded.type, data: recorded.data } as unknown as E;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Read the stream, fold, decide, append with the revision just read. On a version conflict caused by another
+ * writer, retry a few times with backoff; a conflict with the client's own expected revision is returned as is.
+ */
+export async function handleCommand<C extends Command, S, E extends DomainEvent>(
+  deps: CommandHandlerDeps,
+  streamName: string,
+  decider: Decider<C, S, E>,
+  command: C,
+  context: CommandContext,
+  options: HandleOptions = {},
+): Promise<HandleResult<S>> {
+  const maxRetries = options.maxRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const { events, revision } = await deps.eventStore.readStream(streamName);
+    if (options.expectedRevision !== undefined && revision !== options.expectedRevision) {
+      throw new ConcurrencyError('stale-revision', `The resource changed since revision ${options.expectedRevision}.`, {
+        currentRevision: revision === 'no_stream' ? null : revision.toString(),
+      });
+    }
+    let state = decider.initialState();
+    for (const event of events) state = decider.evolve(state, toDomainEvent<E>(event));
+    const decided = decider.decide(command, state);
+    if (decided.length === 0) return { state, newEvents: [], revision };
+
+    const metadata = buildMetadata(context);
+    const newEvents: NewEvent[] = decided.map((event, index) => ({
+      id: options.idempotencyKey ? deps.ids.derive(options.idempotencyKey, streamName, String(index)) : deps.ids.newId(),
+      type: event.type,
+      data: event.data as Record<string, unknown>,
+      metadata,
+    }));
+    try {
+      const result = await deps.eventStore.appendToStream(
+        streamName,
+        newEvents,
+        revision === 'no_stream' ? 'no_stream' : revision,
+      );
+      for (const event of decided) state = decider.evolve(state, event);
+      return { state, newEvents, revision: result.nextExpectedRevision, position: result.position };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || options.expectedRevision !== undefined || attempt >= maxRetries) {
+        throw error;
+      }
+      await sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2));
+    }
+  }
+}
+
+/** Reads and folds a stream without deciding anything (queries, process managers). */
+export async function loadAggregate<S, E extends DomainEvent>(
+  eventStore: EventStore,
+  streamName: string,
+  decider: Pick<Decider<never, S, E>, 'evolve' | 'initialState'>,
+): Promise<{ state: S; revision: bigint | 'no_stream'; events: RecordedEvent[] }> {
+  const { events, revision } = await eventStore.readStream(streamName);
+  let state = decider.initialState();
+  for (const event of events) state = decider.evolve(state, toDomainEvent<E>(event));
+  return { state, revision, events };
+}

@@ -1,0 +1,4 @@
+/** The only source of time outside the domain; the domain receives `now` inside commands. */
+export interface Clock {
+  now(): Date;
+}

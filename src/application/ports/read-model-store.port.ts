@@ -1,0 +1,64 @@
+/**
+ * Read-model store port: MongoDB (official driver) or the embedded SQLite store, one contract suite
+ * (test/integration/read-model-store.contract.ts).
+ *
+ * Documents are plain JSON objects with a string `_id`. Every write made by a projection carries the global
+ * position of the event that caused it; a write whose position is not greater than the document's stored position
+ * changes nothing. That guard makes a redelivered event harmless.
+ */
+
+export type Primitive = string | number | boolean | null;
+
+/** Conditions on one field (dotted paths reach into nested objects). */
+export type FieldCondition =
+  | Primitive
+  | { $eq?: Primitive; $ne?: Primitive; $in?: Primitive[]; $gt?: Primitive; $gte?: Primitive; $lt?: Primitive; $lte?: Primitive; $exists?: boolean };
+
+/** A conjunction of field conditions: the portable subset both adapters implement. */
+export type Filter = Readonly<Record<string, FieldCondition>>;
+
+export interface FindOptions {
+  /** Field to sort by, then `_id` as a tie-breaker (same direction). */
+  readonly sort?: { readonly field: string; readonly direction: 1 | -1 };
+  readonly limit?: number;
+  readonly skip?: number;
+}
+
+export interface StoredDocument {
+  readonly _id: string;
+  /** The guard: zero-padded global position of the last event written into this document. */
+  readonly _position?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ReadModelStore {
+  get<T extends StoredDocument>(collection: string, id: string): Promise<T | null>;
+  /**
+   * Writes `doc` (or deletes the document when `doc` is null) only if the stored document is absent or its
+   * `_position` is lower than `position`. Returns whether it wrote.
+   */
+  putGuarded(collection: string, id: string, doc: Record<string, unknown> | null, position: bigint): Promise<boolean>;
+  /** Unguarded upsert for documents that are not projections (settings caches, idempotency records, api keys). */
+  put(collection: string, doc: StoredDocument): Promise<void>;
+  /** Inserts only if absent; returns false when a document with that `_id` exists. */
+  insertIfAbsent(collection: string, doc: StoredDocument): Promise<boolean>;
+  delete(collection: string, id: string): Promise<void>;
+  find<T extends StoredDocument>(collection: string, filter: Filter, options?: FindOptions): Promise<T[]>;
+  count(collection: string, filter: Filter): Promise<number>;
+  /** Creates a (non-unique) index on the given fields; harmless when it exists. */
+  ensureIndex(collection: string, fields: readonly string[]): Promise<void>;
+  /** Drops every document of the collection (projection rebuild). */
+  dropCollection(collection: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Positions are stored as 20-digit zero-padded decimals so that string order equals numeric order in every store. */
+export function encodePosition(position: bigint): string {
+  return position < 0n ? '-' : position.toString().padStart(20, '0');
+}
+
+export function decodePosition(encoded: string | undefined): bigint | undefined {
+  if (encoded === undefined || encoded === '-') return undefined;
+  return BigInt(encoded);
+}

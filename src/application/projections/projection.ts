@@ -1,0 +1,58 @@
+import type { RecordedEvent } from '../ports/event-store.port.js';
+import type { ReadModelStore } from '../ports/read-model-store.port.js';
+import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
+
+export type ProjectionDocument = Record<string, unknown> & { tenantId: string };
+
+/**
+ * A projection is data: which events it reads, which document an event belongs to, and how the document evolves.
+ * `evolve` never throws on a recorded event: it builds the best document it can (null deletes / skips).
+ * One projection answers one question a user asks.
+ */
+export interface Projection<D extends ProjectionDocument = ProjectionDocument> {
+  readonly name: string;
+  /** Bump to rebuild: a new version reads from position zero into a new collection. */
+  readonly version: number;
+  /** Logical collection; the physical one is `<collection>_v<version>`. */
+  readonly collection: string;
+  readonly eventTypes: readonly string[];
+  /** The document this event updates (include the tenant), or null to ignore the event. */
+  documentId(event: RecordedEvent): string | null;
+  evolve(document: D | null, event: RecordedEvent): D | null;
+  /** Fields queries filter or sort by. */
+  readonly indexes?: readonly (readonly string[])[];
+}
+
+export function physicalCollection(projection: Pick<Projection, 'collection' | 'version'>): string {
+  return `${projection.collection}_v${projection.version}`;
+}
+
+/** Turns a projection into a checkpointed consumer whose writes are guarded by the event's global position. */
+export function projectionConsumer(readModels: ReadModelStore, projection: Projection): EventConsumer {
+  const collection = physicalCollection(projection);
+  return {
+    name: `projection:${projection.name}:v${projection.version}`,
+    eventTypes: new Set(projection.eventTypes),
+    async handle(event) {
+      const id = projection.documentId(event);
+      if (id === null) return;
+      const existing = await readModels.get<ProjectionDocument & { _id: string; _position?: string }>(collection, id);
+      if (existing?._position !== undefined && BigInt(existing._position) >= event.position) return;
+      const current = existing ? stripStoreFields(existing) : null;
+      const next = projection.evolve(current as never, event);
+      if (next === null && existing === null) return;
+      await readModels.putGuarded(collection, id, next, event.position);
+    },
+  };
+}
+
+function stripStoreFields(doc: Record<string, unknown>): Record<string, unknown> {
+  const { _id: _ignoredId, _position: _ignoredPosition, ...rest } = doc;
+  return rest;
+}
+
+export async function ensureProjectionIndexes(readModels: ReadModelStore, projections: readonly Projection[]): Promise<void> {
+  for (const projection of projections) {
+    for (const fields of projection.indexes ?? []) await readModels.ensureIndex(physicalCollection(projection), fields);
+  }
+}
