@@ -13,6 +13,8 @@ export interface EventConsumer {
   readonly eventTypes: ReadonlySet<string>;
   /** Must be idempotent: after a crash, events since the last checkpoint are delivered again. */
   handle(event: RecordedEvent): Promise<void>;
+  /** Events handled at once (different streams only). Default 1: strictly in order. */
+  readonly concurrency?: number;
 }
 
 export interface RunningSubscriber {
@@ -46,6 +48,7 @@ export async function loadCheckpoint(readModels: ReadModelStore, name: string): 
  */
 export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsumer): Promise<RunningSubscriber> {
   const interval = deps.checkpointIntervalMs ?? 100;
+  const concurrency = Math.max(1, consumer.concurrency ?? 1);
   let current = (await loadCheckpoint(deps.readModels, consumer.name)) ?? -1n;
   let saved = current;
   let stopped = false;
@@ -71,27 +74,56 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
     }
   };
 
+  const handleWithRetry = async (event: RecordedEvent) => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await consumer.handle(event);
+        return;
+      } catch (error) {
+        deps.logger.error(
+          { consumer: consumer.name, eventId: event.id, type: event.type, attempt, err: describe(error) },
+          'event handler failed; retrying',
+        );
+        await sleep(Math.min(5_000, 50 * 2 ** attempt));
+      }
+    }
+  };
+
+  // Events in delivery order; the checkpoint advances over the done prefix only, so with concurrency a crash
+  // still redelivers every event whose handling had not finished.
+  const window: { position: bigint; done: boolean }[] = [];
+  const busyStreams = new Set<string>();
+  let slotFreed: (() => void) | undefined;
+  const settle = () => {
+    while (window[0]?.done) advance(window.shift()!.position);
+    slotFreed?.();
+  };
+
   const loop = (async () => {
     for await (const event of subscription) {
       if (stopped) break;
+      const entry = { position: event.position, done: false };
+      window.push(entry);
       if (consumer.eventTypes.has(event.type)) {
-        for (let attempt = 0; !stopped; attempt++) {
-          try {
-            await consumer.handle(event);
-            break;
-          } catch (error) {
-            deps.logger.error(
-              { consumer: consumer.name, eventId: event.id, type: event.type, attempt, err: describe(error) },
-              'event handler failed; retrying',
-            );
-            await sleep(Math.min(5_000, 50 * 2 ** attempt));
-          }
+        // Per-stream order is kept: an event waits while an earlier one of its stream is in flight.
+        while (!stopped && (busyStreams.size >= concurrency || busyStreams.has(event.streamName))) {
+          await new Promise<void>((resolve) => (slotFreed = resolve));
         }
+        if (stopped) break;
+        busyStreams.add(event.streamName);
+        const work = handleWithRetry(event).finally(() => {
+          busyStreams.delete(event.streamName);
+          entry.done = true;
+          settle();
+        });
+        if (concurrency === 1) await work;
+      } else {
+        entry.done = true;
+        settle();
       }
-      if (stopped) break;
-      advance(event.position);
       if (Date.now() - lastSave >= interval) await saveCheckpoint();
     }
+    while (busyStreams.size > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
   })().catch((error: unknown) => {
     if (!stopped) deps.logger.error({ consumer: consumer.name, err: describe(error) }, 'subscription ended');
   });

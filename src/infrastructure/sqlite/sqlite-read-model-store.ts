@@ -1,0 +1,413 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import {
+  encodePosition,
+  type FieldCondition,
+  type Filter,
+  type FindOptions,
+  type Primitive,
+  type ReadModelStore,
+  type StoredDocument,
+} from '../../application/ports/read-model-store.port.js';
+
+/**
+ * Embedded ReadModelStore on SQLite (better-sqlite3): one table, one row per document, the document as JSON.
+ *
+ * Filters follow MongoDB's semantics for the portable subset, checked by the same contract suite:
+ * - a condition on a missing field behaves as on null (`{f: null}` and `$in: [null]` match it; `$ne: x` matches
+ *   it; `$exists` tells them apart);
+ * - comparisons only match values of the same kind (numbers with numbers, strings with strings by UTF-8 bytes,
+ *   booleans with booleans): `{n: {$gt: 1}}` never matches a string;
+ * - a condition on a field holding an array of scalars matches when one element does (`{tags: 'vip'}`), each
+ *   operator on its own, as in MongoDB;
+ * - sorting orders kinds as MongoDB does (missing = null < numbers < strings < objects < arrays < booleans), then
+ *   `_id`.
+ * Deliberate differences, outside the portable subset: dotted paths do not reach into arrays of objects
+ * (`items.sku`), and sorting on an array field compares whole arrays instead of their smallest/largest element.
+ *
+ * Queries can use the expression indexes of ensureIndex: the element-wise branch of a condition (json_each) is only
+ * added for paths where the collection has held an array (recorded on write), because that branch keeps SQLite from
+ * using an index.
+ *
+ * A guarded delete leaves a tombstone row (`deleted = 1`) so that a redelivered older event cannot bring the
+ * document back; reads never return tombstones and dropCollection removes them.
+ */
+export type SqliteReadModelStoreOptions =
+  | { readonly filename: string }
+  /** A connection shared with other embedded adapters: close() leaves it open. */
+  | { readonly database: Database.Database };
+
+type Param = string | number | null;
+interface Sql {
+  readonly sql: string;
+  readonly params: readonly Param[];
+}
+
+const TABLE = 'read_model_documents';
+const INDEX_TABLE = 'read_model_indexes';
+const ARRAY_PATH_TABLE = 'read_model_array_paths';
+const STATEMENT_CACHE_SIZE = 256;
+
+export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions): ReadModelStore {
+  const owned = 'filename' in options;
+  const db = owned ? new Database(options.filename) : options.database;
+  if (owned && options.filename !== ':memory:' && options.filename !== '') {
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+  }
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${TABLE} (
+      collection TEXT NOT NULL,
+      id TEXT NOT NULL,
+      position TEXT,
+      deleted INTEGER NOT NULL DEFAULT 0,
+      doc TEXT NOT NULL,
+      PRIMARY KEY (collection, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ${INDEX_TABLE} (
+      collection TEXT NOT NULL,
+      name TEXT NOT NULL,
+      PRIMARY KEY (collection, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ${ARRAY_PATH_TABLE} (
+      collection TEXT NOT NULL,
+      path TEXT NOT NULL,
+      PRIMARY KEY (collection, path)
+    ) WITHOUT ROWID;
+  `);
+
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const upsert = (onConflict: string) =>
+    `INSERT INTO ${TABLE} (collection, id, position, deleted, doc) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (collection, id) DO UPDATE
+     SET position = excluded.position, deleted = excluded.deleted, doc = excluded.doc
+     ${onConflict}`;
+  const putGuardedSql = upsert(`WHERE ${TABLE}.position IS NULL OR ${TABLE}.position < excluded.position`);
+  const putSql = upsert('');
+  const insertIfAbsentSql = upsert(`WHERE ${TABLE}.deleted = 1`);
+
+  /** Recorded before the document is written, so a reader never sees an array at a path it does not know of. */
+  const recordArrayPaths = (collection: string, doc: Record<string, unknown>): void => {
+    for (const path of arrayPaths(doc))
+      prepare(`INSERT OR IGNORE INTO ${ARRAY_PATH_TABLE} (collection, path) VALUES (?, ?)`).run(collection, path);
+  };
+  const knownArrayPaths = (collection: string): ReadonlySet<string> =>
+    new Set(prepare(`SELECT path FROM ${ARRAY_PATH_TABLE} WHERE collection = ?`).pluck().all(collection) as string[]);
+
+  return {
+    async get<T extends StoredDocument>(collection: string, id: string): Promise<T | null> {
+      const row = prepare(`SELECT doc FROM ${TABLE} WHERE collection = ? AND id = ? AND deleted = 0`).get(
+        checkCollectionName(collection),
+        checkId(id),
+      ) as { doc: string } | undefined;
+      return row === undefined ? null : (JSON.parse(row.doc) as T);
+    },
+
+    async putGuarded(collection, id, doc, position) {
+      const encoded = encodePosition(position);
+      const stored =
+        doc === null
+          ? { _id: checkId(id), _position: encoded }
+          : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
+      recordArrayPaths(checkCollectionName(collection), stored);
+      const result = prepare(putGuardedSql).run(
+        checkCollectionName(collection),
+        id,
+        encoded,
+        doc === null ? 1 : 0,
+        JSON.stringify(stored),
+      );
+      return result.changes > 0;
+    },
+
+    async put(collection, doc) {
+      const stored = toStoredDocument(doc);
+      recordArrayPaths(checkCollectionName(collection), stored);
+      prepare(putSql).run(
+        checkCollectionName(collection),
+        stored._id,
+        stored._position ?? null,
+        0,
+        JSON.stringify(stored),
+      );
+    },
+
+    async insertIfAbsent(collection, doc) {
+      const stored = toStoredDocument(doc);
+      recordArrayPaths(checkCollectionName(collection), stored);
+      const result = prepare(insertIfAbsentSql).run(
+        checkCollectionName(collection),
+        stored._id,
+        stored._position ?? null,
+        0,
+        JSON.stringify(stored),
+      );
+      return result.changes > 0;
+    },
+
+    async delete(collection, id) {
+      prepare(`DELETE FROM ${TABLE} WHERE collection = ? AND id = ?`).run(checkCollectionName(collection), checkId(id));
+    },
+
+    async find<T extends StoredDocument>(collection: string, filter: Filter, options: FindOptions = {}): Promise<T[]> {
+      const { skip, limit } = checkPaging(options);
+      if (limit === 0) return [];
+      const where = toWhere(filter, knownArrayPaths(checkCollectionName(collection)));
+      const sql = `SELECT d.doc FROM ${TABLE} AS d WHERE d.collection = ? AND d.deleted = 0 AND ${where.sql}
+                   ORDER BY ${toOrderBy(options.sort)} LIMIT ? OFFSET ?`;
+      const rows = prepare(sql).all(checkCollectionName(collection), ...where.params, limit ?? -1, skip) as {
+        doc: string;
+      }[];
+      return rows.map((row) => JSON.parse(row.doc) as T);
+    },
+
+    async count(collection, filter) {
+      const where = toWhere(filter, knownArrayPaths(checkCollectionName(collection)));
+      const sql = `SELECT count(*) AS n FROM ${TABLE} AS d WHERE d.collection = ? AND d.deleted = 0 AND ${where.sql}`;
+      return (prepare(sql).get(checkCollectionName(collection), ...where.params) as { n: number }).n;
+    },
+
+    async ensureIndex(collection, fields) {
+      checkCollectionName(collection);
+      if (fields.length === 0) throw new TypeError('ensureIndex needs at least one field');
+      const columns = fields.map((field) =>
+        checkFieldPath(field) === '_id' ? 'id' : `json_extract(doc, '${jsonPath(field)}')`,
+      );
+      const name = `rm_ix_${createHash('sha256')
+        .update(`${collection}\0${fields.join('\0')}`)
+        .digest('hex')
+        .slice(0, 24)}`;
+      // Expression indexes over the same json_extract(...) text the queries use, so the planner can match them.
+      // Field paths are validated, never caller text: the only things spliced into SQL.
+      db.transaction(() => {
+        db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${TABLE} (collection, ${columns.join(', ')})`);
+        prepare(`INSERT OR IGNORE INTO ${INDEX_TABLE} (collection, name) VALUES (?, ?)`).run(collection, name);
+      })();
+      // Without statistics the planner prefers the primary key over a new expression index.
+      db.pragma('optimize');
+    },
+
+    async dropCollection(collection) {
+      checkCollectionName(collection);
+      // Like MongoDB's drop: the documents, tombstones and indexes of the collection go.
+      db.transaction(() => {
+        const indexes = prepare(`SELECT name FROM ${INDEX_TABLE} WHERE collection = ?`).all(collection) as {
+          name: string;
+        }[];
+        for (const { name } of indexes) {
+          if (!/^rm_ix_[0-9a-f]{24}$/.test(name)) throw new Error(`unexpected index name ${name}`);
+          db.exec(`DROP INDEX IF EXISTS ${name}`);
+        }
+        prepare(`DELETE FROM ${INDEX_TABLE} WHERE collection = ?`).run(collection);
+        prepare(`DELETE FROM ${ARRAY_PATH_TABLE} WHERE collection = ?`).run(collection);
+        prepare(`DELETE FROM ${TABLE} WHERE collection = ?`).run(collection);
+      })();
+    },
+
+    async ping() {
+      prepare('SELECT 1').get();
+    },
+
+    async close() {
+      statements.clear();
+      if (owned) db.close();
+    },
+  };
+}
+
+// --- Filter translation: values always travel as parameters; only validated field paths reach the SQL text. ---
+
+const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const COLLECTION_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,119}$/;
+const RESERVED = '_deleted';
+
+/**
+ * SQL expressions for a value and its JSON type: 'null', 'true', 'false', 'integer', 'real', 'text', 'array',
+ * 'object', or NULL when the field is missing.
+ */
+interface Operand {
+  readonly value: string;
+  readonly type: string;
+}
+
+const ELEMENT: Operand = { value: 'e.value', type: 'e.type' };
+const NUMBER_TYPES = `('integer', 'real')`;
+const FALSE: Sql = { sql: '0', params: [] };
+
+function checkCollectionName(name: string): string {
+  if (!COLLECTION_NAME.test(name) || name.startsWith('system.'))
+    throw new TypeError(`invalid collection name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+function checkFieldPath(path: string): string {
+  if (!FIELD_PATH.test(path)) throw new TypeError(`invalid field path: ${JSON.stringify(path)}`);
+  if (path === RESERVED || path.startsWith(`${RESERVED}.`)) throw new TypeError(`${RESERVED} is reserved`);
+  return path;
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw new TypeError('_id must be a non-empty string');
+  return id;
+}
+
+function checkPrimitive(value: unknown, where: string): Primitive {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  throw new TypeError(`${where}: expected a string, finite number, boolean or null`);
+}
+
+function checkPaging(options: FindOptions): { skip: number; limit: number | undefined } {
+  const { skip = 0, limit } = options;
+  if (!Number.isSafeInteger(skip) || skip < 0) throw new RangeError('skip must be a non-negative integer');
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0))
+    throw new RangeError('limit must be a non-negative integer');
+  return { skip, limit };
+}
+
+function jsonPath(path: string): string {
+  return `$.${path}`;
+}
+
+function fieldOperand(path: string): Operand {
+  if (path === '_id') return { value: 'd.id', type: `'text'` };
+  return { value: `json_extract(d.doc, '${jsonPath(path)}')`, type: `json_type(d.doc, '${jsonPath(path)}')` };
+}
+
+function toWhere(filter: Filter, arrayPaths: ReadonlySet<string>): Sql {
+  const parts = Object.entries(filter).flatMap(([path, condition]) =>
+    toConditions(checkFieldPath(path), condition, arrayPaths.has(path)),
+  );
+  return and(parts);
+}
+
+function toConditions(path: string, condition: FieldCondition, mayBeArray: boolean): Sql[] {
+  const anyValue = (test: (operand: Operand) => Sql): Sql => matchValueOrElement(path, mayBeArray, test);
+  if (condition === null || typeof condition !== 'object')
+    return [anyValue((o) => equals(o, checkPrimitive(condition, path)))];
+  const entries = Object.entries(condition).filter(([, operand]) => operand !== undefined);
+  if (entries.length === 0) throw new TypeError(`${path}: empty condition`);
+  return entries.map(([operator, operand]) => {
+    switch (operator) {
+      case '$eq':
+        return anyValue((o) => equals(o, checkPrimitive(operand, `${path}.$eq`)));
+      case '$ne': {
+        const eq = anyValue((o) => equals(o, checkPrimitive(operand, `${path}.$ne`)));
+        return { sql: `NOT COALESCE(${eq.sql}, 0)`, params: eq.params };
+      }
+      case '$in': {
+        if (!Array.isArray(operand)) throw new TypeError(`${path}: $in takes an array`);
+        const values = operand.map((value) => checkPrimitive(value, `${path}.$in`));
+        if (values.length === 0) return FALSE;
+        return anyValue((o) => or(values.map((value) => equals(o, value))));
+      }
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        return anyValue((o) => compare(o, operator, checkPrimitive(operand, `${path}.${operator}`)));
+      case '$exists': {
+        if (typeof operand !== 'boolean') throw new TypeError(`${path}: $exists takes a boolean`);
+        const type = fieldOperand(path).type;
+        return { sql: `(${type} IS ${operand ? 'NOT ' : ''}NULL)`, params: [] };
+      }
+      default:
+        throw new TypeError(`${path}: unsupported operator ${operator}`);
+    }
+  });
+}
+
+/** MongoDB's rule: a condition holds for a field when it holds for its value or, for an array, for one element. */
+function matchValueOrElement(path: string, mayBeArray: boolean, condition: (operand: Operand) => Sql): Sql {
+  const field = fieldOperand(path);
+  const direct = condition(field);
+  if (!mayBeArray) return direct;
+  const element = condition(ELEMENT);
+  return {
+    sql: `(${direct.sql} OR (${field.type} = 'array' AND EXISTS (SELECT 1 FROM json_each(d.doc, '${jsonPath(path)}') AS e WHERE ${element.sql})))`,
+    params: [...direct.params, ...element.params],
+  };
+}
+
+function isNull(o: Operand): Sql {
+  return { sql: `(${o.type} IS NULL OR ${o.type} = 'null')`, params: [] };
+}
+
+function equals(o: Operand, value: Primitive): Sql {
+  if (value === null) return isNull(o);
+  if (typeof value === 'boolean') return { sql: `(${o.type} = '${value ? 'true' : 'false'}')`, params: [] };
+  if (typeof value === 'number') return { sql: `(${o.value} = ? AND ${o.type} IN ${NUMBER_TYPES})`, params: [value] };
+  return { sql: `(${o.value} = ? AND ${o.type} = 'text')`, params: [value] };
+}
+
+const COMPARATORS = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
+
+function compare(o: Operand, operator: keyof typeof COMPARATORS, value: Primitive): Sql {
+  const sqlOperator = COMPARATORS[operator];
+  // MongoDB: null is only "equal" to null/missing, so $gte/$lte null mean equality and $gt/$lt null match nothing.
+  if (value === null) return operator === '$gte' || operator === '$lte' ? isNull(o) : FALSE;
+  if (typeof value === 'boolean')
+    return { sql: `(${o.type} IN ('true', 'false') AND ${o.value} ${sqlOperator} ?)`, params: [value ? 1 : 0] };
+  if (typeof value === 'number')
+    return { sql: `(${o.type} IN ${NUMBER_TYPES} AND ${o.value} ${sqlOperator} ?)`, params: [value] };
+  return { sql: `(${o.type} = 'text' AND ${o.value} ${sqlOperator} ?)`, params: [value] };
+}
+
+function and(parts: readonly Sql[]): Sql {
+  if (parts.length === 0) return { sql: '1', params: [] };
+  return { sql: parts.map((part) => part.sql).join(' AND '), params: parts.flatMap((part) => part.params) };
+}
+
+function or(parts: readonly Sql[]): Sql {
+  return { sql: `(${parts.map((part) => part.sql).join(' OR ')})`, params: parts.flatMap((part) => part.params) };
+}
+
+function toOrderBy(sort: FindOptions['sort']): string {
+  if (sort === undefined) return 'd.id ASC';
+  if (sort.direction !== 1 && sort.direction !== -1) throw new TypeError('sort direction must be 1 or -1');
+  const direction = sort.direction === 1 ? 'ASC' : 'DESC';
+  if (checkFieldPath(sort.field) === '_id') return `d.id ${direction}`;
+  const { value, type } = fieldOperand(sort.field);
+  // MongoDB's order of kinds (BSON comparison order), missing and null first.
+  const kind = `CASE WHEN ${type} IS NULL OR ${type} = 'null' THEN 0 WHEN ${type} IN ${NUMBER_TYPES} THEN 1
+                WHEN ${type} = 'text' THEN 2 WHEN ${type} = 'object' THEN 3 WHEN ${type} = 'array' THEN 4 ELSE 5 END`;
+  return `${kind} ${direction}, ${value} ${direction}, d.id ${direction}`;
+}
+
+/** Dotted paths (in the filter path syntax) at which the document holds an array; arrays are not entered. */
+function arrayPaths(doc: Record<string, unknown>, prefix = ''): string[] {
+  const paths: string[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    if (!SEGMENT.test(key)) continue; // not addressable by a filter
+    const path = prefix + key;
+    if (Array.isArray(value)) paths.push(path);
+    else if (value !== null && typeof value === 'object')
+      paths.push(...arrayPaths(value as Record<string, unknown>, `${path}.`));
+  }
+  return paths;
+}
+
+/** Documents are JSON values in every store; see the MongoDB adapter. */
+function toJsonDocument(doc: Record<string, unknown>): Record<string, unknown> {
+  const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+  if (RESERVED in json) throw new TypeError(`${RESERVED} is reserved`);
+  return json;
+}
+
+function toStoredDocument(doc: StoredDocument): StoredDocument {
+  checkId(doc._id);
+  if (doc._position !== undefined && typeof doc._position !== 'string')
+    throw new TypeError('_position must be a string');
+  return toJsonDocument(doc) as StoredDocument;
+}

@@ -1,0 +1,12 @@
+import type { Health } from '../../application/health.js';
+import type { ApiKeys } from '../../application/ports/api-keys.port.js';
+import type { Clock } from '../../application/ports/clock.port.js';
+import type { ReadModelStore } from '../../application/ports/read-model-store.port.js';
+
+/** What the HTTP edge needs; built by the composition root. */
+export interface HttpDeps {
+  readonly apiKeys: ApiKeys;
+  readonly health: Health;
+  readonly readModels: ReadModelStore;
+  readonly clock: Clock;
+}
