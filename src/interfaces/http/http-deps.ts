@@ -1,6 +1,8 @@
 import type { Health } from '../../application/health.js';
 import type { ApiKeys } from '../../application/ports/api-keys.port.js';
 import type { Clock } from '../../application/ports/clock.port.js';
+import type { EventStore } from '../../application/ports/event-store.port.js';
+import type { IdSource } from '../../application/ports/id-source.port.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.port.js';
 
 /** What the HTTP edge needs; built by the composition root. */
@@ -9,4 +11,6 @@ export interface HttpDeps {
   readonly health: Health;
   readonly readModels: ReadModelStore;
   readonly clock: Clock;
+  readonly eventStore: EventStore;
+  readonly ids: IdSource;
 }

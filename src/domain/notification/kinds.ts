@@ -1,0 +1,70 @@
+/** Vocabulary shared by templates, deliveries, preferences and settings. Persisted as strings: never rename. */
+export const NOTIFICATION_KINDS = [
+  'reservation-confirmed',
+  'reservation-cancelled',
+  'reservation-declined',
+  'reservation-rescheduled',
+  'payment-received',
+  'reservation-reminder',
+  'waitlist-offer',
+  'waitlist-seat-assigned',
+  'staff-alert',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** Kinds a customer may block; internal alerts are not theirs to block. */
+export const CUSTOMER_BLOCKABLE_KINDS: readonly NotificationKind[] = NOTIFICATION_KINDS.filter((k) => k !== 'staff-alert');
+
+export const CHANNELS = ['email', 'sms'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
+export type RecipientType = (typeof RECIPIENT_TYPES)[number];
+
+export function isNotificationKind(value: unknown): value is NotificationKind {
+  return typeof value === 'string' && (NOTIFICATION_KINDS as readonly string[]).includes(value);
+}
+
+export function isChannel(value: unknown): value is Channel {
+  return value === 'email' || value === 'sms';
+}
+
+// Deliberately loose: one @, no whitespace, a dot in the domain. Deliverability is the provider's judgement.
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** E.164: a plus, a non-zero digit, at most 15 digits in all. */
+const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
+
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && EMAIL_PATTERN.test(value);
+}
+
+export function isE164Phone(value: string): boolean {
+  return E164_PATTERN.test(value);
+}
+
+/**
+ * The canonical form of an address, used in delivery identities and de-duplication: emails lower-cased and trimmed,
+ * phone numbers without spaces, dashes, dots or parentheses.
+ */
+export function normalizeAddress(channel: Channel, address: string): string {
+  const trimmed = address.trim();
+  return channel === 'email' ? trimmed.toLowerCase() : trimmed.replace(/[\s\-.()]/g, '');
+}
+
+export function isValidAddress(channel: Channel, address: string): boolean {
+  const normalized = normalizeAddress(channel, address);
+  return channel === 'email' ? isEmailAddress(normalized) : isE164Phone(normalized);
+}
+
+/**
+ * The identity of one delivery: (causing event, kind, channel, recipient). The application turns this key into
+ * the stream id (`notification-<derived id>`), so a replayed or redelivered event lands on the same stream.
+ */
+export function deliveryIdentityKey(input: {
+  readonly causationEventId: string;
+  readonly kind: NotificationKind;
+  readonly channel: Channel;
+  readonly recipientAddress: string;
+}): string {
+  return [input.causationEventId, input.kind, input.channel, normalizeAddress(input.channel, input.recipientAddress)].join('|');
+}

@@ -1,0 +1,64 @@
+/** The shape of one language's standard texts. Values arrive already formatted for the recipient's locale. */
+
+export type Language = 'en' | 'cs' | 'nb';
+
+export interface TemplateVars {
+  readonly id: string;
+  readonly customer: string;
+  readonly service: string;
+  readonly location: string;
+  readonly sender: string;
+  /** Start-end range, long form, with the zone abbreviation. */
+  readonly when: string;
+  /** Start only, short form, with the zone abbreviation (SMS, subjects). */
+  readonly whenShort: string;
+  readonly previous?: string;
+  readonly previousShort?: string;
+  readonly amount?: string;
+  readonly expires?: string;
+  readonly expiresShort?: string;
+  /** "in 3 hours" / "za 3 hodiny" / "om 3 timer". */
+  readonly inAdvance?: string;
+  readonly cancelledBy?: 'customer' | 'staff';
+  readonly alert?: string;
+}
+
+export interface KindTexts {
+  /** Short name of the event, also used in messages to staff. */
+  title(v: TemplateVars): string;
+  subject(v: TemplateVars): string;
+  /** The customer's first paragraph, after the greeting. */
+  intro(v: TemplateVars): string;
+  /** One concise line. */
+  sms(v: TemplateVars): string;
+}
+
+export interface Catalogue {
+  readonly language: Language;
+  readonly labels: {
+    readonly service: string;
+    readonly when: string;
+    readonly previous: string;
+    readonly where: string;
+    readonly amount: string;
+    readonly offerExpires: string;
+    readonly reservation: string;
+    readonly customer: string;
+    readonly reason: string;
+    readonly message: string;
+  };
+  greeting(name: string): string;
+  readonly staffGreeting: string;
+  readonly signOff: string;
+  readonly kinds: {
+    readonly 'reservation-confirmed': KindTexts;
+    readonly 'reservation-cancelled': KindTexts;
+    readonly 'reservation-declined': KindTexts;
+    readonly 'reservation-rescheduled': KindTexts;
+    readonly 'payment-received': KindTexts;
+    readonly 'reservation-reminder': KindTexts;
+    readonly 'waitlist-offer': KindTexts;
+    readonly 'waitlist-seat-assigned': KindTexts;
+    readonly 'staff-alert': KindTexts;
+  };
+}

@@ -1,0 +1,88 @@
+import type { Catalogue, TemplateVars } from './catalogue.js';
+
+const at = (v: TemplateVars) => `${v.service}, ${v.whenShort}, ${v.location}`;
+
+// Czech greets without the name: addressing someone by name needs the vocative, which cannot be derived safely.
+export const cs: Catalogue = {
+  language: 'cs',
+  labels: {
+    service: 'Služba',
+    when: 'Termín',
+    previous: 'Původní termín',
+    where: 'Místo',
+    amount: 'Částka',
+    offerExpires: 'Nabídka platí do',
+    reservation: 'Rezervace',
+    customer: 'Zákazník',
+    reason: 'Důvod',
+    message: 'Zpráva',
+  },
+  greeting: () => 'Dobrý den,',
+  staffGreeting: 'Dobrý den,',
+  signOff: 'S pozdravem',
+  kinds: {
+    'reservation-confirmed': {
+      title: () => 'Rezervace potvrzena',
+      subject: (v) => `Rezervace potvrzena: ${v.service}, ${v.whenShort}`,
+      intro: () => 'vaše rezervace je potvrzena. Těšíme se na vás.',
+      sms: (v) => `${v.sender}: Rezervace ${v.id} potvrzena: ${at(v)}.`,
+    },
+    'reservation-cancelled': {
+      title: () => 'Rezervace zrušena',
+      subject: (v) => `Rezervace zrušena: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.cancelledBy === 'customer'
+          ? 'vaše rezervace byla na vaši žádost zrušena.'
+          : 'je nám líto, ale vaši rezervaci jsme museli zrušit.',
+      sms: (v) =>
+        v.cancelledBy === 'customer'
+          ? `${v.sender}: Rezervace ${v.id} (${at(v)}) byla na vaši žádost zrušena.`
+          : `${v.sender}: Je nám líto, rezervaci ${v.id} (${at(v)}) jsme museli zrušit.`,
+    },
+    'reservation-declined': {
+      title: () => 'Rezervace zamítnuta',
+      subject: (v) => `Rezervace zamítnuta: ${v.service}, ${v.whenShort}`,
+      intro: () => 'je nám líto, ale vaši žádost o rezervaci nemůžeme přijmout.',
+      sms: (v) => `${v.sender}: Je nám líto, rezervaci ${v.id} (${at(v)}) nelze přijmout.`,
+    },
+    'reservation-rescheduled': {
+      title: () => 'Rezervace přesunuta',
+      subject: (v) => `Rezervace přesunuta: ${v.service}, nově ${v.whenShort}`,
+      intro: () => 'vaše rezervace byla přesunuta na nový termín.',
+      sms: (v) => `${v.sender}: Rezervace ${v.id} přesunuta z ${v.previousShort} na ${v.whenShort}, ${v.location}.`,
+    },
+    'payment-received': {
+      title: () => 'Platba přijata',
+      subject: (v) => `Platba přijata: ${v.amount}, ${v.service}`,
+      intro: (v) => `děkujeme, přijali jsme vaši platbu ${v.amount}.`,
+      sms: (v) => `${v.sender}: Přijali jsme platbu ${v.amount} za rezervaci ${v.id} (${at(v)}). Děkujeme.`,
+    },
+    'reservation-reminder': {
+      title: () => 'Připomínka rezervace',
+      subject: (v) => `Připomínka: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.inAdvance
+          ? `připomínáme vaši rezervaci, která začíná ${v.inAdvance}.`
+          : 'připomínáme vaši blížící se rezervaci.',
+      sms: (v) => `${v.sender}: Připomínka: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Rezervace ${v.id}.`,
+    },
+    'waitlist-offer': {
+      title: () => 'Uvolnilo se místo',
+      subject: (v) => `Uvolnilo se místo: ${v.service}, ${v.whenShort}`,
+      intro: (v) => `uvolnilo se místo, na které čekáte. Potvrďte ho prosím do ${v.expires}, jinak nabídka propadne.`,
+      sms: (v) => `${v.sender}: Uvolnilo se místo: ${at(v)}. Potvrďte do ${v.expiresShort}. Ref. ${v.id}.`,
+    },
+    'waitlist-seat-assigned': {
+      title: () => 'Máte místo',
+      subject: (v) => `Máte místo: ${v.service}, ${v.whenShort}`,
+      intro: () => 'dobrá zpráva: uvolnilo se místo a je nyní rezervováno pro vás.',
+      sms: (v) => `${v.sender}: Máte místo: ${at(v)}. Rezervace ${v.id}.`,
+    },
+    'staff-alert': {
+      title: () => 'Upozornění pro personál',
+      subject: (v) => `Upozornění: rezervace ${v.id}, ${v.whenShort}`,
+      intro: (v) => v.alert ?? '',
+      sms: (v) => `${v.sender} – upozornění: ${v.alert} Rezervace ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+  },
+};

@@ -1,0 +1,87 @@
+import type { Catalogue, TemplateVars } from './catalogue.js';
+
+const at = (v: TemplateVars) => `${v.service}, ${v.whenShort}, ${v.location}`;
+
+export const en: Catalogue = {
+  language: 'en',
+  labels: {
+    service: 'Service',
+    when: 'When',
+    previous: 'Previously',
+    where: 'Where',
+    amount: 'Amount',
+    offerExpires: 'Offer valid until',
+    reservation: 'Reservation',
+    customer: 'Customer',
+    reason: 'Reason',
+    message: 'Message',
+  },
+  greeting: (name) => `Hello ${name},`,
+  staffGreeting: 'Hello,',
+  signOff: 'Kind regards,',
+  kinds: {
+    'reservation-confirmed': {
+      title: () => 'Reservation confirmed',
+      subject: (v) => `Reservation confirmed: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Your reservation is confirmed. We look forward to seeing you.',
+      sms: (v) => `${v.sender}: Reservation ${v.id} confirmed: ${at(v)}.`,
+    },
+    'reservation-cancelled': {
+      title: () => 'Reservation cancelled',
+      subject: (v) => `Reservation cancelled: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.cancelledBy === 'customer'
+          ? 'Your reservation has been cancelled as you asked.'
+          : 'We are sorry, but we have had to cancel your reservation.',
+      sms: (v) =>
+        v.cancelledBy === 'customer'
+          ? `${v.sender}: Reservation ${v.id} (${at(v)}) has been cancelled as you asked.`
+          : `${v.sender}: Sorry, we have had to cancel reservation ${v.id} (${at(v)}).`,
+    },
+    'reservation-declined': {
+      title: () => 'Reservation declined',
+      subject: (v) => `Reservation declined: ${v.service}, ${v.whenShort}`,
+      intro: () => 'We are sorry, but we cannot accept your reservation request.',
+      sms: (v) => `${v.sender}: Sorry, reservation ${v.id} (${at(v)}) could not be accepted.`,
+    },
+    'reservation-rescheduled': {
+      title: () => 'Reservation moved',
+      subject: (v) => `Reservation moved: ${v.service}, now ${v.whenShort}`,
+      intro: () => 'Your reservation has been moved to a new time.',
+      sms: (v) => `${v.sender}: Reservation ${v.id} moved from ${v.previousShort} to ${v.whenShort}, ${v.location}.`,
+    },
+    'payment-received': {
+      title: () => 'Payment received',
+      subject: (v) => `Payment received: ${v.amount}, ${v.service}`,
+      intro: (v) => `Thank you, we have received your payment of ${v.amount}.`,
+      sms: (v) => `${v.sender}: Payment of ${v.amount} received for reservation ${v.id} (${at(v)}). Thank you.`,
+    },
+    'reservation-reminder': {
+      title: () => 'Reservation reminder',
+      subject: (v) => `Reminder: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.inAdvance
+          ? `This is a reminder of your reservation, which starts ${v.inAdvance}.`
+          : 'This is a reminder of your upcoming reservation.',
+      sms: (v) => `${v.sender}: Reminder: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservation ${v.id}.`,
+    },
+    'waitlist-offer': {
+      title: () => 'A place is free',
+      subject: (v) => `A place is free: ${v.service}, ${v.whenShort}`,
+      intro: (v) => `A place you are waiting for has become free. Confirm it by ${v.expires} to take it.`,
+      sms: (v) => `${v.sender}: A place is free: ${at(v)}. Confirm by ${v.expiresShort}. Ref ${v.id}.`,
+    },
+    'waitlist-seat-assigned': {
+      title: () => 'You have a place',
+      subject: (v) => `You have a place: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Good news: a place has become free and it is now reserved for you.',
+      sms: (v) => `${v.sender}: You have a place: ${at(v)}. Reservation ${v.id}.`,
+    },
+    'staff-alert': {
+      title: () => 'Staff alert',
+      subject: (v) => `Staff alert: reservation ${v.id}, ${v.whenShort}`,
+      intro: (v) => v.alert ?? '',
+      sms: (v) => `${v.sender} alert: ${v.alert} Reservation ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+  },
+};

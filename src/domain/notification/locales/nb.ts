@@ -1,0 +1,87 @@
+import type { Catalogue, TemplateVars } from './catalogue.js';
+
+const at = (v: TemplateVars) => `${v.service}, ${v.whenShort}, ${v.location}`;
+
+export const nb: Catalogue = {
+  language: 'nb',
+  labels: {
+    service: 'Tjeneste',
+    when: 'Tidspunkt',
+    previous: 'Tidligere tidspunkt',
+    where: 'Sted',
+    amount: 'Beløp',
+    offerExpires: 'Tilbudet gjelder til',
+    reservation: 'Reservasjon',
+    customer: 'Kunde',
+    reason: 'Årsak',
+    message: 'Melding',
+  },
+  greeting: (name) => `Hei ${name},`,
+  staffGreeting: 'Hei,',
+  signOff: 'Med vennlig hilsen',
+  kinds: {
+    'reservation-confirmed': {
+      title: () => 'Reservasjon bekreftet',
+      subject: (v) => `Reservasjon bekreftet: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Reservasjonen din er bekreftet. Vi gleder oss til å se deg.',
+      sms: (v) => `${v.sender}: Reservasjon ${v.id} er bekreftet: ${at(v)}.`,
+    },
+    'reservation-cancelled': {
+      title: () => 'Reservasjon avbestilt',
+      subject: (v) => `Reservasjon avbestilt: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.cancelledBy === 'customer'
+          ? 'Reservasjonen din er avbestilt slik du ba om.'
+          : 'Vi beklager, men vi har dessverre måttet avlyse reservasjonen din.',
+      sms: (v) =>
+        v.cancelledBy === 'customer'
+          ? `${v.sender}: Reservasjon ${v.id} (${at(v)}) er avbestilt slik du ba om.`
+          : `${v.sender}: Vi beklager, reservasjon ${v.id} (${at(v)}) er dessverre avlyst.`,
+    },
+    'reservation-declined': {
+      title: () => 'Reservasjon avslått',
+      subject: (v) => `Reservasjon avslått: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Vi beklager, men vi kan dessverre ikke ta imot reservasjonsforespørselen din.',
+      sms: (v) => `${v.sender}: Beklager, reservasjon ${v.id} (${at(v)}) kunne ikke godtas.`,
+    },
+    'reservation-rescheduled': {
+      title: () => 'Reservasjon flyttet',
+      subject: (v) => `Reservasjon flyttet: ${v.service}, nå ${v.whenShort}`,
+      intro: () => 'Reservasjonen din er flyttet til et nytt tidspunkt.',
+      sms: (v) => `${v.sender}: Reservasjon ${v.id} er flyttet fra ${v.previousShort} til ${v.whenShort}, ${v.location}.`,
+    },
+    'payment-received': {
+      title: () => 'Betaling mottatt',
+      subject: (v) => `Betaling mottatt: ${v.amount}, ${v.service}`,
+      intro: (v) => `Takk! Vi har mottatt betalingen din på ${v.amount}.`,
+      sms: (v) => `${v.sender}: Betaling på ${v.amount} mottatt for reservasjon ${v.id} (${at(v)}). Takk!`,
+    },
+    'reservation-reminder': {
+      title: () => 'Påminnelse om reservasjon',
+      subject: (v) => `Påminnelse: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        v.inAdvance
+          ? `Dette er en påminnelse om reservasjonen din, som starter ${v.inAdvance}.`
+          : 'Dette er en påminnelse om den kommende reservasjonen din.',
+      sms: (v) => `${v.sender}: Påminnelse: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservasjon ${v.id}.`,
+    },
+    'waitlist-offer': {
+      title: () => 'Ledig plass',
+      subject: (v) => `Ledig plass: ${v.service}, ${v.whenShort}`,
+      intro: (v) => `Det har blitt ledig en plass som du står på venteliste for. Bekreft innen ${v.expires} for å få den.`,
+      sms: (v) => `${v.sender}: Ledig plass: ${at(v)}. Bekreft innen ${v.expiresShort}. Ref. ${v.id}.`,
+    },
+    'waitlist-seat-assigned': {
+      title: () => 'Du har fått plass',
+      subject: (v) => `Du har fått plass: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Gode nyheter: det har blitt ledig en plass, og den er nå reservert til deg.',
+      sms: (v) => `${v.sender}: Du har fått plass: ${at(v)}. Reservasjon ${v.id}.`,
+    },
+    'staff-alert': {
+      title: () => 'Varsel til personalet',
+      subject: (v) => `Varsel: reservasjon ${v.id}, ${v.whenShort}`,
+      intro: (v) => v.alert ?? '',
+      sms: (v) => `${v.sender} varsel: ${v.alert} Reservasjon ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+  },
+};

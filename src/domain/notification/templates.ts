@@ -1,0 +1,484 @@
+import { ValidationError } from '../shared/errors.js';
+import type { Channel, NotificationKind } from './kinds.js';
+import { NOTIFICATION_KINDS } from './kinds.js';
+import type { Catalogue, Language, TemplateVars } from './locales/catalogue.js';
+import { cs } from './locales/cs.js';
+import { en } from './locales/en.js';
+import { nb } from './locales/nb.js';
+import type { SmsAnalysis } from './sms-encoding.js';
+import { analyzeSms } from './sms-encoding.js';
+import { parseInstant } from './validation.js';
+
+export type { Language } from './locales/catalogue.js';
+
+/**
+ * Everything a standard message is rendered from. Instants are ISO-8601 with an offset; they are shown in
+ * `timeZone` (the location's zone) in the format of `locale` (the customer's BCP 47 tag).
+ */
+export interface MessageContext {
+  readonly reservationId: string;
+  readonly customerName: string;
+  readonly serviceName: string;
+  /** The service's general information for customers; shown in emails about the booking itself. */
+  readonly serviceDescription?: string;
+  readonly locationName: string;
+  readonly locationAddress?: string;
+  readonly start: string;
+  readonly end: string;
+  /** IANA zone of the location. */
+  readonly timeZone: string;
+  /** BCP 47 tag of the recipient (`cs`, `nb-NO`, `en-GB`); the text language is taken from its language subtag. */
+  readonly locale: string;
+  /** Required by `reservation-rescheduled`. */
+  readonly previousStart?: string;
+  /** In major units of `currency` (e.g. 450.5 CZK). Required, with `currency`, by `payment-received`. */
+  readonly amount?: number;
+  /** ISO 4217. */
+  readonly currency?: string;
+  /** Whether payment is already recorded; `afterPaymentText` goes into a confirmation only when it is. */
+  readonly paid?: boolean;
+  /** Text the tenant shows only once the reservation is paid (payment-received, and a confirmation when paid). */
+  readonly afterPaymentText?: string;
+  /** Global footer, emails only. */
+  readonly footer?: string;
+  readonly senderName: string;
+  /** Required by `waitlist-offer`. */
+  readonly offer?: { readonly expiresAt: string };
+  /** For `reservation-reminder`: how long before the start it is sent. */
+  readonly minutesBefore?: number;
+  /** Required by `reservation-cancelled`: who cancelled, which changes the wording. */
+  readonly cancelledBy?: 'customer' | 'staff';
+  /** Optional reason shown in cancellations and declines. */
+  readonly reason?: string;
+  /** Required by `staff-alert`. */
+  readonly alert?: { readonly message: string };
+}
+
+/** Who reads the message: the customer, or staff/admins/custom recipients who get a neutral summary. */
+export type Audience = 'customer' | 'staff';
+
+export interface RenderedEmail {
+  readonly channel: 'email';
+  readonly language: Language;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+export interface RenderedSms {
+  readonly channel: 'sms';
+  readonly language: Language;
+  readonly text: string;
+  readonly sms: SmsAnalysis;
+}
+
+export type RenderedMessage = RenderedEmail | RenderedSms;
+
+const CATALOGUES: Readonly<Record<Language, Catalogue>> = { en, cs, nb };
+export const SUPPORTED_LANGUAGES: readonly Language[] = ['en', 'cs', 'nb'];
+
+/** `cs-CZ` -> cs, `no`/`nn`/`nb-NO` -> nb (Bokmål is what we have), anything else -> en. */
+export function resolveLanguage(locale: string): Language {
+  const primary = locale.trim().toLowerCase().split(/[-_]/)[0] ?? '';
+  if (primary === 'cs') return 'cs';
+  if (primary === 'nb' || primary === 'no' || primary === 'nn') return 'nb';
+  return 'en';
+}
+
+/** The tag given to Intl: the recipient's own when its language is the text's language, so the two agree. */
+function intlLocale(locale: string, language: Language): string {
+  try {
+    const [canonical] = Intl.getCanonicalLocales(locale);
+    if (canonical !== undefined && canonical.toLowerCase().split('-')[0] === language) return canonical;
+  } catch {
+    // an invalid tag falls back to the language
+  }
+  return language;
+}
+
+const LONG_FORMAT: Intl.DateTimeFormatOptions = {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+};
+const SHORT_FORMAT: Intl.DateTimeFormatOptions = {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+};
+
+/** Intl separates with narrow/no-break spaces; plain spaces keep SMS in GSM-7 and tests readable. */
+function plainSpaces(text: string): string {
+  return text.replace(/[\u00a0\u2007\u2009\u202f]/g, ' ');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+interface Formatter {
+  readonly language: Language;
+  readonly locale: string;
+  range(start: Date, end: Date): string;
+  short(date: Date): string;
+  date(date: Date): string;
+  time(date: Date): string;
+  money(amount: number, currency: string): string;
+  inAdvance(minutes: number): string;
+}
+
+function formatterFor(ctx: MessageContext): Formatter {
+  const language = resolveLanguage(ctx.locale);
+  const locale = intlLocale(ctx.locale, language);
+  let long: Intl.DateTimeFormat;
+  try {
+    long = new Intl.DateTimeFormat(locale, { ...LONG_FORMAT, timeZone: ctx.timeZone });
+  } catch {
+    throw new ValidationError('invalid-time-zone', `Unknown time zone ${ctx.timeZone}.`, { field: 'timeZone' });
+  }
+  const short = new Intl.DateTimeFormat(locale, { ...SHORT_FORMAT, timeZone: ctx.timeZone });
+  const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: ctx.timeZone });
+  const timeOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: ctx.timeZone });
+  return {
+    language,
+    locale,
+    range: (start, end) => plainSpaces(long.formatRange(start, end)),
+    short: (date) => plainSpaces(short.format(date)),
+    date: (date) => plainSpaces(dateOnly.format(date)),
+    time: (date) => plainSpaces(timeOnly.format(date)),
+    money: (amount, currency) => {
+      try {
+        return plainSpaces(new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount));
+      } catch {
+        throw new ValidationError('invalid-currency', `Unknown currency ${currency}.`, { field: 'currency' });
+      }
+    },
+    inAdvance: (minutes) => {
+      const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
+      // "in 24 hours" reads better than "in 1 day" for a reminder; days only from two days on.
+      if (minutes % 1440 === 0 && minutes >= 2880) return plainSpaces(relative.format(minutes / 1440, 'day'));
+      if (minutes % 60 === 0) return plainSpaces(relative.format(minutes / 60, 'hour'));
+      return plainSpaces(relative.format(minutes, 'minute'));
+    },
+  };
+}
+
+function missing(kind: NotificationKind, field: string): ValidationError {
+  return new ValidationError('missing-template-field', `The ${kind} message needs ${field}.`, { field, kind });
+}
+
+const REQUIRED_TEXT_FIELDS = ['reservationId', 'customerName', 'serviceName', 'locationName', 'senderName'] as const;
+
+function validateContext(kind: NotificationKind, ctx: MessageContext): void {
+  for (const field of REQUIRED_TEXT_FIELDS) {
+    if (typeof ctx[field] !== 'string' || ctx[field].trim() === '') throw missing(kind, field);
+  }
+  const start = parseInstant(ctx.start, 'start');
+  const end = parseInstant(ctx.end, 'end');
+  if (end.getTime() < start.getTime()) {
+    throw new ValidationError('invalid-instant', 'end must not be before start.', { field: 'end' });
+  }
+  if (kind === 'reservation-rescheduled') {
+    if (ctx.previousStart === undefined) throw missing(kind, 'previousStart');
+    parseInstant(ctx.previousStart, 'previousStart');
+  }
+  if (kind === 'payment-received') {
+    if (ctx.amount === undefined) throw missing(kind, 'amount');
+    if (ctx.currency === undefined) throw missing(kind, 'currency');
+  }
+  if (ctx.amount !== undefined && (!Number.isFinite(ctx.amount) || ctx.amount < 0)) {
+    throw new ValidationError('invalid-amount', 'amount must be a non-negative number.', { field: 'amount' });
+  }
+  if (kind === 'waitlist-offer') {
+    if (ctx.offer === undefined) throw missing(kind, 'offer.expiresAt');
+    parseInstant(ctx.offer.expiresAt, 'offer.expiresAt');
+  }
+  if (kind === 'reservation-cancelled' && ctx.cancelledBy !== 'customer' && ctx.cancelledBy !== 'staff') {
+    throw missing(kind, 'cancelledBy');
+  }
+  if (kind === 'staff-alert' && (ctx.alert?.message ?? '').trim() === '') throw missing(kind, 'alert.message');
+  if (ctx.minutesBefore !== undefined && (!Number.isSafeInteger(ctx.minutesBefore) || ctx.minutesBefore <= 0)) {
+    throw new ValidationError('invalid-offset', 'minutesBefore must be a positive whole number.', { field: 'minutesBefore' });
+  }
+}
+
+function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter): TemplateVars {
+  const start = parseInstant(ctx.start, 'start');
+  const end = parseInstant(ctx.end, 'end');
+  // Only what the kind is about: a payment amount left in the context must not appear in a reminder.
+  const previous =
+    kind === 'reservation-rescheduled' && ctx.previousStart !== undefined ? parseInstant(ctx.previousStart, 'previousStart') : undefined;
+  const expires = kind === 'waitlist-offer' && ctx.offer !== undefined ? parseInstant(ctx.offer.expiresAt, 'offer.expiresAt') : undefined;
+  const showAmount = kind === 'payment-received' && ctx.amount !== undefined && ctx.currency !== undefined;
+  return {
+    id: oneLine(ctx.reservationId),
+    customer: oneLine(ctx.customerName),
+    service: oneLine(ctx.serviceName),
+    location: oneLine(ctx.locationName),
+    sender: oneLine(ctx.senderName),
+    when: fmt.range(start, end),
+    whenShort: fmt.short(start),
+    ...(previous ? { previous: fmt.short(previous), previousShort: fmt.short(previous) } : {}),
+    ...(showAmount ? { amount: fmt.money(ctx.amount ?? 0, ctx.currency ?? '') } : {}),
+    ...(expires ? { expires: fmt.short(expires), expiresShort: fmt.short(expires) } : {}),
+    ...(kind === 'reservation-reminder' && ctx.minutesBefore !== undefined ? { inAdvance: fmt.inAdvance(ctx.minutesBefore) } : {}),
+    ...(kind === 'reservation-cancelled' && ctx.cancelledBy ? { cancelledBy: ctx.cancelledBy } : {}),
+    ...(kind === 'staff-alert' && ctx.alert ? { alert: oneLine(ctx.alert.message) } : {}),
+  };
+}
+
+const DESCRIPTION_KINDS: ReadonlySet<NotificationKind> = new Set([
+  'reservation-confirmed',
+  'reservation-rescheduled',
+  'reservation-reminder',
+  'waitlist-offer',
+  'waitlist-seat-assigned',
+]);
+
+function showsAfterPaymentText(kind: NotificationKind, ctx: MessageContext): boolean {
+  return kind === 'payment-received' || (kind === 'reservation-confirmed' && ctx.paid === true);
+}
+
+interface EmailModel {
+  readonly lang: Language;
+  readonly subject: string;
+  readonly greeting: string;
+  readonly intro: string;
+  readonly rows: readonly (readonly [label: string, value: string])[];
+  readonly paragraphs: readonly string[];
+  readonly signOff: string;
+  readonly sender: string;
+  readonly footer?: string;
+}
+
+function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audience): EmailModel {
+  validateContext(kind, ctx);
+  const fmt = formatterFor(ctx);
+  const catalogue = CATALOGUES[fmt.language];
+  const texts = catalogue.kinds[kind];
+  const v = buildVars(kind, ctx, fmt);
+  const { labels } = catalogue;
+  const toStaff = audience === 'staff' || kind === 'staff-alert';
+  const where = ctx.locationAddress ? `${v.location}, ${oneLine(ctx.locationAddress)}` : v.location;
+  const rows: (readonly [string, string])[] = [];
+  if (toStaff) rows.push([labels.customer, v.customer]);
+  rows.push([labels.service, v.service], [labels.when, v.when]);
+  if (v.previous) rows.push([labels.previous, v.previous]);
+  rows.push([labels.where, where]);
+  if (v.amount) rows.push([labels.amount, v.amount]);
+  if (v.expires) rows.push([labels.offerExpires, v.expires]);
+  if (ctx.reason && (kind === 'reservation-cancelled' || kind === 'reservation-declined')) {
+    rows.push([labels.reason, oneLine(ctx.reason)]);
+  }
+  rows.push([labels.reservation, v.id]);
+
+  const paragraphs: string[] = [];
+  if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind)) paragraphs.push(ctx.serviceDescription.trim());
+  if (!toStaff && ctx.afterPaymentText?.trim() && showsAfterPaymentText(kind, ctx)) paragraphs.push(ctx.afterPaymentText.trim());
+
+  const intro = kind === 'staff-alert' ? (v.alert ?? '') : toStaff ? `${texts.title(v)}: ${v.customer}.` : texts.intro(v);
+  return {
+    lang: fmt.language,
+    subject: oneLine(toStaff && kind !== 'staff-alert' ? `${texts.title(v)}: ${v.customer}, ${v.whenShort}` : texts.subject(v)),
+    greeting: toStaff ? catalogue.staffGreeting : catalogue.greeting(v.customer),
+    intro,
+    rows,
+    paragraphs,
+    signOff: catalogue.signOff,
+    sender: v.sender,
+    ...(!toStaff && ctx.footer?.trim() ? { footer: ctx.footer.trim() } : {}),
+  };
+}
+
+function emailText(model: EmailModel): string {
+  const blocks = [
+    model.greeting,
+    model.intro,
+    model.rows.map(([label, value]) => `${label}: ${value}`).join('\n'),
+    ...model.paragraphs,
+    `${model.signOff}\n${model.sender}`,
+  ];
+  // "-- " is the conventional signature separator, so mail clients can fold the footer away.
+  const body = blocks.join('\n\n');
+  return (model.footer ? `${body}\n\n-- \n${model.footer}` : body).replace(/\r\n?/g, '\n') + '\n';
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function htmlParagraph(text: string, style = ''): string {
+  const attr = style ? ` style="${style}"` : '';
+  return `<p${attr}>${escapeHtml(text).replace(/\r\n|\r|\n/g, '<br>\n')}</p>`;
+}
+
+function emailHtml(model: EmailModel): string {
+  const rows = model.rows
+    .map(
+      ([label, value]) =>
+        `<tr><th align="left" valign="top" style="padding:2px 12px 2px 0">${escapeHtml(label)}</th>` +
+        `<td style="padding:2px 0">${escapeHtml(value)}</td></tr>`,
+    )
+    .join('\n');
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${model.lang}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(model.subject)}</title></head>`,
+    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#222">',
+    htmlParagraph(model.greeting),
+    htmlParagraph(model.intro),
+    `<table role="presentation" cellspacing="0" cellpadding="0">\n${rows}\n</table>`,
+    ...model.paragraphs.map((p) => htmlParagraph(p)),
+    htmlParagraph(`${model.signOff}\n${model.sender}`),
+    ...(model.footer ? ['<hr>', htmlParagraph(model.footer, 'color:#666;font-size:13px')] : []),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+export function renderEmail(kind: NotificationKind, ctx: MessageContext, audience: Audience = 'customer'): RenderedEmail {
+  const model = emailModel(kind, ctx, audience);
+  return { channel: 'email', language: model.lang, subject: model.subject, text: emailText(model), html: emailHtml(model) };
+}
+
+/**
+ * Typography Intl and people like (dashes, curly quotes, ellipsis) is outside GSM-7 and would turn an otherwise
+ * plain SMS into UCS-2 at less than half the capacity. Letters with diacritics are left alone: they are content.
+ */
+function gsmFriendlyPunctuation(text: string): string {
+  return text
+    .replace(/[\u2010-\u2015\u2212]/g, '-')
+    .replace(/[\u2018\u2019\u201a\u2032]/g, "'")
+    .replace(/[\u201c\u201d\u201e\u2033]/g, '"')
+    .replace(/\u2026/g, '...');
+}
+
+export function renderSms(kind: NotificationKind, ctx: MessageContext, audience: Audience = 'customer'): RenderedSms {
+  validateContext(kind, ctx);
+  const fmt = formatterFor(ctx);
+  const catalogue = CATALOGUES[fmt.language];
+  const texts = catalogue.kinds[kind];
+  const v = buildVars(kind, ctx, fmt);
+  const line =
+    audience === 'staff' && kind !== 'staff-alert'
+      ? `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.id}.`
+      : texts.sms(v);
+  const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
+  return { channel: 'sms', language: fmt.language, text, sms: analyzeSms(text) };
+}
+
+export function renderMessage(kind: NotificationKind, channel: 'email', ctx: MessageContext, audience?: Audience): RenderedEmail;
+export function renderMessage(kind: NotificationKind, channel: 'sms', ctx: MessageContext, audience?: Audience): RenderedSms;
+export function renderMessage(kind: NotificationKind, channel: Channel, ctx: MessageContext, audience?: Audience): RenderedMessage;
+export function renderMessage(kind: NotificationKind, channel: Channel, ctx: MessageContext, audience: Audience = 'customer'): RenderedMessage {
+  return channel === 'email' ? renderEmail(kind, ctx, audience) : renderSms(kind, ctx, audience);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tenant custom texts with {{field}} placeholders.
+
+type FieldValue = (ctx: MessageContext, fmt: Formatter) => string | undefined;
+
+const COMMON_FIELDS: Readonly<Record<string, FieldValue>> = {
+  reservationId: (ctx) => ctx.reservationId,
+  customerName: (ctx) => ctx.customerName,
+  serviceName: (ctx) => ctx.serviceName,
+  serviceDescription: (ctx) => ctx.serviceDescription,
+  locationName: (ctx) => ctx.locationName,
+  locationAddress: (ctx) => ctx.locationAddress,
+  start: (ctx, fmt) => fmt.short(parseInstant(ctx.start, 'start')),
+  end: (ctx, fmt) => fmt.short(parseInstant(ctx.end, 'end')),
+  date: (ctx, fmt) => fmt.date(parseInstant(ctx.start, 'start')),
+  time: (ctx, fmt) => fmt.time(parseInstant(ctx.start, 'start')),
+  timeZone: (ctx) => ctx.timeZone,
+  senderName: (ctx) => ctx.senderName,
+};
+
+const KIND_FIELDS: Readonly<Record<NotificationKind, Readonly<Record<string, FieldValue>>>> = {
+  'reservation-confirmed': { afterPaymentText: (ctx) => (ctx.paid ? ctx.afterPaymentText : undefined) },
+  'reservation-cancelled': { reason: (ctx) => ctx.reason },
+  'reservation-declined': { reason: (ctx) => ctx.reason },
+  'reservation-rescheduled': {
+    previousStart: (ctx, fmt) => (ctx.previousStart ? fmt.short(parseInstant(ctx.previousStart, 'previousStart')) : undefined),
+  },
+  'payment-received': {
+    amount: (ctx, fmt) => (ctx.amount !== undefined && ctx.currency ? fmt.money(ctx.amount, ctx.currency) : undefined),
+    afterPaymentText: (ctx) => ctx.afterPaymentText,
+  },
+  'reservation-reminder': {
+    minutesBefore: (ctx) => (ctx.minutesBefore !== undefined ? String(ctx.minutesBefore) : undefined),
+  },
+  'waitlist-offer': {
+    offerExpiresAt: (ctx, fmt) => (ctx.offer ? fmt.short(parseInstant(ctx.offer.expiresAt, 'offer.expiresAt')) : undefined),
+  },
+  'waitlist-seat-assigned': {},
+  'staff-alert': { alertMessage: (ctx) => ctx.alert?.message },
+};
+
+/** The placeholders a custom text for `kind` may use. */
+export function customTemplateFields(kind: NotificationKind): readonly string[] {
+  return [...Object.keys(COMMON_FIELDS), ...Object.keys(KIND_FIELDS[kind])];
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+function fieldResolver(kind: NotificationKind, field: string): FieldValue | undefined {
+  return Object.hasOwn(COMMON_FIELDS, field)
+    ? COMMON_FIELDS[field]
+    : Object.hasOwn(KIND_FIELDS[kind], field)
+      ? KIND_FIELDS[kind][field]
+      : undefined;
+}
+
+/**
+ * Checks a tenant's custom text before it is stored: every `{{field}}` must be known for the kind, braces must
+ * pair up. Returns the fields used, in order of first use.
+ */
+export function validateCustomTemplate(text: string, kind: NotificationKind): { readonly fields: readonly string[] } {
+  if (!NOTIFICATION_KINDS.includes(kind)) {
+    throw new ValidationError('unknown-notification-kind', `Unknown notification kind ${String(kind)}.`, { field: 'kind' });
+  }
+  if (text.trim() === '') throw new ValidationError('empty-template', 'A custom text must not be empty.', { field: 'text' });
+  const fields: string[] = [];
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const field = match[1] ?? '';
+    if (!FIELD_NAME.test(field)) {
+      throw new ValidationError('malformed-template', `"${match[0]}" is not a valid placeholder.`, { placeholder: match[0] });
+    }
+    if (fieldResolver(kind, field) === undefined) {
+      throw new ValidationError('unknown-template-field', `Unknown field "${field}" in the ${kind} template.`, {
+        field,
+        kind,
+        allowed: customTemplateFields(kind),
+      });
+    }
+    if (!fields.includes(field)) fields.push(field);
+  }
+  const rest = text.replace(PLACEHOLDER, '');
+  if (rest.includes('{{') || rest.includes('}}')) {
+    throw new ValidationError('malformed-template', 'Unbalanced "{{" or "}}" in the template.', { field: 'text' });
+  }
+  return { fields };
+}
+
+/** Fills a custom text (validated first). Fields without a value in this context render as empty text. */
+export function renderCustomTemplate(text: string, kind: NotificationKind, ctx: MessageContext): string {
+  validateCustomTemplate(text, kind);
+  const fmt = formatterFor(ctx);
+  return text.replace(PLACEHOLDER, (_whole, field: string) => fieldResolver(kind, field)?.(ctx, fmt) ?? '');
+}

@@ -1,0 +1,107 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MongoClient } from 'mongodb';
+import type { Clock } from '../application/ports/clock.port.js';
+import type { EmailSender } from '../application/ports/email-sender.port.js';
+import type { EventStore } from '../application/ports/event-store.port.js';
+import type { Logger } from '../application/ports/logger.port.js';
+import type { ReadModelStore } from '../application/ports/read-model-store.port.js';
+import type { Scheduler } from '../application/ports/scheduler.port.js';
+import type { SmsSender } from '../application/ports/sms-sender.port.js';
+import { createAgendaScheduler } from '../infrastructure/agenda/agenda-scheduler.js';
+import { createMongoAgendaBackend } from '../infrastructure/agenda/mongo-agenda-backend.js';
+import { createSqliteAgendaBackend } from '../infrastructure/agenda/sqlite-agenda-backend.js';
+import type { Config } from '../infrastructure/config.js';
+import { createOutboxEmailSender } from '../infrastructure/email/outbox-email-sender.js';
+import { createSmtpEmailSender } from '../infrastructure/email/smtp-email-sender.js';
+import { createEventStoreDbEventStore } from '../infrastructure/eventstoredb/eventstoredb-event-store.js';
+import { createMongoReadModelStore } from '../infrastructure/mongodb/mongo-read-model-store.js';
+import { createOutboxSmsSender } from '../infrastructure/sms/outbox-sms-sender.js';
+import { createTwilioSmsSender } from '../infrastructure/sms/twilio-sms-sender.js';
+import { createSqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
+import { createSqliteReadModelStore } from '../infrastructure/sqlite/sqlite-read-model-store.js';
+
+export interface Adapters {
+  readonly eventStore: EventStore;
+  readonly readModels: ReadModelStore;
+  readonly scheduler: Scheduler;
+  readonly email: EmailSender;
+  readonly sms: SmsSender;
+  /** What each port is backed by, for the start-up line and /health/ready. */
+  readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Picks each adapter by its own setting, so every combination runs: EventStoreDB if EVENTSTORE_URL, else SQLite;
+ * MongoDB (read models and Agenda) if MONGODB_URL, else SQLite; SMTP if SMTP_URL, else the outbox; Twilio if its
+ * three settings, else the outbox. With nothing set it is the embedded default and needs no server.
+ */
+export async function createAdapters(config: Config, logger: Logger, clock: Clock): Promise<Adapters> {
+  const dataDir = resolve(config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const closers: (() => Promise<void>)[] = [];
+
+  const eventStore = config.EVENTSTORE_URL
+    ? createEventStoreDbEventStore({ connectionString: config.EVENTSTORE_URL, logger })
+    : createSqliteEventStore({ filename: join(dataDir, 'events.sqlite'), clock });
+  closers.push(() => eventStore.close());
+
+  let readModels: ReadModelStore;
+  let scheduler: Scheduler;
+  if (config.MONGODB_URL) {
+    const client = new MongoClient(config.MONGODB_URL);
+    await client.connect();
+    const db = client.db(config.MONGODB_DATABASE);
+    readModels = await createMongoReadModelStore({ db });
+    scheduler = await createAgendaScheduler({ backend: createMongoAgendaBackend({ db }), logger, processEvery: 1_000 });
+    closers.push(() => client.close());
+  } else {
+    readModels = createSqliteReadModelStore({ filename: join(dataDir, 'read-models.sqlite') });
+    scheduler = await createAgendaScheduler({
+      backend: createSqliteAgendaBackend({ database: join(dataDir, 'agenda.sqlite') }),
+      logger,
+      processEvery: 1_000,
+    });
+    closers.push(() => readModels.close());
+  }
+
+  const outboxDir = join(dataDir, 'outbox');
+  const email: EmailSender = config.SMTP_URL
+    ? createSmtpEmailSender({ url: config.SMTP_URL, clock, logger })
+    : createOutboxEmailSender({ dir: outboxDir, clock });
+  closers.push(() => email.close());
+
+  const sms: SmsSender =
+    config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM
+      ? createTwilioSmsSender({
+          accountSid: config.TWILIO_ACCOUNT_SID,
+          authToken: config.TWILIO_AUTH_TOKEN,
+          from: config.TWILIO_FROM,
+          ...(config.TWILIO_API_URL ? { apiUrl: config.TWILIO_API_URL } : {}),
+          clock,
+        })
+      : createOutboxSmsSender({ dir: outboxDir, clock });
+  closers.push(() => sms.close());
+
+  return {
+    eventStore,
+    readModels,
+    scheduler,
+    email,
+    sms,
+    describe: {
+      eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : `sqlite:${join(dataDir, 'events.sqlite')}`,
+      readModels: config.MONGODB_URL ? 'mongodb' : `sqlite:${join(dataDir, 'read-models.sqlite')}`,
+      scheduler: config.MONGODB_URL ? 'agenda:mongodb' : `agenda:sqlite:${join(dataDir, 'agenda.sqlite')}`,
+      email: config.SMTP_URL ? 'smtp' : `outbox:${join(outboxDir, 'email')}`,
+      sms: config.TWILIO_ACCOUNT_SID ? 'twilio' : `outbox:${join(outboxDir, 'sms')}`,
+    },
+    async close() {
+      await scheduler.stop();
+      for (const close of closers.reverse()) {
+        await close().catch((error: unknown) => logger.warn({ err: String(error) }, 'closing an adapter failed'));
+      }
+    },
+  };
+}

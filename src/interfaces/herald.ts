@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { createHealth } from '../application/health.js';
+import type { ApiKeys } from '../application/ports/api-keys.port.js';
+import type { Clock } from '../application/ports/clock.port.js';
+import type { IdSource } from '../application/ports/id-source.port.js';
+import type { Logger } from '../application/ports/logger.port.js';
+import type { JobHandler } from '../application/ports/scheduler.port.js';
+import { ensureProjectionIndexes, projectionConsumer, type Projection } from '../application/projections/projection.js';
+import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
+import {
+  startSubscriber,
+  type EventConsumer,
+  type RunningSubscriber,
+} from '../application/subscriptions/checkpointed-subscriber.js';
+import { createHashedApiKeys } from '../infrastructure/auth/hashed-api-keys.js';
+import type { Config } from '../infrastructure/config.js';
+import { systemClock } from '../infrastructure/system-clock.js';
+import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
+import type { Adapters } from './adapters.js';
+import { buildApp } from './http/app.js';
+
+export interface HeraldOptions {
+  readonly config: Config;
+  readonly adapters: Adapters;
+  readonly logger: Logger;
+  readonly httpLogger?: FastifyServerOptions['logger'];
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+}
+
+export interface Herald {
+  readonly app: FastifyInstance;
+  readonly adapters: Adapters;
+  readonly apiKeys: ApiKeys;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  /** Starts projections, process managers and the scheduler. */
+  start(): Promise<void>;
+  /** Resolves once every consumer has handled every event appended so far (tests, benchmarks, readiness). */
+  settle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PROJECTIONS: readonly Projection[] = [reservationDetailsProjection as unknown as Projection];
+
+/** The composition root: every dependency is built here, by hand, and passed down explicitly. */
+export async function createHerald(options: HeraldOptions): Promise<Herald> {
+  const { config, adapters, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidIdSource;
+  const { eventStore, readModels, scheduler } = adapters;
+  const apiKeys = createHashedApiKeys({ store: readModels, ids, clock });
+
+  if (config.BOOTSTRAP_API_KEY) {
+    await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
+  }
+
+  const consumers: EventConsumer[] = PROJECTIONS.map((projection) => projectionConsumer(readModels, projection));
+  const jobHandlers = new Map<string, JobHandler>();
+  const running: RunningSubscriber[] = [];
+
+  const health = createHealth({
+    checks: { eventStore: () => eventStore.ping(), readModels: () => readModels.ping() },
+    headPosition: () => eventStore.headPosition(),
+    subscribers: () => running,
+  });
+
+  const app = await buildApp(
+    { apiKeys, health, readModels, clock, eventStore, ids },
+    { logger: options.httpLogger ?? false },
+  );
+
+  return {
+    app,
+    adapters,
+    apiKeys,
+    clock,
+    ids,
+    async start() {
+      await ensureProjectionIndexes(readModels, PROJECTIONS);
+      for (const consumer of consumers) running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      await scheduler.start(async (job) => {
+        const handler = jobHandlers.get(job.name);
+        if (!handler) {
+          logger.warn({ job: job.name, key: job.key }, 'no handler for job; dropping it');
+          return;
+        }
+        await handler(job);
+      });
+    },
+    async settle(timeoutMs = 10_000) {
+      // Consumers may append (process managers): loop until the head stops moving.
+      for (let previous = -2n; ; ) {
+        const head = await eventStore.headPosition();
+        if (head === previous) return;
+        await Promise.all(running.map((subscriber) => subscriber.waitFor(head, timeoutMs)));
+        previous = head;
+      }
+    },
+    async stop() {
+      await app.close();
+      await scheduler.stop();
+      for (const subscriber of running.splice(0)) await subscriber.stop();
+      await adapters.close();
+    },
+  };
+}
