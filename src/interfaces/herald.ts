@@ -6,7 +6,11 @@ import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
 import type { JobHandler } from '../application/ports/scheduler.port.js';
 import { ensureProjectionIndexes, projectionConsumer, type Projection } from '../application/projections/projection.js';
+import { deliveriesProjection } from '../application/projections/deliveries.projection.js';
+import { notificationAuditLogProjection } from '../application/projections/notification-audit-log.projection.js';
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
+import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
+import { createNotificationPlanner, REMINDER_JOB } from '../application/notifications/notification-planner.js';
 import {
   startSubscriber,
   type EventConsumer,
@@ -23,7 +27,7 @@ export interface HeraldOptions {
   readonly config: Config;
   readonly adapters: Adapters;
   readonly logger: Logger;
-  readonly httpLogger?: FastifyServerOptions['logger'];
+  readonly httpLogger?: FastifyServerOptions['loggerInstance'];
   readonly clock?: Clock;
   readonly ids?: IdSource;
 }
@@ -41,7 +45,7 @@ export interface Herald {
   stop(): Promise<void>;
 }
 
-const PROJECTIONS: readonly Projection[] = [reservationDetailsProjection as unknown as Projection];
+const PROJECTIONS = [reservationDetailsProjection, deliveriesProjection, notificationAuditLogProjection] as unknown as readonly Projection[];
 
 /** The composition root: every dependency is built here, by hand, and passed down explicitly. */
 export async function createHerald(options: HeraldOptions): Promise<Herald> {
@@ -55,8 +59,34 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
   }
 
-  const consumers: EventConsumer[] = PROJECTIONS.map((projection) => projectionConsumer(readModels, projection));
-  const jobHandlers = new Map<string, JobHandler>();
+  const planner = createNotificationPlanner({
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    logger,
+    resourceStaff: async () => [],
+    serviceTexts: async () => ({}),
+  });
+  const dispatcher = createNotificationDispatcher({
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    logger,
+    email: adapters.email,
+    sms: adapters.sms,
+    ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+  });
+  const consumers: EventConsumer[] = [
+    ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
+    planner.consumer,
+    dispatcher.consumer,
+  ];
+  const jobHandlers = new Map<string, JobHandler>([
+    [REMINDER_JOB, planner.reminderJob],
+    [RETRY_JOB, dispatcher.retryJob],
+  ]);
   const running: RunningSubscriber[] = [];
 
   const health = createHealth({
@@ -67,7 +97,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
 
   const app = await buildApp(
     { apiKeys, health, readModels, clock, eventStore, ids },
-    { logger: options.httpLogger ?? false },
+    options.httpLogger ? { loggerInstance: options.httpLogger } : {},
   );
 
   return {

@@ -74,6 +74,8 @@ export interface DeliveryRecipient {
 }
 
 export interface DeliveryContent {
+  /** Email only: the tenant's sender at the time of the request. */
+  readonly from?: { readonly name?: string; readonly address: string };
   readonly subject?: string;
   readonly text: string;
   readonly html?: string;
@@ -115,6 +117,8 @@ export interface DeliveryDetails {
   /** Credits charged for the send (0 or absent: free). */
   readonly cost?: number;
   readonly causationEventId: string;
+  /** When the causing event was recorded: the start of "event to provider accepted" latency. */
+  readonly causedAt?: string;
   readonly requestedAt: string;
   readonly maxAttempts: number;
 }

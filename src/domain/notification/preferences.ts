@@ -225,6 +225,8 @@ export interface CustomMessageSetting {
   readonly text: string;
   /** The customer of the reservation, or a fixed address/number (e.g. a device switched by SMS). */
   readonly to: { readonly type: 'customer' } | { readonly type: 'custom'; readonly address: string };
+  /** `reservation-reminder` only: minutes before the start at which it goes out (its own reminder job). */
+  readonly minutesBefore?: number;
 }
 
 export interface NotificationSettings {
@@ -242,6 +244,8 @@ export interface NotificationSettings {
   readonly defaultLocale: string;
   readonly prices: PriceList;
   readonly customMessages: readonly CustomMessageSetting[];
+  /** The tenant's administrators: recipients of kinds whose `recipients.admins` is on (staff alerts). */
+  readonly admins?: readonly Contact[];
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
@@ -329,6 +333,14 @@ export function validateNotificationSettings(settings: NotificationSettings): No
     throw new ValidationError('invalid-locale', `${settings.defaultLocale} is not a language tag.`, { field: 'defaultLocale' });
   }
   validatePriceList(settings.prices ?? ({} as PriceList));
+  for (const [index, admin] of (settings.admins ?? []).entries()) {
+    if (admin.email !== undefined && !isValidAddress('email', admin.email)) {
+      throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, { field: `admins[${index}].email` });
+    }
+    if (admin.phone !== undefined && !isValidAddress('sms', admin.phone)) {
+      throw new ValidationError('invalid-recipient', `${admin.phone} is not a valid E.164 number.`, { field: `admins[${index}].phone` });
+    }
+  }
   const ids = new Set<string>();
   for (const [index, message] of (settings.customMessages ?? []).entries()) {
     const field = `customMessages[${index}]`;
@@ -338,6 +350,16 @@ export function validateNotificationSettings(settings: NotificationSettings): No
     if (!isNotificationKind(message.kind)) throw new ValidationError('invalid-kind', `Unknown kind ${String(message.kind)}.`, { field: `${field}.kind` });
     if (!isChannel(message.channel)) throw new ValidationError('invalid-channel', 'Unknown channel.', { field: `${field}.channel` });
     validateCustomTemplate(message.text, message.kind);
+    if (message.minutesBefore !== undefined) {
+      if (message.kind !== 'reservation-reminder') {
+        throw new ValidationError('invalid-custom-message', 'Only reminder messages have minutesBefore.', { field: `${field}.minutesBefore` });
+      }
+      if (!Number.isSafeInteger(message.minutesBefore) || message.minutesBefore <= 0 || message.minutesBefore > MAX_REMINDER_OFFSET_MINUTES) {
+        throw new ValidationError('invalid-reminder-offset', 'minutesBefore must be whole minutes greater than zero.', {
+          field: `${field}.minutesBefore`,
+        });
+      }
+    }
     if (message.channel === 'email') validateCustomTemplate(requireText(message.subject, `${field}.subject`), message.kind);
     if (message.to?.type === 'custom') {
       if (!isValidAddress(message.channel, message.to.address)) {

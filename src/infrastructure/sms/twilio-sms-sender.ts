@@ -78,14 +78,16 @@ export function createTwilioSmsSender(options: TwilioSmsSenderOptions): SmsSende
     async findSent(to, since) {
       let found;
       try {
-        found = await client.messages.list({ to, from: options.from, dateSentAfter: since });
+        // No DateSent filter: a message still queued at Twilio has no date_sent yet, and it is exactly the one an
+        // interrupted attempt may have left behind. Twilio lists newest first; the recent page is enough.
+        found = await client.messages.list({ to, from: options.from, limit: 200 });
       } catch (err) {
         throw toDeliveryError(err);
       }
       // Twilio's dates have whole seconds: compare at that precision, or a message sent in the same second is missed.
       const sinceSecond = Math.floor(since.getTime() / 1000) * 1000;
       return found
-        .filter((m) => (m.dateCreated ?? m.dateSent).getTime() >= sinceSecond)
+        .filter((m) => (m.dateCreated ?? m.dateSent) !== null && (m.dateCreated ?? m.dateSent).getTime() >= sinceSecond)
         .map((m): SentSms => ({
           providerMessageId: m.sid,
           to: m.to,

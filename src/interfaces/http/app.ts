@@ -8,13 +8,15 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import { registerAuthentication } from './auth.js';
+import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './problem.js';
 import { healthRoutes } from './routes/health.routes.js';
 import type { HttpDeps } from './http-deps.js';
 import { apiRoutes } from './routes/index.js';
 
 export interface BuildAppOptions {
-  readonly logger?: FastifyServerOptions['logger'];
+  /** A pino instance to log requests with; none in tests. */
+  readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
 
 const ONE_MIB = 1024 * 1024;
@@ -22,7 +24,7 @@ const ONE_MIB = 1024 * 1024;
 /** Builds the HTTP app apart from `listen()`, so tests drive it with `app.inject`. */
 export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: ONE_MIB,
     // Never log bodies or headers: they carry API keys and personal data.
     disableRequestLogging: false,
@@ -58,6 +60,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   registerAuthentication(app, deps.apiKeys);
+  registerIdempotency(app, deps.readModels, () => deps.clock.now());
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });

@@ -1,0 +1,181 @@
+import {
+  deliveryDecider,
+  retryDelayMs,
+  type DeliveryCommand,
+  type DeliveryEvent,
+  type DeliveryState,
+} from '../../domain/notification/index.js';
+import { IllegalStateError } from '../../domain/shared/errors.js';
+import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import type { Clock } from '../ports/clock.port.js';
+import { DeliveryError, type EmailSender, type ProviderAcceptance } from '../ports/email-sender.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
+import type { SmsSender } from '../ports/sms-sender.port.js';
+import { describe, type EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
+import { deliveryStreamName } from './notification-streams.js';
+
+export const RETRY_JOB = 'notification.retry';
+
+export interface NotificationDispatcherDeps extends CommandHandlerDeps {
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly email: EmailSender;
+  readonly sms: SmsSender;
+  readonly logger: Logger;
+  /** Public base URL: Twilio posts status callbacks to `<url>/v1/webhooks/twilio/status`. */
+  readonly publicUrl?: string;
+  /** [0, 1) — the jitter of retry delays. */
+  readonly random?: () => number;
+  /** Deliveries sent at once. */
+  readonly concurrency?: number;
+}
+
+/** How far back an interrupted attempt is looked for at the provider (clock skew between us and Twilio). */
+const RECONCILE_SKEW_MS = 5 * 60_000;
+
+const ACTOR = 'system:notification-dispatcher';
+
+/**
+ * Sends requested deliveries. Each attempt is recorded as started before the provider is called and as sent or
+ * failed after, so a crash between the two is visible on restart: an SMS is then looked up at the provider before
+ * anything is sent again; an email is sent again with the same Message-ID (SMTP cannot be asked), which receiving
+ * systems use to drop the duplicate (docs/decisions/0005-delivery-exactly-once.md).
+ */
+export function createNotificationDispatcher(deps: NotificationDispatcherDeps): {
+  consumer: EventConsumer;
+  retryJob: JobHandler;
+  dispatch(tenantId: string, notificationId: string): Promise<void>;
+} {
+  const random = deps.random ?? Math.random;
+  const now = () => deps.clock.now().toISOString();
+
+  const run = (tenantId: string, notificationId: string, command: DeliveryCommand, context: CommandContext) =>
+    handleCommand(deps, deliveryStreamName(tenantId, notificationId), deliveryDecider, command, context);
+
+  const send = async (state: Extract<DeliveryState, { status: 'sending' }>): Promise<ProviderAcceptance> => {
+    const { delivery } = state;
+    if (delivery.channel === 'email') {
+      return deps.email.send({
+        idempotencyKey: delivery.notificationId,
+        from: delivery.content.from ?? { address: 'no-reply@herald.invalid' },
+        to: delivery.recipient.address,
+        subject: delivery.content.subject ?? '',
+        text: delivery.content.text,
+        ...(delivery.content.html ? { html: delivery.content.html } : {}),
+        ...(delivery.content.ics ? { calendar: delivery.content.ics } : {}),
+      });
+    }
+    return deps.sms.send({
+      idempotencyKey: delivery.notificationId,
+      to: delivery.recipient.address,
+      body: delivery.content.text,
+      ...(deps.publicUrl ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/$/, '')}/v1/webhooks/twilio/status` } : {}),
+    });
+  };
+
+  /** An attempt that started but never reported back (the process died). */
+  const reconcile = async (
+    tenantId: string,
+    state: Extract<DeliveryState, { status: 'sending' }>,
+    context: CommandContext,
+  ): Promise<DeliveryState> => {
+    const { delivery } = state;
+    if (delivery.channel === 'sms') {
+      const since = new Date(Date.parse(state.attemptStartedAt) - RECONCILE_SKEW_MS);
+      const found = (await deps.sms.findSent(delivery.recipient.address, since)).find((m) => m.body === delivery.content.text);
+      if (found) {
+        deps.logger.info({ tenantId, notificationId: delivery.notificationId }, 'interrupted attempt found at the provider');
+        return (
+          await run(tenantId, delivery.notificationId, { type: 'RecordProviderAccepted', data: { providerMessageId: found.providerMessageId, at: found.acceptedAt } }, context)
+        ).state;
+      }
+    }
+    const at = now();
+    return (
+      await run(
+        tenantId,
+        delivery.notificationId,
+        {
+          type: 'RecordAttemptFailed',
+          data: { attempt: state.attempts, error: 'interrupted before the outcome was recorded', transient: true, at, nextAttemptAt: at },
+        },
+        context,
+      )
+    ).state;
+  };
+
+  const dispatch = async (tenantId: string, notificationId: string): Promise<void> => {
+    const context: CommandContext = { tenantId, actor: ACTOR, causationId: notificationId, correlationId: notificationId };
+    let { state } = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
+    if (state.status === 'sending') state = await reconcile(tenantId, state, context);
+    if (state.status !== 'requested') return;
+    if (state.nextAttemptAt && Date.parse(state.nextAttemptAt) > deps.clock.now().getTime()) {
+      await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
+      return;
+    }
+
+    const attempt = state.attempts + 1;
+    let started: DeliveryState;
+    try {
+      started = (await run(tenantId, notificationId, { type: 'StartAttempt', data: { attempt, at: now() } }, context)).state;
+    } catch (error) {
+      // Another worker started this attempt first; it owns the outcome.
+      if (error instanceof IllegalStateError) return;
+      throw error;
+    }
+    if (started.status !== 'sending' || started.attempts !== attempt) return;
+
+    let outcome: DeliveryCommand;
+    try {
+      const accepted = await send(started);
+      outcome = { type: 'RecordProviderAccepted', data: { providerMessageId: accepted.providerMessageId, at: accepted.acceptedAt } };
+    } catch (error) {
+      const transient = error instanceof DeliveryError ? error.transient : true;
+      const at = deps.clock.now();
+      const message = error instanceof DeliveryError ? `${error.providerCode ? `${error.providerCode}: ` : ''}${error.message}` : describe(error);
+      outcome = {
+        type: 'RecordAttemptFailed',
+        data: {
+          attempt,
+          error: message.slice(0, 500),
+          transient,
+          at: at.toISOString(),
+          ...(transient ? { nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random())).toISOString() } : {}),
+        },
+      };
+      deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');
+    }
+    await run(tenantId, notificationId, outcome, context);
+  };
+
+  const scheduleRetry = (tenantId: string, notificationId: string, runAt: string) =>
+    deps.scheduler.schedule({
+      name: RETRY_JOB,
+      key: `notification-retry:${tenantId}:${notificationId}`,
+      runAt: new Date(runAt),
+      tenantId,
+      data: { notificationId },
+    });
+
+  const consumer: EventConsumer = {
+    name: 'process:notification-dispatcher',
+    eventTypes: new Set<DeliveryEvent['type']>(['NotificationRequested', 'NotificationResendRequested', 'NotificationAttemptFailed']),
+    concurrency: deps.concurrency ?? 16,
+    async handle(event) {
+      const tenantId = event.metadata.tenantId;
+      const notificationId = (event.data as { notificationId: string }).notificationId;
+      if (event.type === 'NotificationAttemptFailed') {
+        await scheduleRetry(tenantId, notificationId, (event.data as { nextAttemptAt: string }).nextAttemptAt);
+        return;
+      }
+      await dispatch(tenantId, notificationId);
+    },
+  };
+
+  const retryJob: JobHandler = async (job) => {
+    await dispatch(job.tenantId, String(job.data.notificationId));
+  };
+
+  return { consumer, retryJob, dispatch };
+}

@@ -1,0 +1,233 @@
+import type { ReservationDetails } from '../../domain/booking/reservation.decider.js';
+import {
+  analyzeSms,
+  buildIcs,
+  CHANNELS,
+  decideRecipients,
+  deliveryIdentityKey,
+  maskAddress,
+  priceOf,
+  renderCustomTemplate,
+  renderMessage,
+  reservationIcsUid,
+  type Channel,
+  type Contact,
+  type CustomerPreferences,
+  type DeliveryContent,
+  type DeliveryIdentity,
+  type MessageContext,
+  type NotificationKind,
+  type NotificationSettings,
+  type RecipientType,
+  type RequestNotification,
+  type SkipReason,
+} from '../../domain/notification/index.js';
+
+/** The fact a message is about, as the planner needs it. */
+export interface NotificationCause {
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly kind: NotificationKind;
+  /** When the causing event was recorded. */
+  readonly occurredAt: string;
+  readonly reservation: ReservationDetails;
+  readonly customerRef?: string;
+  /** Kind-specific parts of the message context (previous start, amount, who cancelled, minutes before...). */
+  readonly extra?: Partial<MessageContext>;
+  /** Calendar invitation to attach to customer emails, when the kind changes the booking. */
+  readonly calendar?: { readonly method: 'REQUEST' | 'CANCEL'; readonly sequence: number };
+}
+
+export interface PlanInput {
+  readonly cause: NotificationCause;
+  readonly settings: NotificationSettings;
+  readonly preferences: CustomerPreferences;
+  readonly resourceStaff: readonly Contact[];
+  readonly admins: readonly Contact[];
+  /** Is the reservation paid: shows the after-payment text in confirmations. */
+  readonly paid: boolean;
+  readonly afterPaymentText?: string;
+  readonly serviceDescription?: string;
+  readonly now: string;
+  /** UUID v5 of the parts; the same cause gives the same ids. */
+  readonly deriveId: (...parts: string[]) => string;
+}
+
+export type PlannedDelivery =
+  | { readonly type: 'request'; readonly request: RequestNotification['data'] }
+  | { readonly type: 'skip'; readonly identity: DeliveryIdentity; readonly reason: SkipReason; readonly detail?: string };
+
+/** Settings that merely switch a kind or channel off are not recorded as skips: nothing was expected. */
+const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
+  'blocked-by-customer',
+  'opted-out',
+  'missing-contact',
+  'invalid-contact',
+  'insufficient-credits',
+  'obsolete',
+]);
+
+/**
+ * Decides, purely, every delivery a cause leads to: the standard message per enabled channel and recipient,
+ * the tenant's custom messages for the kind, and a recorded skip for each recipient that cannot or must not get
+ * one. Delivery ids are derived from (cause, kind, channel, recipient), so planning twice gives the same ids.
+ */
+export function planNotifications(input: PlanInput): PlannedDelivery[] {
+  const { cause, settings } = input;
+  const reservation = cause.reservation;
+  const baseContext: MessageContext = {
+    reservationId: reservation.reservationId,
+    customerName: reservation.customer.name,
+    serviceName: reservation.serviceName,
+    ...(input.serviceDescription ? { serviceDescription: input.serviceDescription } : {}),
+    locationName: reservation.location.name,
+    locationAddress: reservation.location.address,
+    start: reservation.start,
+    end: reservation.end,
+    timeZone: reservation.location.timeZone,
+    locale: reservation.customer.locale || settings.defaultLocale,
+    paid: input.paid,
+    ...(input.afterPaymentText ? { afterPaymentText: input.afterPaymentText } : {}),
+    ...(settings.footer ? { footer: settings.footer } : {}),
+    senderName: settings.sender.name,
+    ...cause.extra,
+  };
+  const customer: Contact & { preferences: CustomerPreferences } = {
+    ...(cause.customerRef ? { id: cause.customerRef } : {}),
+    ...(reservation.customer.email ? { email: reservation.customer.email } : {}),
+    ...(reservation.customer.phone ? { phone: reservation.customer.phone } : {}),
+    locale: reservation.customer.locale,
+    preferences: input.preferences,
+  };
+
+  const plans: PlannedDelivery[] = [];
+  const identity = (channel: Channel, type: RecipientType, address: string | undefined, kind: NotificationKind, variant = '') => {
+    const notificationId = input.deriveId(
+      deliveryIdentityKey({ causationEventId: cause.eventId, kind, channel, recipientAddress: `${address ?? `(none:${type})`}${variant}` }),
+    );
+    return {
+      notificationId,
+      tenantId: cause.tenantId,
+      reservationId: reservation.reservationId,
+      ...(type === 'customer' && cause.customerRef ? { customerId: cause.customerRef } : {}),
+      kind,
+      channel,
+      recipientType: type,
+      ...(address ? { maskedRecipient: maskAddress(channel, address) } : {}),
+      causationEventId: cause.eventId,
+    } satisfies DeliveryIdentity;
+  };
+  const request = (
+    channel: Channel,
+    type: RecipientType,
+    address: string,
+    content: DeliveryContent,
+    smsParts: number | undefined,
+    kind: NotificationKind,
+    variant = '',
+  ): PlannedDelivery => {
+    const id = identity(channel, type, address, kind, variant);
+    const cost = priceOf(settings.prices, { channel, mode: 'automatic', ...(smsParts ? { smsParts } : {}) });
+    return {
+      type: 'request',
+      request: {
+        notificationId: id.notificationId,
+        tenantId: cause.tenantId,
+        reservationId: reservation.reservationId,
+        ...(id.customerId ? { customerId: id.customerId } : {}),
+        kind,
+        channel,
+        recipient: { type, address },
+        content,
+        ...(cost > 0 ? { cost } : {}),
+        causationEventId: cause.eventId,
+        causedAt: cause.occurredAt,
+        requestedAt: input.now,
+      },
+    };
+  };
+
+  for (const channel of CHANNELS) {
+    const decision = decideRecipients({
+      kind: cause.kind,
+      channel,
+      settings,
+      customer,
+      resourceStaff: input.resourceStaff,
+      admins: input.admins,
+    });
+    for (const skipped of decision.skipped) {
+      if (!RECORDED_SKIPS.has(skipped.reason)) continue;
+      plans.push({ type: 'skip', identity: identity(channel, skipped.type, skipped.address, cause.kind), reason: skipped.reason });
+    }
+    for (const recipient of decision.recipients) {
+      const audience = recipient.type === 'customer' ? 'customer' : 'staff';
+      const context = { ...baseContext, locale: recipient.locale ?? baseContext.locale };
+      if (channel === 'email') {
+        const email = renderMessage(cause.kind, 'email', context, audience);
+        const ics =
+          cause.calendar && recipient.type === 'customer'
+            ? {
+                method: cause.calendar.method,
+                content: buildIcs({
+                  method: cause.calendar.method,
+                  uid: reservationIcsUid(reservation.reservationId),
+                  sequence: cause.calendar.sequence,
+                  start: reservation.start,
+                  end: reservation.end,
+                  summary: reservation.serviceName,
+                  location: [reservation.location.name, reservation.location.address].filter(Boolean).join(', '),
+                  description: `${reservation.serviceName} (${reservation.reservationId})`,
+                  organizer: { name: settings.sender.name, email: settings.sender.address },
+                  attendee: { name: reservation.customer.name, email: recipient.address },
+                  dtstamp: cause.occurredAt,
+                }),
+              }
+            : undefined;
+        plans.push(
+          request(
+            channel,
+            recipient.type,
+            recipient.address,
+            { from: settings.sender, subject: email.subject, text: email.text, html: email.html, ...(ics ? { ics } : {}) },
+            undefined,
+            cause.kind,
+          ),
+        );
+      } else {
+        const sms = renderMessage(cause.kind, 'sms', context, audience);
+        plans.push(request(channel, recipient.type, recipient.address, { text: sms.text }, sms.sms.parts, cause.kind));
+      }
+    }
+  }
+
+  // The tenant's own automatic messages ("60 minutes before start, send TURN ON THE SAUNA" is a reminder-kind one).
+  for (const custom of settings.customMessages.filter((message) => message.kind === cause.kind)) {
+    // A reminder-kind custom message has its own offset and fires only for the reminder job of that offset.
+    if (custom.minutesBefore !== undefined && custom.minutesBefore !== cause.extra?.minutesBefore) continue;
+    const address =
+      custom.to.type === 'custom'
+        ? custom.to.address
+        : custom.channel === 'email'
+          ? reservation.customer.email
+          : reservation.customer.phone;
+    const type: RecipientType = custom.to.type === 'custom' ? 'custom' : 'customer';
+    if (!address) {
+      plans.push({ type: 'skip', identity: identity(custom.channel, type, undefined, cause.kind, `#${custom.id}`), reason: 'missing-contact' });
+      continue;
+    }
+    if (type === 'customer' && custom.channel === 'sms' && input.preferences.smsOptedOut) {
+      plans.push({ type: 'skip', identity: identity(custom.channel, type, address, cause.kind, `#${custom.id}`), reason: 'opted-out' });
+      continue;
+    }
+    const text = renderCustomTemplate(custom.text, cause.kind, baseContext);
+    const content: DeliveryContent =
+      custom.channel === 'email'
+        ? { from: settings.sender, subject: renderCustomTemplate(custom.subject ?? '', cause.kind, baseContext), text }
+        : { text };
+    const parts = custom.channel === 'sms' ? analyzeSms(text).parts : undefined;
+    plans.push(request(custom.channel, type, address, content, parts, cause.kind, `#${custom.id}`));
+  }
+  return plans;
+}
+

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { CommandContext } from '../../../application/command-handler.js';
+import type { Principal } from '../../../application/ports/api-keys.port.js';
+import { recordExternalReservation } from '../../../application/reservations/reservation-commands.js';
+import { getReservation, listReservationNotifications, type ExistingReservation } from '../../../application/reservations/reservation-queries.js';
+import { requireRole } from '../auth.js';
+import type { HttpDeps } from '../http-deps.js';
+import { etagFor } from '../idempotency.js';
+import { id, problems } from '../schemas/common.js';
+import { createReservationSchema, deliverySchema, reservationSchema } from '../schemas/reservations.js';
+
+export function commandContext(principal: Principal, correlationId: string): CommandContext {
+  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
+}
+
+export function toReservationView(state: ExistingReservation, revision: bigint): z.infer<typeof reservationSchema> {
+  const r = state.reservation;
+  return {
+    reservationId: r.reservationId,
+    status: state.status,
+    source: r.source,
+    customer: r.customer,
+    serviceId: r.serviceId,
+    serviceName: r.serviceName,
+    resourceId: r.resourceId,
+    locationId: r.locationId,
+    location: r.location,
+    start: r.start,
+    end: r.end,
+    partySize: r.partySize,
+    payments: [...state.payments],
+    revision: Number(revision),
+  };
+}
+
+const params = z.object({ reservationId: id });
+
+export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/reservations',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Record a finalized reservation; confirmations go out by email and SMS.',
+          headers: z.object({ 'idempotency-key': z.string().max(255).optional() }).loose(),
+          body: createReservationSchema,
+          response: { 201: reservationSchema, 200: reservationSchema, ...problems(400, 401, 403, 409, 413, 415, 422) },
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const { reservationId, result } = await recordExternalReservation(
+          deps,
+          commandContext(principal, request.id),
+          request.body,
+        );
+        if (result.state.status === 'none' || result.revision === 'no_stream') throw new Error('reservation not recorded');
+        return reply
+          .code(result.newEvents.length > 0 ? 201 : 200)
+          .header('location', `/v1/reservations/${reservationId}`)
+          .header('etag', etagFor(result.revision))
+          .send(toReservationView(result.state, result.revision));
+      },
+    );
+
+    app.get(
+      '/reservations/:reservationId',
+      { schema: { tags: ['reservations'], params, response: { 200: reservationSchema, ...problems(400, 401, 404) } } },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const { state, revision } = await getReservation(deps.eventStore, principal.tenantId, request.params.reservationId);
+        return reply.header('etag', etagFor(revision)).send(toReservationView(state, revision));
+      },
+    );
+
+    app.get(
+      '/reservations/:reservationId/notifications',
+      {
+        schema: {
+          tags: ['notifications'],
+          summary: 'Every delivery caused by this reservation, with its status history (the audit trail).',
+          params,
+          response: { 200: z.object({ items: z.array(deliverySchema) }), ...problems(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        await getReservation(deps.eventStore, principal.tenantId, request.params.reservationId);
+        const items = await listReservationNotifications(deps.readModels, principal.tenantId, request.params.reservationId);
+        return { items };
+      },
+    );
+  };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { e164, email, id, instant, locale, timeZone } from './common.js';
+
+export const customerSchema = z
+  .strictObject({
+    id: id.optional(),
+    name: z.string().trim().min(1).max(200),
+    email: email.optional(),
+    phone: e164.optional(),
+    locale: locale.default('en'),
+  })
+  .meta({ id: 'Customer' });
+
+export const locationSnapshotSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    address: z.string().trim().min(1).max(500),
+    timeZone,
+  })
+  .meta({ id: 'LocationSnapshot' });
+
+/**
+ * A reservation reported by another system as final (Herald as the communication layer of an existing booking
+ * system). Booking from Herald's own catalog uses `serviceId` instead of `serviceName` and `location`.
+ */
+export const createReservationSchema = z
+  .strictObject({
+    reservationId: id.optional().describe('Your id for it; generated when absent.'),
+    customer: customerSchema,
+    serviceName: z.string().trim().min(1).max(200),
+    location: locationSnapshotSchema,
+    start: instant,
+    end: instant,
+    partySize: z.number().int().min(1).max(10_000).optional(),
+    external: z
+      .strictObject({ system: z.string().trim().min(1).max(100), reference: z.string().trim().min(1).max(200) })
+      .optional()
+      .describe('The owning system and its reference; the same reference always maps to the same reservation.'),
+  })
+  .refine((body) => Date.parse(body.end) > Date.parse(body.start), { path: ['end'], message: 'must be after start' })
+  .meta({ id: 'CreateReservation' });
+
+export const reservationSchema = z
+  .object({
+    reservationId: z.string(),
+    status: z.string(),
+    source: z.enum(['internal', 'external']),
+    customer: z.object({
+      id: z.string().optional(),
+      name: z.string(),
+      email: z.string().optional(),
+      phone: z.string().optional(),
+      locale: z.string(),
+    }),
+    serviceId: z.string().nullable(),
+    serviceName: z.string(),
+    resourceId: z.string().nullable(),
+    locationId: z.string().nullable(),
+    location: z.object({ name: z.string(), address: z.string(), timeZone: z.string() }),
+    start: z.string(),
+    end: z.string(),
+    partySize: z.number().int(),
+    payments: z.array(z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() })),
+    revision: z.number().int().describe('The ETag value; send it back in If-Match.'),
+  })
+  .meta({ id: 'Reservation' });
+
+export const deliverySchema = z
+  .object({
+    notificationId: z.string(),
+    kind: z.string(),
+    channel: z.enum(['email', 'sms']),
+    recipientType: z.string(),
+    maskedRecipient: z.string().nullable(),
+    summary: z.string().nullable(),
+    status: z.string(),
+    skipReason: z.string().nullable(),
+    smsEncoding: z.string().nullable(),
+    smsParts: z.number().nullable(),
+    cost: z.number(),
+    attempts: z.number(),
+    providerMessageId: z.string().nullable(),
+    lastError: z.string().nullable(),
+    causationEventId: z.string(),
+    requestedAt: z.string(),
+    sentAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+    latencyToSentMs: z.number().nullable(),
+    history: z.array(
+      z.object({ status: z.string(), at: z.string(), eventId: z.string(), attempt: z.number().optional(), detail: z.string().optional() }),
+    ),
+  })
+  .meta({ id: 'Delivery' });
