@@ -1,0 +1,260 @@
+import type { Command, Decider, DomainEvent } from '../shared/decider.js';
+import { IllegalStateError, NotFoundError } from '../shared/errors.js';
+import { compoundStreamName } from './stream-name.js';
+import {
+  invalid,
+  jsonEqual,
+  optionalText,
+  requireBoolean,
+  requireId,
+  requireInstant,
+  requireInteger,
+  requireText,
+} from './validation.js';
+
+export interface Service {
+  readonly serviceId: string;
+  readonly tenantId: string;
+  readonly locationId: string;
+  readonly name: string;
+  /** Goes into customer messages. */
+  readonly description: string;
+  readonly durationMinutes: number;
+  /** 1 for an appointment, N for a class or a pool session. */
+  readonly seatsPerSlot: number;
+  /** Time the resource stays blocked after each booking (cleaning, travel); not shown to the customer. */
+  readonly bufferMinutes: number;
+  /** At most `seatsPerSlot`. */
+  readonly maxPartySize: number;
+  /** The resources that can deliver the service, at least one. */
+  readonly resourceIds: readonly string[];
+  /** false: a request is confirmed at once; true: staff confirms (or declines) it. */
+  readonly requiresConfirmation: boolean;
+  /** Slot starts are `interval start + k * slotIntervalMinutes` in wall time. */
+  readonly slotIntervalMinutes: number;
+}
+
+/** The editable part of a service. */
+export type ServiceSettings = Omit<Service, 'serviceId' | 'tenantId' | 'locationId'>;
+
+export type ServiceState =
+  | { readonly status: 'none' }
+  | { readonly status: 'active'; readonly service: Service }
+  | { readonly status: 'archived'; readonly service: Service; readonly archivedAt: string };
+
+// Commands -------------------------------------------------------------------------------------------------------
+
+export type CreateService = Command<
+  'CreateService',
+  {
+    readonly serviceId: string;
+    readonly tenantId: string;
+    readonly locationId: string;
+    readonly name: string;
+    /** Default ''. */
+    readonly description?: string;
+    readonly durationMinutes: number;
+    readonly seatsPerSlot: number;
+    /** Default 0. */
+    readonly bufferMinutes?: number;
+    /** Default 1. */
+    readonly maxPartySize?: number;
+    readonly resourceIds: readonly string[];
+    /** Default false. */
+    readonly requiresConfirmation?: boolean;
+    /** Default durationMinutes + bufferMinutes (back-to-back slots). */
+    readonly slotIntervalMinutes?: number;
+    readonly now: string;
+    readonly actor: string;
+  }
+>;
+
+/** Fields left out stay as they are; the result must still be a valid service. */
+export type UpdateService = Command<
+  'UpdateService',
+  Partial<ServiceSettings> & { readonly serviceId: string; readonly now: string; readonly actor: string }
+>;
+
+export type ArchiveService = Command<
+  'ArchiveService',
+  { readonly serviceId: string; readonly reason?: string; readonly now: string; readonly actor: string }
+>;
+
+export type ServiceCommand = CreateService | UpdateService | ArchiveService;
+
+// Events ---------------------------------------------------------------------------------------------------------
+
+export type ServiceCreated = DomainEvent<
+  'ServiceCreated',
+  Service & { readonly createdAt: string; readonly actor: string }
+>;
+
+export type ServiceUpdated = DomainEvent<
+  'ServiceUpdated',
+  {
+    readonly serviceId: string;
+    /** Only the fields that changed, with their new values. */
+    readonly changes: Partial<ServiceSettings>;
+    readonly updatedAt: string;
+    readonly actor: string;
+  }
+>;
+
+export type ServiceArchived = DomainEvent<
+  'ServiceArchived',
+  { readonly serviceId: string; readonly reason: string; readonly archivedAt: string; readonly actor: string }
+>;
+
+export type ServiceEvent = ServiceCreated | ServiceUpdated | ServiceArchived;
+
+export function serviceStreamName(tenantId: string, serviceId: string): string {
+  return compoundStreamName('service', tenantId, serviceId);
+}
+
+const MINUTES_PER_DAY = 24 * 60;
+export const MAX_SEATS_PER_SLOT = 10_000;
+
+/** Validates the settings as a whole (cross-field rules included) and returns them normalised. */
+export function validateServiceSettings(raw: Partial<Record<keyof ServiceSettings, unknown>>): ServiceSettings {
+  const durationMinutes = requireInteger('durationMinutes', raw.durationMinutes, 1, MINUTES_PER_DAY);
+  const seatsPerSlot = requireInteger('seatsPerSlot', raw.seatsPerSlot, 1, MAX_SEATS_PER_SLOT);
+  const bufferMinutes = requireInteger('bufferMinutes', raw.bufferMinutes ?? 0, 0, MINUTES_PER_DAY);
+  const maxPartySize = requireInteger('maxPartySize', raw.maxPartySize ?? 1, 1, MAX_SEATS_PER_SLOT);
+  if (maxPartySize > seatsPerSlot) {
+    throw invalid('maxPartySize', 'at-most-seats-per-slot', 'maxPartySize cannot exceed seatsPerSlot.', {
+      seatsPerSlot,
+    });
+  }
+  const slotIntervalMinutes = requireInteger(
+    'slotIntervalMinutes',
+    raw.slotIntervalMinutes ?? durationMinutes + bufferMinutes,
+    1,
+    MINUTES_PER_DAY,
+  );
+  if (!Array.isArray(raw.resourceIds) || raw.resourceIds.length === 0) {
+    throw invalid('resourceIds', 'non-empty', 'A service needs at least one resource that can deliver it.');
+  }
+  const resourceIds = raw.resourceIds.map((id: unknown, index) => requireId(`resourceIds[${index}]`, id));
+  if (new Set(resourceIds).size !== resourceIds.length) {
+    throw invalid('resourceIds', 'unique', 'resourceIds lists a resource twice.');
+  }
+  return {
+    name: requireText('name', raw.name),
+    description: optionalText('description', raw.description, 4000),
+    durationMinutes,
+    seatsPerSlot,
+    bufferMinutes,
+    maxPartySize,
+    resourceIds,
+    requiresConfirmation: requireBoolean('requiresConfirmation', raw.requiresConfirmation ?? false),
+    slotIntervalMinutes,
+  };
+}
+
+const SETTINGS_KEYS: ReadonlyArray<keyof ServiceSettings> = [
+  'name',
+  'description',
+  'durationMinutes',
+  'seatsPerSlot',
+  'bufferMinutes',
+  'maxPartySize',
+  'resourceIds',
+  'requiresConfirmation',
+  'slotIntervalMinutes',
+];
+
+// Decider --------------------------------------------------------------------------------------------------------
+
+function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
+  switch (command.type) {
+    case 'CreateService': {
+      const data = command.data;
+      const service: Service = {
+        serviceId: requireId('serviceId', data.serviceId),
+        tenantId: requireId('tenantId', data.tenantId),
+        locationId: requireId('locationId', data.locationId),
+        ...validateServiceSettings(data),
+      };
+      const createdAt = requireInstant('now', data.now);
+      const actor = requireText('actor', data.actor);
+      if (state.status !== 'none') {
+        if (state.status === 'active' && jsonEqual(state.service, service)) return [];
+        throw new IllegalStateError('service-already-exists', `Service ${service.serviceId} already exists.`, {
+          serviceId: service.serviceId,
+          status: state.status,
+        });
+      }
+      return [{ type: 'ServiceCreated', data: { ...service, createdAt, actor } }];
+    }
+    case 'UpdateService': {
+      const data = command.data;
+      const current = requireActive(state, data.serviceId);
+      const merged: Record<string, unknown> = { ...current };
+      for (const key of SETTINGS_KEYS) if (data[key] !== undefined) merged[key] = data[key];
+      const next = validateServiceSettings(merged);
+      const updatedAt = requireInstant('now', data.now);
+      const actor = requireText('actor', data.actor);
+      const changes: Record<string, unknown> = {};
+      for (const key of SETTINGS_KEYS) if (!jsonEqual(next[key], current[key])) changes[key] = next[key];
+      if (Object.keys(changes).length === 0) return [];
+      return [
+        {
+          type: 'ServiceUpdated',
+          data: { serviceId: current.serviceId, changes: changes as Partial<ServiceSettings>, updatedAt, actor },
+        },
+      ];
+    }
+    case 'ArchiveService': {
+      const data = command.data;
+      if (state.status === 'none') throw notFound(data.serviceId);
+      if (state.status === 'archived') return [];
+      return [
+        {
+          type: 'ServiceArchived',
+          data: {
+            serviceId: state.service.serviceId,
+            reason: optionalText('reason', data.reason, 500),
+            archivedAt: requireInstant('now', data.now),
+            actor: requireText('actor', data.actor),
+          },
+        },
+      ];
+    }
+  }
+}
+
+function requireActive(state: ServiceState, serviceId: string): Service {
+  if (state.status === 'none') throw notFound(serviceId);
+  if (state.status === 'archived') {
+    throw new IllegalStateError('service-archived', `Service ${serviceId} is archived.`, {
+      serviceId,
+      status: state.status,
+    });
+  }
+  return state.service;
+}
+
+function notFound(serviceId: string): NotFoundError {
+  return new NotFoundError('service-not-found', `Service ${serviceId} does not exist.`, { serviceId });
+}
+
+function evolve(state: ServiceState, event: ServiceEvent): ServiceState {
+  switch (event.type) {
+    case 'ServiceCreated': {
+      const { createdAt: _createdAt, actor: _actor, ...service } = event.data;
+      return { status: 'active', service };
+    }
+    case 'ServiceUpdated':
+      if (state.status === 'none') return state;
+      return { ...state, service: { ...state.service, ...event.data.changes } };
+    case 'ServiceArchived':
+      if (state.status === 'none') return state;
+      return { status: 'archived', service: state.service, archivedAt: event.data.archivedAt };
+  }
+}
+
+export const serviceDecider: Decider<ServiceCommand, ServiceState, ServiceEvent> = {
+  decide,
+  evolve,
+  initialState: () => ({ status: 'none' }),
+};

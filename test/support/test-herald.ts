@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EmailMessage, EmailSender, ProviderAcceptance } from '../../src/application/ports/email-sender.port.js';
+import type { SentSms, SmsMessage, SmsSender } from '../../src/application/ports/sms-sender.port.js';
+import { createAgendaScheduler } from '../../src/infrastructure/agenda/agenda-scheduler.js';
+import { createSqliteAgendaBackend } from '../../src/infrastructure/agenda/sqlite-agenda-backend.js';
+import { loadConfig } from '../../src/infrastructure/config.js';
+import { createSqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
+import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
+import type { Adapters } from '../../src/interfaces/adapters.js';
+import { createHerald, type Herald } from '../../src/interfaces/herald.js';
+import { silentLogger } from './silent-logger.js';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+/** Records what would be sent; `fail` lets a test make the provider refuse. */
+export interface RecordingEmail extends EmailSender {
+  readonly sent: EmailMessage[];
+  fail?: (message: EmailMessage) => Error | undefined;
+}
+export interface RecordingSms extends SmsSender {
+  readonly sent: (SmsMessage & { providerMessageId: string })[];
+  fail?: (message: SmsMessage) => Error | undefined;
+}
+
+export function recordingEmail(): RecordingEmail {
+  const sent: EmailMessage[] = [];
+  const sender: RecordingEmail = {
+    channel: 'email',
+    sent,
+    async send(message): Promise<ProviderAcceptance> {
+      const error = sender.fail?.(message);
+      if (error) throw error;
+      sent.push(message);
+      return { providerMessageId: `<${message.idempotencyKey}@test>`, acceptedAt: new Date().toISOString() };
+    },
+    async close() {},
+  };
+  return sender;
+}
+
+export function recordingSms(): RecordingSms {
+  const sent: (SmsMessage & { providerMessageId: string; acceptedAt: string })[] = [];
+  const sender: RecordingSms = {
+    channel: 'sms',
+    sent,
+    async send(message) {
+      const error = sender.fail?.(message);
+      if (error) throw error;
+      const providerMessageId = `SM${String(sent.length + 1).padStart(32, '0')}`;
+      const acceptedAt = new Date().toISOString();
+      sent.push({ ...message, providerMessageId, acceptedAt });
+      return { providerMessageId, acceptedAt };
+    },
+    async findSent(to, since): Promise<SentSms[]> {
+      return sent
+        .filter((m) => m.to === to && Date.parse(m.acceptedAt) >= since.getTime())
+        .map((m) => ({ providerMessageId: m.providerMessageId, to: m.to, body: m.body, acceptedAt: m.acceptedAt }));
+    },
+    async close() {},
+  };
+  return sender;
+}
+
+export interface TestHerald extends Herald {
+  readonly email: RecordingEmail;
+  readonly sms: RecordingSms;
+  readonly dataDir: string;
+  /** `authorization` header for the bootstrap admin key of tenant `default`. */
+  readonly auth: { authorization: string };
+  /** An admin key for another tenant. */
+  keyFor(tenantId: string, role?: 'admin' | 'staff' | 'integration'): Promise<{ authorization: string }>;
+}
+
+/**
+ * A Herald on in-memory SQLite stores (event store, read models, Agenda) with recording email and SMS senders,
+ * started, with an admin key for tenant `default`. For API tests: fast, real code paths, no servers.
+ */
+export async function startTestHerald(
+  options: { env?: Record<string, string>; email?: RecordingEmail; sms?: RecordingSms } = {},
+): Promise<TestHerald> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: TEST_ADMIN_KEY, ...options.env });
+  const logger = silentLogger();
+  const email = options.email ?? recordingEmail();
+  const sms = options.sms ?? recordingSms();
+  const eventStore = createSqliteEventStore({ filename: ':memory:' });
+  const readModels = createSqliteReadModelStore({ filename: ':memory:' });
+  const scheduler = await createAgendaScheduler({
+    backend: createSqliteAgendaBackend({ database: ':memory:' }),
+    logger,
+    processEvery: 200,
+  });
+  const adapters: Adapters = {
+    eventStore,
+    readModels,
+    scheduler,
+    email,
+    sms,
+    describe: { eventStore: 'sqlite', readModels: 'sqlite', scheduler: 'agenda:sqlite', email: 'recording', sms: 'recording' },
+    async close() {
+      await scheduler.stop();
+      await eventStore.close();
+      await readModels.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  const herald = await createHerald({ config, adapters, logger });
+  await herald.start();
+  return {
+    ...herald,
+    email,
+    sms,
+    dataDir,
+    auth: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    async keyFor(tenantId, role = 'admin') {
+      const { secret } = await herald.apiKeys.create({ tenantId, role, name: `test ${tenantId}` });
+      return { authorization: `Bearer ${secret}` };
+    },
+  };
+}
+
+export function aReservation(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    customer: { name: 'Ada Lovelace', email: 'ada@example.com', phone: '+420777123456', locale: 'en-GB' },
+    serviceName: 'Sauna',
+    location: { name: 'Wellness Praha', address: 'Vodičkova 1, Praha', timeZone: 'Europe/Prague' },
+    start: '2030-12-01T17:00:00Z',
+    end: '2030-12-01T18:00:00Z',
+    ...overrides,
+  };
+}
