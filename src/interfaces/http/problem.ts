@@ -16,8 +16,12 @@ export interface Problem {
 
 export const PROBLEM_BASE = 'https://herald.dev/problems/';
 
+const RESERVED = new Set(['type', 'title', 'status', 'code', 'instance']);
+
 export function problem(status: number, code: string, title: string, extra: Partial<Problem> = {}): Problem {
-  return { type: `${PROBLEM_BASE}${code}`, title, status, code, ...extra };
+  // Extension members never override the standard ones (a domain error's details may well contain `status`).
+  const extensions = Object.fromEntries(Object.entries(extra).filter(([key]) => !RESERVED.has(key)));
+  return { type: `${PROBLEM_BASE}${code}`, title, status, code, ...extensions, ...(extra.instance ? { instance: extra.instance } : {}) };
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Problem): FastifyReply {
@@ -32,6 +36,12 @@ export class HttpProblem extends Error {
   constructor(readonly problem: Problem) {
     super(problem.title);
   }
+}
+
+/** A domain error's `status` detail is the aggregate's status, not the HTTP one: keep it as `currentStatus`. */
+function renameReserved(details: Record<string, unknown>): Record<string, unknown> {
+  const { status, ...rest } = details;
+  return status === undefined ? rest : { ...rest, currentStatus: status };
 }
 
 const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
@@ -56,7 +66,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendProblem(
         reply,
         request,
-        problem(status, error.code, error.message, { detail: error.message, ...error.details }),
+        problem(status, error.code, error.message, { detail: error.message, ...renameReserved(error.details) }),
       );
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
