@@ -8,6 +8,15 @@ import type { Logger } from '../application/ports/logger.port.js';
 export function createLogger(level: string): Pino {
   return pino({
     level,
+    serializers: {
+      // The path only: query strings can carry an email address or a phone number (customer lookup).
+      req: (req: { id?: unknown; method?: string; url?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url?.split('?')[0],
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
     redact: {
       paths: [
         'req.headers.authorization',

@@ -36,7 +36,14 @@ async function main(): Promise<void> {
   }
 
   await herald.app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ adapters: adapters.describe, port: config.PORT, host: config.HOST }, 'herald started');
+  logger.info(
+    {
+      backends: Object.entries(adapters.describe).map(([port, backend]) => `${port}=${backend}`),
+      port: config.PORT,
+      host: config.HOST,
+    },
+    'herald started',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

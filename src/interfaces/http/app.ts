@@ -26,8 +26,6 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: ONE_MIB,
-    // Never log bodies or headers: they carry API keys and personal data.
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
