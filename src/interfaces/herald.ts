@@ -9,8 +9,15 @@ import { ensureProjectionIndexes, projectionConsumer, type Projection } from '..
 import { deliveriesProjection } from '../application/projections/deliveries.projection.js';
 import { notificationAuditLogProjection } from '../application/projections/notification-audit-log.projection.js';
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
+import { catalogProjection } from '../application/projections/catalog.projection.js';
+import { resourceDayUsageProjection } from '../application/projections/availability.projection.js';
+import { catalogLookups } from '../application/catalog/catalog-queries.js';
+import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
 import { createNotificationPlanner, REMINDER_JOB } from '../application/notifications/notification-planner.js';
+import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
+import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
+import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
 import {
   startSubscriber,
   type EventConsumer,
@@ -45,7 +52,13 @@ export interface Herald {
   stop(): Promise<void>;
 }
 
-const PROJECTIONS = [reservationDetailsProjection, deliveriesProjection, notificationAuditLogProjection] as unknown as readonly Projection[];
+const PROJECTIONS = [
+  reservationDetailsProjection,
+  deliveriesProjection,
+  notificationAuditLogProjection,
+  catalogProjection,
+  resourceDayUsageProjection,
+] as unknown as readonly Projection[];
 
 /** The composition root: every dependency is built here, by hand, and passed down explicitly. */
 export async function createHerald(options: HeraldOptions): Promise<Herald> {
@@ -65,9 +78,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     scheduler,
     logger,
-    resourceStaff: async () => [],
-    serviceTexts: async () => ({}),
+    ...catalogLookups(eventStore),
   });
+  const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
     eventStore,
     ids,
@@ -82,10 +95,14 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
     planner.consumer,
     dispatcher.consumer,
+    seatKeeper.consumer,
+    createCreditRefunds({ eventStore, ids, logger }),
+    createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
     [RETRY_JOB, dispatcher.retryJob],
+    [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
   ]);
   const running: RunningSubscriber[] = [];
 
@@ -96,7 +113,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   });
 
   const app = await buildApp(
-    { apiKeys, health, readModels, clock, eventStore, ids },
+    {
+      apiKeys,
+      health,
+      readModels,
+      clock,
+      eventStore,
+      ids,
+      twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
+      reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
+    },
     options.httpLogger ? { loggerInstance: options.httpLogger } : {},
   );
 
@@ -108,6 +134,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ids,
     async start() {
       await ensureProjectionIndexes(readModels, PROJECTIONS);
+      await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers) running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);

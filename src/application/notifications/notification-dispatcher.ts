@@ -4,6 +4,7 @@ import {
   type DeliveryCommand,
   type DeliveryEvent,
   type DeliveryState,
+  type RetryPolicy,
 } from '../../domain/notification/index.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
@@ -29,6 +30,8 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly random?: () => number;
   /** Deliveries sent at once. */
   readonly concurrency?: number;
+  /** Backoff of transient failures. Default DEFAULT_RETRY_POLICY (5 s doubling to 10 min). */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 /** How far back an interrupted attempt is looked for at the provider (clock skew between us and Twilio). */
@@ -70,7 +73,14 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       idempotencyKey: delivery.notificationId,
       to: delivery.recipient.address,
       body: delivery.content.text,
-      ...(deps.publicUrl ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/$/, '')}/v1/webhooks/twilio/status` } : {}),
+      // The delivery travels in the URL, so a callback never depends on a read model that may lag behind.
+      ...(deps.publicUrl
+        ? {
+            statusCallbackUrl: `${deps.publicUrl.replace(/\/$/, '')}/v1/webhooks/twilio/status?tenant=${encodeURIComponent(
+              delivery.tenantId,
+            )}&notification=${encodeURIComponent(delivery.notificationId)}`,
+          }
+        : {}),
     });
   };
 
@@ -105,7 +115,24 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     ).state;
   };
 
-  const dispatch = async (tenantId: string, notificationId: string): Promise<void> => {
+  // One dispatch per delivery at a time in this process. Two at once (an event redelivered after a restart and the
+  // delivery's due retry job; a staff re-send and a retry) would otherwise both send: the second either starts the
+  // same attempt number (the decider returns [] for it) or takes the first one's live attempt for an interrupted
+  // one and reconciles it before the provider has answered.
+  const inFlight = new Map<string, Promise<void>>();
+  const dispatch = (tenantId: string, notificationId: string): Promise<void> => {
+    const key = `${tenantId}:${notificationId}`;
+    const previous = inFlight.get(key) ?? Promise.resolve();
+    const next = previous.then(() => dispatchAlone(tenantId, notificationId));
+    const tail = next.catch(() => undefined);
+    inFlight.set(key, tail);
+    void tail.then(() => {
+      if (inFlight.get(key) === tail) inFlight.delete(key);
+    });
+    return next;
+  };
+
+  const dispatchAlone = async (tenantId: string, notificationId: string): Promise<void> => {
     const context: CommandContext = { tenantId, actor: ACTOR, causationId: notificationId, correlationId: notificationId };
     let { state } = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
     if (state.status === 'sending') state = await reconcile(tenantId, state, context);
@@ -118,7 +145,10 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     const attempt = state.attempts + 1;
     let started: DeliveryState;
     try {
-      started = (await run(tenantId, notificationId, { type: 'StartAttempt', data: { attempt, at: now() } }, context)).state;
+      const result = await run(tenantId, notificationId, { type: 'StartAttempt', data: { attempt, at: now() } }, context);
+      // No event appended: another worker started this attempt between our read and our append; it owns the outcome.
+      if (result.newEvents.length === 0) return;
+      started = result.state;
     } catch (error) {
       // Another worker started this attempt first; it owns the outcome.
       if (error instanceof IllegalStateError) return;
@@ -141,7 +171,9 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           error: message.slice(0, 500),
           transient,
           at: at.toISOString(),
-          ...(transient ? { nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random())).toISOString() } : {}),
+          ...(transient
+            ? { nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random(), deps.retryPolicy)).toISOString() }
+            : {}),
         },
       };
       deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');

@@ -92,6 +92,12 @@ export const reservationDetailsProjection: Projection<ReservationDocument> = {
     ['tenantId', 'start'],
     ['tenantId', 'status', 'start'],
     ['tenantId', 'customerKey'],
+    ['tenantId', 'serviceId', 'start'],
+    ['tenantId', 'resourceId', 'start'],
+    ['tenantId', 'locationId', 'start'],
+    ['tenantId', 'customer.id'],
+    ['tenantId', 'customer.email'],
+    ['tenantId', 'customer.phone'],
   ],
   documentId: (event) => {
     const reservationId = (event.data as { reservationId?: unknown }).reservationId;

@@ -32,7 +32,9 @@ import {
  *   and date, turned into instants: a wall time in a spring-forward gap has none, one in a fall-back overlap has
  *   two. So 09:00 stays 09:00 local in every week.
  * - A slot start `s` is *bookable* when `[s, s + duration + buffer)` lies in one window, `s >= now`, and the seats
- *   still free there (capacity minus the most seats in use at any moment of that span) cover the party.
+ *   still free there cover the party. A resource runs one slot at a time (the rule of the resource-day inventory,
+ *   docs/decisions/0006): a usage that overlaps the span and is not the same slot (same start, same service) leaves
+ *   no seat; otherwise the free seats are the capacity minus the seats of the usages of that same slot.
  */
 
 /** The service fields availability needs; a catalog `Service` fits. */
@@ -53,10 +55,14 @@ export interface SeatUsage {
   readonly start: string;
   readonly end: string;
   readonly seats: number;
+  /** The service of the slot the seats were taken on; seats are shared only within one service's slot. */
+  readonly serviceId?: string | null;
 }
 
 export interface AvailabilityQuery {
   readonly service: AvailabilityService;
+  /** The service's id, matched against `SeatUsage.serviceId` (both absent = the same service). */
+  readonly serviceId?: string | null;
   /** IANA zone of the service's location. */
   readonly timeZone: string;
   readonly resources: readonly ResourceCalendar[];
@@ -115,6 +121,7 @@ export function computeAvailability(query: AvailabilityQuery): AvailableSlot[] {
   const occupiedMs = (service.durationMinutes + service.bufferMinutes) * MINUTE_MS;
   const calendarRange = dateRange(timeZone, fromMs, toMs, occupiedMs);
   const usagesByResource = groupUsages(query.bookings);
+  const serviceId = query.serviceId ?? null;
 
   const slots: AvailableSlot[] = [];
   for (const resource of query.resources) {
@@ -125,7 +132,7 @@ export function computeAvailability(query: AvailabilityQuery): AvailableSlot[] {
     for (const start of calendar.slotStarts) {
       if (start < fromMs || start >= toMs || start < nowMs) continue;
       if (!fitsInWindow(calendar.windows, start, start + occupiedMs)) continue;
-      const remainingSeats = Math.max(0, service.seatsPerSlot - maxSeatsInUse(usages, start, start + occupiedMs));
+      const remainingSeats = Math.max(0, service.seatsPerSlot - seatsTaken(usages, start, start + occupiedMs, serviceId));
       if (remainingSeats < partySize && !query.includeFull) continue;
       slots.push(toSlot(resource.resourceId, start, service, calendarRange, remainingSeats));
     }
@@ -242,6 +249,8 @@ interface DateRange {
   /** Local midnights whose intervals can hold a slot start / can hold working time a slot needs. */
   readonly anchorDays: readonly number[];
   readonly windowDays: readonly number[];
+  readonly isoCache: Map<number, string>;
+  readonly localCache: Map<number, string>;
 }
 
 interface Calendar {
@@ -268,7 +277,14 @@ function dateRange(timeZone: string, fromMs: number, toMs: number, occupiedMs: n
   };
   // Wall time and instants differ by at most ~26 hours; two days of margin cover every zone.
   const segments = offsetSegments(timeZone, firstDay - 2 * DAY_MS, lastWindowDay + 3 * DAY_MS);
-  return { timeZone, segments, anchorDays: days(lastAnchorDay), windowDays: days(lastWindowDay) };
+  return {
+    timeZone,
+    segments,
+    anchorDays: days(lastAnchorDay),
+    windowDays: days(lastWindowDay),
+    isoCache: new Map(),
+    localCache: new Map(),
+  };
 }
 
 function buildCalendar(resource: WorkingSchedule, slotIntervalMinutes: number, range: DateRange): Calendar {
@@ -346,6 +362,7 @@ interface ParsedUsage {
   readonly start: number;
   readonly end: number;
   readonly seats: number;
+  readonly serviceId: string | null;
 }
 
 interface ResourceUsages {
@@ -364,7 +381,7 @@ function groupUsages(bookings: readonly SeatUsage[]): Map<string, ResourceUsages
     const seats = requireInteger(`bookings[${index}].seats`, booking.seats, 0, Number.MAX_SAFE_INTEGER);
     if (end <= start || seats === 0) return;
     const list = grouped.get(booking.resourceId) ?? [];
-    list.push({ start, end, seats });
+    list.push({ start, end, seats, serviceId: booking.serviceId ?? null });
     grouped.set(booking.resourceId, list);
   });
   const result = new Map<string, ResourceUsages>();
@@ -375,8 +392,11 @@ function groupUsages(bookings: readonly SeatUsage[]): Map<string, ResourceUsages
   return result;
 }
 
-/** The most seats in use at any moment of `[start, end)`. */
-function maxSeatsInUse(resourceUsages: ResourceUsages, start: number, end: number): number {
+/**
+ * Seats taken on the slot `[start, end)` of `serviceId`: every seat (reported as MAX_SAFE_INTEGER) when another slot
+ * overlaps it, since a resource runs one slot at a time; else the seats of the usages of this very slot.
+ */
+function seatsTaken(resourceUsages: ResourceUsages, start: number, end: number, serviceId: string | null): number {
   const { usages, longestMs } = resourceUsages;
   if (usages.length === 0) return 0;
   // First usage that can still reach `start`: none starting before `start - longestMs` can.
@@ -387,22 +407,15 @@ function maxSeatsInUse(resourceUsages: ResourceUsages, start: number, end: numbe
     if ((usages[mid]?.start ?? Infinity) <= start - longestMs) lo = mid + 1;
     else hi = mid;
   }
-  const changes: Array<[number, number]> = [];
+  let taken = 0;
   for (let index = lo; index < usages.length; index++) {
     const usage = usages[index];
     if (!usage || usage.start >= end) break;
     if (usage.end <= start) continue;
-    changes.push([Math.max(usage.start, start), usage.seats], [Math.min(usage.end, end), -usage.seats]);
+    if (usage.start !== start || usage.serviceId !== serviceId) return Number.MAX_SAFE_INTEGER;
+    taken += usage.seats;
   }
-  // Half-open intervals: one ending when another starts does not overlap it, so releases sort first.
-  changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let inUse = 0;
-  let most = 0;
-  for (const [, delta] of changes) {
-    inUse += delta;
-    most = Math.max(most, inUse);
-  }
-  return most;
+  return taken;
 }
 
 // Helpers -----------------------------------------------------------------------------------------------------------
@@ -416,14 +429,34 @@ function toSlot(
 ): AvailableSlot {
   return {
     resourceId,
-    start: toIsoInstant(start),
-    end: toIsoInstant(start + service.durationMinutes * MINUTE_MS),
-    occupiedUntil: toIsoInstant(start + (service.durationMinutes + service.bufferMinutes) * MINUTE_MS),
-    localStart: formatInSegments(range.segments, start) ?? formatInZone(range.timeZone, start),
+    start: cachedIso(range, start),
+    end: cachedIso(range, start + service.durationMinutes * MINUTE_MS),
+    occupiedUntil: cachedIso(range, start + (service.durationMinutes + service.bufferMinutes) * MINUTE_MS),
+    localStart: cachedLocal(range, start),
     timeZone: range.timeZone,
     capacity: service.seatsPerSlot,
     remainingSeats,
   };
+}
+
+// Resources of a service share their slot grid, and one slot's end is often the next one's start: formatting each
+// instant once per query saves most of the cost of a month view (the caches live and die with one DateRange).
+function cachedIso(range: DateRange, epochMs: number): string {
+  let text = range.isoCache.get(epochMs);
+  if (text === undefined) {
+    text = toIsoInstant(epochMs);
+    range.isoCache.set(epochMs, text);
+  }
+  return text;
+}
+
+function cachedLocal(range: DateRange, epochMs: number): string {
+  let text = range.localCache.get(epochMs);
+  if (text === undefined) {
+    text = formatInSegments(range.segments, epochMs) ?? formatInZone(range.timeZone, epochMs);
+    range.localCache.set(epochMs, text);
+  }
+  return text;
 }
 
 function parseInstantField(field: string, value: unknown): number {

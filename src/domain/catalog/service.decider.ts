@@ -32,6 +32,8 @@ export interface Service {
   readonly requiresConfirmation: boolean;
   /** Slot starts are `interval start + k * slotIntervalMinutes` in wall time. */
   readonly slotIntervalMinutes: number;
+  /** Goes into the payment receipt message (e.g. "bring a towel"); absent or '' = none. */
+  readonly afterPaymentText?: string;
 }
 
 /** The editable part of a service. */
@@ -64,6 +66,8 @@ export type CreateService = Command<
     readonly requiresConfirmation?: boolean;
     /** Default durationMinutes + bufferMinutes (back-to-back slots). */
     readonly slotIntervalMinutes?: number;
+    /** Default none. */
+    readonly afterPaymentText?: string;
     readonly now: string;
     readonly actor: string;
   }
@@ -138,6 +142,7 @@ export function validateServiceSettings(raw: Partial<Record<keyof ServiceSetting
   if (new Set(resourceIds).size !== resourceIds.length) {
     throw invalid('resourceIds', 'unique', 'resourceIds lists a resource twice.');
   }
+  const afterPaymentText = optionalText('afterPaymentText', raw.afterPaymentText, 2000);
   return {
     name: requireText('name', raw.name),
     description: optionalText('description', raw.description, 4000),
@@ -148,6 +153,7 @@ export function validateServiceSettings(raw: Partial<Record<keyof ServiceSetting
     resourceIds,
     requiresConfirmation: requireBoolean('requiresConfirmation', raw.requiresConfirmation ?? false),
     slotIntervalMinutes,
+    ...(afterPaymentText ? { afterPaymentText } : {}),
   };
 }
 
@@ -161,6 +167,7 @@ const SETTINGS_KEYS: ReadonlyArray<keyof ServiceSettings> = [
   'resourceIds',
   'requiresConfirmation',
   'slotIntervalMinutes',
+  'afterPaymentText',
 ];
 
 // Decider --------------------------------------------------------------------------------------------------------
@@ -195,7 +202,8 @@ function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
       const updatedAt = requireInstant('now', data.now);
       const actor = requireText('actor', data.actor);
       const changes: Record<string, unknown> = {};
-      for (const key of SETTINGS_KEYS) if (!jsonEqual(next[key], current[key])) changes[key] = next[key];
+      // A cleared optional text is recorded as '' (JSON has no undefined).
+      for (const key of SETTINGS_KEYS) if (!jsonEqual(next[key] ?? '', current[key] ?? '')) changes[key] = next[key] ?? '';
       if (Object.keys(changes).length === 0) return [];
       return [
         {

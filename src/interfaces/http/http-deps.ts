@@ -13,4 +13,8 @@ export interface HttpDeps {
   readonly clock: Clock;
   readonly eventStore: EventStore;
   readonly ids: IdSource;
+  /** Twilio webhook verification: the auth token and the public base URL Twilio calls. Unset: webhooks refuse (403). */
+  readonly twilio?: { readonly authToken?: string; readonly publicUrl?: string };
+  /** RESERVATION_HOLD_MINUTES: how long a booked-but-unconfirmed reservation holds its seats (default 10). */
+  readonly reservationHoldMinutes?: number;
 }

@@ -219,15 +219,37 @@ describe('availability', () => {
       expect(computeAvailability(query({ bookings })).length).toBe(3);
     });
 
-    it('counts the most seats in use at one moment, not the sum over the slot', () => {
+    it('runs one slot at a time: seats taken on an overlapping slot with another start leave none', () => {
       const service = { ...swimming, durationMinutes: 120, slotIntervalMinutes: 120 };
+      const bookings = [usage('2025-06-02T10:00:00+02:00', '2025-06-02T11:00:00+02:00', 5)];
+      expect(
+        computeAvailability(query({ service, resources: lane, bookings, includeFull: true })).map(
+          (slot) => slot.remainingSeats,
+        ),
+      ).toEqual([0]);
+      const grid30 = { ...swimming, slotIntervalMinutes: 30 };
+      const classAt9 = [usage('2025-06-02T09:00:00+02:00', '2025-06-02T10:00:00+02:00', 2)];
+      expect(
+        computeAvailability(query({ service: grid30, resources: lane, bookings: classAt9, includeFull: true })).map(
+          (slot) => [slot.localStart.slice(11, 16), slot.remainingSeats],
+        ),
+      ).toEqual([
+        ['09:00', 8],
+        ['09:30', 0],
+        ['10:00', 10],
+      ]);
+    });
+
+    it('shares a slot only with seats of the same service', () => {
       const bookings = [
-        usage('2025-06-02T09:00:00+02:00', '2025-06-02T10:00:00+02:00', 6),
-        usage('2025-06-02T10:00:00+02:00', '2025-06-02T11:00:00+02:00', 5),
+        { ...usage('2025-06-02T07:00:00Z', '2025-06-02T08:00:00Z', 3), serviceId: 'swim' },
+        { ...usage('2025-06-02T08:00:00Z', '2025-06-02T09:00:00Z', 3), serviceId: 'aqua-fit' },
       ];
       expect(
-        computeAvailability(query({ service, resources: lane, bookings })).map((slot) => slot.remainingSeats),
-      ).toEqual([4]);
+        computeAvailability(
+          query({ service: swimming, serviceId: 'swim', resources: lane, bookings, includeFull: true }),
+        ).map((slot) => slot.remainingSeats),
+      ).toEqual([7, 0]);
     });
   });
 
@@ -523,20 +545,24 @@ function bruteForce(
           (wall.minute - i.start) % q.service.slotIntervalMinutes === 0,
       ),
     );
-    const inUse = walls.map(() => 0);
-    for (const booking of q.bookings) {
-      if (booking.resourceId !== resource.resourceId) continue;
-      const [start, end] = [Date.parse(booking.start), Date.parse(booking.end)];
-      walls.forEach((_, index) => {
-        const minute = from + index * MIN;
-        if (start <= minute && minute < end) inUse[index] = (inUse[index] ?? 0) + booking.seats;
-      });
-    }
+    // A resource runs one slot at a time: a booking in some minute of the slot that is not this very slot (same
+    // start, same service) takes every seat; bookings of this slot share its seats.
+    const bookings = q.bookings.filter((booking) => booking.resourceId === resource.resourceId);
     for (let index = 0; index < starts; index++) {
       const start = from + index * MIN;
       if (start < now || !anchor[index]) continue;
       if (!working.slice(index, index + length).every(Boolean)) continue;
-      const remainingSeats = Math.max(0, q.service.seatsPerSlot - Math.max(...inUse.slice(index, index + length)));
+      let taken = 0;
+      for (const booking of bookings) {
+        const [bookingStart, bookingEnd] = [Date.parse(booking.start), Date.parse(booking.end)];
+        const inSomeMinute = Array.from({ length }, (_, k) => start + k * MIN).some(
+          (minute) => bookingStart <= minute && minute < bookingEnd,
+        );
+        if (!inSomeMinute) continue;
+        const sameSlot = bookingStart === start && (booking.serviceId ?? null) === (q.serviceId ?? null);
+        taken += sameSlot ? booking.seats : Infinity;
+      }
+      const remainingSeats = Math.max(0, q.service.seatsPerSlot - taken);
       if (remainingSeats < (q.partySize ?? 1) && !q.includeFull) continue;
       result.push({
         resourceId: resource.resourceId,
@@ -636,6 +662,7 @@ const scenarioArb = fc
         ),
         seats: fc.integer({ min: 1, max: 3 }),
         chained: fc.boolean(),
+        serviceId: fc.constantFrom<string | null>('svc', 'svc', 'other', null),
       }),
       { maxLength: 30 },
     ),
@@ -651,6 +678,7 @@ const scenarioArb = fc
     const maxPartySize = Math.max(1, Math.ceil(scenario.service.seats * scenario.partyFraction));
     return {
       timeZone,
+      serviceId: 'svc',
       service: {
         durationMinutes: scenario.service.duration * 5,
         bufferMinutes: scenario.service.buffer * 5,
@@ -682,6 +710,7 @@ const scenarioArb = fc
           start: new Date(start).toISOString(),
           end: new Date(start + booking.length * MIN).toISOString(),
           seats: booking.seats,
+          serviceId: booking.serviceId,
         });
         return list;
       }, []),
@@ -724,7 +753,8 @@ describe('availability against a brute-force computation (property)', () => {
             ...listed.slice(0, 10).map((slot) => ({ resourceId: slot.resourceId, start: slot.start })),
             ...picks.map((pick, index) => ({
               resourceId: q.resources[index % q.resources.length]?.resourceId ?? 'a',
-              start: new Date(from + Math.floor(pick * minutes) * MIN).toISOString(),
+              // Inside [from, to): a pick of exactly 1 would land on `to`, which availability does not list.
+              start: new Date(from + Math.min(minutes - 1, Math.floor(pick * minutes)) * MIN).toISOString(),
             })),
           ];
           for (const candidate of candidates) {

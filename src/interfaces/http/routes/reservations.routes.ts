@@ -8,7 +8,9 @@ import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor } from '../idempotency.js';
 import { id, problems } from '../schemas/common.js';
-import { createReservationSchema, deliverySchema, reservationSchema } from '../schemas/reservations.js';
+import { isBooking, reservationPostSchema } from '../schemas/booking.js';
+import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
+import { checkReservationBody, handleBookingPost } from './booking.routes.js';
 
 export function commandContext(principal: Principal, correlationId: string): CommandContext {
   return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
@@ -31,6 +33,7 @@ export function toReservationView(state: ExistingReservation, revision: bigint):
     partySize: r.partySize,
     payments: [...state.payments],
     revision: Number(revision),
+    ...(state.status === 'requested' ? { holdExpiresAt: state.holdExpiresAt } : {}),
   };
 }
 
@@ -43,13 +46,16 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['reservations'],
-          summary: 'Record a finalized reservation; confirmations go out by email and SMS.',
+          summary:
+            'Book a slot of a catalog service (with serviceId), or record a reservation finalized elsewhere (with serviceName and location); confirmations go out by email and SMS.',
           headers: z.object({ 'idempotency-key': z.string().max(255).optional() }).loose(),
-          body: createReservationSchema,
+          body: reservationPostSchema,
           response: { 201: reservationSchema, 200: reservationSchema, ...problems(400, 401, 403, 409, 413, 415, 422) },
         },
+        preValidation: checkReservationBody,
       },
       async (request, reply) => {
+        if (isBooking(request.body)) return handleBookingPost(deps, request, reply, request.body);
         const principal = requireRole(request, 'admin', 'staff', 'integration');
         const { reservationId, result } = await recordExternalReservation(
           deps,

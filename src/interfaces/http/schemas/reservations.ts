@@ -62,6 +62,7 @@ export const reservationSchema = z
     partySize: z.number().int(),
     payments: z.array(z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() })),
     revision: z.number().int().describe('The ETag value; send it back in If-Match.'),
+    holdExpiresAt: z.string().optional().describe('A requested reservation keeps its seats until then.'),
   })
   .meta({ id: 'Reservation' });
 

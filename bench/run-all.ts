@@ -1,0 +1,47 @@
+import { runBookingBench } from './booking.bench.js';
+import { machine, startServers, type Servers } from './bench-support.js';
+import { confirmationsBench } from './confirmations.bench.js';
+import { thinSliceBench } from './thin-slice.bench.js';
+
+/**
+ * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
+ * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
+ * `booking`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ */
+const only = process.argv[2];
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const sizes = { paced: Math.max(10, Math.round(200 * scale)), rate: 40, burst: Math.max(20, Math.round(1000 * scale)) };
+
+async function bookingSection(): Promise<string> {
+  const results = await runBookingBench({ scale, log: (line) => console.error(line) });
+  return [
+    '### Booking (bench/booking.bench.ts)',
+    '',
+    '| scenario | value | unit | detail |',
+    '|---|---:|---|---|',
+    ...results.map((r) => `| ${r.name} | ${r.value.toFixed(1)} | ${r.unit} | ${r.detail ?? ''} |`),
+  ].join('\n');
+}
+
+const benches: readonly (readonly [string, (servers: Servers) => Promise<string>])[] = [
+  ['thin-slice', (servers) => thinSliceBench(servers, sizes)],
+  ['confirmations', (servers) => confirmationsBench(servers, sizes)],
+  ['booking', () => bookingSection()],
+];
+
+const servers = await startServers();
+const sections: string[] = [`Herald benchmarks — ${new Date().toISOString()} — ${machine()}, scale ${scale}`, ''];
+try {
+  for (const [name, bench] of benches) {
+    if (only && only !== name) continue;
+    const started = performance.now();
+    console.error(`running ${name} ...`);
+    const section = await bench(servers);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.error(`${name} took ${seconds} s`);
+    sections.push(section, '', `_${name}: ${seconds} s wall time_`, '');
+  }
+} finally {
+  await servers.close();
+}
+console.log(sections.join('\n'));

@@ -1,0 +1,154 @@
+import {
+  locationDecider,
+  locationStreamName,
+  type Location,
+  type LocationState,
+} from '../../domain/catalog/location.decider.js';
+import {
+  resourceDecider,
+  resourceStreamName,
+  type Resource,
+  type ResourceState,
+} from '../../domain/catalog/resource.decider.js';
+import {
+  serviceDecider,
+  serviceStreamName,
+  type Service,
+  type ServiceState,
+} from '../../domain/catalog/service.decider.js';
+import type { Contact } from '../../domain/notification/index.js';
+import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
+import { NotFoundError } from '../../domain/shared/errors.js';
+import { loadAggregate } from '../command-handler.js';
+import type { EventStore } from '../ports/event-store.port.js';
+import type { Filter, ReadModelStore } from '../ports/read-model-store.port.js';
+import { catalogProjection, type CatalogDocument, type CatalogKind } from '../projections/catalog.projection.js';
+import { physicalCollection } from '../projections/projection.js';
+
+type Existing<S> = Exclude<S, { status: 'none' }>;
+
+export interface Loaded<S> {
+  readonly state: Existing<S>;
+  readonly revision: bigint;
+}
+
+/** One catalog entity read from its stream: never stale, and its revision is the ETag. 404 when it never existed. */
+export async function getLocation(eventStore: EventStore, tenantId: string, locationId: string): Promise<Loaded<LocationState>> {
+  return loadExisting(eventStore, locationStreamName(tenantId, locationId), locationDecider, 'location', locationId);
+}
+
+export async function getResource(eventStore: EventStore, tenantId: string, resourceId: string): Promise<Loaded<ResourceState>> {
+  return loadExisting(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider, 'resource', resourceId);
+}
+
+export async function getService(eventStore: EventStore, tenantId: string, serviceId: string): Promise<Loaded<ServiceState>> {
+  return loadExisting(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider, 'service', serviceId);
+}
+
+async function loadExisting<S extends { status: string }, E extends DomainEvent>(
+  eventStore: EventStore,
+  streamName: string,
+  decider: Pick<Decider<never, S, E>, 'evolve' | 'initialState'>,
+  kind: CatalogKind,
+  id: string,
+): Promise<Loaded<S>> {
+  const { state, revision } = await loadAggregate(eventStore, streamName, decider);
+  if (state.status === 'none' || revision === 'no_stream') {
+    throw new NotFoundError(`${kind}-not-found`, `The ${kind} ${id} does not exist.`, { [`${kind}Id`]: id });
+  }
+  return { state: state as Existing<S>, revision };
+}
+
+/** The active entity, or null when it does not exist or is archived (for booking and lookups). */
+export async function findActiveLocation(eventStore: EventStore, tenantId: string, locationId: string): Promise<Location | null> {
+  const { state } = await loadAggregate(eventStore, locationStreamName(tenantId, locationId), locationDecider);
+  return state.status === 'active' ? state.location : null;
+}
+
+export async function findActiveResource(eventStore: EventStore, tenantId: string, resourceId: string): Promise<Resource | null> {
+  const { state } = await loadAggregate(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider);
+  return state.status === 'active' ? state.resource : null;
+}
+
+export async function findActiveService(eventStore: EventStore, tenantId: string, serviceId: string): Promise<Service | null> {
+  const { state } = await loadAggregate(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider);
+  return state.status === 'active' ? state.service : null;
+}
+
+export interface CatalogListFilter {
+  readonly locationId?: string;
+  /** Default false: archived entities are left out. */
+  readonly includeArchived?: boolean;
+}
+
+/** Catalog entities of one kind from the read model, by id. */
+export async function listCatalog(
+  readModels: ReadModelStore,
+  tenantId: string,
+  kind: CatalogKind,
+  filter: CatalogListFilter = {},
+): Promise<CatalogDocument[]> {
+  const query: Record<string, Filter[string]> = { tenantId, entity: kind };
+  if (filter.locationId) query.locationId = filter.locationId;
+  if (!filter.includeArchived) query.status = 'active';
+  const docs = await readModels.find<CatalogDocument & { _id: string }>(physicalCollection(catalogProjection), query, {
+    sort: { field: 'id', direction: 1 },
+    limit: 10_000,
+  });
+  return docs.map(withoutStoreFields);
+}
+
+/** Several catalog documents by id from the read model (availability). */
+export async function findCatalogDocuments(
+  readModels: ReadModelStore,
+  tenantId: string,
+  kind: CatalogKind,
+  ids: readonly string[],
+): Promise<CatalogDocument[]> {
+  if (ids.length === 0) return [];
+  const docs = await readModels.find<CatalogDocument & { _id: string }>(
+    physicalCollection(catalogProjection),
+    { tenantId, entity: kind, id: { $in: [...ids] } },
+    { limit: ids.length },
+  );
+  return docs.map(withoutStoreFields);
+}
+
+function withoutStoreFields(doc: CatalogDocument & { _id: string; _position?: string }): CatalogDocument {
+  const { _id: _ignoredId, _position: _ignoredPosition, ...rest } = doc;
+  return rest as CatalogDocument;
+}
+
+/**
+ * What the notification planner needs from the catalog, read from the streams so that a resource or service
+ * created a moment ago is already known.
+ */
+export function catalogLookups(eventStore: EventStore): {
+  resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
+  serviceTexts: (tenantId: string, serviceId: string) => Promise<{ description?: string; afterPaymentText?: string }>;
+} {
+  return {
+    async resourceStaff(tenantId, resourceId) {
+      const { state } = await loadAggregate(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider);
+      if (state.status === 'none') return [];
+      const { contact } = state.resource;
+      if (!contact.email && !contact.phone) return [];
+      return [
+        {
+          id: `resource:${resourceId}`,
+          ...(contact.email ? { email: contact.email } : {}),
+          ...(contact.phone ? { phone: contact.phone } : {}),
+        },
+      ];
+    },
+    async serviceTexts(tenantId, serviceId) {
+      const { state } = await loadAggregate(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider);
+      if (state.status === 'none') return {};
+      const { description, afterPaymentText } = state.service;
+      return {
+        ...(description ? { description } : {}),
+        ...(afterPaymentText ? { afterPaymentText } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,390 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  bookReservation,
+  cancelReservation,
+  completeReservation,
+  confirmReservation,
+  declineReservation,
+  deleteReservation,
+  markNotTaken,
+  recordPayment,
+  rescheduleReservation,
+  type BookingDeps,
+  type WriteOptions,
+} from '../../../application/booking/booking-commands.js';
+import { getReservationHistory, listReservations } from '../../../application/booking/reservation-search.js';
+import { createSeatReconciler } from '../../../application/booking/seat-keeper.js';
+import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
+import type { Principal } from '../../../application/ports/api-keys.port.js';
+import type { ReservationState } from '../../../domain/booking/reservation.decider.js';
+import { IllegalStateError } from '../../../domain/shared/errors.js';
+import { requireRole } from '../auth.js';
+import type { HttpDeps } from '../http-deps.js';
+import { etagFor, expectedRevisionFrom } from '../idempotency.js';
+import { HttpProblem, problem } from '../problem.js';
+import {
+  bookReservationSchema,
+  cancelSchema,
+  historySchema,
+  isBooking,
+  paymentSchema,
+  reasonSchema,
+  rescheduleSchema,
+  reservationListQuery,
+  reservationPageSchema,
+} from '../schemas/booking.js';
+import { id, problems } from '../schemas/common.js';
+import { createReservationSchema, reservationSchema } from '../schemas/reservations.js';
+
+const DEFAULT_HOLD_MINUTES = 10;
+const bookingDepsCache = new WeakMap<HttpDeps, BookingDeps>();
+
+/** What the booking use cases need, built once per app from the HTTP deps. */
+export function bookingDepsFrom(deps: HttpDeps): BookingDeps {
+  let booking = bookingDepsCache.get(deps);
+  if (!booking) {
+    const base = { eventStore: deps.eventStore, ids: deps.ids, clock: deps.clock };
+    booking = {
+      ...base,
+      holdMinutes: deps.reservationHoldMinutes ?? DEFAULT_HOLD_MINUTES,
+      seatKeeper: { reconcile: createSeatReconciler(base) },
+    };
+    bookingDepsCache.set(deps, booking);
+  }
+  return booking;
+}
+
+function contextOf(principal: Principal, correlationId: string): CommandContext {
+  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
+}
+
+type ReservationView = z.infer<typeof reservationSchema>;
+
+export function reservationView(state: ReservationState, revision: bigint | 'no_stream'): ReservationView {
+  if (state.status === 'none' || revision === 'no_stream') throw new Error('reservation has no state');
+  const r = state.reservation;
+  return {
+    reservationId: r.reservationId,
+    status: state.status,
+    source: r.source,
+    customer: r.customer,
+    serviceId: r.serviceId,
+    serviceName: r.serviceName,
+    resourceId: r.resourceId,
+    locationId: r.locationId,
+    location: r.location,
+    start: r.start,
+    end: r.end,
+    partySize: r.partySize,
+    payments: [...state.payments],
+    revision: Number(revision),
+    ...(state.status === 'requested' ? { holdExpiresAt: state.holdExpiresAt } : {}),
+  };
+}
+
+function sendReservation(reply: FastifyReply, result: HandleResult<ReservationState>, status = 200) {
+  if (result.revision === 'no_stream') throw new Error('reservation has no revision');
+  return reply.code(status).header('etag', etagFor(result.revision)).send(reservationView(result.state, result.revision));
+}
+
+/**
+ * preValidation of POST /v1/reservations: the body is one of two shapes (`serviceId` tells them apart); validating
+ * it against the right one gives errors that name the field instead of "matches no shape".
+ */
+export async function checkReservationBody(request: FastifyRequest): Promise<void> {
+  const schema = isBooking(request.body) ? bookReservationSchema : createReservationSchema;
+  const parsed = schema.safeParse(request.body);
+  if (parsed.success) return;
+  const errors = parsed.error.issues.map((issue) => ({
+    field: ['body', ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new HttpProblem(
+    problem(400, 'validation-failed', 'The request is not valid.', {
+      detail: errors.map((error) => `${error.field}: ${error.message}`).join('; '),
+      errors,
+    }),
+  );
+}
+
+/**
+ * POST /v1/reservations with `serviceId`: book a slot of the catalog. 201 requested (or confirmed when the service
+ * needs no confirmation); 400 `slot-not-bookable` naming the rule; 409 `slot-full` / `resource-busy` with
+ * `remainingSeats` and a `waitlist` hint.
+ */
+export async function handleBookingPost(
+  deps: HttpDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: z.infer<typeof bookReservationSchema>,
+): Promise<FastifyReply> {
+  const principal = requireRole(request, 'admin', 'staff', 'integration');
+  try {
+    const { reservationId, result } = await bookReservation(bookingDepsFrom(deps), contextOf(principal, request.id), body);
+    reply.header('location', `/v1/reservations/${reservationId}`);
+    return sendReservation(reply, result, result.newEvents.length > 0 ? 201 : 200);
+  } catch (error) {
+    if (error instanceof IllegalStateError && (error.code === 'slot-full' || error.code === 'resource-busy')) {
+      throw new IllegalStateError(error.code, error.message, {
+        ...error.details,
+        // For the waitlist: where to ask to be told when a seat frees up, and what to send.
+        waitlist: {
+          href: '/v1/waitlist',
+          method: 'POST',
+          body: {
+            serviceId: body.serviceId,
+            start: body.start,
+            partySize: body.partySize ?? 1,
+            ...(body.resourceId ? { resourceId: body.resourceId } : {}),
+          },
+        },
+      });
+    }
+    throw error;
+  }
+}
+
+const params = z.object({ reservationId: id });
+const ifMatch = z.object({ 'if-match': z.string().optional() }).loose();
+const writeOptions = (request: FastifyRequest): WriteOptions => {
+  const expectedRevision = expectedRevisionFrom(request);
+  return expectedRevision !== undefined ? { expectedRevision } : {};
+};
+const transitionResponses = { 200: reservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+
+/** The reservation lifecycle, the reservation list and the audit history. */
+export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
+  const booking = bookingDepsFrom(deps);
+  return async (app) => {
+    app.get(
+      '/reservations',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Reservations by status, start range, customer, service, resource and location; cursor pages.',
+          querystring: reservationListQuery,
+          response: { 200: reservationPageSchema, ...problems(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const { cursor, limit, status, ...filter } = request.query;
+        const page = await listReservations(
+          deps.readModels,
+          principal.tenantId,
+          {
+            ...filter,
+            ...(status ? { status: status.split(',').map((value) => value.trim()).filter(Boolean) } : {}),
+          },
+          { ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) },
+        );
+        return page as unknown as z.infer<typeof reservationPageSchema>;
+      },
+    );
+
+    app.get(
+      '/reservations/:reservationId/history',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Every event of the reservation, oldest first, with who did it and what caused it.',
+          params,
+          response: { 200: historySchema, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const { revision, events } = await getReservationHistory(
+          deps.eventStore,
+          principal.tenantId,
+          request.params.reservationId,
+        );
+        return reply
+          .header('etag', etagFor(revision))
+          .send({ reservationId: request.params.reservationId, revision: Number(revision), events });
+      },
+    );
+
+    app.post(
+      '/reservations/:reservationId/confirm',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Confirm a requested reservation (its seats become final).',
+          params,
+          headers: ifMatch,
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const result = await confirmReservation(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+
+    app.post(
+      '/reservations/:reservationId/cancel',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Cancel (by customer or staff); the seats are freed.',
+          params,
+          headers: ifMatch,
+          body: cancelSchema,
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const result = await cancelReservation(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          { by: request.body.by, ...(request.body.reason ? { reason: request.body.reason } : {}) },
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+
+    const withReason = (
+      path: string,
+      summary: string,
+      run: typeof declineReservation,
+    ) =>
+      app.post(
+        `/reservations/:reservationId/${path}`,
+        {
+          schema: {
+            tags: ['reservations'],
+            summary,
+            params,
+            headers: ifMatch,
+            body: reasonSchema.nullish(),
+            response: transitionResponses,
+          },
+        },
+        async (request, reply) => {
+          const principal = requireRole(request, 'admin', 'staff', 'integration');
+          const reason = request.body?.reason;
+          const result = await run(
+            booking,
+            contextOf(principal, request.id),
+            request.params.reservationId,
+            reason ? { reason } : {},
+            writeOptions(request),
+          );
+          return sendReservation(reply, result);
+        },
+      );
+    withReason('decline', 'Decline a requested reservation (staff); the seats are freed.', declineReservation);
+    withReason('no-show', 'Mark a confirmed reservation as not taken (no-show); the seat is freed.', markNotTaken);
+
+    app.post(
+      '/reservations/:reservationId/complete',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Mark a confirmed reservation that has started as completed.',
+          params,
+          headers: ifMatch,
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const result = await completeReservation(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+
+    app.post(
+      '/reservations/:reservationId/reschedule',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Move to another slot: the new seat is taken before the old one is freed.',
+          params,
+          headers: ifMatch,
+          body: rescheduleSchema,
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const { start, resourceId, reason } = request.body;
+        const result = await rescheduleReservation(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          { start, ...(resourceId ? { resourceId } : {}), ...(reason ? { reason } : {}) },
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+
+    app.post(
+      '/reservations/:reservationId/payments',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Record a payment (the provider’s id makes a repeat harmless).',
+          params,
+          headers: ifMatch,
+          body: paymentSchema,
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const result = await recordPayment(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          request.body,
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+
+    app.delete(
+      '/reservations/:reservationId',
+      {
+        schema: {
+          tags: ['reservations'],
+          summary: 'Delete a reservation (it stays in the history); its seats are freed.',
+          params,
+          headers: ifMatch,
+          querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
+          response: transitionResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const result = await deleteReservation(
+          booking,
+          contextOf(principal, request.id),
+          request.params.reservationId,
+          request.query.reason ? { reason: request.query.reason } : {},
+          writeOptions(request),
+        );
+        return sendReservation(reply, result);
+      },
+    );
+  };
+}

@@ -1,0 +1,340 @@
+import { z } from 'zod';
+import {
+  CHANNELS,
+  customTemplateFields,
+  CUSTOMER_BLOCKABLE_KINDS,
+  isValidAddress,
+  NOTIFICATION_KINDS,
+  validateCustomTemplate,
+  validateNotificationSettings,
+  type NotificationKind,
+  type NotificationSettings,
+} from '../../../domain/notification/index.js';
+import { DomainError } from '../../../domain/shared/errors.js';
+import { deliverySchema } from './reservations.js';
+import { e164, email, id, instant, locale } from './common.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notification settings
+
+const kindSettingsSchema = z.strictObject({
+  email: z.boolean(),
+  sms: z.boolean(),
+  recipients: z.strictObject({
+    customer: z.boolean(),
+    resourceStaff: z.boolean(),
+    admins: z.boolean(),
+    custom: z.boolean(),
+  }),
+});
+
+const kindsShape = Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, kindSettingsSchema])) as Record<
+  NotificationKind,
+  typeof kindSettingsSchema
+>;
+
+const MAX_OFFSET = 60 * 24 * 60;
+const offsets = z
+  .array(z.int().min(1, 'must be at least 1 minute').max(MAX_OFFSET, `must be at most ${MAX_OFFSET} minutes (60 days)`))
+  .max(10);
+const price = z.int('must be a whole number of credits').min(0, 'must be zero or more');
+
+const customMessageSchema = z.strictObject({
+  id,
+  kind: z.enum(NOTIFICATION_KINDS),
+  channel: z.enum(CHANNELS),
+  subject: z.string().max(300).optional().describe('Email only (required there); may use {{placeholders}}.'),
+  text: z.string().min(1).max(1600).describe('May use {{placeholders}}: the fields of the kind.'),
+  to: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('customer') }),
+    z.strictObject({ type: z.literal('custom'), address: z.string().trim().min(1).max(254) }),
+  ]),
+  minutesBefore: z
+    .int()
+    .min(1)
+    .max(MAX_OFFSET)
+    .optional()
+    .describe('reservation-reminder only: minutes before the start at which this message goes out.'),
+});
+
+const settingsShape = z.strictObject({
+  channels: z.strictObject({ email: z.boolean(), sms: z.boolean() }).describe('Master switch per channel.'),
+  kinds: z.strictObject(kindsShape).describe('Per kind: channels on or off, and who receives it.'),
+  reminderOffsets: z.strictObject({ email: offsets, sms: offsets }).describe('Minutes before the start, per channel.'),
+  customRecipients: z
+    .strictObject({ email: z.array(email).max(50), sms: z.array(e164).max(50) })
+    .describe('Extra recipients of kinds whose recipients.custom is on.'),
+  sender: z.strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[^\r\n]*$/, 'must be one line'),
+    address: email,
+  }),
+  footer: z.string().max(4000).optional().describe('Appended to every customer email.'),
+  defaultLocale: locale,
+  prices: z
+    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price })
+    .describe('Credits per SMS part, per hand-sent email, per automatic email.'),
+  customMessages: z.array(customMessageSchema).max(50),
+  admins: z
+    .array(
+      z.strictObject({ id: id.optional(), email: email.optional(), phone: e164.optional(), locale: locale.optional() }),
+    )
+    .max(50)
+    .optional()
+    .describe('The tenant admins: recipients of staff alerts (kinds with recipients.admins).'),
+});
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** `customMessages[0].to.address` -> ['customMessages', 0, 'to', 'address'] */
+function pathOf(field: string): (string | number)[] {
+  return field
+    .split(/[.[\]]+/)
+    .filter((part) => part !== '')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** The rules beyond the shape, with the path of the field they concern. */
+function settingsIssues(settings: NotificationSettings): Issue[] {
+  const issues: Issue[] = [];
+  settings.customMessages.forEach((message, index) => {
+    const at = (...rest: (string | number)[]) => ['customMessages', index, ...rest];
+    for (const [field, text] of [
+      ['text', message.text],
+      ['subject', message.subject],
+    ] as const) {
+      if (text === undefined) continue;
+      try {
+        validateCustomTemplate(text, message.kind);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        const allowed =
+          error.code === 'unknown-template-field' ? ` Allowed: ${customTemplateFields(message.kind).join(', ')}.` : '';
+        issues.push({ path: at(field), message: `${error.message}${allowed}` });
+      }
+    }
+    if (message.channel === 'email' && (message.subject ?? '').trim() === '') {
+      issues.push({ path: at('subject'), message: 'an email needs a subject' });
+    }
+    if (message.channel === 'sms' && message.subject !== undefined)
+      issues.push({ path: at('subject'), message: 'an SMS has no subject' });
+    if (message.to.type === 'custom' && !isValidAddress(message.channel, message.to.address)) {
+      issues.push({
+        path: at('to', 'address'),
+        message:
+          message.channel === 'email'
+            ? 'must be an email address'
+            : 'must be an E.164 phone number, e.g. +420777123456',
+      });
+    }
+    if (message.minutesBefore !== undefined && message.kind !== 'reservation-reminder') {
+      issues.push({ path: at('minutesBefore'), message: 'only reservation-reminder messages have minutesBefore' });
+    }
+  });
+  const ids = settings.customMessages.map((message) => message.id);
+  ids.forEach((messageId, index) => {
+    if (ids.indexOf(messageId) !== index)
+      issues.push({ path: ['customMessages', index, 'id'], message: `duplicate id ${messageId}` });
+  });
+  if (issues.length > 0) return issues;
+  // The decider validates again when the change is recorded; checking here names the field in the 400.
+  try {
+    validateNotificationSettings(settings);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const field = typeof error.details.field === 'string' ? error.details.field : '';
+    issues.push({ path: pathOf(field), message: error.message });
+  }
+  return issues;
+}
+
+/** The whole settings document, as PUT takes it and GET returns it. */
+export const notificationSettingsSchema = settingsShape
+  .superRefine((settings, ctx) => {
+    for (const issue of settingsIssues(settings as NotificationSettings)) ctx.addIssue({ code: 'custom', ...issue });
+  })
+  .meta({ id: 'NotificationSettings' });
+
+export const notificationSettingsViewSchema = settingsShape.meta({ id: 'NotificationSettingsView' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Customer preferences
+
+const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [NotificationKind, ...NotificationKind[]]);
+
+export const preferencesChangeSchema = z
+  .strictObject({
+    blocked: z
+      .strictObject({
+        email: z.array(blockableKind).max(20).optional(),
+        sms: z.array(blockableKind).max(20).optional(),
+      })
+      .optional()
+      .describe('Kinds the customer does not want, per channel. A channel left out keeps its list.'),
+    smsOptedOut: z.boolean().optional().describe('Opt the customer out of all SMS (true) or back in (false).'),
+  })
+  .refine((body) => body.blocked !== undefined || body.smsOptedOut !== undefined, {
+    message: 'send blocked, smsOptedOut or both',
+  })
+  .meta({ id: 'CustomerPreferencesChange' });
+
+export const preferencesSchema = z
+  .object({
+    customerRef: z.string(),
+    blocked: z.object({ email: z.array(z.string()), sms: z.array(z.string()) }),
+    smsOptedOut: z.boolean(),
+    changedAt: z.string().nullable(),
+    smsOptOutChangedAt: z.string().nullable(),
+  })
+  .meta({ id: 'CustomerPreferences' });
+
+export const customerLookupQuerySchema = z
+  .strictObject({ email: email.optional(), phone: e164.optional() })
+  .refine((q) => (q.email === undefined) !== (q.phone === undefined), {
+    message: 'give exactly one of email or phone',
+  });
+
+export const customerLookupSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        customerRef: z.string(),
+        customerId: z.string().nullable(),
+        name: z.string(),
+        reservations: z.number().int(),
+      }),
+    ),
+    derivedCustomerRef: z
+      .string()
+      .describe('The ref of a customer known only by this address (no customer id from the booking system).'),
+  })
+  .meta({ id: 'CustomerLookup' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Credits
+
+export const topUpSchema = z
+  .strictObject({
+    topUpId: id.describe('Your id for the top-up (an invoice or payment id): the same top-up twice is recorded once.'),
+    amount: z.int().min(1, 'must be at least 1').max(100_000_000),
+  })
+  .meta({ id: 'CreditTopUp' });
+
+export const creditsSchema = z
+  .object({
+    balance: z.number().int(),
+    prices: z.object({ smsPerPart: z.number(), emailManual: z.number(), emailAutomatic: z.number() }),
+    entries: z.array(
+      z.object({
+        type: z.enum(['charge', 'refund', 'top-up']),
+        amount: z.number(),
+        balanceAfter: z.number(),
+        at: z.string(),
+        deliveryId: z.string().optional(),
+        topUpId: z.string().optional(),
+        by: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'Credits' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deliveries
+
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const cursor = z.string().max(600).optional().describe('nextCursor of the previous page.');
+
+export const deliveryListQuerySchema = z.strictObject({
+  status: z
+    .enum([
+      'requested',
+      'sending',
+      'retrying',
+      'sent',
+      'delivered',
+      'undelivered',
+      'bounced',
+      'failed',
+      'dead-lettered',
+      'skipped',
+    ])
+    .optional(),
+  channel: z.enum(CHANNELS).optional(),
+  kind: z.enum(NOTIFICATION_KINDS).optional(),
+  reservationId: id.optional(),
+  customerId: id.optional(),
+  from: instant.optional().describe('requestedAt at or after'),
+  to: instant.optional().describe('requestedAt before'),
+  cursor,
+  limit: limit(200, 50),
+});
+
+export const deliveryRecordSchema = deliverySchema
+  .extend({
+    reservationId: z.string().nullable(),
+    customerId: z.string().nullable(),
+    causedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    latencyToDeliveredMs: z.number().nullable(),
+  })
+  .meta({ id: 'DeliveryRecord' });
+
+export const deliveryListSchema = z
+  .object({ items: z.array(deliveryRecordSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'DeliveryList' });
+
+export const auditEntrySchema = z
+  .object({
+    eventId: z.string(),
+    type: z.string(),
+    at: z.string(),
+    recordedAt: z.string(),
+    position: z.string(),
+    actor: z.string().nullable(),
+    causationId: z.string().nullable(),
+    correlationId: z.string().nullable(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'DeliveryAuditEntry' });
+
+export const deliveryDetailSchema = deliveryRecordSchema
+  .extend({ audit: z.array(auditEntrySchema) })
+  .meta({ id: 'DeliveryDetail' });
+
+export const resendResultSchema = z
+  .object({ notificationId: z.string(), status: z.string(), round: z.number().int(), charged: z.number().int() })
+  .meta({ id: 'ResendResult' });
+
+export const sentSmsQuerySchema = z.strictObject({
+  from: instant.optional().describe('accepted by the provider at or after'),
+  to: instant.optional().describe('accepted by the provider before'),
+  cursor,
+  limit: limit(500, 100),
+});
+
+export const sentSmsSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        notificationId: z.string(),
+        reservationId: z.string().nullable(),
+        kind: z.string(),
+        recipientType: z.string(),
+        maskedRecipient: z.string().nullable(),
+        parts: z.number().nullable(),
+        encoding: z.string().nullable(),
+        cost: z.number(),
+        status: z.string(),
+        providerMessageId: z.string().nullable(),
+        sentAt: z.string(),
+        deliveredAt: z.string().nullable(),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'SentSmsLog' });
