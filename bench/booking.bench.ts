@@ -47,12 +47,18 @@ const auth = { authorization: `Bearer ${API_KEY}` };
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 const noEmail: EmailSender = {
   channel: 'email',
-  send: async (message) => ({ providerMessageId: `<${message.idempotencyKey}@bench>`, acceptedAt: new Date().toISOString() }),
+  send: async (message) => ({
+    providerMessageId: `<${message.idempotencyKey}@bench>`,
+    acceptedAt: new Date().toISOString(),
+  }),
   close: async () => undefined,
 };
 const noSms: SmsSender = {
   channel: 'sms',
-  send: async () => ({ providerMessageId: `SM${Math.random().toString(16).slice(2)}`, acceptedAt: new Date().toISOString() }),
+  send: async () => ({
+    providerMessageId: `SM${Math.random().toString(16).slice(2)}`,
+    acceptedAt: new Date().toISOString(),
+  }),
   findSent: async () => [],
   close: async () => undefined,
 };
@@ -177,7 +183,11 @@ async function availabilityMonth(scale: number, log: (line: string) => void): Pr
   const bench = await startHerald(false);
   try {
     const { herald } = bench;
-    const resourceIds = await seedCatalog(herald, 20, { durationMinutes: 60, seatsPerSlot: 1, slotIntervalMinutes: 30 });
+    const resourceIds = await seedCatalog(herald, 20, {
+      durationMinutes: 60,
+      seatsPerSlot: 1,
+      slotIntervalMinutes: 30,
+    });
     // A busy month: four bookings per resource and weekday (1,760 of 9,460 slot starts become unbookable).
     const seedStarted = performance.now();
     let seeded = 0;

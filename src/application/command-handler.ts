@@ -73,7 +73,9 @@ export async function handleCommand<C extends Command, S, E extends DomainEvent>
 
     const metadata = buildMetadata(context);
     const newEvents: NewEvent[] = decided.map((event, index) => ({
-      id: options.idempotencyKey ? deps.ids.derive(options.idempotencyKey, streamName, String(index)) : deps.ids.newId(),
+      id: options.idempotencyKey
+        ? deps.ids.derive(options.idempotencyKey, streamName, String(index))
+        : deps.ids.newId(),
       type: event.type,
       data: event.data as Record<string, unknown>,
       metadata,

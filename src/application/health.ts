@@ -30,7 +30,10 @@ export function createHealth(deps: {
         checks.subscriptions =
           behind.length === 0
             ? { ok: true }
-            : { ok: false, detail: `behind the head (${head}): ${behind.map((s) => `${s.name}@${s.position()}`).join(', ')}` };
+            : {
+                ok: false,
+                detail: `behind the head (${head}): ${behind.map((s) => `${s.name}@${s.position()}`).join(', ')}`,
+              };
       }
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },

@@ -32,8 +32,13 @@ const schema = z
     TWILIO_API_URL: optionalUrl,
     BOOTSTRAP_API_KEY: optionalString,
     /** How long a requested reservation holds its seats before it expires. */
-    RESERVATION_HOLD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
-    NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    RESERVATION_HOLD_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(10),
+    NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   })
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];

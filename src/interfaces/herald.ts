@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
 import type { ApiKeys } from '../application/ports/api-keys.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
@@ -37,6 +38,8 @@ export interface HeraldOptions {
   readonly httpLogger?: FastifyServerOptions['loggerInstance'];
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** Backoff between delivery attempts; the domain's default (5 s doubling to 10 min) when absent. */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 export interface Herald {
@@ -79,6 +82,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     scheduler,
     logger,
     ...catalogLookups(eventStore),
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
@@ -90,6 +94,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     email: adapters.email,
     sms: adapters.sms,
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
@@ -135,7 +140,8 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     async start() {
       await ensureProjectionIndexes(readModels, PROJECTIONS);
       await ensureNotificationAdminIndexes(readModels);
-      for (const consumer of consumers) running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      for (const consumer of consumers)
+        running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);
         if (!handler) {
@@ -147,7 +153,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     },
     async settle(timeoutMs = 10_000) {
       // Consumers may append (process managers): loop until the head stops moving.
-      for (let previous = -2n; ; ) {
+      for (let previous = -2n; ;) {
         const head = await eventStore.headPosition();
         if (head === previous) return;
         await Promise.all(running.map((subscriber) => subscriber.waitFor(head, timeoutMs)));

@@ -19,7 +19,10 @@ const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
 
 const everyDay = (start: string, end: string) =>
   Object.fromEntries(
-    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((day) => [day, [{ start, end }]]),
+    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((day) => [
+      day,
+      [{ start, end }],
+    ]),
   );
 const weekdays = (start: string, end: string) =>
   Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((day) => [day, [{ start, end }]]));
@@ -67,13 +70,21 @@ async function aCatalog(
 }
 
 async function availability(query: Record<string, string | number | boolean>) {
-  const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]));
+  const search = new URLSearchParams(
+    Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]),
+  );
   return inject('GET', `/v1/availability?${search.toString()}`);
 }
 async function slotsOf(query: Record<string, string | number | boolean>) {
   const response = await availability(query);
   expect(response.statusCode, response.body).toBe(200);
-  return response.json().slots as { resourceId: string; start: string; localStart: string; remainingSeats: number; capacity: number }[];
+  return response.json().slots as {
+    resourceId: string;
+    start: string;
+    localStart: string;
+    remainingSeats: number;
+    capacity: number;
+  }[];
 }
 const day = (date = DAY) => ({ from: at('00:00', date), to: `${date}T23:59:00+02:00` });
 
@@ -91,7 +102,10 @@ async function book(serviceId: string, start: string, extra: Record<string, unkn
 
 describe('GET /v1/availability', () => {
   it('lists the bookable slots of each resource with their seats, in the location zone', async () => {
-    const { serviceId, resourceIds, locationId } = await aCatalog({ seatsPerSlot: 6, maxPartySize: 3 }, { resources: 2 });
+    const { serviceId, resourceIds, locationId } = await aCatalog(
+      { seatsPerSlot: 6, maxPartySize: 3 },
+      { resources: 2 },
+    );
     const response = await availability({ serviceId, ...day() });
     expect(response.json()).toMatchObject({ serviceId, locationId, timeZone: 'Europe/Oslo' });
     const slots = response.json().slots as { resourceId: string; localStart: string; remainingSeats: number }[];
@@ -103,7 +117,11 @@ describe('GET /v1/availability', () => {
       [`${DAY}T11:00:00+02:00`, resourceIds[0], 6],
       [`${DAY}T11:00:00+02:00`, resourceIds[1], 6],
     ]);
-    expect(response.json().slots[0]).toMatchObject({ start: '2030-06-03T07:00:00.000Z', end: '2030-06-03T08:00:00.000Z', capacity: 6 });
+    expect(response.json().slots[0]).toMatchObject({
+      start: '2030-06-03T07:00:00.000Z',
+      end: '2030-06-03T08:00:00.000Z',
+      capacity: 6,
+    });
     expect(await slotsOf({ serviceId, ...day(), resourceId: resourceIds[1] ?? '' })).toHaveLength(3);
   });
 
@@ -156,11 +174,17 @@ describe('GET /v1/availability', () => {
     ]);
     expect((await book(serviceId, at('10:00'))).statusCode).toBe(201);
     await herald.settle();
-    expect((await slotsOf({ serviceId, ...day() })).map((slot) => slot.localStart.slice(11, 16))).toEqual(['09:00', '11:00']);
+    expect((await slotsOf({ serviceId, ...day() })).map((slot) => slot.localStart.slice(11, 16))).toEqual([
+      '09:00',
+      '11:00',
+    ]);
   });
 
   it('lists exactly what can be booked: booking every listed slot succeeds and leaves none', async () => {
-    const { serviceId } = await aCatalog({ durationMinutes: 40, bufferMinutes: 10, slotIntervalMinutes: 25 }, { resources: 2 });
+    const { serviceId } = await aCatalog(
+      { durationMinutes: 40, bufferMinutes: 10, slotIntervalMinutes: 25 },
+      { resources: 2 },
+    );
     for (let round = 0; round < 10; round++) {
       const slots = await slotsOf({ serviceId, ...day() });
       if (slots.length === 0) break;

@@ -52,7 +52,13 @@ beforeAll(async () => {
     scheduler,
     email,
     sms,
-    describe: { eventStore: 'sqlite', readModels: 'sqlite', scheduler: 'agenda:sqlite', email: 'recording', sms: 'recording' },
+    describe: {
+      eventStore: 'sqlite',
+      readModels: 'sqlite',
+      scheduler: 'agenda:sqlite',
+      email: 'recording',
+      sms: 'recording',
+    },
     async close() {
       await scheduler.stop();
       await eventStore.close();
@@ -145,7 +151,12 @@ function aBooking(serviceId: string, start: string, overrides: Record<string, un
   return {
     serviceId,
     start,
-    customer: { id: `cust-${customers}`, name: `Customer ${customers}`, email: `customer-${customers}@example.com`, locale: 'en' },
+    customer: {
+      id: `cust-${customers}`,
+      name: `Customer ${customers}`,
+      email: `customer-${customers}@example.com`,
+      locale: 'en',
+    },
     ...overrides,
   };
 }
@@ -261,7 +272,13 @@ describe('POST /v1/reservations with serviceId (booking from the catalog)', () =
     expect((await book(serviceId, at('00:00', '2030-06-04'))).json().code).toBe('resource-busy');
     expect((await book(serviceId, at('01:00', '2030-06-04'))).statusCode).toBe(201);
     await inject('POST', `/v1/reservations/${late.json().reservationId}/cancel`, { by: 'customer' });
-    expect(await day('2030-06-04')).toEqual(['SlotSeatsHeld', 'SlotSeatsConfirmed', 'SlotSeatsHeld', 'SlotSeatsConfirmed', 'SlotSeatsReleased']);
+    expect(await day('2030-06-04')).toEqual([
+      'SlotSeatsHeld',
+      'SlotSeatsConfirmed',
+      'SlotSeatsHeld',
+      'SlotSeatsConfirmed',
+      'SlotSeatsReleased',
+    ]);
     expect((await day(DAY)).at(-1)).toBe('SlotSeatsReleased');
   });
 
@@ -289,7 +306,11 @@ describe('POST /v1/reservations with serviceId (booking from the catalog)', () =
 
     it('a malformed body names the field', async () => {
       const { serviceId } = await aCatalog();
-      const response = await inject('POST', '/v1/reservations', { serviceId, start: at('10:00'), customer: { name: '' } });
+      const response = await inject('POST', '/v1/reservations', {
+        serviceId,
+        start: at('10:00'),
+        customer: { name: '' },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().errors.map((error: { field: string }) => error.field)).toContain('body.customer.name');
     });
@@ -328,7 +349,9 @@ describe('the reservation lifecycle', () => {
   it('confirms a requested reservation; its seat becomes final; the customer gets a confirmation', async () => {
     const { serviceId, resourceIds } = await aCatalog({ requiresConfirmation: true });
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
-    const confirmed = await inject('POST', `/v1/reservations/${reservationId}/confirm`, undefined, { 'if-match': '"0"' });
+    const confirmed = await inject('POST', `/v1/reservations/${reservationId}/confirm`, undefined, {
+      'if-match': '"0"',
+    });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
     expect(confirmed.json().status).toBe('confirmed');
     expect(confirmed.headers.etag).toBe('"1"');
@@ -366,7 +389,12 @@ describe('the reservation lifecycle', () => {
     const { serviceId } = await aCatalog();
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
     const before = await eventCount();
-    const stale = await inject('POST', `/v1/reservations/${reservationId}/cancel`, { by: 'staff' }, { 'if-match': '"0"' });
+    const stale = await inject(
+      'POST',
+      `/v1/reservations/${reservationId}/cancel`,
+      { by: 'staff' },
+      { 'if-match': '"0"' },
+    );
     expect(stale.statusCode).toBe(412);
     expect(stale.json().code).toBe('stale-revision');
     expect(await eventCount()).toBe(before);
@@ -424,8 +452,12 @@ describe('the reservation lifecycle', () => {
     expect(early.json().code).toBe('reservation-not-started');
     clock.set(utc('11:05'));
     try {
-      expect((await inject('POST', `/v1/reservations/${noShow.reservationId}/no-show`)).json().status).toBe('not-taken');
-      expect((await inject('POST', `/v1/reservations/${shown.reservationId}/complete`)).json().status).toBe('completed');
+      expect((await inject('POST', `/v1/reservations/${noShow.reservationId}/no-show`)).json().status).toBe(
+        'not-taken',
+      );
+      expect((await inject('POST', `/v1/reservations/${shown.reservationId}/complete`)).json().status).toBe(
+        'completed',
+      );
       const day = await herald.adapters.eventStore.readStream(`resourceday-default+${resourceIds[0]}+${DAY}`);
       expect(day.events.at(-1)).toMatchObject({
         type: 'SlotSeatsReleased',
@@ -448,7 +480,11 @@ describe('the reservation lifecycle', () => {
     expect(await eventCount()).toBe(before);
     const conflict = await inject('POST', `/v1/reservations/${reservationId}/payments`, { ...payment, amount: 1 });
     expect(conflict.json().code).toBe('payment-conflict');
-    const badCurrency = await inject('POST', `/v1/reservations/${reservationId}/payments`, { ...payment, paymentId: 'pay-2', currency: 'kr' });
+    const badCurrency = await inject('POST', `/v1/reservations/${reservationId}/payments`, {
+      ...payment,
+      paymentId: 'pay-2',
+      currency: 'kr',
+    });
     expect(badCurrency.statusCode).toBe(400);
     await herald.settle();
     const receipt = email.sent.find((m) => m.text.includes(reservationId) && m.text.includes('Bring your own towel.'));
@@ -466,9 +502,9 @@ describe('the reservation lifecycle', () => {
       const { serviceId, prefix } = await aCatalog();
       const { reservationId } = (await book(serviceId, at('10:00'))).json();
       await herald.settle();
-      expect(
-        email.sent.some((m) => m.to === `stylist-1@${prefix}.example.com` && m.text.includes(reservationId)),
-      ).toBe(true);
+      expect(email.sent.some((m) => m.to === `stylist-1@${prefix}.example.com` && m.text.includes(reservationId))).toBe(
+        true,
+      );
     } finally {
       const current = await inject('GET', '/v1/settings/notifications');
       const restored = current.json();
@@ -484,13 +520,20 @@ describe('POST /v1/reservations/{id}/reschedule', () => {
   it('moves to the new slot, frees the old one only then, and tells the customer', async () => {
     const { serviceId } = await aCatalog();
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
-    const moved = await inject('POST', `/v1/reservations/${reservationId}/reschedule`, { start: at('12:00') }, { 'if-match': '"1"' });
+    const moved = await inject(
+      'POST',
+      `/v1/reservations/${reservationId}/reschedule`,
+      { start: at('12:00') },
+      { 'if-match': '"1"' },
+    );
     expect(moved.statusCode, moved.body).toBe(200);
     expect(moved.json()).toMatchObject({ status: 'confirmed', start: utc('12:00'), end: utc('13:00') });
     expect((await book(serviceId, at('12:00'))).statusCode).toBe(409);
     expect((await book(serviceId, at('10:00'))).statusCode).toBe(201);
     await herald.settle();
-    expect(email.sent.some((m) => m.text.includes(reservationId) && /resched|moved|changed/i.test(m.subject))).toBe(true);
+    expect(email.sent.some((m) => m.text.includes(reservationId) && /resched|moved|changed/i.test(m.subject))).toBe(
+      true,
+    );
   });
 
   it('moves within the same hour on one stylist (its own hold does not block it)', async () => {
@@ -519,21 +562,38 @@ describe('POST /v1/reservations/{id}/reschedule', () => {
     const { serviceId, resourceIds } = await aCatalog();
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
     // The If-Match check runs before any seat is touched ...
-    const stale = await inject('POST', `/v1/reservations/${reservationId}/reschedule`, { start: at('12:00') }, { 'if-match': '"0"' });
+    const stale = await inject(
+      'POST',
+      `/v1/reservations/${reservationId}/reschedule`,
+      { start: at('12:00') },
+      { 'if-match': '"0"' },
+    );
     expect(stale.statusCode).toBe(412);
-    expect(await streamTypes(`resourceday-default+${resourceIds[0]}+${DAY}`)).toEqual(['SlotSeatsHeld', 'SlotSeatsConfirmed']);
+    expect(await streamTypes(`resourceday-default+${resourceIds[0]}+${DAY}`)).toEqual([
+      'SlotSeatsHeld',
+      'SlotSeatsConfirmed',
+    ]);
     // ... and a change that slips in between the hold and the move is undone: a payment lands while we hold.
     const original = herald.adapters.eventStore.appendToStream.bind(herald.adapters.eventStore);
     let raced = false;
     herald.adapters.eventStore.appendToStream = async (stream, events, expected) => {
       if (!raced && stream === `reservation-default+${reservationId}` && events[0]?.type === 'ReservationRescheduled') {
         raced = true;
-        await inject('POST', `/v1/reservations/${reservationId}/payments`, { paymentId: 'p-race', amount: 100, currency: 'NOK' });
+        await inject('POST', `/v1/reservations/${reservationId}/payments`, {
+          paymentId: 'p-race',
+          amount: 100,
+          currency: 'NOK',
+        });
       }
       return original(stream, events, expected);
     };
     try {
-      const racing = await inject('POST', `/v1/reservations/${reservationId}/reschedule`, { start: at('12:00') }, { 'if-match': '"1"' });
+      const racing = await inject(
+        'POST',
+        `/v1/reservations/${reservationId}/reschedule`,
+        { start: at('12:00') },
+        { 'if-match': '"1"' },
+      );
       expect(racing.statusCode).toBe(412);
     } finally {
       herald.adapters.eventStore.appendToStream = original;
@@ -657,7 +717,9 @@ describe('GET /v1/reservations and /v1/reservations/{id}/history', () => {
     expect(all.map((item) => item.start)).toEqual([...all.map((item) => item.start)].sort());
 
     const list = async (query: string) =>
-      (await inject('GET', `/v1/reservations?serviceId=${serviceId}&${query}`)).json().items as { reservationId: string }[];
+      (await inject('GET', `/v1/reservations?serviceId=${serviceId}&${query}`)).json().items as {
+        reservationId: string;
+      }[];
     expect((await list('status=cancelled')).map((item) => item.reservationId)).toEqual([ids[0]]);
     expect(await list('status=confirmed,cancelled')).toHaveLength(9);
     expect(await list(`from=${encodeURIComponent(at('10:00'))}&to=${encodeURIComponent(at('11:00'))}`)).toHaveLength(3);
@@ -673,8 +735,15 @@ describe('GET /v1/reservations and /v1/reservations/{id}/history', () => {
     const { serviceId, resourceIds } = await aCatalog({ requiresConfirmation: true });
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
     await inject('POST', `/v1/reservations/${reservationId}/confirm`);
-    await inject('POST', `/v1/reservations/${reservationId}/reschedule`, { start: at('11:00'), reason: 'customer asked' });
-    await inject('POST', `/v1/reservations/${reservationId}/payments`, { paymentId: 'p-h', amount: 100, currency: 'NOK' });
+    await inject('POST', `/v1/reservations/${reservationId}/reschedule`, {
+      start: at('11:00'),
+      reason: 'customer asked',
+    });
+    await inject('POST', `/v1/reservations/${reservationId}/payments`, {
+      paymentId: 'p-h',
+      amount: 100,
+      currency: 'NOK',
+    });
     await inject('POST', `/v1/reservations/${reservationId}/cancel`, { by: 'customer' });
     const response = await inject('GET', `/v1/reservations/${reservationId}/history`);
     expect(response.statusCode).toBe(200);
@@ -687,7 +756,11 @@ describe('GET /v1/reservations and /v1/reservations/{id}/history', () => {
       [4, 'ReservationCancelled'],
     ]);
     expect(history.events[2]).toMatchObject({
-      data: { previous: { start: utc('10:00'), resourceId: resourceIds[0] }, new: { start: utc('11:00') }, reason: 'customer asked' },
+      data: {
+        previous: { start: utc('10:00'), resourceId: resourceIds[0] },
+        new: { start: utc('11:00') },
+        reason: 'customer asked',
+      },
       metadata: { actor: expect.stringMatching(/^apikey:/), correlationId: expect.any(String) },
       recordedAt: expect.any(String),
     });
@@ -701,7 +774,9 @@ describe('GET /v1/reservations and /v1/reservations/{id}/history', () => {
     const { secret } = await herald.apiKeys.create({ tenantId: 'other', role: 'admin', name: 'other' });
     const other = { authorization: `Bearer ${secret}` };
     expect((await inject('GET', `/v1/reservations/${reservationId}/history`, undefined, other)).statusCode).toBe(404);
-    expect((await inject('POST', `/v1/reservations/${reservationId}/cancel`, { by: 'staff' }, other)).statusCode).toBe(404);
+    expect((await inject('POST', `/v1/reservations/${reservationId}/cancel`, { by: 'staff' }, other)).statusCode).toBe(
+      404,
+    );
     const booked = await inject('POST', '/v1/reservations', aBooking(serviceId, at('11:00')), other);
     expect(booked.json().rule).toBe('unknown-service');
   });

@@ -15,19 +15,37 @@ const inject = (
   url: string,
   payload?: object,
   headers: Record<string, string> = {},
-) => herald.app.inject({ method, url, headers: { ...herald.auth, ...headers }, ...(payload !== undefined ? { payload } : {}) });
+) =>
+  herald.app.inject({
+    method,
+    url,
+    headers: { ...herald.auth, ...headers },
+    ...(payload !== undefined ? { payload } : {}),
+  });
 
 async function eventCount(): Promise<number> {
   return (await herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length;
 }
 
 const address = { street: 'Karl Johans gate 1', postalCode: '0154', city: 'Oslo', country: 'NO' };
-const hours = { monday: [{ start: '09:00', end: '17:00' }], tuesday: [{ start: '09:00', end: '12:00' }, { start: '13:00', end: '17:00' }] };
+const hours = {
+  monday: [{ start: '09:00', end: '17:00' }],
+  tuesday: [
+    { start: '09:00', end: '12:00' },
+    { start: '13:00', end: '17:00' },
+  ],
+};
 
 let sequence = 0;
 async function aLocation(overrides: Record<string, unknown> = {}) {
   const locationId = `loc-${++sequence}`;
-  const response = await inject('POST', '/v1/locations', { locationId, name: 'Oslo Sentrum', address, timeZone: 'Europe/Oslo', ...overrides });
+  const response = await inject('POST', '/v1/locations', {
+    locationId,
+    name: 'Oslo Sentrum',
+    address,
+    timeZone: 'Europe/Oslo',
+    ...overrides,
+  });
   expect(response.statusCode, response.body).toBe(201);
   return locationId;
 }
@@ -47,7 +65,11 @@ async function aResource(locationId: string, overrides: Record<string, unknown> 
 
 describe('locations', () => {
   it('creates, reads (with an ETag), lists, updates with If-Match and archives a location, each change an event', async () => {
-    const created = await inject('POST', '/v1/locations', { name: 'Bergen Bryggen', address: { ...address, city: 'Bergen' }, timeZone: 'Europe/Oslo' });
+    const created = await inject('POST', '/v1/locations', {
+      name: 'Bergen Bryggen',
+      address: { ...address, city: 'Bergen' },
+      timeZone: 'Europe/Oslo',
+    });
     expect(created.statusCode).toBe(201);
     const location = created.json();
     expect(location).toMatchObject({ name: 'Bergen Bryggen', timeZone: 'Europe/Oslo', status: 'active', revision: 0 });
@@ -58,28 +80,44 @@ describe('locations', () => {
     expect(read.json()).toEqual(location);
     expect(read.headers.etag).toBe('"0"');
 
-    const renamed = await inject('PATCH', `/v1/locations/${location.locationId}`, { name: 'Bergen Sentrum' }, { 'if-match': '"0"' });
+    const renamed = await inject(
+      'PATCH',
+      `/v1/locations/${location.locationId}`,
+      { name: 'Bergen Sentrum' },
+      { 'if-match': '"0"' },
+    );
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json()).toMatchObject({ name: 'Bergen Sentrum', revision: 1 });
 
     const before = await eventCount();
-    const stale = await inject('PATCH', `/v1/locations/${location.locationId}`, { name: 'Lost update' }, { 'if-match': '"0"' });
+    const stale = await inject(
+      'PATCH',
+      `/v1/locations/${location.locationId}`,
+      { name: 'Lost update' },
+      { 'if-match': '"0"' },
+    );
     expect(stale.statusCode).toBe(412);
     expect(stale.json().code).toBe('stale-revision');
     expect(await eventCount()).toBe(before);
 
     await herald.settle();
     const list = await inject('GET', '/v1/locations');
-    expect(list.json().items).toContainEqual(expect.objectContaining({ locationId: location.locationId, name: 'Bergen Sentrum', revision: 1 }));
+    expect(list.json().items).toContainEqual(
+      expect.objectContaining({ locationId: location.locationId, name: 'Bergen Sentrum', revision: 1 }),
+    );
 
-    const archived = await inject('DELETE', `/v1/locations/${location.locationId}?reason=closed`, undefined, { 'if-match': '"1"' });
+    const archived = await inject('DELETE', `/v1/locations/${location.locationId}?reason=closed`, undefined, {
+      'if-match': '"1"',
+    });
     expect(archived.json()).toMatchObject({ status: 'archived', revision: 2 });
     await herald.settle();
-    expect((await inject('GET', '/v1/locations')).json().items.map((item: { locationId: string }) => item.locationId)).not.toContain(
-      location.locationId,
-    );
     expect(
-      (await inject('GET', '/v1/locations?includeArchived=true')).json().items.map((item: { locationId: string }) => item.locationId),
+      (await inject('GET', '/v1/locations')).json().items.map((item: { locationId: string }) => item.locationId),
+    ).not.toContain(location.locationId);
+    expect(
+      (await inject('GET', '/v1/locations?includeArchived=true'))
+        .json()
+        .items.map((item: { locationId: string }) => item.locationId),
     ).toContain(location.locationId);
 
     const stream = await herald.adapters.eventStore.readStream(`location-default+${location.locationId}`);
@@ -95,7 +133,11 @@ describe('locations', () => {
     const zone = await inject('POST', '/v1/locations', { name: 'X', address, timeZone: '+02:00' });
     expect(zone.statusCode).toBe(400);
     expect(zone.json().errors[0].field).toBe('body.timeZone');
-    const country = await inject('POST', '/v1/locations', { name: 'X', address: { ...address, country: 'N1' }, timeZone: 'Europe/Oslo' });
+    const country = await inject('POST', '/v1/locations', {
+      name: 'X',
+      address: { ...address, country: 'N1' },
+      timeZone: 'Europe/Oslo',
+    });
     expect(country.statusCode).toBe(400);
     expect(country.json()).toMatchObject({ field: 'address.country', rule: 'iso-3166-alpha-2' });
     expect(await eventCount()).toBe(before);
@@ -132,7 +174,10 @@ describe('resources', () => {
       name: 'Anna',
       kind: 'staff',
       weeklyHours: hours,
-      exceptions: { closedDates: ['2030-12-24'], extraHours: [{ date: '2030-12-21', intervals: [{ start: '10:00', end: '14:00' }] }] },
+      exceptions: {
+        closedDates: ['2030-12-24'],
+        extraHours: [{ date: '2030-12-21', intervals: [{ start: '10:00', end: '14:00' }] }],
+      },
       contact: { email: 'anna@example.com', phone: '+4791234567' },
     });
     expect(created.statusCode, created.body).toBe(201);
@@ -153,17 +198,33 @@ describe('resources', () => {
       { 'if-match': '"0"' },
     );
     expect(schedule.statusCode).toBe(200);
-    expect(schedule.json()).toMatchObject({ weeklyHours: { monday: [], friday: [{ start: '08:00', end: '12:00' }] }, exceptions: { closedDates: [] } });
+    expect(schedule.json()).toMatchObject({
+      weeklyHours: { monday: [], friday: [{ start: '08:00', end: '12:00' }] },
+      exceptions: { closedDates: [] },
+    });
 
-    const contact = await inject('PATCH', `/v1/resources/${resource.resourceId}`, { contact: { email: 'anna@salon.example.com' } }, { 'if-match': '"1"' });
+    const contact = await inject(
+      'PATCH',
+      `/v1/resources/${resource.resourceId}`,
+      { contact: { email: 'anna@salon.example.com' } },
+      { 'if-match': '"1"' },
+    );
     expect(contact.json()).toMatchObject({ contact: { email: 'anna@salon.example.com' }, revision: 2 });
-    expect((await inject('PATCH', `/v1/resources/${resource.resourceId}`, { name: 'X' }, { 'if-match': '"1"' })).statusCode).toBe(412);
+    expect(
+      (await inject('PATCH', `/v1/resources/${resource.resourceId}`, { name: 'X' }, { 'if-match': '"1"' })).statusCode,
+    ).toBe(412);
 
     await herald.settle();
     const list = await inject('GET', `/v1/resources?locationId=${locationId}`);
-    expect(list.json().items).toEqual([expect.objectContaining({ resourceId: resource.resourceId, revision: 2, kind: 'staff' })]);
+    expect(list.json().items).toEqual([
+      expect.objectContaining({ resourceId: resource.resourceId, revision: 2, kind: 'staff' }),
+    ]);
     const events = await herald.adapters.eventStore.readStream(`resource-default+${resource.resourceId}`);
-    expect(events.events.map((event) => event.type)).toEqual(['ResourceCreated', 'ResourceScheduleChanged', 'ResourceUpdated']);
+    expect(events.events.map((event) => event.type)).toEqual([
+      'ResourceCreated',
+      'ResourceScheduleChanged',
+      'ResourceUpdated',
+    ]);
   });
 
   it('refuses overlapping intervals, a bad time, and an unknown or archived location, naming the rule; nothing appended', async () => {
@@ -173,12 +234,27 @@ describe('resources', () => {
       locationId,
       name: 'X',
       kind: 'room',
-      weeklyHours: { monday: [{ start: '09:00', end: '12:00' }, { start: '11:00', end: '13:00' }] },
+      weeklyHours: {
+        monday: [
+          { start: '09:00', end: '12:00' },
+          { start: '11:00', end: '13:00' },
+        ],
+      },
     });
     expect(overlapping.json()).toMatchObject({ status: 400, field: 'weeklyHours.monday', rule: 'non-overlapping' });
-    const badTime = await inject('POST', '/v1/resources', { locationId, name: 'X', kind: 'room', weeklyHours: { monday: [{ start: '9', end: '12:00' }] } });
+    const badTime = await inject('POST', '/v1/resources', {
+      locationId,
+      name: 'X',
+      kind: 'room',
+      weeklyHours: { monday: [{ start: '9', end: '12:00' }] },
+    });
     expect(badTime.json()).toMatchObject({ status: 400, rule: 'local-time' });
-    const unknown = await inject('POST', '/v1/resources', { locationId: 'nowhere', name: 'X', kind: 'room', weeklyHours: {} });
+    const unknown = await inject('POST', '/v1/resources', {
+      locationId: 'nowhere',
+      name: 'X',
+      kind: 'room',
+      weeklyHours: {},
+    });
     expect(unknown.json()).toMatchObject({ status: 400, field: 'locationId', rule: 'unknown-location' });
     expect(await eventCount()).toBe(before);
   });
@@ -225,12 +301,19 @@ describe('services', () => {
     expect(updated.statusCode, updated.body).toBe(200);
     expect(updated.json()).toMatchObject({ seatsPerSlot: 10, resourceIds: [lane2], revision: 1 });
     expect(updated.json().afterPaymentText ?? '').toBe('');
-    const stale = await inject('PATCH', `/v1/services/${service.serviceId}`, { seatsPerSlot: 8 }, { 'if-match': '"0"' });
+    const stale = await inject(
+      'PATCH',
+      `/v1/services/${service.serviceId}`,
+      { seatsPerSlot: 8 },
+      { 'if-match': '"0"' },
+    );
     expect(stale.statusCode).toBe(412);
 
     await herald.settle();
     const list = await inject('GET', `/v1/services?locationId=${locationId}`);
-    expect(list.json().items).toEqual([expect.objectContaining({ serviceId: service.serviceId, seatsPerSlot: 10, revision: 1 })]);
+    expect(list.json().items).toEqual([
+      expect.objectContaining({ serviceId: service.serviceId, seatsPerSlot: 10, revision: 1 }),
+    ]);
 
     const archived = await inject('DELETE', `/v1/services/${service.serviceId}`);
     expect(archived.json().status).toBe('archived');
@@ -272,7 +355,9 @@ describe('services', () => {
   it('keeps tenants apart', async () => {
     const locationId = await aLocation();
     const other = await herald.keyFor('tenant-b');
-    expect((await herald.app.inject({ method: 'GET', url: `/v1/locations/${locationId}`, headers: other })).statusCode).toBe(404);
+    expect(
+      (await herald.app.inject({ method: 'GET', url: `/v1/locations/${locationId}`, headers: other })).statusCode,
+    ).toBe(404);
     const list = await herald.app.inject({ method: 'GET', url: '/v1/locations', headers: other });
     expect(list.json().items).toEqual([]);
   });

@@ -46,7 +46,12 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
       headers: herald.auth,
     });
     expect(audit.statusCode).toBe(200);
-    const items = audit.json().items as { channel: string; status: string; providerMessageId: string; maskedRecipient: string }[];
+    const items = audit.json().items as {
+      channel: string;
+      status: string;
+      providerMessageId: string;
+      maskedRecipient: string;
+    }[];
     expect(items.map((i) => [i.channel, i.status]).sort()).toEqual([
       ['email', 'sent'],
       ['sms', 'sent'],
@@ -72,9 +77,19 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
 
   it('replays the first answer for a retried request with the same Idempotency-Key, appending nothing', async () => {
     const headers = { ...herald.auth, 'idempotency-key': 'retry-1' };
-    const first = await herald.app.inject({ method: 'POST', url: '/v1/reservations', headers, payload: aReservation() });
+    const first = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/reservations',
+      headers,
+      payload: aReservation(),
+    });
     const before = await eventCount();
-    const retry = await herald.app.inject({ method: 'POST', url: '/v1/reservations', headers, payload: aReservation() });
+    const retry = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/reservations',
+      headers,
+      payload: aReservation(),
+    });
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.json()).toEqual(first.json());
@@ -93,28 +108,67 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
   it.each([
     ['malformed JSON', '{"customer":', 400, 'malformed-json', undefined],
     ['an unknown property', JSON.stringify(aReservation({ colour: 'red' })), 400, 'validation-failed', 'body'],
-    ['a phone that is not E.164', JSON.stringify(aReservation({ customer: { name: 'A', phone: '777 123 456', locale: 'en' } })), 400, 'validation-failed', 'body.customer.phone'],
-    ['an invalid email', JSON.stringify(aReservation({ customer: { name: 'A', email: 'not-an-email', locale: 'en' } })), 400, 'validation-failed', 'body.customer.email'],
-    ['a time without a zone', JSON.stringify(aReservation({ start: '2030-12-01T17:00:00' })), 400, 'validation-failed', 'body.start'],
-    ['an unknown time zone', JSON.stringify(aReservation({ location: { name: 'X', address: 'Y', timeZone: 'Mars/Olympus' } })), 400, 'validation-failed', 'body.location.timeZone'],
-    ['an end before the start', JSON.stringify(aReservation({ end: '2030-12-01T16:00:00Z' })), 400, 'validation-failed', 'body.end'],
-    ['a missing customer', JSON.stringify({ ...aReservation(), customer: undefined }), 400, 'validation-failed', 'body.customer'],
-  ])('rejects %s with problem+json naming the field and appends nothing', async (_name, payload, status, code, field) => {
-    const before = await eventCount();
-    const response = await herald.app.inject({
-      method: 'POST',
-      url: '/v1/reservations',
-      headers: { ...herald.auth, 'content-type': 'application/json' },
-      payload,
-    });
-    expect(response.statusCode).toBe(status);
-    expect(response.headers['content-type']).toContain('application/problem+json');
-    const problem = response.json();
-    expect(problem.code).toBe(code);
-    expect(problem.status).toBe(status);
-    if (field) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
-    expect(await eventCount()).toBe(before);
-  });
+    [
+      'a phone that is not E.164',
+      JSON.stringify(aReservation({ customer: { name: 'A', phone: '777 123 456', locale: 'en' } })),
+      400,
+      'validation-failed',
+      'body.customer.phone',
+    ],
+    [
+      'an invalid email',
+      JSON.stringify(aReservation({ customer: { name: 'A', email: 'not-an-email', locale: 'en' } })),
+      400,
+      'validation-failed',
+      'body.customer.email',
+    ],
+    [
+      'a time without a zone',
+      JSON.stringify(aReservation({ start: '2030-12-01T17:00:00' })),
+      400,
+      'validation-failed',
+      'body.start',
+    ],
+    [
+      'an unknown time zone',
+      JSON.stringify(aReservation({ location: { name: 'X', address: 'Y', timeZone: 'Mars/Olympus' } })),
+      400,
+      'validation-failed',
+      'body.location.timeZone',
+    ],
+    [
+      'an end before the start',
+      JSON.stringify(aReservation({ end: '2030-12-01T16:00:00Z' })),
+      400,
+      'validation-failed',
+      'body.end',
+    ],
+    [
+      'a missing customer',
+      JSON.stringify({ ...aReservation(), customer: undefined }),
+      400,
+      'validation-failed',
+      'body.customer',
+    ],
+  ])(
+    'rejects %s with problem+json naming the field and appends nothing',
+    async (_name, payload, status, code, field) => {
+      const before = await eventCount();
+      const response = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/reservations',
+        headers: { ...herald.auth, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      const problem = response.json();
+      expect(problem.code).toBe(code);
+      expect(problem.status).toBe(status);
+      if (field) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await eventCount()).toBe(before);
+    },
+  );
 
   it('rejects a body over 1 MiB with 413 and appends nothing', async () => {
     const before = await eventCount();
@@ -133,14 +187,24 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
 describe('keys and tenants', () => {
   it('answers 401 problem+json without a key or with an unknown one', async () => {
     for (const headers of [{}, { authorization: 'Bearer hk_not-a-real-key-at-all' }]) {
-      const response = await herald.app.inject({ method: 'POST', url: '/v1/reservations', headers, payload: aReservation() });
+      const response = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/reservations',
+        headers,
+        payload: aReservation(),
+      });
       expect(response.statusCode).toBe(401);
       expect(response.json().code).toBe('unauthenticated');
     }
   });
 
   it("never shows another tenant's reservation: 404", async () => {
-    const created = await herald.app.inject({ method: 'POST', url: '/v1/reservations', headers: herald.auth, payload: aReservation() });
+    const created = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/reservations',
+      headers: herald.auth,
+      payload: aReservation(),
+    });
     const id = created.json().reservationId as string;
     const other = await herald.keyFor('acme');
     for (const url of [`/v1/reservations/${id}`, `/v1/reservations/${id}/notifications`]) {
@@ -166,7 +230,9 @@ describe('OpenAPI, docs and health', () => {
     expect(response.statusCode).toBe(200);
     const spec = response.json();
     expect(spec.openapi).toBe('3.1.0');
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/reservations', '/v1/reservations/{reservationId}/notifications']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/reservations', '/v1/reservations/{reservationId}/notifications']),
+    );
   });
 
   it('serves Swagger UI at /docs without a key', async () => {

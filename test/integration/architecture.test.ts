@@ -17,12 +17,18 @@ afterEach(() => {
 function cruise(files: Record<string, string>): { status: number | null; output: string } {
   dir = mkdtempSync(join(tmpdir(), 'herald-deps-'));
   cpSync(join(root, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }),
+  );
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
-  const result = spawnSync(depcruise, ['src', '--config', '.dependency-cruiser.cjs', '--no-progress'], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(depcruise, ['src', '--config', '.dependency-cruiser.cjs', '--no-progress'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

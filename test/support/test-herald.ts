@@ -98,7 +98,13 @@ export async function startTestHerald(
     scheduler,
     email,
     sms,
-    describe: { eventStore: 'sqlite', readModels: 'sqlite', scheduler: 'agenda:sqlite', email: 'recording', sms: 'recording' },
+    describe: {
+      eventStore: 'sqlite',
+      readModels: 'sqlite',
+      scheduler: 'agenda:sqlite',
+      email: 'recording',
+      sms: 'recording',
+    },
     async close() {
       await scheduler.stop();
       await eventStore.close();

@@ -11,10 +11,7 @@ import { MINUTE_MS } from '../../domain/shared/zoned-time.js';
 import { findCatalogDocuments } from '../catalog/catalog-queries.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
-import {
-  resourceDayUsageProjection,
-  type ResourceDayUsageDocument,
-} from '../projections/availability.projection.js';
+import { resourceDayUsageProjection, type ResourceDayUsageDocument } from '../projections/availability.projection.js';
 import type { CatalogDocument } from '../projections/catalog.projection.js';
 import { physicalCollection } from '../projections/projection.js';
 

@@ -11,14 +11,28 @@ import {
 import { formatAddress, type Location } from '../../domain/catalog/location.decider.js';
 import { requireInstant } from '../../domain/catalog/validation.js';
 import type { Service } from '../../domain/catalog/service.decider.js';
-import type { DomainError} from '../../domain/shared/errors.js';
+import type { DomainError } from '../../domain/shared/errors.js';
 import { ConcurrencyError, IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
 import { MINUTE_MS } from '../../domain/shared/zoned-time.js';
-import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps, type HandleResult } from '../command-handler.js';
+import {
+  handleCommand,
+  loadAggregate,
+  type CommandContext,
+  type CommandHandlerDeps,
+  type HandleResult,
+} from '../command-handler.js';
 import { findActiveLocation, findActiveResource, findActiveService } from '../catalog/catalog-queries.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
-import { abandonHold, confirmSlot, holdSlot, releaseSlot, type HoldOutcome, type SlotSeats, type SlotToHold } from './seat-holds.js';
+import {
+  abandonHold,
+  confirmSlot,
+  holdSlot,
+  releaseSlot,
+  type HoldOutcome,
+  type SlotSeats,
+  type SlotToHold,
+} from './seat-holds.js';
 import type { SeatKeeper } from './seat-keeper.js';
 
 /**
@@ -71,7 +85,8 @@ function notBookable(field: string, rule: string, message: string): ValidationEr
 
 async function loadBookingCatalog(deps: BookingDeps, tenantId: string, serviceId: string): Promise<BookingCatalog> {
   const service = await findActiveService(deps.eventStore, tenantId, serviceId);
-  if (!service) throw notBookable('serviceId', 'unknown-service', `Service ${serviceId} does not exist or is archived.`);
+  if (!service)
+    throw notBookable('serviceId', 'unknown-service', `Service ${serviceId} does not exist or is archived.`);
   const location = await findActiveLocation(deps.eventStore, tenantId, service.locationId);
   if (!location) {
     throw notBookable('serviceId', 'unknown-location', `The location of service ${serviceId} is archived.`);
@@ -239,7 +254,9 @@ export async function bookReservation(
   try {
     result = await handleCommand(deps, streamName, reservationDecider, command, context);
   } catch (error) {
-    await abandonHold(deps, context, seats, outcome, now).catch((giveBack: unknown) => logFailure(deps, giveBack, seats));
+    await abandonHold(deps, context, seats, outcome, now).catch((giveBack: unknown) =>
+      logFailure(deps, giveBack, seats),
+    );
     throw error;
   }
   if (result.state.status === 'confirmed') {
@@ -314,52 +331,57 @@ export async function confirmReservation(
   reservationId: string,
   options: WriteOptions = {},
 ): Promise<HandleResult<ReservationState>> {
-  return transition(deps, context, reservationId, (stamped) => ({ type: 'ConfirmReservation', data: stamped }), options, {
-    before: async (state) => {
-      const r = state.reservation;
-      if (r.source !== 'internal' || !r.resourceId || !r.serviceId) return;
-      const seats: SlotSeats = {
-        tenantId: context.tenantId,
-        reservationId,
-        resourceId: r.resourceId,
-        timeZone: r.location.timeZone,
-        slotStart: r.start,
-      };
-      const now = deps.clock.now().toISOString();
-      try {
-        await confirmSlot(deps, context, seats, now);
-      } catch (error) {
-        if (!(error instanceof IllegalStateError) || error.code !== 'slot-hold-not-found') throw error;
-        const catalog = await loadBookingCatalog(deps, context.tenantId, r.serviceId);
-        const occupiedUntil = new Date(
-          Date.parse(r.end) + catalog.service.bufferMinutes * MINUTE_MS,
-        ).toISOString();
+  return transition(
+    deps,
+    context,
+    reservationId,
+    (stamped) => ({ type: 'ConfirmReservation', data: stamped }),
+    options,
+    {
+      before: async (state) => {
+        const r = state.reservation;
+        if (r.source !== 'internal' || !r.resourceId || !r.serviceId) return;
+        const seats: SlotSeats = {
+          tenantId: context.tenantId,
+          reservationId,
+          resourceId: r.resourceId,
+          timeZone: r.location.timeZone,
+          slotStart: r.start,
+        };
+        const now = deps.clock.now().toISOString();
         try {
-          await holdSlot(
-            deps,
-            context,
-            {
-              ...seats,
-              serviceId: r.serviceId,
-              occupiedUntil,
-              seats: r.partySize,
-              capacity: catalog.service.seatsPerSlot,
-              expiresAt: null,
-            },
-            now,
-          );
-        } catch (refusal) {
-          if (!isSeatRefusal(refusal)) throw refusal;
-          throw new IllegalStateError(
-            'reservation-hold-lost',
-            'The hold expired and its seats were given to another booking; the reservation cannot be confirmed.',
-            { reservationId, status: state.status, remainingSeats: refusal.details.remainingSeats ?? 0 },
-          );
+          await confirmSlot(deps, context, seats, now);
+        } catch (error) {
+          if (!(error instanceof IllegalStateError) || error.code !== 'slot-hold-not-found') throw error;
+          const catalog = await loadBookingCatalog(deps, context.tenantId, r.serviceId);
+          const occupiedUntil = new Date(Date.parse(r.end) + catalog.service.bufferMinutes * MINUTE_MS).toISOString();
+          try {
+            await holdSlot(
+              deps,
+              context,
+              {
+                ...seats,
+                serviceId: r.serviceId,
+                occupiedUntil,
+                seats: r.partySize,
+                capacity: catalog.service.seatsPerSlot,
+                expiresAt: null,
+              },
+              now,
+            );
+          } catch (refusal) {
+            if (!isSeatRefusal(refusal)) throw refusal;
+            throw new IllegalStateError(
+              'reservation-hold-lost',
+              'The hold expired and its seats were given to another booking; the reservation cannot be confirmed.',
+              { reservationId, status: state.status, remainingSeats: refusal.details.remainingSeats ?? 0 },
+            );
+          }
+          await confirmSlot(deps, context, seats, now);
         }
-        await confirmSlot(deps, context, seats, now);
-      }
+      },
     },
-  });
+  );
 }
 
 export async function cancelReservation(
@@ -393,7 +415,10 @@ export async function declineReservation(
     deps,
     context,
     reservationId,
-    (stamped) => ({ type: 'DeclineReservation', data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) } }),
+    (stamped) => ({
+      type: 'DeclineReservation',
+      data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) },
+    }),
     options,
     { seatsFollow: true },
   );
@@ -410,7 +435,10 @@ export async function deleteReservation(
     deps,
     context,
     reservationId,
-    (stamped) => ({ type: 'DeleteReservation', data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) } }),
+    (stamped) => ({
+      type: 'DeleteReservation',
+      data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) },
+    }),
     options,
     { seatsFollow: true },
   );
@@ -439,7 +467,13 @@ export async function completeReservation(
   reservationId: string,
   options: WriteOptions = {},
 ): Promise<HandleResult<ReservationState>> {
-  return transition(deps, context, reservationId, (stamped) => ({ type: 'CompleteReservation', data: stamped }), options);
+  return transition(
+    deps,
+    context,
+    reservationId,
+    (stamped) => ({ type: 'CompleteReservation', data: stamped }),
+    options,
+  );
 }
 
 export async function recordPayment(
@@ -522,7 +556,9 @@ export async function rescheduleReservation(
 
   const expiresAt =
     state.status === 'requested'
-      ? new Date(Math.max(Date.parse(state.holdExpiresAt), nowDate.getTime() + deps.holdMinutes * MINUTE_MS)).toISOString()
+      ? new Date(
+          Math.max(Date.parse(state.holdExpiresAt), nowDate.getTime() + deps.holdMinutes * MINUTE_MS),
+        ).toISOString()
       : new Date(nowDate.getTime() + deps.holdMinutes * MINUTE_MS).toISOString();
   const newSeats: SlotToHold = {
     tenantId,

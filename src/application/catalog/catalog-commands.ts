@@ -65,7 +65,10 @@ export async function createLocation(
     type: 'CreateLocation',
     data: { ...input, locationId: id, tenantId: context.tenantId, ...stamp(deps, context) },
   };
-  return { id, result: await handleCommand(deps, locationStreamName(context.tenantId, id), locationDecider, command, context) };
+  return {
+    id,
+    result: await handleCommand(deps, locationStreamName(context.tenantId, id), locationDecider, command, context),
+  };
 }
 
 export async function updateLocation(
@@ -79,7 +82,14 @@ export async function updateLocation(
     type: 'UpdateLocation',
     data: { ...changes, locationId, ...stamp(deps, context) },
   };
-  return handleCommand(deps, locationStreamName(context.tenantId, locationId), locationDecider, command, context, options);
+  return handleCommand(
+    deps,
+    locationStreamName(context.tenantId, locationId),
+    locationDecider,
+    command,
+    context,
+    options,
+  );
 }
 
 export async function archiveLocation(
@@ -93,7 +103,14 @@ export async function archiveLocation(
     type: 'ArchiveLocation',
     data: { locationId, ...(reason ? { reason } : {}), ...stamp(deps, context) },
   };
-  return handleCommand(deps, locationStreamName(context.tenantId, locationId), locationDecider, command, context, options);
+  return handleCommand(
+    deps,
+    locationStreamName(context.tenantId, locationId),
+    locationDecider,
+    command,
+    context,
+    options,
+  );
 }
 
 // Resources ----------------------------------------------------------------------------------------------------------
@@ -119,7 +136,10 @@ export async function createResource(
     type: 'CreateResource',
     data: { ...input, resourceId: id, tenantId: context.tenantId, ...stamp(deps, context) },
   };
-  return { id, result: await handleCommand(deps, resourceStreamName(context.tenantId, id), resourceDecider, command, context) };
+  return {
+    id,
+    result: await handleCommand(deps, resourceStreamName(context.tenantId, id), resourceDecider, command, context),
+  };
 }
 
 export async function updateResource(
@@ -133,7 +153,14 @@ export async function updateResource(
     type: 'UpdateResource',
     data: { ...changes, resourceId, ...stamp(deps, context) },
   };
-  return handleCommand(deps, resourceStreamName(context.tenantId, resourceId), resourceDecider, command, context, options);
+  return handleCommand(
+    deps,
+    resourceStreamName(context.tenantId, resourceId),
+    resourceDecider,
+    command,
+    context,
+    options,
+  );
 }
 
 export async function changeResourceSchedule(
@@ -147,7 +174,14 @@ export async function changeResourceSchedule(
     type: 'ChangeResourceSchedule',
     data: { ...schedule, resourceId, ...stamp(deps, context) },
   };
-  return handleCommand(deps, resourceStreamName(context.tenantId, resourceId), resourceDecider, command, context, options);
+  return handleCommand(
+    deps,
+    resourceStreamName(context.tenantId, resourceId),
+    resourceDecider,
+    command,
+    context,
+    options,
+  );
 }
 
 export async function archiveResource(
@@ -161,7 +195,14 @@ export async function archiveResource(
     type: 'ArchiveResource',
     data: { resourceId, ...(reason ? { reason } : {}), ...stamp(deps, context) },
   };
-  return handleCommand(deps, resourceStreamName(context.tenantId, resourceId), resourceDecider, command, context, options);
+  return handleCommand(
+    deps,
+    resourceStreamName(context.tenantId, resourceId),
+    resourceDecider,
+    command,
+    context,
+    options,
+  );
 }
 
 // Services -----------------------------------------------------------------------------------------------------------
@@ -184,7 +225,10 @@ export async function createService(
     type: 'CreateService',
     data: { ...input, serviceId: id, tenantId: context.tenantId, ...stamp(deps, context) },
   };
-  return { id, result: await handleCommand(deps, serviceStreamName(context.tenantId, id), serviceDecider, command, context) };
+  return {
+    id,
+    result: await handleCommand(deps, serviceStreamName(context.tenantId, id), serviceDecider, command, context),
+  };
 }
 
 export async function updateService(
@@ -202,7 +246,14 @@ export async function updateService(
     data: { ...changes, serviceId, ...stamp(deps, context) },
   };
   const { locationId: _locationId, ...handleOptions } = options;
-  return handleCommand(deps, serviceStreamName(context.tenantId, serviceId), serviceDecider, command, context, handleOptions);
+  return handleCommand(
+    deps,
+    serviceStreamName(context.tenantId, serviceId),
+    serviceDecider,
+    command,
+    context,
+    handleOptions,
+  );
 }
 
 export async function archiveService(
@@ -236,7 +287,11 @@ async function requireResourcesAt(
   for (const [index, resourceId] of resourceIds.entries()) {
     const resource = await findActiveResource(deps.eventStore, tenantId, resourceId);
     if (!resource) {
-      throw invalid(`resourceIds[${index}]`, 'unknown-resource', `Resource ${resourceId} does not exist or is archived.`);
+      throw invalid(
+        `resourceIds[${index}]`,
+        'unknown-resource',
+        `Resource ${resourceId} does not exist or is archived.`,
+      );
     }
     if (resource.locationId !== locationId) {
       throw invalid(

@@ -33,15 +33,27 @@ export interface Loaded<S> {
 }
 
 /** One catalog entity read from its stream: never stale, and its revision is the ETag. 404 when it never existed. */
-export async function getLocation(eventStore: EventStore, tenantId: string, locationId: string): Promise<Loaded<LocationState>> {
+export async function getLocation(
+  eventStore: EventStore,
+  tenantId: string,
+  locationId: string,
+): Promise<Loaded<LocationState>> {
   return loadExisting(eventStore, locationStreamName(tenantId, locationId), locationDecider, 'location', locationId);
 }
 
-export async function getResource(eventStore: EventStore, tenantId: string, resourceId: string): Promise<Loaded<ResourceState>> {
+export async function getResource(
+  eventStore: EventStore,
+  tenantId: string,
+  resourceId: string,
+): Promise<Loaded<ResourceState>> {
   return loadExisting(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider, 'resource', resourceId);
 }
 
-export async function getService(eventStore: EventStore, tenantId: string, serviceId: string): Promise<Loaded<ServiceState>> {
+export async function getService(
+  eventStore: EventStore,
+  tenantId: string,
+  serviceId: string,
+): Promise<Loaded<ServiceState>> {
   return loadExisting(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider, 'service', serviceId);
 }
 
@@ -60,17 +72,29 @@ async function loadExisting<S extends { status: string }, E extends DomainEvent>
 }
 
 /** The active entity, or null when it does not exist or is archived (for booking and lookups). */
-export async function findActiveLocation(eventStore: EventStore, tenantId: string, locationId: string): Promise<Location | null> {
+export async function findActiveLocation(
+  eventStore: EventStore,
+  tenantId: string,
+  locationId: string,
+): Promise<Location | null> {
   const { state } = await loadAggregate(eventStore, locationStreamName(tenantId, locationId), locationDecider);
   return state.status === 'active' ? state.location : null;
 }
 
-export async function findActiveResource(eventStore: EventStore, tenantId: string, resourceId: string): Promise<Resource | null> {
+export async function findActiveResource(
+  eventStore: EventStore,
+  tenantId: string,
+  resourceId: string,
+): Promise<Resource | null> {
   const { state } = await loadAggregate(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider);
   return state.status === 'active' ? state.resource : null;
 }
 
-export async function findActiveService(eventStore: EventStore, tenantId: string, serviceId: string): Promise<Service | null> {
+export async function findActiveService(
+  eventStore: EventStore,
+  tenantId: string,
+  serviceId: string,
+): Promise<Service | null> {
   const { state } = await loadAggregate(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider);
   return state.status === 'active' ? state.service : null;
 }

@@ -93,11 +93,24 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     const { delivery } = state;
     if (delivery.channel === 'sms') {
       const since = new Date(Date.parse(state.attemptStartedAt) - RECONCILE_SKEW_MS);
-      const found = (await deps.sms.findSent(delivery.recipient.address, since)).find((m) => m.body === delivery.content.text);
+      const found = (await deps.sms.findSent(delivery.recipient.address, since)).find(
+        (m) => m.body === delivery.content.text,
+      );
       if (found) {
-        deps.logger.info({ tenantId, notificationId: delivery.notificationId }, 'interrupted attempt found at the provider');
+        deps.logger.info(
+          { tenantId, notificationId: delivery.notificationId },
+          'interrupted attempt found at the provider',
+        );
         return (
-          await run(tenantId, delivery.notificationId, { type: 'RecordProviderAccepted', data: { providerMessageId: found.providerMessageId, at: found.acceptedAt } }, context)
+          await run(
+            tenantId,
+            delivery.notificationId,
+            {
+              type: 'RecordProviderAccepted',
+              data: { providerMessageId: found.providerMessageId, at: found.acceptedAt },
+            },
+            context,
+          )
         ).state;
       }
     }
@@ -108,7 +121,13 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         delivery.notificationId,
         {
           type: 'RecordAttemptFailed',
-          data: { attempt: state.attempts, error: 'interrupted before the outcome was recorded', transient: true, at, nextAttemptAt: at },
+          data: {
+            attempt: state.attempts,
+            error: 'interrupted before the outcome was recorded',
+            transient: true,
+            at,
+            nextAttemptAt: at,
+          },
         },
         context,
       )
@@ -133,7 +152,12 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   };
 
   const dispatchAlone = async (tenantId: string, notificationId: string): Promise<void> => {
-    const context: CommandContext = { tenantId, actor: ACTOR, causationId: notificationId, correlationId: notificationId };
+    const context: CommandContext = {
+      tenantId,
+      actor: ACTOR,
+      causationId: notificationId,
+      correlationId: notificationId,
+    };
     let { state } = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
     if (state.status === 'sending') state = await reconcile(tenantId, state, context);
     if (state.status !== 'requested') return;
@@ -145,7 +169,12 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     const attempt = state.attempts + 1;
     let started: DeliveryState;
     try {
-      const result = await run(tenantId, notificationId, { type: 'StartAttempt', data: { attempt, at: now() } }, context);
+      const result = await run(
+        tenantId,
+        notificationId,
+        { type: 'StartAttempt', data: { attempt, at: now() } },
+        context,
+      );
       // No event appended: another worker started this attempt between our read and our append; it owns the outcome.
       if (result.newEvents.length === 0) return;
       started = result.state;
@@ -159,11 +188,17 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     let outcome: DeliveryCommand;
     try {
       const accepted = await send(started);
-      outcome = { type: 'RecordProviderAccepted', data: { providerMessageId: accepted.providerMessageId, at: accepted.acceptedAt } };
+      outcome = {
+        type: 'RecordProviderAccepted',
+        data: { providerMessageId: accepted.providerMessageId, at: accepted.acceptedAt },
+      };
     } catch (error) {
       const transient = error instanceof DeliveryError ? error.transient : true;
       const at = deps.clock.now();
-      const message = error instanceof DeliveryError ? `${error.providerCode ? `${error.providerCode}: ` : ''}${error.message}` : describe(error);
+      const message =
+        error instanceof DeliveryError
+          ? `${error.providerCode ? `${error.providerCode}: ` : ''}${error.message}`
+          : describe(error);
       outcome = {
         type: 'RecordAttemptFailed',
         data: {
@@ -172,7 +207,9 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           transient,
           at: at.toISOString(),
           ...(transient
-            ? { nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random(), deps.retryPolicy)).toISOString() }
+            ? {
+                nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random(), deps.retryPolicy)).toISOString(),
+              }
             : {}),
         },
       };
@@ -192,7 +229,11 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
 
   const consumer: EventConsumer = {
     name: 'process:notification-dispatcher',
-    eventTypes: new Set<DeliveryEvent['type']>(['NotificationRequested', 'NotificationResendRequested', 'NotificationAttemptFailed']),
+    eventTypes: new Set<DeliveryEvent['type']>([
+      'NotificationRequested',
+      'NotificationResendRequested',
+      'NotificationAttemptFailed',
+    ]),
     concurrency: deps.concurrency ?? 16,
     async handle(event) {
       const tenantId = event.metadata.tenantId;

@@ -31,6 +31,8 @@ export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
   /** The service's description and after-payment text for messages (the catalog). */
   readonly serviceTexts: (tenantId: string, serviceId: string) => Promise<ServiceTexts>;
+  /** Attempts before a delivery is dead-lettered. */
+  readonly maxAttempts?: number;
 }
 
 export interface ServiceTexts {
@@ -59,7 +61,10 @@ const ENDING_EVENTS: readonly ReservationEvent['type'][] = [
 
 const SYSTEM_ACTOR = 'system:notification-planner';
 
-function foldUpTo(events: readonly RecordedEvent[], revision: bigint): { state: ReservationState; reschedules: number } {
+function foldUpTo(
+  events: readonly RecordedEvent[],
+  revision: bigint,
+): { state: ReservationState; reschedules: number } {
   let state = reservationDecider.initialState();
   let reschedules = 0;
   for (const recorded of events) {
@@ -72,14 +77,16 @@ function foldUpTo(events: readonly RecordedEvent[], revision: bigint): { state: 
 
 /** Amounts are recorded in minor units; messages show major units with the currency's own number of decimals. */
 function majorUnits(amount: number, currency: string): number {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits =
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   return amount / 10 ** digits;
 }
 
 /** Reminder offsets in force: per channel from the settings, plus custom reminder messages with their own offset. */
 export function reminderOffsets(settings: NotificationSettings): number[] {
   const offsets = new Set<number>([...settings.reminderOffsets.email, ...settings.reminderOffsets.sms]);
-  for (const custom of settings.customMessages) if (custom.minutesBefore !== undefined) offsets.add(custom.minutesBefore);
+  for (const custom of settings.customMessages)
+    if (custom.minutesBefore !== undefined) offsets.add(custom.minutesBefore);
   return [...offsets].sort((a, b) => b - a);
 }
 
@@ -91,7 +98,10 @@ function reminderKey(tenantId: string, reservationId: string, minutesBefore: num
  * Process manager: a reservation event becomes deliveries (one stream each, ids derived from the event, so a
  * redelivered event requests nothing new) and reminder jobs in the scheduler.
  */
-export function createNotificationPlanner(deps: NotificationPlannerDeps): { consumer: EventConsumer; reminderJob: JobHandler } {
+export function createNotificationPlanner(deps: NotificationPlannerDeps): {
+  consumer: EventConsumer;
+  reminderJob: JobHandler;
+} {
   const execute = async (plans: readonly PlannedDelivery[], context: CommandContext, costsCharged: boolean) => {
     for (const plan of plans) {
       if (plan.type === 'skip') {
@@ -99,7 +109,10 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
           deps,
           deliveryStreamName(plan.identity.tenantId, plan.identity.notificationId),
           deliveryDecider,
-          { type: 'SkipNotification', data: { reason: plan.reason, skippedAt: deps.clock.now().toISOString(), identity: plan.identity } },
+          {
+            type: 'SkipNotification',
+            data: { reason: plan.reason, skippedAt: deps.clock.now().toISOString(), identity: plan.identity },
+          },
           context,
         );
         continue;
@@ -112,7 +125,10 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
             deps,
             creditsStreamName(request.tenantId),
             creditAccountDecider,
-            { type: 'ChargeCredits', data: { deliveryId: request.notificationId, amount: request.cost, at: request.requestedAt } },
+            {
+              type: 'ChargeCredits',
+              data: { deliveryId: request.notificationId, amount: request.cost, at: request.requestedAt },
+            },
             context,
           );
         } catch (error) {
@@ -141,7 +157,10 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
             },
             context,
           );
-          deps.logger.warn({ tenantId: request.tenantId, notificationId: request.notificationId }, 'out of credits: delivery skipped');
+          deps.logger.warn(
+            { tenantId: request.tenantId, notificationId: request.notificationId },
+            'out of credits: delivery skipped',
+          );
           continue;
         }
       }
@@ -149,9 +168,16 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
     }
   };
 
-  const plan = async (cause: NotificationCause, settings: NotificationSettings, context: CommandContext, paid: boolean) => {
+  const plan = async (
+    cause: NotificationCause,
+    settings: NotificationSettings,
+    context: CommandContext,
+    paid: boolean,
+  ) => {
     const reservation = cause.reservation;
-    const [preferences, resourceStaff, texts] = await Promise.all<[Promise<CustomerPreferences>, Promise<Contact[]>, Promise<ServiceTexts>]>([
+    const [preferences, resourceStaff, texts] = await Promise.all<
+      [Promise<CustomerPreferences>, Promise<Contact[]>, Promise<ServiceTexts>]
+    >([
       loadCustomerPreferences(deps.eventStore, cause.tenantId, cause.customerRef),
       reservation.resourceId ? deps.resourceStaff(cause.tenantId, reservation.resourceId) : Promise.resolve([]),
       reservation.serviceId ? deps.serviceTexts(cause.tenantId, reservation.serviceId) : Promise.resolve({}),
@@ -166,6 +192,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
       ...(texts.afterPaymentText ? { afterPaymentText: texts.afterPaymentText } : {}),
       ...(texts.description ? { serviceDescription: texts.description } : {}),
       now: deps.clock.now().toISOString(),
+      ...(deps.maxAttempts ? { maxAttempts: deps.maxAttempts } : {}),
       deriveId: (...parts) => deps.ids.derive('delivery', ...parts),
     });
     await execute(plans, context, true);
@@ -243,18 +270,28 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
           cause = {
             ...base,
             kind: 'reservation-cancelled',
-            extra: { cancelledBy: domainEvent.data.by, ...(domainEvent.data.reason ? { reason: domainEvent.data.reason } : {}) },
+            extra: {
+              cancelledBy: domainEvent.data.by,
+              ...(domainEvent.data.reason ? { reason: domainEvent.data.reason } : {}),
+            },
             calendar: { method: 'CANCEL', sequence: reschedules + 1 },
           };
           break;
         case 'ReservationDeclined':
-          cause = { ...base, kind: 'reservation-declined', extra: domainEvent.data.reason ? { reason: domainEvent.data.reason } : {} };
+          cause = {
+            ...base,
+            kind: 'reservation-declined',
+            extra: domainEvent.data.reason ? { reason: domainEvent.data.reason } : {},
+          };
           break;
         case 'PaymentRecorded':
           cause = {
             ...base,
             kind: 'payment-received',
-            extra: { amount: majorUnits(domainEvent.data.amount, domainEvent.data.currency), currency: domainEvent.data.currency },
+            extra: {
+              amount: majorUnits(domainEvent.data.amount, domainEvent.data.currency),
+              currency: domainEvent.data.currency,
+            },
           };
           break;
         default:
@@ -266,7 +303,11 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): { cons
 
   /** A reminder job: sends only if the reservation is still confirmed at the time the job was planned for. */
   const reminderJob: JobHandler = async (job) => {
-    const { reservationId, start, minutesBefore } = job.data as { reservationId: string; start: string; minutesBefore: number };
+    const { reservationId, start, minutesBefore } = job.data as {
+      reservationId: string;
+      start: string;
+      minutesBefore: number;
+    };
     const { events } = await deps.eventStore.readStream(reservationStreamName(job.tenantId, reservationId));
     const last = events.at(-1);
     if (!last) return;

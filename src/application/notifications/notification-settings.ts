@@ -19,23 +19,44 @@ import { customerPreferencesStreamName, notificationSettingsStreamName } from '.
  */
 export function heraldDefaultSettings(): NotificationSettings {
   const base = defaultNotificationSettings({ name: 'Herald', address: 'no-reply@herald.invalid' });
-  const smsOn = new Set(['reservation-confirmed', 'reservation-cancelled', 'reservation-rescheduled', 'reservation-declined', 'waitlist-offer', 'waitlist-seat-assigned']);
+  const smsOn = new Set([
+    'reservation-confirmed',
+    'reservation-cancelled',
+    'reservation-rescheduled',
+    'reservation-declined',
+    'waitlist-offer',
+    'waitlist-seat-assigned',
+  ]);
   return {
     ...base,
     kinds: Object.fromEntries(
-      Object.entries(base.kinds).map(([kind, settings]) => [kind, { ...settings, sms: smsOn.has(kind) ? true : settings.sms }]),
+      Object.entries(base.kinds).map(([kind, settings]) => [
+        kind,
+        { ...settings, sms: smsOn.has(kind) ? true : settings.sms },
+      ]),
     ) as NotificationSettings['kinds'],
     prices: { smsPerPart: 0, emailManual: 0, emailAutomatic: 0 },
   };
 }
 
-export async function loadNotificationSettings(eventStore: EventStore, tenantId: string): Promise<NotificationSettings> {
-  const { state } = await loadAggregate(eventStore, notificationSettingsStreamName(tenantId), notificationSettingsDecider);
+export async function loadNotificationSettings(
+  eventStore: EventStore,
+  tenantId: string,
+): Promise<NotificationSettings> {
+  const { state } = await loadAggregate(
+    eventStore,
+    notificationSettingsStreamName(tenantId),
+    notificationSettingsDecider,
+  );
   return state.status === 'configured' ? state.settings : heraldDefaultSettings();
 }
 
 /** The id preferences are kept under: the booking system's customer id, else one derived from email or phone. */
-export function customerRefOf(ids: IdSource, tenantId: string, customer: Pick<Customer, 'id' | 'email' | 'phone'>): string | undefined {
+export function customerRefOf(
+  ids: IdSource,
+  tenantId: string,
+  customer: Pick<Customer, 'id' | 'email' | 'phone'>,
+): string | undefined {
   if (customer.id) return customer.id;
   if (customer.email) return ids.derive('customer', tenantId, `email:${customer.email.trim().toLowerCase()}`);
   if (customer.phone) return ids.derive('customer', tenantId, `phone:${customer.phone}`);
@@ -48,6 +69,10 @@ export async function loadCustomerPreferences(
   customerRef: string | undefined,
 ): Promise<CustomerPreferences> {
   if (!customerRef) return customerPreferencesOf(customerPreferencesDecider.initialState());
-  const { state } = await loadAggregate(eventStore, customerPreferencesStreamName(tenantId, customerRef), customerPreferencesDecider);
+  const { state } = await loadAggregate(
+    eventStore,
+    customerPreferencesStreamName(tenantId, customerRef),
+    customerPreferencesDecider,
+  );
   return customerPreferencesOf(state);
 }

@@ -49,13 +49,20 @@ export interface PlanInput {
   readonly afterPaymentText?: string;
   readonly serviceDescription?: string;
   readonly now: string;
+  /** Attempts before a delivery is dead-lettered (NOTIFICATION_MAX_ATTEMPTS). */
+  readonly maxAttempts?: number;
   /** UUID v5 of the parts; the same cause gives the same ids. */
   readonly deriveId: (...parts: string[]) => string;
 }
 
 export type PlannedDelivery =
   | { readonly type: 'request'; readonly request: RequestNotification['data'] }
-  | { readonly type: 'skip'; readonly identity: DeliveryIdentity; readonly reason: SkipReason; readonly detail?: string };
+  | {
+      readonly type: 'skip';
+      readonly identity: DeliveryIdentity;
+      readonly reason: SkipReason;
+      readonly detail?: string;
+    };
 
 /** Settings that merely switch a kind or channel off are not recorded as skips: nothing was expected. */
 const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
@@ -101,9 +108,20 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   };
 
   const plans: PlannedDelivery[] = [];
-  const identity = (channel: Channel, type: RecipientType, address: string | undefined, kind: NotificationKind, variant = '') => {
+  const identity = (
+    channel: Channel,
+    type: RecipientType,
+    address: string | undefined,
+    kind: NotificationKind,
+    variant = '',
+  ) => {
     const notificationId = input.deriveId(
-      deliveryIdentityKey({ causationEventId: cause.eventId, kind, channel, recipientAddress: `${address ?? `(none:${type})`}${variant}` }),
+      deliveryIdentityKey({
+        causationEventId: cause.eventId,
+        kind,
+        channel,
+        recipientAddress: `${address ?? `(none:${type})`}${variant}`,
+      }),
     );
     return {
       notificationId,
@@ -143,6 +161,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
         causationEventId: cause.eventId,
         causedAt: cause.occurredAt,
         requestedAt: input.now,
+        ...(input.maxAttempts ? { maxAttempts: input.maxAttempts } : {}),
       },
     };
   };
@@ -158,7 +177,11 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     });
     for (const skipped of decision.skipped) {
       if (!RECORDED_SKIPS.has(skipped.reason)) continue;
-      plans.push({ type: 'skip', identity: identity(channel, skipped.type, skipped.address, cause.kind), reason: skipped.reason });
+      plans.push({
+        type: 'skip',
+        identity: identity(channel, skipped.type, skipped.address, cause.kind),
+        reason: skipped.reason,
+      });
     }
     for (const recipient of decision.recipients) {
       const audience = recipient.type === 'customer' ? 'customer' : 'staff';
@@ -189,7 +212,13 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
             channel,
             recipient.type,
             recipient.address,
-            { from: settings.sender, subject: email.subject, text: email.text, html: email.html, ...(ics ? { ics } : {}) },
+            {
+              from: settings.sender,
+              subject: email.subject,
+              text: email.text,
+              html: email.html,
+              ...(ics ? { ics } : {}),
+            },
             undefined,
             cause.kind,
           ),
@@ -213,11 +242,19 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
           : reservation.customer.phone;
     const type: RecipientType = custom.to.type === 'custom' ? 'custom' : 'customer';
     if (!address) {
-      plans.push({ type: 'skip', identity: identity(custom.channel, type, undefined, cause.kind, `#${custom.id}`), reason: 'missing-contact' });
+      plans.push({
+        type: 'skip',
+        identity: identity(custom.channel, type, undefined, cause.kind, `#${custom.id}`),
+        reason: 'missing-contact',
+      });
       continue;
     }
     if (type === 'customer' && custom.channel === 'sms' && input.preferences.smsOptedOut) {
-      plans.push({ type: 'skip', identity: identity(custom.channel, type, address, cause.kind, `#${custom.id}`), reason: 'opted-out' });
+      plans.push({
+        type: 'skip',
+        identity: identity(custom.channel, type, address, cause.kind, `#${custom.id}`),
+        reason: 'opted-out',
+      });
       continue;
     }
     const text = renderCustomTemplate(custom.text, cause.kind, baseContext);
@@ -230,4 +267,3 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   }
   return plans;
 }
-

@@ -75,7 +75,11 @@ export interface EventStore {
    * Appends atomically. Throws `ConcurrencyError` (from src/domain/shared/errors) when the stream's revision
    * is not `expectedRevision`.
    */
-  appendToStream(streamName: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  appendToStream(
+    streamName: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult>;
   /** Reads a whole stream in order. A missing stream gives `{ events: [], revision: 'no_stream' }`. */
   readStream(streamName: string): Promise<ReadStreamResult>;
   /** Reads up to `limit` events of the global log with a position strictly greater than `after`. */

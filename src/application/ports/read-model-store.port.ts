@@ -12,7 +12,16 @@ export type Primitive = string | number | boolean | null;
 /** Conditions on one field (dotted paths reach into nested objects). */
 export type FieldCondition =
   | Primitive
-  | { $eq?: Primitive; $ne?: Primitive; $in?: Primitive[]; $gt?: Primitive; $gte?: Primitive; $lt?: Primitive; $lte?: Primitive; $exists?: boolean };
+  | {
+      $eq?: Primitive;
+      $ne?: Primitive;
+      $in?: Primitive[];
+      $gt?: Primitive;
+      $gte?: Primitive;
+      $lt?: Primitive;
+      $lte?: Primitive;
+      $exists?: boolean;
+    };
 
 /** A conjunction of field conditions: the portable subset both adapters implement. */
 export type Filter = Readonly<Record<string, FieldCondition>>;

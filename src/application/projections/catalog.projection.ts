@@ -102,9 +102,7 @@ export const catalogProjection: Projection<CatalogDocument> = {
       case 'ServiceUpdated':
         return doc ? touch({ ...doc, ...event.data.changes }) : null;
       case 'ResourceScheduleChanged':
-        return doc
-          ? touch({ ...doc, weeklyHours: event.data.weeklyHours, exceptions: event.data.exceptions })
-          : null;
+        return doc ? touch({ ...doc, weeklyHours: event.data.weeklyHours, exceptions: event.data.exceptions }) : null;
       case 'LocationArchived':
       case 'ResourceArchived':
       case 'ServiceArchived':

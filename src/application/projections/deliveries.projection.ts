@@ -56,7 +56,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     ['tenantId', 'channel', 'requestedAt'],
     ['tenantId', 'providerMessageId'],
   ],
-  documentId: (event) => deliveryDocumentId(event.metadata.tenantId, String((event.data as { notificationId?: unknown }).notificationId)),
+  documentId: (event) =>
+    deliveryDocumentId(event.metadata.tenantId, String((event.data as { notificationId?: unknown }).notificationId)),
   evolve(doc, recorded) {
     const event = { type: recorded.type, data: recorded.data } as DeliveryEvent;
     const step = (status: string, at: string, extra: { attempt?: number; detail?: string } = {}) => ({
@@ -134,14 +135,22 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           status: 'skipped',
           skipReason: d.reason,
           finishedAt: d.skippedAt,
-          history: [...base.history, step('skipped', d.skippedAt, d.detail ? { detail: `${d.reason}: ${d.detail}` } : { detail: d.reason })],
+          history: [
+            ...base.history,
+            step('skipped', d.skippedAt, d.detail ? { detail: `${d.reason}: ${d.detail}` } : { detail: d.reason }),
+          ],
         };
       }
     }
     if (!doc) return null;
     switch (event.type) {
       case 'NotificationAttemptStarted':
-        return { ...doc, status: 'sending', attempts: doc.attempts + 1, history: [...doc.history, step('sending', event.data.at, { attempt: event.data.attempt })] };
+        return {
+          ...doc,
+          status: 'sending',
+          attempts: doc.attempts + 1,
+          history: [...doc.history, step('sending', event.data.at, { attempt: event.data.attempt })],
+        };
       case 'NotificationSent':
         return {
           ...doc,
@@ -156,7 +165,10 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           ...doc,
           status: 'retrying',
           lastError: event.data.error,
-          history: [...doc.history, step('retrying', event.data.at, { attempt: event.data.attempt, detail: event.data.error })],
+          history: [
+            ...doc.history,
+            step('retrying', event.data.at, { attempt: event.data.attempt, detail: event.data.error }),
+          ],
         };
       case 'NotificationFailed':
         return {
@@ -164,7 +176,10 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           status: 'failed',
           lastError: event.data.error,
           finishedAt: event.data.at,
-          history: [...doc.history, step('failed', event.data.at, { attempt: event.data.attempt, detail: event.data.error })],
+          history: [
+            ...doc.history,
+            step('failed', event.data.at, { attempt: event.data.attempt, detail: event.data.error }),
+          ],
         };
       case 'NotificationDeadLettered':
         return {

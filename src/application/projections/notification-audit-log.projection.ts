@@ -27,7 +27,10 @@ export const notificationAuditLogProjection: Projection<AuditEntryDocument> = {
   version: 1,
   collection: 'notification_audit',
   eventTypes: DELIVERY_EVENT_TYPES,
-  indexes: [['tenantId', 'notificationId', 'position'], ['tenantId', 'recordedAt']],
+  indexes: [
+    ['tenantId', 'notificationId', 'position'],
+    ['tenantId', 'recordedAt'],
+  ],
   documentId: (event) => `${event.metadata.tenantId}:${event.id}`,
   evolve(existing, event) {
     if (existing) return existing; // append-only: an entry never changes

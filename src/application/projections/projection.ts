@@ -51,7 +51,10 @@ function stripStoreFields(doc: Record<string, unknown>): Record<string, unknown>
   return rest;
 }
 
-export async function ensureProjectionIndexes(readModels: ReadModelStore, projections: readonly Projection[]): Promise<void> {
+export async function ensureProjectionIndexes(
+  readModels: ReadModelStore,
+  projections: readonly Projection[],
+): Promise<void> {
   for (const projection of projections) {
     for (const fields of projection.indexes ?? []) await readModels.ensureIndex(physicalCollection(projection), fields);
   }

@@ -114,12 +114,15 @@ export const reservationDetailsProjection: Projection<ReservationDocument> = {
       case 'ReservationRequested':
         return doc ? touch({ ...doc, status: 'requested' }) : created(recorded, event.data.reservation, 'requested');
       case 'ReservationConfirmed':
-        return doc
-          ? touch({ ...doc, status: 'confirmed' })
-          : created(recorded, event.data.reservation, 'confirmed');
+        return doc ? touch({ ...doc, status: 'confirmed' }) : created(recorded, event.data.reservation, 'confirmed');
       case 'ReservationRescheduled':
         return doc
-          ? touch({ ...doc, start: event.data.new.start, end: event.data.new.end, resourceId: event.data.new.resourceId })
+          ? touch({
+              ...doc,
+              start: event.data.new.start,
+              end: event.data.new.end,
+              resourceId: event.data.new.resourceId,
+            })
           : null;
       case 'PaymentRecorded':
         return doc

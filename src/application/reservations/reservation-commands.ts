@@ -54,6 +54,12 @@ export async function recordExternalReservation(
       actor: context.actor,
     },
   };
-  const result = await handleCommand(deps, reservationStreamName(context.tenantId, reservationId), reservationDecider, command, context);
+  const result = await handleCommand(
+    deps,
+    reservationStreamName(context.tenantId, reservationId),
+    reservationDecider,
+    command,
+    context,
+  );
   return { reservationId, result };
 }

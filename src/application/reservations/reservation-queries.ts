@@ -1,4 +1,8 @@
-import { reservationDecider, reservationStreamName, type ReservationState } from '../../domain/booking/reservation.decider.js';
+import {
+  reservationDecider,
+  reservationStreamName,
+  type ReservationState,
+} from '../../domain/booking/reservation.decider.js';
 import { NotFoundError } from '../../domain/shared/errors.js';
 import { loadAggregate } from '../command-handler.js';
 import type { EventStore, RecordedEvent } from '../ports/event-store.port.js';
@@ -17,7 +21,11 @@ export async function getReservation(
   tenantId: string,
   reservationId: string,
 ): Promise<{ state: ExistingReservation; revision: bigint; events: RecordedEvent[] }> {
-  const { state, revision, events } = await loadAggregate(eventStore, reservationStreamName(tenantId, reservationId), reservationDecider);
+  const { state, revision, events } = await loadAggregate(
+    eventStore,
+    reservationStreamName(tenantId, reservationId),
+    reservationDecider,
+  );
   if (state.status === 'none' || revision === 'no_stream') {
     throw new NotFoundError('reservation-not-found', `Reservation ${reservationId} does not exist.`, { reservationId });
   }

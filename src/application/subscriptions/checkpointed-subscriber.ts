@@ -143,7 +143,9 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
         const waiter = { position, resolve: () => (clearTimeout(timeout), resolve()) };
         const timeout = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`${consumer.name} did not reach position ${position} within ${timeoutMs} ms (at ${current})`));
+          reject(
+            new Error(`${consumer.name} did not reach position ${position} within ${timeoutMs} ms (at ${current})`),
+          );
         }, timeoutMs);
         waiters.add(waiter);
       });

@@ -132,7 +132,10 @@ export function computeAvailability(query: AvailabilityQuery): AvailableSlot[] {
     for (const start of calendar.slotStarts) {
       if (start < fromMs || start >= toMs || start < nowMs) continue;
       if (!fitsInWindow(calendar.windows, start, start + occupiedMs)) continue;
-      const remainingSeats = Math.max(0, service.seatsPerSlot - seatsTaken(usages, start, start + occupiedMs, serviceId));
+      const remainingSeats = Math.max(
+        0,
+        service.seatsPerSlot - seatsTaken(usages, start, start + occupiedMs, serviceId),
+      );
       if (remainingSeats < partySize && !query.includeFull) continue;
       slots.push(toSlot(resource.resourceId, start, service, calendarRange, remainingSeats));
     }

@@ -217,7 +217,9 @@ export function resourceDaysOf(timeZone: string, slotStart: string, occupiedUnti
 
 /** The local date (in `timeZone`) at an instant: the resource-day a slot starting then belongs to first. */
 export function localDateOf(timeZone: string, at: string): string {
-  return formatLocalDate(startOfDay(localMsAt(requireTimeZone('timeZone', timeZone), instant(requireInstant('at', at)))));
+  return formatLocalDate(
+    startOfDay(localMsAt(requireTimeZone('timeZone', timeZone), instant(requireInstant('at', at)))),
+  );
 }
 
 export function holdKey(reservationId: string, slotStart: string): string {
@@ -312,9 +314,7 @@ function decide(command: SlotInventoryCommand, state: SlotInventoryState): SlotI
       const reservationId = requireId('reservationId', data.reservationId);
       const confirmedAt = requireInstant('now', data.now);
       const slotStart = optionalInstant('slotStart', data.slotStart);
-      const holds = holdsOf(state, reservationId).filter(
-        (hold) => slotStart === null || hold.slotStart === slotStart,
-      );
+      const holds = holdsOf(state, reservationId).filter((hold) => slotStart === null || hold.slotStart === slotStart);
       if (state.status === 'untouched' || holds.length === 0) {
         throw new IllegalStateError(
           'slot-hold-not-found',
@@ -385,8 +385,7 @@ function decideHold(data: HoldSeats['data'], state: SlotInventoryState): SlotInv
   // Expired tentative holds in the way are reclaimed (own expired hold on this slot included); others stay.
   const reclaimed = holds.filter(
     (hold) =>
-      isExpired(hold) &&
-      (hold === existing || (hold.reservationId !== reservationId && overlaps(hold, candidate))),
+      isExpired(hold) && (hold === existing || (hold.reservationId !== reservationId && overlaps(hold, candidate))),
   );
   const others = holds.filter(
     (hold) => hold.reservationId !== reservationId && !reclaimed.includes(hold) && overlaps(hold, candidate),
@@ -486,7 +485,10 @@ function evolve(state: SlotInventoryState, event: SlotInventoryEvent): SlotInven
     case 'SlotSeatsConfirmed': {
       if (state.status === 'untouched') return state;
       const kind = event.type === 'SlotSeatsReleased' ? 'released' : 'confirmed';
-      return { ...state, log: append(state.log, { kind, key: holdKey(event.data.reservationId, event.data.slotStart) }) };
+      return {
+        ...state,
+        log: append(state.log, { kind, key: holdKey(event.data.reservationId, event.data.slotStart) }),
+      };
     }
   }
 }

@@ -203,7 +203,8 @@ function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
       const actor = requireText('actor', data.actor);
       const changes: Record<string, unknown> = {};
       // A cleared optional text is recorded as '' (JSON has no undefined).
-      for (const key of SETTINGS_KEYS) if (!jsonEqual(next[key] ?? '', current[key] ?? '')) changes[key] = next[key] ?? '';
+      for (const key of SETTINGS_KEYS)
+        if (!jsonEqual(next[key] ?? '', current[key] ?? '')) changes[key] = next[key] ?? '';
       if (Object.keys(changes).length === 0) return [];
       return [
         {

@@ -25,16 +25,23 @@ export function validatePriceList(prices: PriceList): PriceList {
   for (const field of ['smsPerPart', 'emailManual', 'emailAutomatic'] as const) {
     const value: unknown = prices[field];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new ValidationError('invalid-price', `The price ${field} must be a whole number of credits, zero or more.`, {
-        field: `prices.${field}`,
-      });
+      throw new ValidationError(
+        'invalid-price',
+        `The price ${field} must be a whole number of credits, zero or more.`,
+        {
+          field: `prices.${field}`,
+        },
+      );
     }
   }
   return prices;
 }
 
 /** What one send costs. `smsParts` comes from `analyzeSms`. */
-export function priceOf(prices: PriceList, send: { readonly channel: Channel; readonly mode: SendMode; readonly smsParts?: number }): number {
+export function priceOf(
+  prices: PriceList,
+  send: { readonly channel: Channel; readonly mode: SendMode; readonly smsParts?: number },
+): number {
   if (send.channel === 'sms') return prices.smsPerPart * requirePositiveInteger(send.smsParts, 'smsParts');
   return send.mode === 'manual' ? prices.emailManual : prices.emailAutomatic;
 }
@@ -45,8 +52,14 @@ export function priceOf(prices: PriceList, send: { readonly channel: Channel; re
  * Charges are idempotent per `deliveryId`. A staff re-send of a delivery is a new charge and so needs its own key,
  * e.g. `<deliveryId>#<round>`.
  */
-export type ChargeCredits = Command<'ChargeCredits', { readonly deliveryId: string; readonly amount: number; readonly at: string }>;
-export type RefundCredits = Command<'RefundCredits', { readonly deliveryId: string; readonly at: string; readonly reason?: string }>;
+export type ChargeCredits = Command<
+  'ChargeCredits',
+  { readonly deliveryId: string; readonly amount: number; readonly at: string }
+>;
+export type RefundCredits = Command<
+  'RefundCredits',
+  { readonly deliveryId: string; readonly at: string; readonly reason?: string }
+>;
 export type TopUpCredits = Command<
   'TopUpCredits',
   { readonly topUpId: string; readonly amount: number; readonly at: string; readonly by: string }
@@ -59,11 +72,23 @@ export type CreditsCharged = DomainEvent<
 >;
 export type CreditsRefunded = DomainEvent<
   'CreditsRefunded',
-  { readonly deliveryId: string; readonly amount: number; readonly balanceAfter: number; readonly at: string; readonly reason?: string }
+  {
+    readonly deliveryId: string;
+    readonly amount: number;
+    readonly balanceAfter: number;
+    readonly at: string;
+    readonly reason?: string;
+  }
 >;
 export type CreditsToppedUp = DomainEvent<
   'CreditsToppedUp',
-  { readonly topUpId: string; readonly amount: number; readonly balanceAfter: number; readonly at: string; readonly by: string }
+  {
+    readonly topUpId: string;
+    readonly amount: number;
+    readonly balanceAfter: number;
+    readonly at: string;
+    readonly by: string;
+  }
 >;
 export type CreditEvent = CreditsCharged | CreditsRefunded | CreditsToppedUp;
 
@@ -100,10 +125,14 @@ export function decideCredits(command: CreditCommand, state: CreditAccountState)
       const existing = Object.hasOwn(account.charges, deliveryId) ? account.charges[deliveryId] : undefined;
       if (existing !== undefined) {
         if (existing.amount !== amount) {
-          throw new IllegalStateError('charge-mismatch', `Delivery ${deliveryId} was already charged ${existing.amount}.`, {
-            deliveryId,
-            charged: existing.amount,
-          });
+          throw new IllegalStateError(
+            'charge-mismatch',
+            `Delivery ${deliveryId} was already charged ${existing.amount}.`,
+            {
+              deliveryId,
+              charged: existing.amount,
+            },
+          );
         }
         return [];
       }
@@ -160,7 +189,9 @@ export function evolveCredits(state: CreditAccountState, event: CreditEvent): Cr
         charges: { ...account.charges, [event.data.deliveryId]: { amount: event.data.amount, refunded: false } },
       };
     case 'CreditsRefunded': {
-      const known = Object.hasOwn(account.charges, event.data.deliveryId) ? account.charges[event.data.deliveryId] : undefined;
+      const known = Object.hasOwn(account.charges, event.data.deliveryId)
+        ? account.charges[event.data.deliveryId]
+        : undefined;
       const charge = known ?? { amount: event.data.amount, refunded: false };
       return {
         ...account,
@@ -169,7 +200,11 @@ export function evolveCredits(state: CreditAccountState, event: CreditEvent): Cr
       };
     }
     case 'CreditsToppedUp':
-      return { ...account, balance: event.data.balanceAfter, topUps: { ...account.topUps, [event.data.topUpId]: event.data.amount } };
+      return {
+        ...account,
+        balance: event.data.balanceAfter,
+        topUps: { ...account.topUps, [event.data.topUpId]: event.data.amount },
+      };
   }
 }
 

@@ -55,7 +55,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 5_000, maxMs: 10 * 60
  * with "equal jitter": half of the exponential delay is fixed, the other half scaled by `jitterFraction` in [0, 1],
  * which the caller draws (the domain has no randomness). Same inputs, same delay.
  */
-export function retryDelayMs(attempt: number, jitterFraction: number, policy: RetryPolicy = DEFAULT_RETRY_POLICY): number {
+export function retryDelayMs(
+  attempt: number,
+  jitterFraction: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): number {
   requirePositiveInteger(attempt, 'attempt');
   if (!Number.isFinite(jitterFraction) || jitterFraction < 0 || jitterFraction > 1) {
     throw new ValidationError('invalid-jitter', 'jitterFraction must be between 0 and 1.', { field: 'jitterFraction' });
@@ -145,7 +149,10 @@ export type SkipNotification = Command<
   }
 >;
 export type StartAttempt = Command<'StartAttempt', { readonly attempt: number; readonly at: string }>;
-export type RecordProviderAccepted = Command<'RecordProviderAccepted', { readonly providerMessageId: string; readonly at: string }>;
+export type RecordProviderAccepted = Command<
+  'RecordProviderAccepted',
+  { readonly providerMessageId: string; readonly at: string }
+>;
 export type RecordAttemptFailed = Command<
   'RecordAttemptFailed',
   {
@@ -327,7 +334,13 @@ function providerRank(state: DeliveryState): number {
   return state.status === 'sent' ? 1 : 2;
 }
 
-const STATUS_RANK: Readonly<Record<ProviderStatus, number>> = { sent: 1, delivered: 2, undelivered: 2, failed: 2, bounced: 2 };
+const STATUS_RANK: Readonly<Record<ProviderStatus, number>> = {
+  sent: 1,
+  delivered: 2,
+  undelivered: 2,
+  failed: 2,
+  bounced: 2,
+};
 
 export function initialDeliveryState(): DeliveryState {
   return { status: 'none' };
@@ -361,7 +374,9 @@ function notificationIdOf(state: Exclude<DeliveryState, { status: 'none' }>): st
 
 function notRequested(state: DeliveryState): IllegalStateError {
   return state.status === 'skipped'
-    ? new IllegalStateError('delivery-skipped', `The notification was skipped (${state.reason}).`, { reason: state.reason })
+    ? new IllegalStateError('delivery-skipped', `The notification was skipped (${state.reason}).`, {
+        reason: state.reason,
+      })
     : new IllegalStateError('delivery-not-requested', 'No notification has been requested on this stream.');
 }
 
@@ -383,19 +398,28 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   requireText(data.tenantId, 'tenantId');
   requireText(data.causationEventId, 'causationEventId');
   parseInstant(data.requestedAt, 'requestedAt');
-  if (!isNotificationKind(data.kind)) throw new ValidationError('invalid-kind', `Unknown kind ${String(data.kind)}.`, { field: 'kind' });
-  if (!isChannel(data.channel)) throw new ValidationError('invalid-channel', `Unknown channel ${String(data.channel)}.`, { field: 'channel' });
+  if (!isNotificationKind(data.kind))
+    throw new ValidationError('invalid-kind', `Unknown kind ${String(data.kind)}.`, { field: 'kind' });
+  if (!isChannel(data.channel))
+    throw new ValidationError('invalid-channel', `Unknown channel ${String(data.channel)}.`, { field: 'channel' });
   if (!RECIPIENT_TYPES.includes(data.recipient?.type)) {
     throw new ValidationError('invalid-recipient', 'Unknown recipient type.', { field: 'recipient.type' });
   }
   if (!isValidAddress(data.channel, data.recipient.address ?? '')) {
-    throw new ValidationError('invalid-recipient', `Not a valid ${data.channel === 'email' ? 'email address' : 'E.164 phone number'}.`, {
-      field: 'recipient.address',
-    });
+    throw new ValidationError(
+      'invalid-recipient',
+      `Not a valid ${data.channel === 'email' ? 'email address' : 'E.164 phone number'}.`,
+      {
+        field: 'recipient.address',
+      },
+    );
   }
   requireText(data.content?.text, 'content.text');
   if (data.channel === 'email') requireText(data.content.subject, 'content.subject');
-  if (data.channel === 'sms' && (data.content.html !== undefined || data.content.ics !== undefined || data.content.subject !== undefined)) {
+  if (
+    data.channel === 'sms' &&
+    (data.content.html !== undefined || data.content.ics !== undefined || data.content.subject !== undefined)
+  ) {
     throw new ValidationError('invalid-content', 'An SMS carries text only.', { field: 'content' });
   }
   let sms: SmsInfo | undefined;
@@ -403,7 +427,10 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
     const analysis = analyzeSms(data.content.text);
     sms = { encoding: analysis.encoding, parts: analysis.parts };
     if (data.sms !== undefined && (data.sms.encoding !== sms.encoding || data.sms.parts !== sms.parts)) {
-      throw new ValidationError('sms-analysis-mismatch', `The text is ${sms.encoding} in ${sms.parts} part(s).`, { field: 'sms', ...sms });
+      throw new ValidationError('sms-analysis-mismatch', `The text is ${sms.encoding} in ${sms.parts} part(s).`, {
+        field: 'sms',
+        ...sms,
+      });
     }
   } else if (data.sms !== undefined) {
     throw new ValidationError('invalid-content', 'SMS information on an email.', { field: 'sms' });
@@ -423,20 +450,30 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
 function skip(data: SkipNotification['data'], state: DeliveryState): DeliveryEvent[] {
   parseInstant(data.skippedAt, 'skippedAt');
   if (!SKIP_REASONS.includes(data.reason)) {
-    throw new ValidationError('invalid-skip-reason', `Unknown skip reason ${String(data.reason)}.`, { field: 'reason' });
+    throw new ValidationError('invalid-skip-reason', `Unknown skip reason ${String(data.reason)}.`, {
+      field: 'reason',
+    });
   }
-  const payload = { reason: data.reason, ...(data.detail !== undefined ? { detail: data.detail } : {}), skippedAt: data.skippedAt };
+  const payload = {
+    reason: data.reason,
+    ...(data.detail !== undefined ? { detail: data.detail } : {}),
+    skippedAt: data.skippedAt,
+  };
   switch (state.status) {
     case 'none': {
       const identity = data.identity;
       if (identity === undefined) {
-        throw new ValidationError('missing-field', 'Skipping an unrequested notification needs its identity.', { field: 'identity' });
+        throw new ValidationError('missing-field', 'Skipping an unrequested notification needs its identity.', {
+          field: 'identity',
+        });
       }
       requireText(identity.notificationId, 'identity.notificationId');
       requireText(identity.tenantId, 'identity.tenantId');
       requireText(identity.causationEventId, 'identity.causationEventId');
-      if (!isNotificationKind(identity.kind)) throw new ValidationError('invalid-kind', 'Unknown kind.', { field: 'identity.kind' });
-      if (!isChannel(identity.channel)) throw new ValidationError('invalid-channel', 'Unknown channel.', { field: 'identity.channel' });
+      if (!isNotificationKind(identity.kind))
+        throw new ValidationError('invalid-kind', 'Unknown kind.', { field: 'identity.kind' });
+      if (!isChannel(identity.channel))
+        throw new ValidationError('invalid-channel', 'Unknown channel.', { field: 'identity.channel' });
       if (!RECIPIENT_TYPES.includes(identity.recipientType)) {
         throw new ValidationError('invalid-recipient', 'Unknown recipient type.', { field: 'identity.recipientType' });
       }
@@ -449,7 +486,9 @@ function skip(data: SkipNotification['data'], state: DeliveryState): DeliveryEve
     case 'sending':
       throw new IllegalStateError('delivery-in-progress', 'An attempt is under way; it cannot be skipped now.');
     default:
-      throw new IllegalStateError('delivery-finished', `The notification is already ${state.status}.`, { status: state.status });
+      throw new IllegalStateError('delivery-finished', `The notification is already ${state.status}.`, {
+        status: state.status,
+      });
   }
 }
 
@@ -480,7 +519,12 @@ function startAttempt(data: StartAttempt['data'], state: DeliveryState): Deliver
       return [
         {
           type: 'NotificationAttemptStarted',
-          data: { notificationId: state.delivery.notificationId, attempt: data.attempt, round: state.round, at: data.at },
+          data: {
+            notificationId: state.delivery.notificationId,
+            attempt: data.attempt,
+            round: state.round,
+            at: data.at,
+          },
         },
       ];
     case 'sending':
@@ -492,9 +536,13 @@ function startAttempt(data: StartAttempt['data'], state: DeliveryState): Deliver
     case 'failed':
     case 'dead-lettered':
       if (data.attempt <= state.attempts) return [];
-      throw new IllegalStateError('delivery-finished', `The notification is ${state.status}; re-send it to try again.`, {
-        status: state.status,
-      });
+      throw new IllegalStateError(
+        'delivery-finished',
+        `The notification is ${state.status}; re-send it to try again.`,
+        {
+          status: state.status,
+        },
+      );
     default:
       // Accepted by the provider: whatever attempt a stale job asks for, there is nothing left to send.
       return [];
@@ -509,7 +557,9 @@ function outOfOrder(attempt: number, expected: number): IllegalStateError {
 }
 
 /** States in which some attempt happened but no acceptance is recorded: an acceptance may still turn up. */
-function awaitingAcceptance(state: DeliveryState): state is Extract<DeliveryState, { status: 'requested' | 'sending' | 'failed' | 'dead-lettered' }> {
+function awaitingAcceptance(
+  state: DeliveryState,
+): state is Extract<DeliveryState, { status: 'requested' | 'sending' | 'failed' | 'dead-lettered' }> {
   switch (state.status) {
     case 'sending':
       return true;
@@ -540,7 +590,8 @@ function providerAccepted(data: RecordProviderAccepted['data'], state: DeliveryS
   }
   // Also from requested/failed/dead-lettered: an attempt recorded as a timeout may have reached the provider after
   // all, which reconciliation discovers. Recording the truth is better than keeping a wrong failure.
-  if (!awaitingAcceptance(state)) throw state.status === 'none' || state.status === 'skipped' ? notRequested(state) : notStarted();
+  if (!awaitingAcceptance(state))
+    throw state.status === 'none' || state.status === 'skipped' ? notRequested(state) : notStarted();
   return [sentEvent(state, data.providerMessageId, data.at)];
 }
 
@@ -581,10 +632,20 @@ function attemptFailed(data: RecordAttemptFailed['data'], state: DeliveryState):
   if (data.attempt > state.attempts) throw outOfOrder(data.attempt, state.attempts);
   const notificationId = state.delivery.notificationId;
   if (!data.transient) {
-    return [{ type: 'NotificationFailed', data: { notificationId, attempt: data.attempt, error: data.error, stage: 'attempt', at: data.at } }];
+    return [
+      {
+        type: 'NotificationFailed',
+        data: { notificationId, attempt: data.attempt, error: data.error, stage: 'attempt', at: data.at },
+      },
+    ];
   }
   if (data.attempt >= state.delivery.maxAttempts) {
-    return [{ type: 'NotificationDeadLettered', data: { notificationId, attempts: data.attempt, error: data.error, at: data.at } }];
+    return [
+      {
+        type: 'NotificationDeadLettered',
+        data: { notificationId, attempts: data.attempt, error: data.error, at: data.at },
+      },
+    ];
   }
   const nextAttemptAt = data.nextAttemptAt ?? new Date(at.getTime() + retryDelayMs(data.attempt, 0)).toISOString();
   return [
@@ -597,7 +658,9 @@ function attemptFailed(data: RecordAttemptFailed['data'], state: DeliveryState):
 
 function providerStatus(data: RecordProviderStatus['data'], state: DeliveryState): DeliveryEvent[] {
   if (!PROVIDER_STATUSES.includes(data.status)) {
-    throw new ValidationError('invalid-provider-status', `Unknown provider status ${String(data.status)}.`, { field: 'status' });
+    throw new ValidationError('invalid-provider-status', `Unknown provider status ${String(data.status)}.`, {
+      field: 'status',
+    });
   }
   requireText(data.providerMessageId, 'providerMessageId');
   parseInstant(data.at, 'at');
@@ -709,12 +772,23 @@ export function evolveDelivery(state: DeliveryState, event: DeliveryEvent): Deli
     }
     case 'NotificationResendRequested':
       if (state.status === 'none' || state.status === 'skipped') return state;
-      return { status: 'requested', delivery: state.delivery, round: event.data.round, attempts: 0, ...lastErrorOf(state) };
+      return {
+        status: 'requested',
+        delivery: state.delivery,
+        round: event.data.round,
+        attempts: 0,
+        ...lastErrorOf(state),
+      };
     default:
       break;
   }
   if (state.status === 'none' || state.status === 'skipped') return state;
-  const active: Active = { delivery: state.delivery, round: state.round, attempts: state.attempts, ...lastErrorOf(state) };
+  const active: Active = {
+    delivery: state.delivery,
+    round: state.round,
+    attempts: state.attempts,
+    ...lastErrorOf(state),
+  };
   switch (event.type) {
     case 'NotificationAttemptStarted':
       return { ...active, status: 'sending', attempts: event.data.attempt, attemptStartedAt: event.data.at };
@@ -740,7 +814,8 @@ export function evolveDelivery(state: DeliveryState, event: DeliveryEvent): Deli
     case 'NotificationBounced': {
       const accepted = acceptedOf(state) ?? { providerMessageId: event.data.providerMessageId, sentAt: event.data.at };
       const withError = event.data.error !== undefined ? { lastError: event.data.error } : {};
-      if (event.type === 'NotificationDelivered') return { ...active, ...accepted, status: 'delivered', deliveredAt: event.data.at };
+      if (event.type === 'NotificationDelivered')
+        return { ...active, ...accepted, status: 'delivered', deliveredAt: event.data.at };
       if (event.type === 'NotificationUndelivered') {
         return { ...active, ...withError, ...accepted, status: 'undelivered', undeliveredAt: event.data.at };
       }

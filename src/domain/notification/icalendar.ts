@@ -37,7 +37,9 @@ const MAX_LINE_OCTETS = 75;
 /** A UID that stays the same for every message about one reservation. */
 export function reservationIcsUid(reservationId: string, domain = 'herald.invalid'): string {
   if (reservationId.trim() === '' || /[\r\n]/.test(reservationId)) {
-    throw new ValidationError('invalid-ics-uid', 'A reservation id is needed for a calendar UID.', { field: 'reservationId' });
+    throw new ValidationError('invalid-ics-uid', 'A reservation id is needed for a calendar UID.', {
+      field: 'reservationId',
+    });
   }
   return `reservation-${reservationId}@${domain}`;
 }
@@ -76,18 +78,23 @@ export function buildIcs(input: IcsInput): string {
 /** `2025-03-14T09:30:00.000Z` -> `20250314T093000Z`. */
 export function toIcsUtc(iso: string): string {
   const date = parseInstant(iso, 'instant');
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** TEXT value escaping (RFC 5545 3.3.11); other control characters are not allowed in TEXT and are dropped. */
 export function escapeText(value: string): string {
-  return value
-    .replace(/\\/g, '\\\\')
-    .replace(/;/g, '\\;')
-    .replace(/,/g, '\\,')
-    .replace(/\r\n|\r|\n/g, '\\n')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+  return (
+    value
+      .replace(/\\/g, '\\\\')
+      .replace(/;/g, '\\;')
+      .replace(/,/g, '\\,')
+      .replace(/\r\n|\r|\n/g, '\\n')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '')
+  );
 }
 
 /**
@@ -145,9 +152,14 @@ function validate(input: IcsInput): void {
   if (end.getTime() <= start.getTime()) {
     throw new ValidationError('invalid-ics', 'The event must end after it starts.', { field: 'end' });
   }
-  for (const [field, party] of [['organizer', input.organizer], ['attendee', input.attendee]] as const) {
+  for (const [field, party] of [
+    ['organizer', input.organizer],
+    ['attendee', input.attendee],
+  ] as const) {
     if (!isEmailAddress(party.email)) {
-      throw new ValidationError('invalid-ics', `The ${field} needs a valid email address.`, { field: `${field}.email` });
+      throw new ValidationError('invalid-ics', `The ${field} needs a valid email address.`, {
+        field: `${field}.email`,
+      });
     }
   }
 }

@@ -13,7 +13,9 @@ export const NOTIFICATION_KINDS = [
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** Kinds a customer may block; internal alerts are not theirs to block. */
-export const CUSTOMER_BLOCKABLE_KINDS: readonly NotificationKind[] = NOTIFICATION_KINDS.filter((k) => k !== 'staff-alert');
+export const CUSTOMER_BLOCKABLE_KINDS: readonly NotificationKind[] = NOTIFICATION_KINDS.filter(
+  (k) => k !== 'staff-alert',
+);
 
 export const CHANNELS = ['email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -66,5 +68,10 @@ export function deliveryIdentityKey(input: {
   readonly channel: Channel;
   readonly recipientAddress: string;
 }): string {
-  return [input.causationEventId, input.kind, input.channel, normalizeAddress(input.channel, input.recipientAddress)].join('|');
+  return [
+    input.causationEventId,
+    input.kind,
+    input.channel,
+    normalizeAddress(input.channel, input.recipientAddress),
+  ].join('|');
 }

@@ -31,7 +31,9 @@ export type SmsKeywordAction = 'opt-out' | 'opt-in' | 'help';
  * Recognises a keyword reply the way Twilio does: the whole message, trimmed, case-insensitive. "Stop" is a
  * keyword; "please stop the reminders" is a conversation, not an opt-out.
  */
-export function parseSmsKeyword(body: string): { readonly action: SmsKeywordAction; readonly keyword: string } | undefined {
+export function parseSmsKeyword(
+  body: string,
+): { readonly action: SmsKeywordAction; readonly keyword: string } | undefined {
   const keyword = body.trim().toUpperCase();
   if ((SMS_OPT_OUT_KEYWORDS as readonly string[]).includes(keyword)) return { action: 'opt-out', keyword };
   if ((SMS_OPT_IN_KEYWORDS as readonly string[]).includes(keyword)) return { action: 'opt-in', keyword };
@@ -50,7 +52,10 @@ export interface CustomerPreferences {
   readonly smsOptedOut: boolean;
 }
 
-export const DEFAULT_CUSTOMER_PREFERENCES: CustomerPreferences = { blocked: { email: [], sms: [] }, smsOptedOut: false };
+export const DEFAULT_CUSTOMER_PREFERENCES: CustomerPreferences = {
+  blocked: { email: [], sms: [] },
+  smsOptedOut: false,
+};
 
 export type CustomerPreferencesState =
   | { readonly status: 'default' }
@@ -77,11 +82,21 @@ export type ChangeCustomerPreferences = Command<
 >;
 export type OptOutOfSms = Command<
   'OptOutOfSms',
-  CustomerRef & { readonly source: SmsOptSource; readonly keyword?: string; readonly phone?: string; readonly at: string }
+  CustomerRef & {
+    readonly source: SmsOptSource;
+    readonly keyword?: string;
+    readonly phone?: string;
+    readonly at: string;
+  }
 >;
 export type OptInToSms = Command<
   'OptInToSms',
-  CustomerRef & { readonly source: SmsOptSource; readonly keyword?: string; readonly phone?: string; readonly at: string }
+  CustomerRef & {
+    readonly source: SmsOptSource;
+    readonly keyword?: string;
+    readonly phone?: string;
+    readonly at: string;
+  }
 >;
 export type CustomerPreferencesCommand = ChangeCustomerPreferences | OptOutOfSms | OptInToSms;
 
@@ -89,7 +104,12 @@ export type CustomerPreferencesChanged = DomainEvent<
   'CustomerPreferencesChanged',
   CustomerRef & { readonly blocked: BlockedKinds; readonly at: string; readonly by: string }
 >;
-type SmsOptData = CustomerRef & { readonly source: SmsOptSource; readonly keyword?: string; readonly phone?: string; readonly at: string };
+type SmsOptData = CustomerRef & {
+  readonly source: SmsOptSource;
+  readonly keyword?: string;
+  readonly phone?: string;
+  readonly at: string;
+};
 export type CustomerSmsOptedOut = DomainEvent<'CustomerSmsOptedOut', SmsOptData>;
 export type CustomerSmsOptedIn = DomainEvent<'CustomerSmsOptedIn', SmsOptData>;
 export type CustomerPreferencesEvent = CustomerPreferencesChanged | CustomerSmsOptedOut | CustomerSmsOptedIn;
@@ -100,23 +120,31 @@ export function initialCustomerPreferencesState(): CustomerPreferencesState {
 
 /** The preferences in force (defaults when the customer never changed anything). */
 export function customerPreferencesOf(state: CustomerPreferencesState): CustomerPreferences {
-  return state.status === 'default' ? DEFAULT_CUSTOMER_PREFERENCES : { blocked: state.blocked, smsOptedOut: state.smsOptedOut };
+  return state.status === 'default'
+    ? DEFAULT_CUSTOMER_PREFERENCES
+    : { blocked: state.blocked, smsOptedOut: state.smsOptedOut };
 }
 
 function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
   const result: Record<Channel, NotificationKind[]> = { email: [], sms: [] };
   for (const [channel, kinds] of Object.entries(blocked)) {
-    if (!isChannel(channel)) throw new ValidationError('invalid-channel', `Unknown channel ${channel}.`, { field: `blocked.${channel}` });
+    if (!isChannel(channel))
+      throw new ValidationError('invalid-channel', `Unknown channel ${channel}.`, { field: `blocked.${channel}` });
     for (const kind of kinds ?? []) {
-      if (!isNotificationKind(kind)) throw new ValidationError('invalid-kind', `Unknown kind ${String(kind)}.`, { field: `blocked.${channel}` });
+      if (!isNotificationKind(kind))
+        throw new ValidationError('invalid-kind', `Unknown kind ${String(kind)}.`, { field: `blocked.${channel}` });
       if (!CUSTOMER_BLOCKABLE_KINDS.includes(kind)) {
-        throw new ValidationError('kind-not-blockable', `${kind} cannot be blocked by a customer.`, { field: `blocked.${channel}`, kind });
+        throw new ValidationError('kind-not-blockable', `${kind} cannot be blocked by a customer.`, {
+          field: `blocked.${channel}`,
+          kind,
+        });
       }
       if (!result[channel].includes(kind)) result[channel].push(kind);
     }
   }
   // Canonical order, so that "the same preferences" compare equal and a resent change is a no-op.
-  for (const channel of CHANNELS) result[channel].sort((a, b) => NOTIFICATION_KINDS.indexOf(a) - NOTIFICATION_KINDS.indexOf(b));
+  for (const channel of CHANNELS)
+    result[channel].sort((a, b) => NOTIFICATION_KINDS.indexOf(a) - NOTIFICATION_KINDS.indexOf(b));
   return result;
 }
 
@@ -167,11 +195,19 @@ function optData(data: SmsOptData): SmsOptData {
   };
 }
 
-export function evolveCustomerPreferences(state: CustomerPreferencesState, event: CustomerPreferencesEvent): CustomerPreferencesState {
+export function evolveCustomerPreferences(
+  state: CustomerPreferencesState,
+  event: CustomerPreferencesEvent,
+): CustomerPreferencesState {
   const base =
     state.status === 'customised'
       ? state
-      : { status: 'customised' as const, customerId: event.data.customerId, tenantId: event.data.tenantId, ...DEFAULT_CUSTOMER_PREFERENCES };
+      : {
+          status: 'customised' as const,
+          customerId: event.data.customerId,
+          tenantId: event.data.tenantId,
+          ...DEFAULT_CUSTOMER_PREFERENCES,
+        };
   switch (event.type) {
     case 'CustomerPreferencesChanged':
       return { ...base, blocked: event.data.blocked, changedAt: event.data.at };
@@ -182,7 +218,11 @@ export function evolveCustomerPreferences(state: CustomerPreferencesState, event
   }
 }
 
-export const customerPreferencesDecider: Decider<CustomerPreferencesCommand, CustomerPreferencesState, CustomerPreferencesEvent> = {
+export const customerPreferencesDecider: Decider<
+  CustomerPreferencesCommand,
+  CustomerPreferencesState,
+  CustomerPreferencesEvent
+> = {
   decide: decideCustomerPreferences,
   evolve: evolveCustomerPreferences,
   initialState: initialCustomerPreferencesState,
@@ -251,12 +291,19 @@ export interface NotificationSettings {
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
 
 /** Email on for everything customers get, SMS off; staff alerts to the admins; a reminder a day before by email. */
-export function defaultNotificationSettings(sender: { readonly name: string; readonly address: string }): NotificationSettings {
+export function defaultNotificationSettings(sender: {
+  readonly name: string;
+  readonly address: string;
+}): NotificationSettings {
   const kinds = Object.fromEntries(
     NOTIFICATION_KINDS.map((kind): [NotificationKind, KindSettings] => [
       kind,
       kind === 'staff-alert'
-        ? { email: true, sms: false, recipients: { customer: false, resourceStaff: false, admins: true, custom: false } }
+        ? {
+            email: true,
+            sms: false,
+            recipients: { customer: false, resourceStaff: false, admins: true, custom: false },
+          }
         : { email: true, sms: false, recipients: CUSTOMER_ONLY },
     ]),
   ) as Record<NotificationKind, KindSettings>;
@@ -279,11 +326,14 @@ const MAX_FOOTER_LENGTH = 4000;
 export function validateNotificationSettings(settings: NotificationSettings): NotificationSettings {
   for (const channel of CHANNELS) {
     if (typeof settings.channels?.[channel] !== 'boolean') {
-      throw new ValidationError('invalid-settings', `channels.${channel} must be true or false.`, { field: `channels.${channel}` });
+      throw new ValidationError('invalid-settings', `channels.${channel} must be true or false.`, {
+        field: `channels.${channel}`,
+      });
     }
   }
   for (const key of Object.keys(settings.kinds ?? {})) {
-    if (!isNotificationKind(key)) throw new ValidationError('invalid-kind', `Unknown kind ${key}.`, { field: `kinds.${key}` });
+    if (!isNotificationKind(key))
+      throw new ValidationError('invalid-kind', `Unknown kind ${key}.`, { field: `kinds.${key}` });
   }
   for (const kind of NOTIFICATION_KINDS) {
     const entry = settings.kinds?.[kind];
@@ -300,73 +350,107 @@ export function validateNotificationSettings(settings: NotificationSettings): No
     const offsets = settings.reminderOffsets?.[channel] ?? [];
     for (const offset of offsets) {
       if (!Number.isSafeInteger(offset) || offset <= 0 || offset > MAX_REMINDER_OFFSET_MINUTES) {
-        throw new ValidationError('invalid-reminder-offset', `Reminder offsets must be whole minutes greater than zero (got ${offset}).`, {
-          field: `reminderOffsets.${channel}`,
-          value: offset,
-        });
+        throw new ValidationError(
+          'invalid-reminder-offset',
+          `Reminder offsets must be whole minutes greater than zero (got ${offset}).`,
+          {
+            field: `reminderOffsets.${channel}`,
+            value: offset,
+          },
+        );
       }
     }
     reminderOffsets[channel] = [...new Set(offsets)].sort((a, b) => b - a);
     const addresses = settings.customRecipients?.[channel] ?? [];
     for (const address of addresses) {
       if (!isValidAddress(channel, address)) {
-        throw new ValidationError('invalid-recipient', `${address} is not a valid ${channel === 'email' ? 'email address' : 'E.164 number'}.`, {
-          field: `customRecipients.${channel}`,
-          value: address,
-        });
+        throw new ValidationError(
+          'invalid-recipient',
+          `${address} is not a valid ${channel === 'email' ? 'email address' : 'E.164 number'}.`,
+          {
+            field: `customRecipients.${channel}`,
+            value: address,
+          },
+        );
       }
     }
     customRecipients[channel] = [...new Set(addresses.map((a) => normalizeAddress(channel, a)))];
   }
   const senderName = requireText(settings.sender?.name, 'sender.name');
-  if (/[\r\n]/.test(senderName)) throw new ValidationError('invalid-sender', 'The sender name must be one line.', { field: 'sender.name' });
+  if (/[\r\n]/.test(senderName))
+    throw new ValidationError('invalid-sender', 'The sender name must be one line.', { field: 'sender.name' });
   if (!isEmailAddress(settings.sender?.address?.trim() ?? '')) {
-    throw new ValidationError('invalid-sender', 'The sender address must be an email address.', { field: 'sender.address' });
+    throw new ValidationError('invalid-sender', 'The sender address must be an email address.', {
+      field: 'sender.address',
+    });
   }
   if (settings.footer !== undefined && settings.footer.length > MAX_FOOTER_LENGTH) {
-    throw new ValidationError('invalid-settings', `The footer may have at most ${MAX_FOOTER_LENGTH} characters.`, { field: 'footer' });
+    throw new ValidationError('invalid-settings', `The footer may have at most ${MAX_FOOTER_LENGTH} characters.`, {
+      field: 'footer',
+    });
   }
   try {
-    if (Intl.getCanonicalLocales(requireText(settings.defaultLocale, 'defaultLocale')).length !== 1) throw new RangeError();
+    if (Intl.getCanonicalLocales(requireText(settings.defaultLocale, 'defaultLocale')).length !== 1)
+      throw new RangeError();
   } catch (error) {
     if (error instanceof ValidationError) throw error;
-    throw new ValidationError('invalid-locale', `${settings.defaultLocale} is not a language tag.`, { field: 'defaultLocale' });
+    throw new ValidationError('invalid-locale', `${settings.defaultLocale} is not a language tag.`, {
+      field: 'defaultLocale',
+    });
   }
   validatePriceList(settings.prices ?? ({} as PriceList));
   for (const [index, admin] of (settings.admins ?? []).entries()) {
     if (admin.email !== undefined && !isValidAddress('email', admin.email)) {
-      throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, { field: `admins[${index}].email` });
+      throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, {
+        field: `admins[${index}].email`,
+      });
     }
     if (admin.phone !== undefined && !isValidAddress('sms', admin.phone)) {
-      throw new ValidationError('invalid-recipient', `${admin.phone} is not a valid E.164 number.`, { field: `admins[${index}].phone` });
+      throw new ValidationError('invalid-recipient', `${admin.phone} is not a valid E.164 number.`, {
+        field: `admins[${index}].phone`,
+      });
     }
   }
   const ids = new Set<string>();
   for (const [index, message] of (settings.customMessages ?? []).entries()) {
     const field = `customMessages[${index}]`;
     requireText(message.id, `${field}.id`);
-    if (ids.has(message.id)) throw new ValidationError('duplicate-custom-message', `Two custom messages share id ${message.id}.`, { field });
+    if (ids.has(message.id))
+      throw new ValidationError('duplicate-custom-message', `Two custom messages share id ${message.id}.`, { field });
     ids.add(message.id);
-    if (!isNotificationKind(message.kind)) throw new ValidationError('invalid-kind', `Unknown kind ${String(message.kind)}.`, { field: `${field}.kind` });
-    if (!isChannel(message.channel)) throw new ValidationError('invalid-channel', 'Unknown channel.', { field: `${field}.channel` });
+    if (!isNotificationKind(message.kind))
+      throw new ValidationError('invalid-kind', `Unknown kind ${String(message.kind)}.`, { field: `${field}.kind` });
+    if (!isChannel(message.channel))
+      throw new ValidationError('invalid-channel', 'Unknown channel.', { field: `${field}.channel` });
     validateCustomTemplate(message.text, message.kind);
     if (message.minutesBefore !== undefined) {
       if (message.kind !== 'reservation-reminder') {
-        throw new ValidationError('invalid-custom-message', 'Only reminder messages have minutesBefore.', { field: `${field}.minutesBefore` });
+        throw new ValidationError('invalid-custom-message', 'Only reminder messages have minutesBefore.', {
+          field: `${field}.minutesBefore`,
+        });
       }
-      if (!Number.isSafeInteger(message.minutesBefore) || message.minutesBefore <= 0 || message.minutesBefore > MAX_REMINDER_OFFSET_MINUTES) {
+      if (
+        !Number.isSafeInteger(message.minutesBefore) ||
+        message.minutesBefore <= 0 ||
+        message.minutesBefore > MAX_REMINDER_OFFSET_MINUTES
+      ) {
         throw new ValidationError('invalid-reminder-offset', 'minutesBefore must be whole minutes greater than zero.', {
           field: `${field}.minutesBefore`,
         });
       }
     }
-    if (message.channel === 'email') validateCustomTemplate(requireText(message.subject, `${field}.subject`), message.kind);
+    if (message.channel === 'email')
+      validateCustomTemplate(requireText(message.subject, `${field}.subject`), message.kind);
     if (message.to?.type === 'custom') {
       if (!isValidAddress(message.channel, message.to.address)) {
-        throw new ValidationError('invalid-recipient', `${message.to.address} is not a valid recipient.`, { field: `${field}.to.address` });
+        throw new ValidationError('invalid-recipient', `${message.to.address} is not a valid recipient.`, {
+          field: `${field}.to.address`,
+        });
       }
     } else if (message.to?.type !== 'customer') {
-      throw new ValidationError('invalid-recipient', 'A custom message goes to the customer or to a custom address.', { field: `${field}.to` });
+      throw new ValidationError('invalid-recipient', 'A custom message goes to the customer or to a custom address.', {
+        field: `${field}.to`,
+      });
     }
   }
   return {
@@ -380,7 +464,12 @@ export function validateNotificationSettings(settings: NotificationSettings): No
 
 export type NotificationSettingsState =
   | { readonly status: 'default' }
-  | { readonly status: 'configured'; readonly tenantId: string; readonly settings: NotificationSettings; readonly changedAt: string };
+  | {
+      readonly status: 'configured';
+      readonly tenantId: string;
+      readonly settings: NotificationSettings;
+      readonly changedAt: string;
+    };
 
 export type ChangeNotificationSettings = Command<
   'ChangeNotificationSettings',
@@ -411,11 +500,23 @@ export function decideNotificationSettings(
   return [{ type: 'NotificationSettingsChanged', data: { tenantId, settings, at, by } }];
 }
 
-export function evolveNotificationSettings(_state: NotificationSettingsState, event: NotificationSettingsEvent): NotificationSettingsState {
-  return { status: 'configured', tenantId: event.data.tenantId, settings: event.data.settings, changedAt: event.data.at };
+export function evolveNotificationSettings(
+  _state: NotificationSettingsState,
+  event: NotificationSettingsEvent,
+): NotificationSettingsState {
+  return {
+    status: 'configured',
+    tenantId: event.data.tenantId,
+    settings: event.data.settings,
+    changedAt: event.data.at,
+  };
 }
 
-export const notificationSettingsDecider: Decider<NotificationSettingsCommand, NotificationSettingsState, NotificationSettingsEvent> = {
+export const notificationSettingsDecider: Decider<
+  NotificationSettingsCommand,
+  NotificationSettingsState,
+  NotificationSettingsEvent
+> = {
   decide: decideNotificationSettings,
   evolve: evolveNotificationSettings,
   initialState: initialNotificationSettingsState,
@@ -425,7 +526,9 @@ export const notificationSettingsDecider: Decider<NotificationSettingsCommand, N
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
@@ -482,16 +585,23 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
   const { kind, channel, settings } = input;
   const kindSettings = settings.kinds[kind];
   const candidates: { type: RecipientType; contact: Contact & { preferences?: CustomerPreferences } }[] = [];
-  if (kindSettings.recipients.customer && input.customer) candidates.push({ type: 'customer', contact: input.customer });
-  if (kindSettings.recipients.resourceStaff) for (const contact of input.resourceStaff ?? []) candidates.push({ type: 'staff', contact });
-  if (kindSettings.recipients.admins) for (const contact of input.admins ?? []) candidates.push({ type: 'admin', contact });
+  if (kindSettings.recipients.customer && input.customer)
+    candidates.push({ type: 'customer', contact: input.customer });
+  if (kindSettings.recipients.resourceStaff)
+    for (const contact of input.resourceStaff ?? []) candidates.push({ type: 'staff', contact });
+  if (kindSettings.recipients.admins)
+    for (const contact of input.admins ?? []) candidates.push({ type: 'admin', contact });
   if (kindSettings.recipients.custom) {
     for (const address of settings.customRecipients[channel]) {
       candidates.push({ type: 'custom', contact: channel === 'email' ? { email: address } : { phone: address } });
     }
   }
 
-  const gate: SkipReason | undefined = !settings.channels[channel] ? 'channel-disabled' : !kindSettings[channel] ? 'kind-disabled' : undefined;
+  const gate: SkipReason | undefined = !settings.channels[channel]
+    ? 'channel-disabled'
+    : !kindSettings[channel]
+      ? 'kind-disabled'
+      : undefined;
   const recipients: ChosenRecipient[] = [];
   const skipped: SkippedRecipient[] = [];
   const seen = new Set<string>();

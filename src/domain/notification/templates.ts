@@ -205,7 +205,9 @@ function validateContext(kind: NotificationKind, ctx: MessageContext): void {
   }
   if (kind === 'staff-alert' && (ctx.alert?.message ?? '').trim() === '') throw missing(kind, 'alert.message');
   if (ctx.minutesBefore !== undefined && (!Number.isSafeInteger(ctx.minutesBefore) || ctx.minutesBefore <= 0)) {
-    throw new ValidationError('invalid-offset', 'minutesBefore must be a positive whole number.', { field: 'minutesBefore' });
+    throw new ValidationError('invalid-offset', 'minutesBefore must be a positive whole number.', {
+      field: 'minutesBefore',
+    });
   }
 }
 
@@ -214,8 +216,13 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
   const end = parseInstant(ctx.end, 'end');
   // Only what the kind is about: a payment amount left in the context must not appear in a reminder.
   const previous =
-    kind === 'reservation-rescheduled' && ctx.previousStart !== undefined ? parseInstant(ctx.previousStart, 'previousStart') : undefined;
-  const expires = kind === 'waitlist-offer' && ctx.offer !== undefined ? parseInstant(ctx.offer.expiresAt, 'offer.expiresAt') : undefined;
+    kind === 'reservation-rescheduled' && ctx.previousStart !== undefined
+      ? parseInstant(ctx.previousStart, 'previousStart')
+      : undefined;
+  const expires =
+    kind === 'waitlist-offer' && ctx.offer !== undefined
+      ? parseInstant(ctx.offer.expiresAt, 'offer.expiresAt')
+      : undefined;
   const showAmount = kind === 'payment-received' && ctx.amount !== undefined && ctx.currency !== undefined;
   return {
     id: oneLine(ctx.reservationId),
@@ -228,7 +235,9 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
     ...(previous ? { previous: fmt.short(previous), previousShort: fmt.short(previous) } : {}),
     ...(showAmount ? { amount: fmt.money(ctx.amount ?? 0, ctx.currency ?? '') } : {}),
     ...(expires ? { expires: fmt.short(expires), expiresShort: fmt.short(expires) } : {}),
-    ...(kind === 'reservation-reminder' && ctx.minutesBefore !== undefined ? { inAdvance: fmt.inAdvance(ctx.minutesBefore) } : {}),
+    ...(kind === 'reservation-reminder' && ctx.minutesBefore !== undefined
+      ? { inAdvance: fmt.inAdvance(ctx.minutesBefore) }
+      : {}),
     ...(kind === 'reservation-cancelled' && ctx.cancelledBy ? { cancelledBy: ctx.cancelledBy } : {}),
     ...(kind === 'staff-alert' && ctx.alert ? { alert: oneLine(ctx.alert.message) } : {}),
   };
@@ -280,13 +289,18 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   rows.push([labels.reservation, v.id]);
 
   const paragraphs: string[] = [];
-  if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind)) paragraphs.push(ctx.serviceDescription.trim());
-  if (!toStaff && ctx.afterPaymentText?.trim() && showsAfterPaymentText(kind, ctx)) paragraphs.push(ctx.afterPaymentText.trim());
+  if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind))
+    paragraphs.push(ctx.serviceDescription.trim());
+  if (!toStaff && ctx.afterPaymentText?.trim() && showsAfterPaymentText(kind, ctx))
+    paragraphs.push(ctx.afterPaymentText.trim());
 
-  const intro = kind === 'staff-alert' ? (v.alert ?? '') : toStaff ? `${texts.title(v)}: ${v.customer}.` : texts.intro(v);
+  const intro =
+    kind === 'staff-alert' ? (v.alert ?? '') : toStaff ? `${texts.title(v)}: ${v.customer}.` : texts.intro(v);
   return {
     lang: fmt.language,
-    subject: oneLine(toStaff && kind !== 'staff-alert' ? `${texts.title(v)}: ${v.customer}, ${v.whenShort}` : texts.subject(v)),
+    subject: oneLine(
+      toStaff && kind !== 'staff-alert' ? `${texts.title(v)}: ${v.customer}, ${v.whenShort}` : texts.subject(v),
+    ),
     greeting: toStaff ? catalogue.staffGreeting : catalogue.greeting(v.customer),
     intro,
     rows,
@@ -350,9 +364,19 @@ function emailHtml(model: EmailModel): string {
   ].join('\n');
 }
 
-export function renderEmail(kind: NotificationKind, ctx: MessageContext, audience: Audience = 'customer'): RenderedEmail {
+export function renderEmail(
+  kind: NotificationKind,
+  ctx: MessageContext,
+  audience: Audience = 'customer',
+): RenderedEmail {
   const model = emailModel(kind, ctx, audience);
-  return { channel: 'email', language: model.lang, subject: model.subject, text: emailText(model), html: emailHtml(model) };
+  return {
+    channel: 'email',
+    language: model.lang,
+    subject: model.subject,
+    text: emailText(model),
+    html: emailHtml(model),
+  };
 }
 
 /**
@@ -381,10 +405,30 @@ export function renderSms(kind: NotificationKind, ctx: MessageContext, audience:
   return { channel: 'sms', language: fmt.language, text, sms: analyzeSms(text) };
 }
 
-export function renderMessage(kind: NotificationKind, channel: 'email', ctx: MessageContext, audience?: Audience): RenderedEmail;
-export function renderMessage(kind: NotificationKind, channel: 'sms', ctx: MessageContext, audience?: Audience): RenderedSms;
-export function renderMessage(kind: NotificationKind, channel: Channel, ctx: MessageContext, audience?: Audience): RenderedMessage;
-export function renderMessage(kind: NotificationKind, channel: Channel, ctx: MessageContext, audience: Audience = 'customer'): RenderedMessage {
+export function renderMessage(
+  kind: NotificationKind,
+  channel: 'email',
+  ctx: MessageContext,
+  audience?: Audience,
+): RenderedEmail;
+export function renderMessage(
+  kind: NotificationKind,
+  channel: 'sms',
+  ctx: MessageContext,
+  audience?: Audience,
+): RenderedSms;
+export function renderMessage(
+  kind: NotificationKind,
+  channel: Channel,
+  ctx: MessageContext,
+  audience?: Audience,
+): RenderedMessage;
+export function renderMessage(
+  kind: NotificationKind,
+  channel: Channel,
+  ctx: MessageContext,
+  audience: Audience = 'customer',
+): RenderedMessage {
   return channel === 'email' ? renderEmail(kind, ctx, audience) : renderSms(kind, ctx, audience);
 }
 
@@ -413,7 +457,8 @@ const KIND_FIELDS: Readonly<Record<NotificationKind, Readonly<Record<string, Fie
   'reservation-cancelled': { reason: (ctx) => ctx.reason },
   'reservation-declined': { reason: (ctx) => ctx.reason },
   'reservation-rescheduled': {
-    previousStart: (ctx, fmt) => (ctx.previousStart ? fmt.short(parseInstant(ctx.previousStart, 'previousStart')) : undefined),
+    previousStart: (ctx, fmt) =>
+      ctx.previousStart ? fmt.short(parseInstant(ctx.previousStart, 'previousStart')) : undefined,
   },
   'payment-received': {
     amount: (ctx, fmt) => (ctx.amount !== undefined && ctx.currency ? fmt.money(ctx.amount, ctx.currency) : undefined),
@@ -423,7 +468,8 @@ const KIND_FIELDS: Readonly<Record<NotificationKind, Readonly<Record<string, Fie
     minutesBefore: (ctx) => (ctx.minutesBefore !== undefined ? String(ctx.minutesBefore) : undefined),
   },
   'waitlist-offer': {
-    offerExpiresAt: (ctx, fmt) => (ctx.offer ? fmt.short(parseInstant(ctx.offer.expiresAt, 'offer.expiresAt')) : undefined),
+    offerExpiresAt: (ctx, fmt) =>
+      ctx.offer ? fmt.short(parseInstant(ctx.offer.expiresAt, 'offer.expiresAt')) : undefined,
   },
   'waitlist-seat-assigned': {},
   'staff-alert': { alertMessage: (ctx) => ctx.alert?.message },
@@ -451,14 +497,19 @@ function fieldResolver(kind: NotificationKind, field: string): FieldValue | unde
  */
 export function validateCustomTemplate(text: string, kind: NotificationKind): { readonly fields: readonly string[] } {
   if (!NOTIFICATION_KINDS.includes(kind)) {
-    throw new ValidationError('unknown-notification-kind', `Unknown notification kind ${String(kind)}.`, { field: 'kind' });
+    throw new ValidationError('unknown-notification-kind', `Unknown notification kind ${String(kind)}.`, {
+      field: 'kind',
+    });
   }
-  if (text.trim() === '') throw new ValidationError('empty-template', 'A custom text must not be empty.', { field: 'text' });
+  if (text.trim() === '')
+    throw new ValidationError('empty-template', 'A custom text must not be empty.', { field: 'text' });
   const fields: string[] = [];
   for (const match of text.matchAll(PLACEHOLDER)) {
     const field = match[1] ?? '';
     if (!FIELD_NAME.test(field)) {
-      throw new ValidationError('malformed-template', `"${match[0]}" is not a valid placeholder.`, { placeholder: match[0] });
+      throw new ValidationError('malformed-template', `"${match[0]}" is not a valid placeholder.`, {
+        placeholder: match[0],
+      });
     }
     if (fieldResolver(kind, field) === undefined) {
       throw new ValidationError('unknown-template-field', `Unknown field "${field}" in the ${kind} template.`, {

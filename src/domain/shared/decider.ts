@@ -21,6 +21,9 @@ export interface Decider<C extends Command, S, E extends DomainEvent> {
   initialState(): S;
 }
 
-export function fold<S, E extends DomainEvent>(decider: Pick<Decider<never, S, E>, 'evolve' | 'initialState'>, events: readonly E[]): S {
+export function fold<S, E extends DomainEvent>(
+  decider: Pick<Decider<never, S, E>, 'evolve' | 'initialState'>,
+  events: readonly E[],
+): S {
   return events.reduce((state, event) => decider.evolve(state, event), decider.initialState());
 }

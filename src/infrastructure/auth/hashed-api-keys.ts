@@ -25,7 +25,11 @@ function hashSecret(secret: string): string {
 
 export function createHashedApiKeys(deps: { store: ReadModelStore; ids: IdSource; clock: Clock }): ApiKeys {
   const { store, ids, clock } = deps;
-  const toPrincipal = (doc: ApiKeyDocument): Principal => ({ keyId: doc.keyId, tenantId: doc.tenantId, role: doc.role });
+  const toPrincipal = (doc: ApiKeyDocument): Principal => ({
+    keyId: doc.keyId,
+    tenantId: doc.tenantId,
+    role: doc.role,
+  });
 
   return {
     async authenticate(secret) {
@@ -64,9 +68,13 @@ export function createHashedApiKeys(deps: { store: ReadModelStore; ids: IdSource
       return toPrincipal(stored ?? doc);
     },
     async list(tenantId) {
-      const docs = await store.find<ApiKeyDocument>(COLLECTION, { tenantId, revokedAt: { $exists: false } }, {
-        sort: { field: 'createdAt', direction: 1 },
-      });
+      const docs = await store.find<ApiKeyDocument>(
+        COLLECTION,
+        { tenantId, revokedAt: { $exists: false } },
+        {
+          sort: { field: 'createdAt', direction: 1 },
+        },
+      );
       return docs.map((d) => ({ keyId: d.keyId, role: d.role, name: d.name, createdAt: d.createdAt }));
     },
     async revoke(tenantId, keyId) {

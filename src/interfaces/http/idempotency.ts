@@ -42,7 +42,13 @@ export function registerIdempotency(app: FastifyInstance, store: ReadModelStore,
     const tenantId = request.principal.tenantId;
     const id = sha256(`${tenantId}\u001f${request.routeOptions.url}\u001f${key}`);
     const requestHash = sha256(`${request.url}\u001f${JSON.stringify(request.body ?? null)}`);
-    const fresh: IdempotencyRecord = { _id: id, tenantId, requestHash, state: 'in-progress', createdAt: now().toISOString() };
+    const fresh: IdempotencyRecord = {
+      _id: id,
+      tenantId,
+      requestHash,
+      state: 'in-progress',
+      createdAt: now().toISOString(),
+    };
     if (await store.insertIfAbsent(COLLECTION, fresh)) {
       request.idempotencyRecordId = id;
       return;
@@ -107,7 +113,9 @@ export function expectedRevisionFrom(request: FastifyRequest): bigint | undefine
   if (header === undefined) return undefined;
   const match = /^(?:W\/)?"(\d+)"$/.exec(String(header).trim());
   if (!match) {
-    throw new HttpProblem(problem(400, 'invalid-if-match', 'If-Match must be an ETag this service returned, e.g. "3".'));
+    throw new HttpProblem(
+      problem(400, 'invalid-if-match', 'If-Match must be an ETag this service returned, e.g. "3".'),
+    );
   }
   return BigInt(match[1]!);
 }

@@ -21,7 +21,14 @@ const RESERVED = new Set(['type', 'title', 'status', 'code', 'instance']);
 export function problem(status: number, code: string, title: string, extra: Partial<Problem> = {}): Problem {
   // Extension members never override the standard ones (a domain error's details may well contain `status`).
   const extensions = Object.fromEntries(Object.entries(extra).filter(([key]) => !RESERVED.has(key)));
-  return { type: `${PROBLEM_BASE}${code}`, title, status, code, ...extensions, ...(extra.instance ? { instance: extra.instance } : {}) };
+  return {
+    type: `${PROBLEM_BASE}${code}`,
+    title,
+    status,
+    code,
+    ...extensions,
+    ...(extra.instance ? { instance: extra.instance } : {}),
+  };
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Problem): FastifyReply {
@@ -72,7 +79,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
       const errors = error.validation.map((issue) => ({
-        field: `${where}.${fieldPath(issue.instancePath, issue.params as Record<string, unknown>)}`.replace(/\.\(root\)$/, ''),
+        field: `${where}.${fieldPath(issue.instancePath, issue.params as Record<string, unknown>)}`.replace(
+          /\.\(root\)$/,
+          '',
+        ),
         message: issue.message ?? 'invalid',
       }));
       return sendProblem(
@@ -91,7 +101,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendProblem(reply, request, problem(400, 'malformed-json', 'The body is not valid JSON.', { detail: error.message }));
+        return sendProblem(
+          reply,
+          request,
+          problem(400, 'malformed-json', 'The body is not valid JSON.', { detail: error.message }),
+        );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendProblem(reply, request, problem(413, 'body-too-large', 'The body is larger than 1 MiB.'));
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -109,6 +123,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, problem(404, 'route-not-found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      request,
+      problem(404, 'route-not-found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 }

@@ -22,7 +22,10 @@ function recorded(type: string, data: Record<string, unknown>, streamName = 's',
 }
 
 function run<D extends Record<string, unknown> & { tenantId: string }>(
-  projection: { documentId(event: RecordedEvent): string | null; evolve(doc: D | null, event: RecordedEvent): D | null },
+  projection: {
+    documentId(event: RecordedEvent): string | null;
+    evolve(doc: D | null, event: RecordedEvent): D | null;
+  },
   events: RecordedEvent[],
 ): Map<string, D> {
   const docs = new Map<string, D>();
@@ -98,7 +101,9 @@ describe('resource-day usage projection (availability read model)', () => {
       held('r-1', '2030-06-03T10:00:00.000Z', { occupiedUntil: '2030-06-03T11:00:00.000Z' }),
       release('r-1', '2030-06-03T08:00:00.000Z'),
     ]);
-    expect(docs.get('acme:lane-1:2030-06-03')?.holds.map((hold) => hold.slotStart)).toEqual(['2030-06-03T10:00:00.000Z']);
+    expect(docs.get('acme:lane-1:2030-06-03')?.holds.map((hold) => hold.slotStart)).toEqual([
+      '2030-06-03T10:00:00.000Z',
+    ]);
   });
 
   it('ignores events it cannot place', () => {
@@ -147,10 +152,25 @@ describe('catalog projection', () => {
         'resource-acme+lane-1',
         1n,
       ),
-      recorded('ResourceUpdated', { resourceId: 'lane-1', changes: { kind: 'room' }, updatedAt: 'x', actor: 'y' }, 'resource-acme+lane-1', 2n),
-      recorded('ResourceArchived', { resourceId: 'lane-1', reason: '', archivedAt: '2030-02-01T00:00:00Z', actor: 'y' }, 'resource-acme+lane-1', 3n),
+      recorded(
+        'ResourceUpdated',
+        { resourceId: 'lane-1', changes: { kind: 'room' }, updatedAt: 'x', actor: 'y' },
+        'resource-acme+lane-1',
+        2n,
+      ),
+      recorded(
+        'ResourceArchived',
+        { resourceId: 'lane-1', reason: '', archivedAt: '2030-02-01T00:00:00Z', actor: 'y' },
+        'resource-acme+lane-1',
+        3n,
+      ),
     ]);
-    expect(docs.get('acme:location:loc')).toMatchObject({ entity: 'location', id: 'loc', locationId: 'loc', status: 'active' });
+    expect(docs.get('acme:location:loc')).toMatchObject({
+      entity: 'location',
+      id: 'loc',
+      locationId: 'loc',
+      status: 'active',
+    });
     expect(docs.get('acme:resource:lane-1')).toMatchObject({
       entity: 'resource',
       id: 'lane-1',

@@ -421,7 +421,9 @@ describe('resource-day inventory decider', () => {
       ['r-1', 'held'],
       ['r-2', 'confirmed'],
     ]);
-    expect(holdsIn(slotInventoryDecider.evolve(b, held('r-3', 2, 2))).map((hold) => hold.reservationId)).toEqual(['r-3']);
+    expect(holdsIn(slotInventoryDecider.evolve(b, held('r-3', 2, 2))).map((hold) => hold.reservationId)).toEqual([
+      'r-3',
+    ]);
     expect(holdsIn(a).map((hold) => hold.reservationId)).toEqual(['r-1', 'r-2']);
   });
 
@@ -594,7 +596,8 @@ describe('resource-day inventory decider', () => {
           fc.array(fc.nat(), { minLength: 200, maxLength: 200 }), // scheduler choices
           (taken, clients, schedule) => {
             const stream: SlotInventoryEvent[] = [];
-            if (taken > 0) stream.push(held('walk-in', taken, CAPACITY - taken, { capacity: CAPACITY, expiresAt: null }));
+            if (taken > 0)
+              stream.push(held('walk-in', taken, CAPACITY - taken, { capacity: CAPACITY, expiresAt: null }));
             const commands = Array.from({ length: clients }, (_, index) =>
               hold(`r-${index}`, 1, { capacity: CAPACITY, expiresAt: null }),
             );

@@ -1,4 +1,8 @@
-import type { DeliveryDetails, DeliveryEvent, RequestNotification } from '../../../src/domain/notification/delivery.decider.js';
+import type {
+  DeliveryDetails,
+  DeliveryEvent,
+  RequestNotification,
+} from '../../../src/domain/notification/delivery.decider.js';
 
 export const NOTIFICATION_ID = 'ntf-1';
 
@@ -13,7 +17,9 @@ export function requestSms(overrides: Partial<RequestNotification['data']> = {})
       kind: 'reservation-confirmed',
       channel: 'sms',
       recipient: { type: 'customer', address: '+420771234589' },
-      content: { text: 'Studio Zen: Reservation R-42 confirmed: Massage, Fri, Mar 14, 2:15 PM GMT+1, Studio Vinohrady.' },
+      content: {
+        text: 'Studio Zen: Reservation R-42 confirmed: Massage, Fri, Mar 14, 2:15 PM GMT+1, Studio Vinohrady.',
+      },
       cost: 1,
       causationEventId: 'evt-100',
       requestedAt: '2025-03-01T10:00:00.000Z',
@@ -47,7 +53,11 @@ export const sent = (providerMessageId = 'SM1', attempt = 1, at = '2025-03-01T10
   data: { notificationId: NOTIFICATION_ID, attempt, providerMessageId, at },
 });
 
-export const attemptFailed = (attempt: number, at = `2025-03-01T10:0${attempt}:05.000Z`, nextAttemptAt = `2025-03-01T10:0${attempt + 1}:00.000Z`): DeliveryEvent => ({
+export const attemptFailed = (
+  attempt: number,
+  at = `2025-03-01T10:0${attempt}:05.000Z`,
+  nextAttemptAt = `2025-03-01T10:0${attempt + 1}:00.000Z`,
+): DeliveryEvent => ({
   type: 'NotificationAttemptFailed',
   data: { notificationId: NOTIFICATION_ID, attempt, error: 'HTTP 503', transient: true, at, nextAttemptAt },
 });

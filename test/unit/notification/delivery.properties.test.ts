@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeliveryCommand, DeliveryEvent, DeliveryState } from '../../../src/domain/notification/delivery.decider.js';
+import type {
+  DeliveryCommand,
+  DeliveryEvent,
+  DeliveryState,
+} from '../../../src/domain/notification/delivery.decider.js';
 import { deliveryDecider } from '../../../src/domain/notification/delivery.decider.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
 import { NOTIFICATION_ID, requestSms } from './delivery-fixtures.js';
@@ -16,7 +20,11 @@ type Action =
   | { readonly kind: 'start'; readonly delta: number }
   | { readonly kind: 'fail'; readonly delta: number; readonly transient: boolean }
   | { readonly kind: 'accept'; readonly providerMessageId: string }
-  | { readonly kind: 'status'; readonly status: 'sent' | 'delivered' | 'undelivered' | 'failed' | 'bounced'; readonly providerMessageId: string };
+  | {
+      readonly kind: 'status';
+      readonly status: 'sent' | 'delivered' | 'undelivered' | 'failed' | 'bounced';
+      readonly providerMessageId: string;
+    };
 
 const MAX_ATTEMPTS = 2;
 const providerId = fc.constantFrom('SM1', 'SM1', 'SM2');
@@ -27,11 +35,19 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { arbitrary: fc.constant({ kind: 'resend' as const }), weight: 1 },
   { arbitrary: fc.constant({ kind: 'repeat' as const }), weight: 2 },
   { arbitrary: delta.map((d) => ({ kind: 'start' as const, delta: d })), weight: 4 },
-  { arbitrary: fc.record({ delta: fc.constantFrom(0, 0, 0, -1, 1), transient: fc.constantFrom(true, true, false) }).map((r) => ({ kind: 'fail' as const, ...r })), weight: 3 },
+  {
+    arbitrary: fc
+      .record({ delta: fc.constantFrom(0, 0, 0, -1, 1), transient: fc.constantFrom(true, true, false) })
+      .map((r) => ({ kind: 'fail' as const, ...r })),
+    weight: 3,
+  },
   { arbitrary: providerId.map((id) => ({ kind: 'accept' as const, providerMessageId: id })), weight: 2 },
   {
     arbitrary: fc
-      .record({ status: fc.constantFrom('sent', 'delivered', 'undelivered', 'failed', 'bounced'), providerMessageId: providerId })
+      .record({
+        status: fc.constantFrom('sent', 'delivered', 'undelivered', 'failed', 'bounced'),
+        providerMessageId: providerId,
+      })
       .map((r) => ({ kind: 'status' as const, ...r })),
     weight: 2,
   },
@@ -44,7 +60,12 @@ function attemptsOf(state: DeliveryState): number {
   return 'attempts' in state ? state.attempts : 0;
 }
 
-function concrete(a: Action, state: DeliveryState, last: DeliveryCommand | undefined, at: string): DeliveryCommand | undefined {
+function concrete(
+  a: Action,
+  state: DeliveryState,
+  last: DeliveryCommand | undefined,
+  at: string,
+): DeliveryCommand | undefined {
   switch (a.kind) {
     case 'request':
       return requestSms({ maxAttempts: MAX_ATTEMPTS });
@@ -73,7 +94,12 @@ function concrete(a: Action, state: DeliveryState, last: DeliveryCommand | undef
     case 'fail':
       return {
         type: 'RecordAttemptFailed',
-        data: { attempt: Math.max(1, attemptsOf(state) + a.delta), error: a.transient ? 'HTTP 503' : '21211', transient: a.transient, at },
+        data: {
+          attempt: Math.max(1, attemptsOf(state) + a.delta),
+          error: a.transient ? 'HTTP 503' : '21211',
+          transient: a.transient,
+          at,
+        },
       };
     case 'accept':
       return { type: 'RecordProviderAccepted', data: { providerMessageId: a.providerMessageId, at } };
@@ -94,7 +120,12 @@ interface Decision {
   readonly events: DeliveryEvent[];
 }
 
-function run(actions: readonly Action[]): { steps: Step[]; history: DeliveryEvent[]; decisions: Decision[]; final: DeliveryState } {
+function run(actions: readonly Action[]): {
+  steps: Step[];
+  history: DeliveryEvent[];
+  decisions: Decision[];
+  final: DeliveryState;
+} {
   let state = deliveryDecider.initialState();
   const steps: Step[] = [];
   const history: DeliveryEvent[] = [];
@@ -163,7 +194,18 @@ describe('Delivery (properties)', () => {
       }
     }
     expect([...statuses].sort()).toEqual(
-      ['bounced', 'dead-lettered', 'delivered', 'failed', 'none', 'requested', 'sending', 'sent', 'skipped', 'undelivered'].sort(),
+      [
+        'bounced',
+        'dead-lettered',
+        'delivered',
+        'failed',
+        'none',
+        'requested',
+        'sending',
+        'sent',
+        'skipped',
+        'undelivered',
+      ].sort(),
     );
     expect(eventTypes.size).toBe(11);
   });
@@ -182,9 +224,13 @@ describe('Delivery (properties)', () => {
     fc.assert(
       fc.property(commands, (list) => {
         for (const { before, event, after } of run(list).steps) {
-          const retry = event.type === 'NotificationAttemptFailed' && before.status === 'sending' && after.status === 'requested';
+          const retry =
+            event.type === 'NotificationAttemptFailed' && before.status === 'sending' && after.status === 'requested';
           const resend = event.type === 'NotificationResendRequested';
-          if (!retry && !resend) expect(rank(after), `${before.status} -(${event.type})-> ${after.status}`).toBeGreaterThanOrEqual(rank(before));
+          if (!retry && !resend)
+            expect(rank(after), `${before.status} -(${event.type})-> ${after.status}`).toBeGreaterThanOrEqual(
+              rank(before),
+            );
           const acceptedBefore = providerMessageIdOf(before);
           if (acceptedBefore !== undefined) {
             expect(providerMessageIdOf(after)).toBe(acceptedBefore);

@@ -69,8 +69,26 @@ describe('buildIcs', () => {
     const ics = buildIcs(base);
     const names = properties(ics).map((p) => p.name);
     expect(names).toEqual([
-      'BEGIN', 'VERSION', 'PRODID', 'CALSCALE', 'METHOD', 'BEGIN', 'UID', 'SEQUENCE', 'DTSTAMP', 'DTSTART', 'DTEND',
-      'SUMMARY', 'LOCATION', 'DESCRIPTION', 'ORGANIZER', 'ATTENDEE', 'STATUS', 'TRANSP', 'END', 'END',
+      'BEGIN',
+      'VERSION',
+      'PRODID',
+      'CALSCALE',
+      'METHOD',
+      'BEGIN',
+      'UID',
+      'SEQUENCE',
+      'DTSTAMP',
+      'DTSTART',
+      'DTEND',
+      'SUMMARY',
+      'LOCATION',
+      'DESCRIPTION',
+      'ORGANIZER',
+      'ATTENDEE',
+      'STATUS',
+      'TRANSP',
+      'END',
+      'END',
     ]);
     expect(prop(ics, 'METHOD').value).toBe('REQUEST');
     expect(prop(ics, 'VERSION').value).toBe('2.0');
@@ -105,8 +123,12 @@ describe('buildIcs', () => {
     const description = 'Line one, with comma; semicolon \\ backslash\r\nline two\nline three';
     const ics = buildIcs({ ...base, description, summary: 'A, B; C' });
     expect(prop(ics, 'SUMMARY').value).toBe('A\\, B\\; C');
-    expect(prop(ics, 'DESCRIPTION').value).toBe('Line one\\, with comma\\; semicolon \\\\ backslash\\nline two\\nline three');
-    expect(unescapeText(prop(ics, 'DESCRIPTION').value)).toBe('Line one, with comma; semicolon \\ backslash\nline two\nline three');
+    expect(prop(ics, 'DESCRIPTION').value).toBe(
+      'Line one\\, with comma\\; semicolon \\\\ backslash\\nline two\\nline three',
+    );
+    expect(unescapeText(prop(ics, 'DESCRIPTION').value)).toBe(
+      'Line one, with comma; semicolon \\ backslash\nline two\nline three',
+    );
     expect(unescapeText(prop(ics, 'LOCATION').value)).toBe(base.location);
   });
 
@@ -115,11 +137,16 @@ describe('buildIcs', () => {
     const attendee = prop(ics, 'ATTENDEE');
     expect(attendee.params).toContain(';CN="Novák, Jan ^\'Honza^\'"');
     expect(attendee.value).toBe('mailto:jan@example.com');
-    expect(prop(ics, 'ORGANIZER')).toEqual({ name: 'ORGANIZER', params: ';CN="Studio Zen"', value: 'mailto:booking@studiozen.cz' });
+    expect(prop(ics, 'ORGANIZER')).toEqual({
+      name: 'ORGANIZER',
+      params: ';CN="Studio Zen"',
+      value: 'mailto:booking@studiozen.cz',
+    });
   });
 
   it('folds long lines at 75 octets without splitting UTF-8 characters, and unfolds to the original', () => {
-    const description = 'Přijďte prosím o deset minut dříve, ať máme čas na vyplnění dotazníku. '.repeat(6) + '😀 konec';
+    const description =
+      'Přijďte prosím o deset minut dříve, ať máme čas na vyplnění dotazníku. '.repeat(6) + '😀 konec';
     const ics = buildIcs({ ...base, description });
     const raw = ics.split('\r\n');
     expect(raw.filter((l) => l.startsWith(' ')).length).toBeGreaterThan(3);
@@ -137,7 +164,12 @@ describe('buildIcs', () => {
           expect(octets(physical)).toBeLessThanOrEqual(75);
           expect(physical.isWellFormed()).toBe(true);
         }
-        expect(folded.split('\r\n').map((p, i) => (i === 0 ? p : p.slice(1))).join('')).toBe(line);
+        expect(
+          folded
+            .split('\r\n')
+            .map((p, i) => (i === 0 ? p : p.slice(1)))
+            .join(''),
+        ).toBe(line);
       }),
       { numRuns: 300 },
     );
@@ -164,7 +196,11 @@ describe('buildIcs', () => {
 
 describe('attendee participation', () => {
   it('states the attendee as accepted in a REQUEST and asks for no reply', () => {
-    expect(prop(buildIcs(base), 'ATTENDEE').params).toBe(';CN="Jana Nováková";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE');
-    expect(prop(buildIcs({ ...base, method: 'CANCEL' }), 'ATTENDEE').params).toBe(';CN="Jana Nováková";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;RSVP=FALSE');
+    expect(prop(buildIcs(base), 'ATTENDEE').params).toBe(
+      ';CN="Jana Nováková";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE',
+    );
+    expect(prop(buildIcs({ ...base, method: 'CANCEL' }), 'ATTENDEE').params).toBe(
+      ';CN="Jana Nováková";CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;RSVP=FALSE',
+    );
   });
 });

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeSms, gsmSeptets, isGsm7, segmentSms, SMS_LIMITS } from '../../../src/domain/notification/sms-encoding.js';
+import {
+  analyzeSms,
+  gsmSeptets,
+  isGsm7,
+  segmentSms,
+  SMS_LIMITS,
+} from '../../../src/domain/notification/sms-encoding.js';
 
 const a = (n: number) => 'a'.repeat(n);
 
@@ -32,7 +38,12 @@ describe('analyzeSms: GSM-7', () => {
 
   it('puts 80 euro signs (160 septets) in one part and 81 in two', () => {
     expect(analyzeSms('€'.repeat(80))).toMatchObject({ encoding: 'GSM-7', length: 160, parts: 1 });
-    expect(analyzeSms('€'.repeat(81))).toMatchObject({ encoding: 'GSM-7', length: 162, parts: 2, charactersPerPart: 153 });
+    expect(analyzeSms('€'.repeat(81))).toMatchObject({
+      encoding: 'GSM-7',
+      length: 162,
+      parts: 2,
+      charactersPerPart: 153,
+    });
   });
 
   it('stays GSM-7 for a price in euros, and the € costs two septets', () => {
@@ -104,7 +115,7 @@ describe('analyzeSms: UCS-2', () => {
   });
 
   it('never splits a surrogate pair across parts', () => {
-      // é alone would be GSM-7; the emoji makes the whole text UCS-2.
+    // é alone would be GSM-7; the emoji makes the whole text UCS-2.
     const text = 'é'.repeat(66) + '😀' + 'é'.repeat(66);
     expect(analyzeSms(text)).toMatchObject({ encoding: 'UCS-2', length: 134 });
     expect(analyzeSms(text).parts).toBe(3); // a naive ceil(134 / 67) would say 2

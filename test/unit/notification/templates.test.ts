@@ -18,7 +18,9 @@ const LOCALES = ['en', 'cs', 'nb'] as const;
 
 /** The local start time as the locale writes hour and minute, computed independently of the templates. */
 function localTime(iso: string, timeZone: string, locale: string): string {
-  const parts = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }).formatToParts(
+    new Date(iso),
+  );
   const hour = parts.find((p) => p.type === 'hour')?.value;
   const minute = parts.find((p) => p.type === 'minute')?.value;
   return `${hour}:${minute}`;
@@ -35,30 +37,36 @@ function refusal(run: () => unknown): ValidationError {
 }
 
 describe('standard templates: every kind x channel x locale', () => {
-  const cases = NOTIFICATION_KINDS.flatMap((kind) => LOCALES.flatMap((locale) => (['email', 'sms'] as const).map((channel) => ({ kind, locale, channel }))));
+  const cases = NOTIFICATION_KINDS.flatMap((kind) =>
+    LOCALES.flatMap((locale) => (['email', 'sms'] as const).map((channel) => ({ kind, locale, channel }))),
+  );
 
-  it.each(cases)('$kind / $channel / $locale contains the time, the location and the reservation id', ({ kind, locale, channel }) => {
-    const ctx = messageContext({ locale });
-    const time = localTime(ctx.start, ctx.timeZone, locale);
-    expect(time).toMatch(/^(2:15|14:15)$/);
-    const outputs =
-      channel === 'email'
-        ? (({ text, html }) => [text, html])(renderEmail(kind, ctx))
-        : [renderSms(kind, ctx).text];
-    for (const output of outputs) {
-      expect(output).toContain(time);
-      expect(output).toContain(ctx.locationName);
-      expect(output).toContain(ctx.reservationId);
-    }
-  });
+  it.each(cases)(
+    '$kind / $channel / $locale contains the time, the location and the reservation id',
+    ({ kind, locale, channel }) => {
+      const ctx = messageContext({ locale });
+      const time = localTime(ctx.start, ctx.timeZone, locale);
+      expect(time).toMatch(/^(2:15|14:15)$/);
+      const outputs =
+        channel === 'email' ? (({ text, html }) => [text, html])(renderEmail(kind, ctx)) : [renderSms(kind, ctx).text];
+      for (const output of outputs) {
+        expect(output).toContain(time);
+        expect(output).toContain(ctx.locationName);
+        expect(output).toContain(ctx.reservationId);
+      }
+    },
+  );
 
-  it.each(cases.filter((c) => c.channel === 'email'))('$kind / email / $locale has a one-line subject and escapes into html', ({ kind, locale }) => {
-    const email = renderEmail(kind, messageContext({ locale }));
-    expect(email.subject.trim()).not.toBe('');
-    expect(email.subject).not.toMatch(/[\r\n]/);
-    expect(email.html).toContain(`<html lang="${locale}">`);
-    expect(email.language).toBe(locale);
-  });
+  it.each(cases.filter((c) => c.channel === 'email'))(
+    '$kind / email / $locale has a one-line subject and escapes into html',
+    ({ kind, locale }) => {
+      const email = renderEmail(kind, messageContext({ locale }));
+      expect(email.subject.trim()).not.toBe('');
+      expect(email.subject).not.toMatch(/[\r\n]/);
+      expect(email.html).toContain(`<html lang="${locale}">`);
+      expect(email.language).toBe(locale);
+    },
+  );
 
   it.each(cases.filter((c) => c.channel === 'sms'))('$kind / sms / $locale is a single line', ({ kind, locale }) => {
     const sms = renderSms(kind, messageContext({ locale }));
@@ -67,7 +75,12 @@ describe('standard templates: every kind x channel x locale', () => {
   });
 
   it('shows the time in the location zone, with its abbreviation', () => {
-    const ctx = messageContext({ timeZone: 'America/New_York', locale: 'en', start: '2025-01-10T15:00:00Z', end: '2025-01-10T16:00:00Z' });
+    const ctx = messageContext({
+      timeZone: 'America/New_York',
+      locale: 'en',
+      start: '2025-01-10T15:00:00Z',
+      end: '2025-01-10T16:00:00Z',
+    });
     const email = renderEmail('reservation-confirmed', ctx);
     expect(email.text).toContain('10:00');
     expect(email.text).toContain('EST');
@@ -86,8 +99,12 @@ describe('standard templates: every kind x channel x locale', () => {
   });
 
   it('writes in the recipient language, falling back to English', () => {
-    expect(renderEmail('reservation-confirmed', messageContext({ locale: 'cs' })).subject).toMatch(/^Rezervace potvrzena/);
-    expect(renderEmail('reservation-confirmed', messageContext({ locale: 'nb' })).subject).toMatch(/^Reservasjon bekreftet/);
+    expect(renderEmail('reservation-confirmed', messageContext({ locale: 'cs' })).subject).toMatch(
+      /^Rezervace potvrzena/,
+    );
+    expect(renderEmail('reservation-confirmed', messageContext({ locale: 'nb' })).subject).toMatch(
+      /^Reservasjon bekreftet/,
+    );
     expect(renderEmail('reservation-confirmed', messageContext({ locale: 'no' })).language).toBe('nb');
     expect(renderEmail('reservation-confirmed', messageContext({ locale: 'de-DE' })).language).toBe('en');
     expect(renderEmail('reservation-confirmed', messageContext({ locale: 'not a tag' })).language).toBe('en');
@@ -122,7 +139,9 @@ describe('standard templates: every kind x channel x locale', () => {
         renderSms('reservation-cancelled', messageContext({ locale, cancelledBy: 'staff' })).text,
       );
     }
-    expect(renderEmail('reservation-cancelled', messageContext({ cancelledBy: 'customer' })).text).toContain('as you asked');
+    expect(renderEmail('reservation-cancelled', messageContext({ cancelledBy: 'customer' })).text).toContain(
+      'as you asked',
+    );
   });
 
   it('shows the old and the new time of a rescheduled reservation', () => {
@@ -140,24 +159,40 @@ describe('standard templates: every kind x channel x locale', () => {
   });
 
   it('says how long before the start a reminder comes, in the language', () => {
-    expect(renderSms('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 180 })).text).toContain('in 3 hours');
-    expect(renderSms('reservation-reminder', messageContext({ locale: 'cs', minutesBefore: 180 })).text).toContain('za 3 hodiny');
-    expect(renderSms('reservation-reminder', messageContext({ locale: 'nb', minutesBefore: 1440 })).text).toContain('om 24 timer');
-    expect(renderEmail('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 30 })).text).toContain('in 30 minutes');
-    expect(renderEmail('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 2880 })).text).toContain('in 2 days');
+    expect(renderSms('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 180 })).text).toContain(
+      'in 3 hours',
+    );
+    expect(renderSms('reservation-reminder', messageContext({ locale: 'cs', minutesBefore: 180 })).text).toContain(
+      'za 3 hodiny',
+    );
+    expect(renderSms('reservation-reminder', messageContext({ locale: 'nb', minutesBefore: 1440 })).text).toContain(
+      'om 24 timer',
+    );
+    expect(renderEmail('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 30 })).text).toContain(
+      'in 30 minutes',
+    );
+    expect(renderEmail('reservation-reminder', messageContext({ locale: 'en', minutesBefore: 2880 })).text).toContain(
+      'in 2 days',
+    );
     const { minutesBefore: _m, ...withoutOffset } = messageContext();
     expect(renderSms('reservation-reminder', withoutOffset).text).toContain('Reminder');
   });
 
   it('shows the amount of a payment in the locale currency format', () => {
-    expect(renderEmail('payment-received', messageContext({ locale: 'cs', amount: 1250, currency: 'CZK' })).text).toContain('1 250,00 Kč');
-    expect(renderEmail('payment-received', messageContext({ locale: 'nb', amount: 499, currency: 'NOK' })).text).toContain('499,00 kr');
+    expect(
+      renderEmail('payment-received', messageContext({ locale: 'cs', amount: 1250, currency: 'CZK' })).text,
+    ).toContain('1 250,00 Kč');
+    expect(
+      renderEmail('payment-received', messageContext({ locale: 'nb', amount: 499, currency: 'NOK' })).text,
+    ).toContain('499,00 kr');
   });
 
   it('shows the waitlist offer deadline', () => {
     const email = renderEmail('waitlist-offer', messageContext({ locale: 'en-GB' }));
     expect(email.text).toContain('18:00');
-    expect(renderSms('waitlist-offer', messageContext({ locale: 'en-GB' })).text).toContain('Confirm by Thu 13 Mar, 18:00 CET');
+    expect(renderSms('waitlist-offer', messageContext({ locale: 'en-GB' })).text).toContain(
+      'Confirm by Thu 13 Mar, 18:00 CET',
+    );
   });
 
   it('shows only what the kind is about', () => {
@@ -176,9 +211,12 @@ describe('extra texts', () => {
     expect(renderEmail('reservation-confirmed', messageContext({ paid: false })).text).not.toContain(text);
     expect(renderEmail('reservation-confirmed', messageContext()).html).not.toContain(text);
     for (const kind of NOTIFICATION_KINDS.filter((k) => k !== 'payment-received')) {
-      expect(renderEmail(kind, messageContext({ paid: kind === 'reservation-confirmed' ? false : true })).text).not.toContain(text);
+      expect(
+        renderEmail(kind, messageContext({ paid: kind === 'reservation-confirmed' ? false : true })).text,
+      ).not.toContain(text);
     }
-    for (const kind of NOTIFICATION_KINDS) expect(renderSms(kind, messageContext({ paid: true })).text).not.toContain(text);
+    for (const kind of NOTIFICATION_KINDS)
+      expect(renderSms(kind, messageContext({ paid: true })).text).not.toContain(text);
   });
 
   it('puts the footer in customer emails only, never in SMS', () => {
@@ -191,15 +229,21 @@ describe('extra texts', () => {
   it('includes the service description in emails about the booking', () => {
     expect(renderEmail('reservation-confirmed', messageContext()).text).toContain('Please arrive ten minutes early.');
     expect(renderEmail('reservation-reminder', messageContext()).text).toContain('Please arrive ten minutes early.');
-    expect(renderEmail('reservation-declined', messageContext()).text).not.toContain('Please arrive ten minutes early.');
+    expect(renderEmail('reservation-declined', messageContext()).text).not.toContain(
+      'Please arrive ten minutes early.',
+    );
   });
 
   it('includes the location address in emails', () => {
-    expect(renderEmail('reservation-confirmed', messageContext()).text).toContain('Studio Vinohrady, Korunni 12, Praha');
+    expect(renderEmail('reservation-confirmed', messageContext()).text).toContain(
+      'Studio Vinohrady, Korunni 12, Praha',
+    );
   });
 
   it('shows a reason for cancellations and declines when given', () => {
-    expect(renderEmail('reservation-declined', messageContext({ reason: 'Fully booked' })).text).toContain('Reason: Fully booked');
+    expect(renderEmail('reservation-declined', messageContext({ reason: 'Fully booked' })).text).toContain(
+      'Reason: Fully booked',
+    );
   });
 });
 
@@ -224,7 +268,10 @@ describe('html', () => {
   });
 
   it('keeps the subject to one line even when a name has a newline (no header injection)', () => {
-    const email = renderEmail('reservation-confirmed', messageContext({ serviceName: 'Massage\r\nBcc: victim@example.com' }));
+    const email = renderEmail(
+      'reservation-confirmed',
+      messageContext({ serviceName: 'Massage\r\nBcc: victim@example.com' }),
+    );
     expect(email.subject).not.toMatch(/[\r\n]/);
   });
 });
@@ -236,7 +283,9 @@ describe('messages to staff', () => {
     expect(email.text).toContain('Customer: Jana Novakova');
     expect(email.text).not.toContain('Hello Jana');
     expect(email.text).not.toContain('Door code');
-    expect(renderSms('reservation-confirmed', messageContext({ locale: 'cs' }), 'staff').text).toContain('Rezervace potvrzena - Jana Novakova');
+    expect(renderSms('reservation-confirmed', messageContext({ locale: 'cs' }), 'staff').text).toContain(
+      'Rezervace potvrzena - Jana Novakova',
+    );
   });
 
   it('puts the alert message into a staff alert', () => {
@@ -267,20 +316,31 @@ describe('context validation', () => {
   });
 
   it('refuses an unknown time zone, a local time without offset and an unknown currency', () => {
-    expect(refusal(() => renderSms('reservation-confirmed', messageContext({ timeZone: 'Mars/Olympus' }))).code).toBe('invalid-time-zone');
-    expect(refusal(() => renderSms('reservation-confirmed', messageContext({ start: '2025-03-14T10:00:00' }))).details.field).toBe('start');
-    expect(refusal(() => renderSms('payment-received', messageContext({ currency: 'XX' }))).code).toBe('invalid-currency');
+    expect(refusal(() => renderSms('reservation-confirmed', messageContext({ timeZone: 'Mars/Olympus' }))).code).toBe(
+      'invalid-time-zone',
+    );
+    expect(
+      refusal(() => renderSms('reservation-confirmed', messageContext({ start: '2025-03-14T10:00:00' }))).details.field,
+    ).toBe('start');
+    expect(refusal(() => renderSms('payment-received', messageContext({ currency: 'XX' }))).code).toBe(
+      'invalid-currency',
+    );
   });
 });
 
 describe('custom templates', () => {
   it('accepts known fields, with or without spaces, and lists them', () => {
-    const result = validateCustomTemplate('Hi {{customerName}}, see you {{ start }} at {{locationName}} ({{reservationId}}).', 'reservation-confirmed');
+    const result = validateCustomTemplate(
+      'Hi {{customerName}}, see you {{ start }} at {{locationName}} ({{reservationId}}).',
+      'reservation-confirmed',
+    );
     expect(result.fields).toEqual(['customerName', 'start', 'locationName', 'reservationId']);
   });
 
   it('refuses an unknown field, naming it', () => {
-    const error = refusal(() => validateCustomTemplate('Hello {{customerName}}, your {{seat}} is ready', 'reservation-confirmed'));
+    const error = refusal(() =>
+      validateCustomTemplate('Hello {{customerName}}, your {{seat}} is ready', 'reservation-confirmed'),
+    );
     expect(error.code).toBe('unknown-template-field');
     expect(error.message).toContain('seat');
     expect(error.details).toMatchObject({ field: 'seat', kind: 'reservation-confirmed' });
@@ -289,18 +349,24 @@ describe('custom templates', () => {
 
   it('allows kind-specific fields only for their kind', () => {
     expect(validateCustomTemplate('Paid {{amount}}', 'payment-received').fields).toEqual(['amount']);
-    expect(refusal(() => validateCustomTemplate('Paid {{amount}}', 'reservation-reminder')).details.field).toBe('amount');
+    expect(refusal(() => validateCustomTemplate('Paid {{amount}}', 'reservation-reminder')).details.field).toBe(
+      'amount',
+    );
     expect(customTemplateFields('waitlist-offer')).toContain('offerExpiresAt');
     expect(customTemplateFields('reservation-confirmed')).not.toContain('offerExpiresAt');
   });
 
-  it.each(['Hello {{customerName}', 'Hello {{ }}', 'Hello {{customer name}}', 'Hello }} {{start}}', '{{__proto__}}', '{{constructor}}'])(
-    'refuses the malformed or unknown placeholder in %j',
-    (text) => {
-      const error = refusal(() => validateCustomTemplate(text, 'reservation-confirmed'));
-      expect(['malformed-template', 'unknown-template-field']).toContain(error.code);
-    },
-  );
+  it.each([
+    'Hello {{customerName}',
+    'Hello {{ }}',
+    'Hello {{customer name}}',
+    'Hello }} {{start}}',
+    '{{__proto__}}',
+    '{{constructor}}',
+  ])('refuses the malformed or unknown placeholder in %j', (text) => {
+    const error = refusal(() => validateCustomTemplate(text, 'reservation-confirmed'));
+    expect(['malformed-template', 'unknown-template-field']).toContain(error.code);
+  });
 
   it('refuses an empty text', () => {
     expect(refusal(() => validateCustomTemplate('  ', 'reservation-confirmed')).code).toBe('empty-template');
@@ -313,7 +379,9 @@ describe('custom templates', () => {
       messageContext({ locale: 'cs' }),
     );
     expect(text).toBe('TURN ON THE SAUNA for Jana Novakova at 14:15 (14. 3. 2025), R-2025-0042');
-    expect(renderCustomTemplate('{{amount}}', 'payment-received', messageContext({ locale: 'en' }))).toBe('CZK 1,250.00');
+    expect(renderCustomTemplate('{{amount}}', 'payment-received', messageContext({ locale: 'en' }))).toBe(
+      'CZK 1,250.00',
+    );
   });
 
   it('renders a field without a value as empty text', () => {
@@ -322,6 +390,8 @@ describe('custom templates', () => {
   });
 
   it('refuses to render an invalid template', () => {
-    expect(refusal(() => renderCustomTemplate('{{nope}}', 'reservation-confirmed', messageContext())).code).toBe('unknown-template-field');
+    expect(refusal(() => renderCustomTemplate('{{nope}}', 'reservation-confirmed', messageContext())).code).toBe(
+      'unknown-template-field',
+    );
   });
 });

@@ -64,7 +64,8 @@ export const cs: Catalogue = {
         v.inAdvance
           ? `připomínáme vaši rezervaci, která začíná ${v.inAdvance}.`
           : 'připomínáme vaši blížící se rezervaci.',
-      sms: (v) => `${v.sender}: Připomínka: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Rezervace ${v.id}.`,
+      sms: (v) =>
+        `${v.sender}: Připomínka: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Rezervace ${v.id}.`,
     },
     'waitlist-offer': {
       title: () => 'Uvolnilo se místo',

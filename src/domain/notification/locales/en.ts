@@ -63,7 +63,8 @@ export const en: Catalogue = {
         v.inAdvance
           ? `This is a reminder of your reservation, which starts ${v.inAdvance}.`
           : 'This is a reminder of your upcoming reservation.',
-      sms: (v) => `${v.sender}: Reminder: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservation ${v.id}.`,
+      sms: (v) =>
+        `${v.sender}: Reminder: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservation ${v.id}.`,
     },
     'waitlist-offer': {
       title: () => 'A place is free',

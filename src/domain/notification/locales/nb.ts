@@ -48,7 +48,8 @@ export const nb: Catalogue = {
       title: () => 'Reservasjon flyttet',
       subject: (v) => `Reservasjon flyttet: ${v.service}, nå ${v.whenShort}`,
       intro: () => 'Reservasjonen din er flyttet til et nytt tidspunkt.',
-      sms: (v) => `${v.sender}: Reservasjon ${v.id} er flyttet fra ${v.previousShort} til ${v.whenShort}, ${v.location}.`,
+      sms: (v) =>
+        `${v.sender}: Reservasjon ${v.id} er flyttet fra ${v.previousShort} til ${v.whenShort}, ${v.location}.`,
     },
     'payment-received': {
       title: () => 'Betaling mottatt',
@@ -63,12 +64,14 @@ export const nb: Catalogue = {
         v.inAdvance
           ? `Dette er en påminnelse om reservasjonen din, som starter ${v.inAdvance}.`
           : 'Dette er en påminnelse om den kommende reservasjonen din.',
-      sms: (v) => `${v.sender}: Påminnelse: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservasjon ${v.id}.`,
+      sms: (v) =>
+        `${v.sender}: Påminnelse: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservasjon ${v.id}.`,
     },
     'waitlist-offer': {
       title: () => 'Ledig plass',
       subject: (v) => `Ledig plass: ${v.service}, ${v.whenShort}`,
-      intro: (v) => `Det har blitt ledig en plass som du står på venteliste for. Bekreft innen ${v.expires} for å få den.`,
+      intro: (v) =>
+        `Det har blitt ledig en plass som du står på venteliste for. Bekreft innen ${v.expires} for å få den.`,
       sms: (v) => `${v.sender}: Ledig plass: ${at(v)}. Bekreft innen ${v.expiresShort}. Ref. ${v.id}.`,
     },
     'waitlist-seat-assigned': {

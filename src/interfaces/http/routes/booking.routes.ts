@@ -86,7 +86,10 @@ export function reservationView(state: ReservationState, revision: bigint | 'no_
 
 function sendReservation(reply: FastifyReply, result: HandleResult<ReservationState>, status = 200) {
   if (result.revision === 'no_stream') throw new Error('reservation has no revision');
-  return reply.code(status).header('etag', etagFor(result.revision)).send(reservationView(result.state, result.revision));
+  return reply
+    .code(status)
+    .header('etag', etagFor(result.revision))
+    .send(reservationView(result.state, result.revision));
 }
 
 /**
@@ -122,7 +125,11 @@ export async function handleBookingPost(
 ): Promise<FastifyReply> {
   const principal = requireRole(request, 'admin', 'staff', 'integration');
   try {
-    const { reservationId, result } = await bookReservation(bookingDepsFrom(deps), contextOf(principal, request.id), body);
+    const { reservationId, result } = await bookReservation(
+      bookingDepsFrom(deps),
+      contextOf(principal, request.id),
+      body,
+    );
     reply.header('location', `/v1/reservations/${reservationId}`);
     return sendReservation(reply, result, result.newEvents.length > 0 ? 201 : 200);
   } catch (error) {
@@ -176,7 +183,14 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           principal.tenantId,
           {
             ...filter,
-            ...(status ? { status: status.split(',').map((value) => value.trim()).filter(Boolean) } : {}),
+            ...(status
+              ? {
+                  status: status
+                    .split(',')
+                    .map((value) => value.trim())
+                    .filter(Boolean),
+                }
+              : {}),
           },
           { ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) },
         );
@@ -255,11 +269,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       },
     );
 
-    const withReason = (
-      path: string,
-      summary: string,
-      run: typeof declineReservation,
-    ) =>
+    const withReason = (path: string, summary: string, run: typeof declineReservation) =>
       app.post(
         `/reservations/:reservationId/${path}`,
         {

@@ -84,9 +84,19 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const principal = requireRole(request, 'admin');
-        const { id: locationId, result } = await createLocation(deps, commandContext(principal, request.id), request.body);
+        const { id: locationId, result } = await createLocation(
+          deps,
+          commandContext(principal, request.id),
+          request.body,
+        );
         const { state, revision } = written(result);
-        return sendWritten(reply, result.newEvents.length > 0 ? 201 : 200, revision, locationView(state, revision), `/v1/locations/${locationId}`);
+        return sendWritten(
+          reply,
+          result.newEvents.length > 0 ? 201 : 200,
+          revision,
+          locationView(state, revision),
+          `/v1/locations/${locationId}`,
+        );
       },
     );
     app.get(
@@ -110,7 +120,11 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     app.get(
       '/locations/:locationId',
       {
-        schema: { tags: ['catalog'], params: locationParams, response: { 200: locationViewSchema, ...problems(400, 401, 403, 404) } },
+        schema: {
+          tags: ['catalog'],
+          params: locationParams,
+          response: { 200: locationViewSchema, ...problems(400, 401, 403, 404) },
+        },
       },
       async (request, reply) => {
         const principal = requireRole(request, ...readers);
@@ -184,9 +198,19 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const principal = requireRole(request, 'admin');
-        const { id: resourceId, result } = await createResource(deps, commandContext(principal, request.id), request.body);
+        const { id: resourceId, result } = await createResource(
+          deps,
+          commandContext(principal, request.id),
+          request.body,
+        );
         const { state, revision } = written(result);
-        return sendWritten(reply, result.newEvents.length > 0 ? 201 : 200, revision, resourceView(state, revision), `/v1/resources/${resourceId}`);
+        return sendWritten(
+          reply,
+          result.newEvents.length > 0 ? 201 : 200,
+          revision,
+          resourceView(state, revision),
+          `/v1/resources/${resourceId}`,
+        );
       },
     );
     app.get(
@@ -211,7 +235,11 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     app.get(
       '/resources/:resourceId',
       {
-        schema: { tags: ['catalog'], params: resourceParams, response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404) } },
+        schema: {
+          tags: ['catalog'],
+          params: resourceParams,
+          response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404) },
+        },
       },
       async (request, reply) => {
         const principal = requireRole(request, ...readers);
@@ -304,16 +332,27 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['catalog'],
-          summary: 'Create a service: duration, seats per slot, buffer, party size, resources, confirmation step, texts.',
+          summary:
+            'Create a service: duration, seats per slot, buffer, party size, resources, confirmation step, texts.',
           body: createServiceSchema,
           response: { 201: serviceViewSchema, 200: serviceViewSchema, ...problems(400, 401, 403, 409, 422) },
         },
       },
       async (request, reply) => {
         const principal = requireRole(request, 'admin');
-        const { id: serviceId, result } = await createService(deps, commandContext(principal, request.id), request.body);
+        const { id: serviceId, result } = await createService(
+          deps,
+          commandContext(principal, request.id),
+          request.body,
+        );
         const { state, revision } = written(result);
-        return sendWritten(reply, result.newEvents.length > 0 ? 201 : 200, revision, serviceView(state, revision), `/v1/services/${serviceId}`);
+        return sendWritten(
+          reply,
+          result.newEvents.length > 0 ? 201 : 200,
+          revision,
+          serviceView(state, revision),
+          `/v1/services/${serviceId}`,
+        );
       },
     );
     app.get(
@@ -338,7 +377,11 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     app.get(
       '/services/:serviceId',
       {
-        schema: { tags: ['catalog'], params: serviceParams, response: { 200: serviceViewSchema, ...problems(400, 401, 403, 404) } },
+        schema: {
+          tags: ['catalog'],
+          params: serviceParams,
+          response: { 200: serviceViewSchema, ...problems(400, 401, 403, 404) },
+        },
       },
       async (request, reply) => {
         const principal = requireRole(request, ...readers);
@@ -362,10 +405,16 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         const principal = requireRole(request, 'admin');
         const expectedRevision = expectedRevisionFrom(request);
         const current = await getService(deps.eventStore, principal.tenantId, request.params.serviceId);
-        const result = await updateService(deps, commandContext(principal, request.id), request.params.serviceId, request.body, {
-          locationId: current.state.service.locationId,
-          ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-        });
+        const result = await updateService(
+          deps,
+          commandContext(principal, request.id),
+          request.params.serviceId,
+          request.body,
+          {
+            locationId: current.state.service.locationId,
+            ...(expectedRevision !== undefined ? { expectedRevision } : {}),
+          },
+        );
         const { state, revision } = written(result);
         return sendWritten(reply, 200, revision, serviceView(state, revision));
       },

@@ -11,7 +11,10 @@ export function healthRoutes(deps: Pick<HttpDeps, 'health'>): FastifyPluginAsync
   return async (app) => {
     app.get(
       '/health/live',
-      { config: { public: true }, schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+      {
+        config: { public: true },
+        schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+      },
       async () => ({ status: 'ok' as const }),
     );
     app.get(

@@ -3,7 +3,11 @@ import { z } from 'zod';
 import type { CommandContext } from '../../../application/command-handler.js';
 import type { Principal } from '../../../application/ports/api-keys.port.js';
 import { recordExternalReservation } from '../../../application/reservations/reservation-commands.js';
-import { getReservation, listReservationNotifications, type ExistingReservation } from '../../../application/reservations/reservation-queries.js';
+import {
+  getReservation,
+  listReservationNotifications,
+  type ExistingReservation,
+} from '../../../application/reservations/reservation-queries.js';
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor } from '../idempotency.js';
@@ -62,7 +66,8 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           commandContext(principal, request.id),
           request.body,
         );
-        if (result.state.status === 'none' || result.revision === 'no_stream') throw new Error('reservation not recorded');
+        if (result.state.status === 'none' || result.revision === 'no_stream')
+          throw new Error('reservation not recorded');
         return reply
           .code(result.newEvents.length > 0 ? 201 : 200)
           .header('location', `/v1/reservations/${reservationId}`)
@@ -76,7 +81,11 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       { schema: { tags: ['reservations'], params, response: { 200: reservationSchema, ...problems(400, 401, 404) } } },
       async (request, reply) => {
         const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const { state, revision } = await getReservation(deps.eventStore, principal.tenantId, request.params.reservationId);
+        const { state, revision } = await getReservation(
+          deps.eventStore,
+          principal.tenantId,
+          request.params.reservationId,
+        );
         return reply.header('etag', etagFor(revision)).send(toReservationView(state, revision));
       },
     );
@@ -94,7 +103,11 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       async (request) => {
         const principal = requireRole(request, 'admin', 'staff', 'integration');
         await getReservation(deps.eventStore, principal.tenantId, request.params.reservationId);
-        const items = await listReservationNotifications(deps.readModels, principal.tenantId, request.params.reservationId);
+        const items = await listReservationNotifications(
+          deps.readModels,
+          principal.tenantId,
+          request.params.reservationId,
+        );
         return { items };
       },
     );

@@ -80,7 +80,9 @@ export const reservationListItemSchema = z
     start: z.string(),
     end: z.string(),
     partySize: z.number().int(),
-    payments: z.array(z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() })),
+    payments: z.array(
+      z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() }),
+    ),
     revision: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

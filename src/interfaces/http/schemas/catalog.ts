@@ -90,7 +90,11 @@ export const createResourceSchema = z
   .meta({ id: 'CreateResource' });
 
 export const updateResourceSchema = z
-  .strictObject({ name: text(200).optional(), kind: z.enum(RESOURCE_KINDS).optional(), contact: contactSchema.optional() })
+  .strictObject({
+    name: text(200).optional(),
+    kind: z.enum(RESOURCE_KINDS).optional(),
+    contact: contactSchema.optional(),
+  })
   .meta({ id: 'UpdateResource' });
 
 export const scheduleSchema = z

@@ -60,7 +60,9 @@ export const reservationSchema = z
     start: z.string(),
     end: z.string(),
     partySize: z.number().int(),
-    payments: z.array(z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() })),
+    payments: z.array(
+      z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() }),
+    ),
     revision: z.number().int().describe('The ETag value; send it back in If-Match.'),
     holdExpiresAt: z.string().optional().describe('A requested reservation keeps its seats until then.'),
   })
@@ -88,7 +90,13 @@ export const deliverySchema = z
     deliveredAt: z.string().nullable(),
     latencyToSentMs: z.number().nullable(),
     history: z.array(
-      z.object({ status: z.string(), at: z.string(), eventId: z.string(), attempt: z.number().optional(), detail: z.string().optional() }),
+      z.object({
+        status: z.string(),
+        at: z.string(),
+        eventId: z.string(),
+        attempt: z.number().optional(),
+        detail: z.string().optional(),
+      }),
     ),
   })
   .meta({ id: 'Delivery' });
