@@ -262,7 +262,8 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
             ...base,
             kind: 'reservation-rescheduled',
             extra: { previousStart: domainEvent.data.previous.start },
-            calendar: { method: 'REQUEST', sequence: reschedules },
+            // A request staff has not confirmed yet has no invitation to move: its confirmation brings the first one.
+            ...(asOf.status === 'confirmed' ? { calendar: { method: 'REQUEST' as const, sequence: reschedules } } : {}),
           };
           await scheduleReminders(tenantId, asOf, settings);
           break;
