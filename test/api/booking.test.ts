@@ -1,18 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../../src/application/booking/seat-keeper.js';
 import type { Clock } from '../../src/application/ports/clock.port.js';
-import { createAgendaScheduler } from '../../src/infrastructure/agenda/agenda-scheduler.js';
-import { createSqliteAgendaBackend } from '../../src/infrastructure/agenda/sqlite-agenda-backend.js';
-import { loadConfig } from '../../src/infrastructure/config.js';
-import { createSqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
-import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
-import type { Adapters } from '../../src/interfaces/adapters.js';
-import { createHerald, type Herald } from '../../src/interfaces/herald.js';
 import { silentLogger } from '../support/silent-logger.js';
-import { recordingEmail, recordingSms, TEST_ADMIN_KEY } from '../support/test-herald.js';
+import { recordingEmail, startTestHerald, TEST_ADMIN_KEY, type TestHerald } from '../support/test-herald.js';
 
 // A Herald on embedded stores whose clock the tests move: holds expire, slots start, without waiting.
 // 2030-06-03 is a Monday; Oslo is at +02:00 then.
@@ -30,47 +20,15 @@ function manualClock(start: string): ManualClock {
 
 const clock = manualClock('2030-06-01T08:00:00Z');
 const email = recordingEmail();
-const sms = recordingSms();
 const logger = silentLogger();
-let herald: Herald;
-let dataDir: string;
+let herald: TestHerald;
 const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'herald-booking-'));
-  const config = loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: TEST_ADMIN_KEY, RESERVATION_HOLD_MINUTES: '15' });
-  const eventStore = createSqliteEventStore({ filename: ':memory:' });
-  const readModels = createSqliteReadModelStore({ filename: ':memory:' });
-  const scheduler = await createAgendaScheduler({
-    backend: createSqliteAgendaBackend({ database: ':memory:' }),
-    logger,
-    processEvery: 200,
-  });
-  const adapters: Adapters = {
-    eventStore,
-    readModels,
-    scheduler,
-    email,
-    sms,
-    describe: {
-      eventStore: 'sqlite',
-      readModels: 'sqlite',
-      scheduler: 'agenda:sqlite',
-      email: 'recording',
-      sms: 'recording',
-    },
-    async close() {
-      await scheduler.stop();
-      await eventStore.close();
-      await readModels.close();
-    },
-  };
-  herald = await createHerald({ config, adapters, logger, clock });
-  await herald.start();
+  herald = await startTestHerald({ env: { RESERVATION_HOLD_MINUTES: '15' }, email, clock });
 });
 afterAll(async () => {
   await herald.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 // Helpers ------------------------------------------------------------------------------------------------------------

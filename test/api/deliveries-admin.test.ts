@@ -6,7 +6,7 @@ import { deliveryStreamName } from '../../src/application/notifications/notifica
 import { DeliveryError } from '../../src/application/ports/email-sender.port.js';
 import { deliveryDecider } from '../../src/domain/notification/index.js';
 import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
-import { aReservation, startTestHerald, type TestHerald } from '../support/test-herald.js';
+import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 let herald: TestHerald;
 
@@ -28,18 +28,6 @@ interface Delivery {
   requestedAt: string;
   lastError: string | null;
   history: { status: string }[];
-}
-
-async function reserve(auth: Auth, overrides: Record<string, unknown> = {}): Promise<string> {
-  const response = await herald.app.inject({
-    method: 'POST',
-    url: '/v1/reservations',
-    headers: auth,
-    payload: aReservation(overrides),
-  });
-  expect(response.statusCode).toBe(201);
-  await herald.settle();
-  return response.json().reservationId as string;
 }
 
 async function list(auth: Auth, query: string): Promise<{ items: Delivery[]; nextCursor: string | null }> {
@@ -85,7 +73,7 @@ describe('GET /v1/deliveries', () => {
   it('filters by reservation, channel, status and time, newest first, and pages with a cursor', async () => {
     const auth = await herald.keyFor('list');
     const start = new Date().toISOString();
-    const ids = [await reserve(auth), await reserve(auth), await reserve(auth)];
+    const ids = [await herald.reserve(auth), await herald.reserve(auth), await herald.reserve(auth)];
 
     const all = await list(auth, 'limit=200');
     expect(all.items).toHaveLength(6);
@@ -126,7 +114,7 @@ describe('GET /v1/deliveries', () => {
 describe('GET /v1/deliveries/{notificationId}', () => {
   it('shows the status history and the append-only audit entries; another tenant gets 404', async () => {
     const auth = await herald.keyFor('detail');
-    const reservationId = await reserve(auth);
+    const reservationId = await herald.reserve(auth);
     const [email] = (await list(auth, `reservationId=${reservationId}&channel=email`)).items;
     const response = await herald.app.inject({
       method: 'GET',
@@ -244,7 +232,7 @@ describe('POST /v1/deliveries/{notificationId}/resend', () => {
 
   it('a skipped delivery or an unknown one cannot be re-sent', async () => {
     const auth = await herald.keyFor('resend-refused');
-    const reservationId = await reserve(auth, {
+    const reservationId = await herald.reserve(auth, {
       customer: { name: 'No Phone', email: 'nophone@example.com', locale: 'en' },
     });
     const [skipped] = (await list(auth, `reservationId=${reservationId}&channel=sms`)).items;
@@ -282,7 +270,7 @@ describe('credits and failed sends', () => {
       message.to === phone ? new DeliveryError('The number is not a mobile number', false, '21614') : undefined;
     let reservationId: string;
     try {
-      reservationId = await reserve(auth, {
+      reservationId = await herald.reserve(auth, {
         customer: { name: 'Landline', email: 'landline@example.com', phone, locale: 'en' },
       });
     } finally {
@@ -335,14 +323,14 @@ describe('credits and failed sends', () => {
       message.to === phone ? new DeliveryError('Invalid To number', false, '21211') : undefined;
     let reservationId: string;
     try {
-      reservationId = await reserve(auth, { customer: { name: 'Broke', phone, locale: 'en' } });
+      reservationId = await herald.reserve(auth, { customer: { name: 'Broke', phone, locale: 'en' } });
     } finally {
       herald.sms.fail = undefined;
     }
     const [sms] = (await list(auth, `reservationId=${reservationId}&channel=sms`)).items;
     expect(sms!.status).toBe('failed');
     // Spend the refunded credit elsewhere first.
-    await reserve(auth, { customer: { name: 'Other', phone: '+420700500601', locale: 'en' } });
+    await herald.reserve(auth, { customer: { name: 'Other', phone: '+420700500601', locale: 'en' } });
     expect((await creditsOf(auth)).balance).toBe(0);
 
     const resend = await herald.app.inject({
@@ -361,10 +349,10 @@ describe('GET /v1/sms/sent', () => {
   it('lists the SMS the provider accepted with masked recipient, parts, encoding, cost and status', async () => {
     const auth = await herald.keyFor('sms-log');
     const from = new Date().toISOString();
-    const reservationId = await reserve(auth, {
+    const reservationId = await herald.reserve(auth, {
       customer: { name: 'Jiří Dvořák', email: 'jiri@example.com', phone: '+420777123999', locale: 'cs' },
     });
-    await reserve(auth, { customer: { name: 'Email Only', email: 'only@example.com', locale: 'en' } });
+    await herald.reserve(auth, { customer: { name: 'Email Only', email: 'only@example.com', locale: 'en' } });
 
     const response = await herald.app.inject({
       method: 'GET',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerRefOf, heraldDefaultSettings } from '../../src/application/notifications/notification-settings.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port.js';
 import type { NotificationSettings } from '../../src/domain/notification/index.js';
-import { aReservation, startTestHerald, type TestHerald } from '../support/test-herald.js';
+import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 let herald: TestHerald;
 
@@ -50,18 +50,6 @@ async function deliveriesOf(auth: Auth, reservationId: string) {
     recipientType: string;
     cost: number;
   }[];
-}
-
-async function reserve(auth: Auth, overrides: Record<string, unknown> = {}): Promise<string> {
-  const response = await herald.app.inject({
-    method: 'POST',
-    url: '/v1/reservations',
-    headers: auth,
-    payload: aReservation(overrides),
-  });
-  expect(response.statusCode).toBe(201);
-  await herald.settle();
-  return response.json().reservationId as string;
 }
 
 describe('GET/PUT /v1/settings/notifications', () => {
@@ -276,7 +264,7 @@ describe('GET/PUT /v1/settings/notifications', () => {
       settings((s) => void (s.kinds['reservation-confirmed'].sms = false)),
     );
     expect(response.statusCode).toBe(200);
-    const reservationId = await reserve(auth);
+    const reservationId = await herald.reserve(auth);
     const deliveries = await deliveriesOf(auth, reservationId);
     expect(deliveries.map((d) => [d.kind, d.channel, d.status])).toEqual([['reservation-confirmed', 'email', 'sent']]);
     expect(herald.sms.sent.some((m) => m.body.includes(reservationId))).toBe(false);
@@ -303,7 +291,7 @@ describe('customer preferences', () => {
     const recorded = (await allEvents()).filter((e) => e.streamName === 'customer-prefs+c-42');
     expect(recorded.map((e) => e.type)).toEqual(['CustomerPreferencesChanged']);
 
-    const reservationId = await reserve(auth, {
+    const reservationId = await herald.reserve(auth, {
       customer: { id: 'c-42', name: 'Jana Nováková', email: 'jana@example.com', phone: '+420777555666', locale: 'cs' },
     });
     const deliveries = await deliveriesOf(auth, reservationId);
@@ -353,7 +341,7 @@ describe('customer preferences', () => {
 
   it('GET /v1/customers/lookup finds the ref of a customer known by email, and the ref derived from the address', async () => {
     const auth = await herald.keyFor('prefs-lookup');
-    await reserve(auth, {
+    await herald.reserve(auth, {
       customer: { name: 'Ola Nordmann', email: 'Ola@Example.com', phone: '+4791234567', locale: 'nb' },
     });
     const expected = customerRefOf(herald.ids, 'prefs-lookup', { email: 'Ola@Example.com' });
@@ -406,8 +394,8 @@ describe('credits', () => {
     const credits = await herald.app.inject({ method: 'GET', url: '/v1/credits', headers: auth });
     expect(credits.json()).toMatchObject({ balance: 0, prices: { smsPerPart: 1 }, entries: [] });
 
-    const first = await reserve(auth);
-    const second = await reserve(auth);
+    const first = await herald.reserve(auth);
+    const second = await herald.reserve(auth);
     for (const reservationId of [first, second]) {
       const deliveries = await deliveriesOf(auth, reservationId);
       expect(deliveries.find((d) => d.kind === 'reservation-confirmed' && d.channel === 'sms')).toMatchObject({
@@ -456,7 +444,7 @@ describe('credits', () => {
     });
     expect(mismatch.statusCode).toBe(409);
 
-    const third = await reserve(auth);
+    const third = await herald.reserve(auth);
     const sms = (await deliveriesOf(auth, third)).find((d) => d.channel === 'sms');
     expect(sms).toMatchObject({ status: 'sent', cost: 1 });
     expect(herald.sms.sent.some((m) => m.body.includes(third))).toBe(true);

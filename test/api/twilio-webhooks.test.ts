@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerRefOf } from '../../src/application/notifications/notification-settings.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port.js';
-import { aReservation, startTestHerald, type TestHerald } from '../support/test-herald.js';
+import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 import { signTwilioRequest } from '../support/twilio-stand-in.js';
 
 const PUBLIC_URL = 'https://herald.example.test';
@@ -64,18 +64,6 @@ function statusParams(sid: string, status: string, extra: Record<string, string>
   };
 }
 
-async function reserve(auth: Auth, overrides: Record<string, unknown> = {}): Promise<string> {
-  const response = await herald.app.inject({
-    method: 'POST',
-    url: '/v1/reservations',
-    headers: auth,
-    payload: aReservation(overrides),
-  });
-  expect(response.statusCode).toBe(201);
-  await herald.settle();
-  return response.json().reservationId as string;
-}
-
 async function smsDelivery(auth: Auth, reservationId: string) {
   const response = await herald.app.inject({
     method: 'GET',
@@ -97,7 +85,7 @@ async function streamOf(tenantId: string, notificationId: string): Promise<Recor
 
 describe('POST /v1/webhooks/twilio/status', () => {
   it('a validly signed "delivered" moves the delivery to delivered; a repeat and a late "sent" change nothing', async () => {
-    const reservationId = await reserve(herald.auth);
+    const reservationId = await herald.reserve(herald.auth);
     const sms = await smsDelivery(herald.auth, reservationId);
     expect(sms.status).toBe('sent');
     const sid = sms.providerMessageId!;
@@ -130,7 +118,7 @@ describe('POST /v1/webhooks/twilio/status', () => {
   });
 
   it('steps that are not facts (queued, sending) are acknowledged with 200 and record nothing', async () => {
-    const reservationId = await reserve(herald.auth);
+    const reservationId = await herald.reserve(herald.auth);
     const sid = (await smsDelivery(herald.auth, reservationId)).providerMessageId!;
     const before = (await allEvents()).length;
     for (const status of ['queued', 'accepted', 'sending']) {
@@ -140,7 +128,7 @@ describe('POST /v1/webhooks/twilio/status', () => {
   });
 
   it('"undelivered" records the error code; state never moves back', async () => {
-    const reservationId = await reserve(herald.auth);
+    const reservationId = await herald.reserve(herald.auth);
     const sms = await smsDelivery(herald.auth, reservationId);
     const response = await post(
       '/v1/webhooks/twilio/status',
@@ -158,7 +146,7 @@ describe('POST /v1/webhooks/twilio/status', () => {
   });
 
   it('a tampered, missing or foreign signature is 403 and records nothing', async () => {
-    const reservationId = await reserve(herald.auth);
+    const reservationId = await herald.reserve(herald.auth);
     const sid = (await smsDelivery(herald.auth, reservationId)).providerMessageId!;
     const before = (await allEvents()).length;
 
@@ -212,7 +200,7 @@ describe('POST /v1/webhooks/twilio/status', () => {
   });
 
   it('a callback URL naming the delivery is recorded from its stream, without the read model', async () => {
-    const reservationId = await reserve(herald.auth);
+    const reservationId = await herald.reserve(herald.auth);
     const sms = await smsDelivery(herald.auth, reservationId);
     const path = `/v1/webhooks/twilio/status?tenant=default&notification=${sms.notificationId}`;
     expect((await post(path, statusParams(sms.providerMessageId!, 'delivered'))).statusCode).toBe(202);
@@ -237,7 +225,7 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
 
   it('STOP opts every customer with that number out: the next SMS is skipped with opted-out; START opts back in', async () => {
     const auth = await herald.keyFor(tenant);
-    await reserve(auth, { customer });
+    await herald.reserve(auth, { customer });
 
     const stop = await inbound('Stop', 'SMin0000000000000000000000000001');
     expect(stop.statusCode).toBe(200);
@@ -252,7 +240,7 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
         .smsOptedOut,
     ).toBe(true);
 
-    const optedOut = await reserve(auth, { customer });
+    const optedOut = await herald.reserve(auth, { customer });
     expect(await smsDelivery(auth, optedOut)).toMatchObject({ status: 'skipped', skipReason: 'opted-out' });
     expect(herald.sms.sent.some((m) => m.body.includes(optedOut))).toBe(false);
 
@@ -262,7 +250,7 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
     expect((await allEvents()).length).toBe(before);
 
     expect((await inbound('START', 'SMin0000000000000000000000000002')).statusCode).toBe(200);
-    const back = await reserve(auth, { customer });
+    const back = await herald.reserve(auth, { customer });
     expect((await smsDelivery(auth, back)).status).toBe('sent');
     expect(herald.sms.sent.some((m) => m.body.includes(back))).toBe(true);
   });

@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../src/application/ports/event-store.port.js';
 import type { ReadModelStore } from '../../src/application/ports/read-model-store.port.js';
@@ -15,18 +11,13 @@ import {
 import type { SlotInventoryEvent } from '../../src/domain/booking/slot-inventory.decider.js';
 import { fold } from '../../src/domain/shared/decider.js';
 import { ConcurrencyError } from '../../src/domain/shared/errors.js';
-import { createAgendaScheduler } from '../../src/infrastructure/agenda/agenda-scheduler.js';
-import { createSqliteAgendaBackend } from '../../src/infrastructure/agenda/sqlite-agenda-backend.js';
-import { loadConfig } from '../../src/infrastructure/config.js';
 import { createEventStoreDbEventStore } from '../../src/infrastructure/eventstoredb/eventstoredb-event-store.js';
 import { createMongoReadModelStore } from '../../src/infrastructure/mongodb/mongo-read-model-store.js';
 import { createSqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
 import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
-import type { Adapters } from '../../src/interfaces/adapters.js';
-import { createHerald, type Herald } from '../../src/interfaces/herald.js';
-import { mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
+import { dropDatabase, mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
 import { silentLogger } from '../support/silent-logger.js';
-import { recordingEmail, recordingSms, TEST_ADMIN_KEY } from '../support/test-herald.js';
+import { startTestHerald, TEST_ADMIN_KEY, type TestHerald } from '../support/test-herald.js';
 
 /**
  * No seat is sold twice, whatever the concurrency: many clients POST for the last seats of a slot at once, through
@@ -111,14 +102,7 @@ if (mongoUrl !== undefined) {
         const store = await createMongoReadModelStore({ url: mongoUrl, database });
         return {
           store,
-          async dispose() {
-            const client = await MongoClient.connect(mongoUrl);
-            try {
-              await client.db(database).dropDatabase();
-            } finally {
-              await client.close();
-            }
-          },
+          dispose: () => dropDatabase(mongoUrl, database),
         };
       },
     },
@@ -141,49 +125,23 @@ const everyDay = (start: string, end: string) =>
   );
 
 describe.each(setups)('booking under concurrency ($name)', (setup) => {
-  let herald: Herald;
+  let herald: TestHerald;
   let eventStore: ConflictCountingStore;
-  let dataDir: string;
   let disposeReadSide: () => Promise<void>;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'herald-concurrency-'));
-    const logger = silentLogger();
     const readSide = await setup.readSide.create();
     disposeReadSide = readSide.dispose;
     eventStore = withLatency(setup.eventStore());
-    const scheduler = await createAgendaScheduler({
-      backend: createSqliteAgendaBackend({ database: ':memory:' }),
-      logger,
-      processEvery: 200,
-    });
-    const adapters: Adapters = {
+    herald = await startTestHerald({
       eventStore,
       readModels: readSide.store,
-      scheduler,
-      email: recordingEmail(),
-      sms: recordingSms(),
-      describe: {
-        eventStore: setup.name,
-        readModels: setup.readSide.name,
-        scheduler: 'agenda:sqlite',
-        email: 'recording',
-        sms: 'recording',
-      },
-      async close() {
-        await scheduler.stop();
-        await eventStore.close();
-        await readSide.store.close();
-      },
-    };
-    const config = loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: TEST_ADMIN_KEY });
-    herald = await createHerald({ config, adapters, logger });
-    await herald.start();
+      describe: { eventStore: setup.name, readModels: setup.readSide.name },
+    });
   });
   afterAll(async () => {
     await herald?.stop();
     await disposeReadSide?.();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>

@@ -1,8 +1,7 @@
-import { MongoClient } from 'mongodb';
 import { describe, it } from 'vitest';
 import { createMongoReadModelStore } from '../../src/infrastructure/mongodb/mongo-read-model-store.js';
 import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
-import { mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
+import { dropDatabase, mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
 import { readModelStoreContract } from './read-model-store.contract.js';
 
 readModelStoreContract('sqlite (:memory:)', async () => {
@@ -19,12 +18,7 @@ if (mongoUrl !== undefined) {
       store,
       async dispose() {
         await store.close();
-        const client = await MongoClient.connect(mongoUrl);
-        try {
-          await client.db(database).dropDatabase();
-        } finally {
-          await client.close();
-        }
+        await dropDatabase(mongoUrl, database);
       },
     };
   });

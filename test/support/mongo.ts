@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
 import { inject } from 'vitest';
 
 declare module 'vitest' {
@@ -33,4 +34,14 @@ export function uniqueDatabaseName(testFileUrl: string): string {
     .slice(0, 30);
   // MongoDB database names are limited to 63 bytes and may not contain . / \ " $ * < > : | ?
   return `herald_test_${file}_${randomBytes(6).toString('hex')}`;
+}
+
+/** Drops a test's database (see uniqueDatabaseName) over a connection of its own. */
+export async function dropDatabase(url: string, database: string): Promise<void> {
+  const client = await MongoClient.connect(url);
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }

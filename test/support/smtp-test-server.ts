@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
+import { untilReceived } from './until-received.js';
 
 /** A message as a mailbox would show it, parsed by mailparser. */
 export interface ParsedEmail {
@@ -136,23 +137,7 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
     port,
     messages,
     waitForMessages(count, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (messages.length < count) return;
-          cleanup();
-          resolve(messages.slice(0, count));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`expected ${count} message(s) within ${timeoutMs} ms, got ${messages.length}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return untilReceived(messages, waiters, count, timeoutMs);
     },
     failNext(count, code, message) {
       failures = { remaining: count, code, message };

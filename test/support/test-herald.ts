@@ -1,7 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Clock } from '../../src/application/ports/clock.port.js';
 import type { EmailMessage, EmailSender, ProviderAcceptance } from '../../src/application/ports/email-sender.port.js';
+import type { EventStore } from '../../src/application/ports/event-store.port.js';
+import type { ReadModelStore } from '../../src/application/ports/read-model-store.port.js';
 import type { SentSms, SmsMessage, SmsSender } from '../../src/application/ports/sms-sender.port.js';
 import { createAgendaScheduler } from '../../src/infrastructure/agenda/agenda-scheduler.js';
 import { createSqliteAgendaBackend } from '../../src/infrastructure/agenda/sqlite-agenda-backend.js';
@@ -71,22 +75,35 @@ export interface TestHerald extends Herald {
   readonly auth: { authorization: string };
   /** An admin key for another tenant. */
   keyFor(tenantId: string, role?: 'admin' | 'staff' | 'integration'): Promise<{ authorization: string }>;
+  /** Records `aReservation(overrides)` as `auth` (expects 201), lets its notifications settle, returns its id. */
+  reserve(auth: { authorization: string }, overrides?: Record<string, unknown>): Promise<string>;
+}
+
+export interface TestHeraldOptions {
+  readonly env?: Record<string, string>;
+  readonly email?: RecordingEmail;
+  readonly sms?: RecordingSms;
+  /** A clock the test moves; default the system clock. */
+  readonly clock?: Clock;
+  /** Stores other than the in-memory SQLite ones; the Herald closes them when it stops. */
+  readonly eventStore?: EventStore;
+  readonly readModels?: ReadModelStore;
+  /** What the start-up line and /health/ready say the ports are backed by, where it is not the default. */
+  readonly describe?: Partial<Adapters['describe']>;
 }
 
 /**
  * A Herald on in-memory SQLite stores (event store, read models, Agenda) with recording email and SMS senders,
  * started, with an admin key for tenant `default`. For API tests: fast, real code paths, no servers.
  */
-export async function startTestHerald(
-  options: { env?: Record<string, string>; email?: RecordingEmail; sms?: RecordingSms } = {},
-): Promise<TestHerald> {
+export async function startTestHerald(options: TestHeraldOptions = {}): Promise<TestHerald> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: TEST_ADMIN_KEY, ...options.env });
   const logger = silentLogger();
   const email = options.email ?? recordingEmail();
   const sms = options.sms ?? recordingSms();
-  const eventStore = createSqliteEventStore({ filename: ':memory:' });
-  const readModels = createSqliteReadModelStore({ filename: ':memory:' });
+  const eventStore = options.eventStore ?? createSqliteEventStore({ filename: ':memory:' });
+  const readModels = options.readModels ?? createSqliteReadModelStore({ filename: ':memory:' });
   const scheduler = await createAgendaScheduler({
     backend: createSqliteAgendaBackend({ database: ':memory:' }),
     logger,
@@ -104,6 +121,7 @@ export async function startTestHerald(
       scheduler: 'agenda:sqlite',
       email: 'recording',
       sms: 'recording',
+      ...options.describe,
     },
     async close() {
       await scheduler.stop();
@@ -112,7 +130,7 @@ export async function startTestHerald(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  const herald = await createHerald({ config, adapters, logger });
+  const herald = await createHerald({ config, adapters, logger, ...(options.clock ? { clock: options.clock } : {}) });
   await herald.start();
   return {
     ...herald,
@@ -123,6 +141,17 @@ export async function startTestHerald(
     async keyFor(tenantId, role = 'admin') {
       const { secret } = await herald.apiKeys.create({ tenantId, role, name: `test ${tenantId}` });
       return { authorization: `Bearer ${secret}` };
+    },
+    async reserve(auth, overrides = {}) {
+      const response = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/reservations',
+        headers: auth,
+        payload: aReservation(overrides),
+      });
+      expect(response.statusCode).toBe(201);
+      await herald.settle();
+      return response.json().reservationId as string;
     },
   };
 }

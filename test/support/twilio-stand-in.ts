@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { untilReceived } from './until-received.js';
 
 /**
  * A stand-in for Twilio's Programmable Messaging REST API (2010-04-01), checked against Twilio's own published
@@ -559,23 +560,7 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
     messages,
     specViolations,
     waitForMessages(count, timeoutMs = 5_000) {
-      return new Promise((resolveWait, reject) => {
-        const check = () => {
-          if (messages.length < count) return;
-          cleanup();
-          resolveWait(messages.slice(0, count));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`expected ${count} message(s) within ${timeoutMs} ms, got ${messages.length}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return untilReceived(messages, waiters, count, timeoutMs);
     },
     failNext(count, status, retryAfterSeconds = 1) {
       failures = { remaining: count, status, retryAfter: retryAfterSeconds };

@@ -269,6 +269,7 @@ export async function bookReservation(
 // Transitions --------------------------------------------------------------------------------------------------------
 
 type Stamped = { reservationId: string; now: string; actor: string };
+const reasonOf = (input: { reason?: string }) => (input.reason ? { reason: input.reason } : {});
 
 async function loadExisting(
   deps: BookingDeps,
@@ -300,8 +301,8 @@ async function transition(
   deps: BookingDeps,
   context: CommandContext,
   reservationId: string,
-  build: (stamped: Stamped) => ReservationCommand,
   options: WriteOptions,
+  build: (stamped: Stamped) => ReservationCommand,
   hooks: { before?: (state: ExistingState) => Promise<void>; seatsFollow?: boolean } = {},
 ): Promise<HandleResult<ReservationState>> {
   const { state } = await loadExisting(deps, context.tenantId, reservationId, options);
@@ -335,8 +336,8 @@ export async function confirmReservation(
     deps,
     context,
     reservationId,
-    (stamped) => ({ type: 'ConfirmReservation', data: stamped }),
     options,
+    (stamped) => ({ type: 'ConfirmReservation', data: stamped }),
     {
       before: async (state) => {
         const r = state.reservation;
@@ -395,71 +396,34 @@ export async function cancelReservation(
     deps,
     context,
     reservationId,
-    (stamped) => ({
-      type: 'CancelReservation',
-      data: { ...stamped, by: input.by, ...(input.reason ? { reason: input.reason } : {}) },
-    }),
     options,
+    (stamped) => ({ type: 'CancelReservation', data: { ...stamped, by: input.by, ...reasonOf(input) } }),
     { seatsFollow: true },
   );
 }
 
-export async function declineReservation(
-  deps: BookingDeps,
-  context: CommandContext,
-  reservationId: string,
-  input: { reason?: string },
-  options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
-  return transition(
-    deps,
-    context,
-    reservationId,
-    (stamped) => ({
-      type: 'DeclineReservation',
-      data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) },
-    }),
-    options,
-    { seatsFollow: true },
-  );
+/** A transition that takes nothing but an optional reason and frees the seats. */
+function freeingTransition(type: 'DeclineReservation' | 'DeleteReservation' | 'MarkNotTaken') {
+  return (
+    deps: BookingDeps,
+    context: CommandContext,
+    reservationId: string,
+    input: { reason?: string },
+    options: WriteOptions = {},
+  ): Promise<HandleResult<ReservationState>> =>
+    transition(
+      deps,
+      context,
+      reservationId,
+      options,
+      (stamped) => ({ type, data: { ...stamped, ...reasonOf(input) } }),
+      { seatsFollow: true },
+    );
 }
 
-export async function deleteReservation(
-  deps: BookingDeps,
-  context: CommandContext,
-  reservationId: string,
-  input: { reason?: string },
-  options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
-  return transition(
-    deps,
-    context,
-    reservationId,
-    (stamped) => ({
-      type: 'DeleteReservation',
-      data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) },
-    }),
-    options,
-    { seatsFollow: true },
-  );
-}
-
-export async function markNotTaken(
-  deps: BookingDeps,
-  context: CommandContext,
-  reservationId: string,
-  input: { reason?: string },
-  options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
-  return transition(
-    deps,
-    context,
-    reservationId,
-    (stamped) => ({ type: 'MarkNotTaken', data: { ...stamped, ...(input.reason ? { reason: input.reason } : {}) } }),
-    options,
-    { seatsFollow: true },
-  );
-}
+export const declineReservation = freeingTransition('DeclineReservation');
+export const deleteReservation = freeingTransition('DeleteReservation');
+export const markNotTaken = freeingTransition('MarkNotTaken');
 
 export async function completeReservation(
   deps: BookingDeps,
@@ -467,13 +431,10 @@ export async function completeReservation(
   reservationId: string,
   options: WriteOptions = {},
 ): Promise<HandleResult<ReservationState>> {
-  return transition(
-    deps,
-    context,
-    reservationId,
-    (stamped) => ({ type: 'CompleteReservation', data: stamped }),
-    options,
-  );
+  return transition(deps, context, reservationId, options, (stamped) => ({
+    type: 'CompleteReservation',
+    data: stamped,
+  }));
 }
 
 export async function recordPayment(
@@ -483,13 +444,10 @@ export async function recordPayment(
   input: { paymentId: string; amount: number; currency: string },
   options: WriteOptions = {},
 ): Promise<HandleResult<ReservationState>> {
-  return transition(
-    deps,
-    context,
-    reservationId,
-    (stamped) => ({ type: 'RecordPayment', data: { ...stamped, ...input } }),
-    options,
-  );
+  return transition(deps, context, reservationId, options, (stamped) => ({
+    type: 'RecordPayment',
+    data: { ...stamped, ...input },
+  }));
 }
 
 // Reschedule ---------------------------------------------------------------------------------------------------------

@@ -1,30 +1,18 @@
 import { invalid } from '../../domain/catalog/validation.js';
-import {
-  locationDecider,
-  locationStreamName,
-  type Address,
-  type LocationCommand,
-  type LocationState,
-} from '../../domain/catalog/location.decider.js';
-import {
-  resourceDecider,
-  resourceStreamName,
-  type ResourceCommand,
-  type ResourceKind,
-  type ResourceState,
-  type StaffContact,
+import type { Address, LocationCommand, LocationState } from '../../domain/catalog/location.decider.js';
+import type {
+  ResourceCommand,
+  ResourceKind,
+  ResourceState,
+  StaffContact,
 } from '../../domain/catalog/resource.decider.js';
 import type { ScheduleExceptions, WeeklyHours } from '../../domain/catalog/schedule.js';
-import {
-  serviceDecider,
-  serviceStreamName,
-  type ServiceCommand,
-  type ServiceSettings,
-  type ServiceState,
-} from '../../domain/catalog/service.decider.js';
+import type { ServiceCommand, ServiceSettings, ServiceState } from '../../domain/catalog/service.decider.js';
+import type { Command, DomainEvent } from '../../domain/shared/decider.js';
 import { handleCommand, type CommandContext, type CommandHandlerDeps, type HandleResult } from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import { findActiveLocation, findActiveResource } from './catalog-queries.js';
+import { locationStream, resourceStream, serviceStream, type CatalogStream } from './catalog-streams.js';
 
 /**
  * Catalog changes: each one command on the entity's own stream, so each change is an event with its actor.
@@ -46,6 +34,29 @@ const stamp = (deps: CatalogCommandsDeps, context: CommandContext): Stamp => ({
   actor: context.actor,
 });
 
+/** One command on the entity's own stream. */
+function write<C extends Command, S, E extends DomainEvent>(
+  deps: CatalogCommandsDeps,
+  context: CommandContext,
+  stream: CatalogStream<C, S, E>,
+  id: string,
+  command: NoInfer<C>,
+  options: WriteOptions = {},
+): Promise<HandleResult<S>> {
+  return handleCommand(deps, stream.streamName(context.tenantId, id), stream.decider, command, context, options);
+}
+
+/** The create command on the new entity's stream, answered with the entity's id. */
+async function create<C extends Command, S, E extends DomainEvent>(
+  deps: CatalogCommandsDeps,
+  context: CommandContext,
+  stream: CatalogStream<C, S, E>,
+  id: string,
+  command: NoInfer<C>,
+): Promise<{ id: string; result: HandleResult<S> }> {
+  return { id, result: await write(deps, context, stream, id, command) };
+}
+
 // Locations ----------------------------------------------------------------------------------------------------------
 
 export interface LocationInput {
@@ -61,14 +72,10 @@ export async function createLocation(
   input: LocationInput,
 ): Promise<{ id: string; result: HandleResult<LocationState> }> {
   const id = input.locationId ?? deps.ids.newId();
-  const command: LocationCommand = {
+  return create(deps, context, locationStream, id, {
     type: 'CreateLocation',
     data: { ...input, locationId: id, tenantId: context.tenantId, ...stamp(deps, context) },
-  };
-  return {
-    id,
-    result: await handleCommand(deps, locationStreamName(context.tenantId, id), locationDecider, command, context),
-  };
+  });
 }
 
 export async function updateLocation(
@@ -82,14 +89,7 @@ export async function updateLocation(
     type: 'UpdateLocation',
     data: { ...changes, locationId, ...stamp(deps, context) },
   };
-  return handleCommand(
-    deps,
-    locationStreamName(context.tenantId, locationId),
-    locationDecider,
-    command,
-    context,
-    options,
-  );
+  return write(deps, context, locationStream, locationId, command, options);
 }
 
 export async function archiveLocation(
@@ -103,14 +103,7 @@ export async function archiveLocation(
     type: 'ArchiveLocation',
     data: { locationId, ...(reason ? { reason } : {}), ...stamp(deps, context) },
   };
-  return handleCommand(
-    deps,
-    locationStreamName(context.tenantId, locationId),
-    locationDecider,
-    command,
-    context,
-    options,
-  );
+  return write(deps, context, locationStream, locationId, command, options);
 }
 
 // Resources ----------------------------------------------------------------------------------------------------------
@@ -132,14 +125,10 @@ export async function createResource(
 ): Promise<{ id: string; result: HandleResult<ResourceState> }> {
   await requireActiveLocation(deps, context.tenantId, input.locationId);
   const id = input.resourceId ?? deps.ids.newId();
-  const command: ResourceCommand = {
+  return create(deps, context, resourceStream, id, {
     type: 'CreateResource',
     data: { ...input, resourceId: id, tenantId: context.tenantId, ...stamp(deps, context) },
-  };
-  return {
-    id,
-    result: await handleCommand(deps, resourceStreamName(context.tenantId, id), resourceDecider, command, context),
-  };
+  });
 }
 
 export async function updateResource(
@@ -153,14 +142,7 @@ export async function updateResource(
     type: 'UpdateResource',
     data: { ...changes, resourceId, ...stamp(deps, context) },
   };
-  return handleCommand(
-    deps,
-    resourceStreamName(context.tenantId, resourceId),
-    resourceDecider,
-    command,
-    context,
-    options,
-  );
+  return write(deps, context, resourceStream, resourceId, command, options);
 }
 
 export async function changeResourceSchedule(
@@ -174,14 +156,7 @@ export async function changeResourceSchedule(
     type: 'ChangeResourceSchedule',
     data: { ...schedule, resourceId, ...stamp(deps, context) },
   };
-  return handleCommand(
-    deps,
-    resourceStreamName(context.tenantId, resourceId),
-    resourceDecider,
-    command,
-    context,
-    options,
-  );
+  return write(deps, context, resourceStream, resourceId, command, options);
 }
 
 export async function archiveResource(
@@ -195,14 +170,7 @@ export async function archiveResource(
     type: 'ArchiveResource',
     data: { resourceId, ...(reason ? { reason } : {}), ...stamp(deps, context) },
   };
-  return handleCommand(
-    deps,
-    resourceStreamName(context.tenantId, resourceId),
-    resourceDecider,
-    command,
-    context,
-    options,
-  );
+  return write(deps, context, resourceStream, resourceId, command, options);
 }
 
 // Services -----------------------------------------------------------------------------------------------------------
@@ -221,14 +189,10 @@ export async function createService(
   await requireActiveLocation(deps, context.tenantId, input.locationId);
   await requireResourcesAt(deps, context.tenantId, input.resourceIds, input.locationId);
   const id = input.serviceId ?? deps.ids.newId();
-  const command: ServiceCommand = {
+  return create(deps, context, serviceStream, id, {
     type: 'CreateService',
     data: { ...input, serviceId: id, tenantId: context.tenantId, ...stamp(deps, context) },
-  };
-  return {
-    id,
-    result: await handleCommand(deps, serviceStreamName(context.tenantId, id), serviceDecider, command, context),
-  };
+  });
 }
 
 export async function updateService(
@@ -241,19 +205,9 @@ export async function updateService(
   if (changes.resourceIds && options.locationId) {
     await requireResourcesAt(deps, context.tenantId, changes.resourceIds, options.locationId);
   }
-  const command: ServiceCommand = {
-    type: 'UpdateService',
-    data: { ...changes, serviceId, ...stamp(deps, context) },
-  };
-  const { locationId: _locationId, ...handleOptions } = options;
-  return handleCommand(
-    deps,
-    serviceStreamName(context.tenantId, serviceId),
-    serviceDecider,
-    command,
-    context,
-    handleOptions,
-  );
+  const { locationId: _locationId, ...writeOptions } = options;
+  const command: ServiceCommand = { type: 'UpdateService', data: { ...changes, serviceId, ...stamp(deps, context) } };
+  return write(deps, context, serviceStream, serviceId, command, writeOptions);
 }
 
 export async function archiveService(
@@ -267,7 +221,7 @@ export async function archiveService(
     type: 'ArchiveService',
     data: { serviceId, ...(reason ? { reason } : {}), ...stamp(deps, context) },
   };
-  return handleCommand(deps, serviceStreamName(context.tenantId, serviceId), serviceDecider, command, context, options);
+  return write(deps, context, serviceStream, serviceId, command, options);
 }
 
 // References ---------------------------------------------------------------------------------------------------------

@@ -1,9 +1,4 @@
-import {
-  locationDecider,
-  locationStreamName,
-  type Location,
-  type LocationState,
-} from '../../domain/catalog/location.decider.js';
+import type { Location, LocationState } from '../../domain/catalog/location.decider.js';
 import {
   resourceDecider,
   resourceStreamName,
@@ -17,15 +12,17 @@ import {
   type ServiceState,
 } from '../../domain/catalog/service.decider.js';
 import type { Contact } from '../../domain/notification/index.js';
-import type { Decider, DomainEvent } from '../../domain/shared/decider.js';
+import type { Command, DomainEvent } from '../../domain/shared/decider.js';
 import { NotFoundError } from '../../domain/shared/errors.js';
 import { loadAggregate } from '../command-handler.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { Filter, ReadModelStore } from '../ports/read-model-store.port.js';
 import { catalogProjection, type CatalogDocument, type CatalogKind } from '../projections/catalog.projection.js';
 import { physicalCollection } from '../projections/projection.js';
+import { locationStream, resourceStream, serviceStream, type CatalogStream } from './catalog-streams.js';
 
 type Existing<S> = Exclude<S, { status: 'none' }>;
+type Active<S> = Extract<S, { status: 'active' }>;
 
 export interface Loaded<S> {
   readonly state: Existing<S>;
@@ -38,7 +35,7 @@ export async function getLocation(
   tenantId: string,
   locationId: string,
 ): Promise<Loaded<LocationState>> {
-  return loadExisting(eventStore, locationStreamName(tenantId, locationId), locationDecider, 'location', locationId);
+  return loadExisting(eventStore, tenantId, locationStream, locationId);
 }
 
 export async function getResource(
@@ -46,7 +43,7 @@ export async function getResource(
   tenantId: string,
   resourceId: string,
 ): Promise<Loaded<ResourceState>> {
-  return loadExisting(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider, 'resource', resourceId);
+  return loadExisting(eventStore, tenantId, resourceStream, resourceId);
 }
 
 export async function getService(
@@ -54,17 +51,17 @@ export async function getService(
   tenantId: string,
   serviceId: string,
 ): Promise<Loaded<ServiceState>> {
-  return loadExisting(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider, 'service', serviceId);
+  return loadExisting(eventStore, tenantId, serviceStream, serviceId);
 }
 
-async function loadExisting<S extends { status: string }, E extends DomainEvent>(
+async function loadExisting<C extends Command, S extends { status: string }, E extends DomainEvent>(
   eventStore: EventStore,
-  streamName: string,
-  decider: Pick<Decider<never, S, E>, 'evolve' | 'initialState'>,
-  kind: CatalogKind,
+  tenantId: string,
+  stream: CatalogStream<C, S, E>,
   id: string,
 ): Promise<Loaded<S>> {
-  const { state, revision } = await loadAggregate(eventStore, streamName, decider);
+  const { kind } = stream;
+  const { state, revision } = await loadAggregate(eventStore, stream.streamName(tenantId, id), stream.decider);
   if (state.status === 'none' || revision === 'no_stream') {
     throw new NotFoundError(`${kind}-not-found`, `The ${kind} ${id} does not exist.`, { [`${kind}Id`]: id });
   }
@@ -77,8 +74,7 @@ export async function findActiveLocation(
   tenantId: string,
   locationId: string,
 ): Promise<Location | null> {
-  const { state } = await loadAggregate(eventStore, locationStreamName(tenantId, locationId), locationDecider);
-  return state.status === 'active' ? state.location : null;
+  return (await findActive(eventStore, tenantId, locationStream, locationId))?.location ?? null;
 }
 
 export async function findActiveResource(
@@ -86,8 +82,7 @@ export async function findActiveResource(
   tenantId: string,
   resourceId: string,
 ): Promise<Resource | null> {
-  const { state } = await loadAggregate(eventStore, resourceStreamName(tenantId, resourceId), resourceDecider);
-  return state.status === 'active' ? state.resource : null;
+  return (await findActive(eventStore, tenantId, resourceStream, resourceId))?.resource ?? null;
 }
 
 export async function findActiveService(
@@ -95,8 +90,17 @@ export async function findActiveService(
   tenantId: string,
   serviceId: string,
 ): Promise<Service | null> {
-  const { state } = await loadAggregate(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider);
-  return state.status === 'active' ? state.service : null;
+  return (await findActive(eventStore, tenantId, serviceStream, serviceId))?.service ?? null;
+}
+
+async function findActive<C extends Command, S extends { status: string }, E extends DomainEvent>(
+  eventStore: EventStore,
+  tenantId: string,
+  stream: CatalogStream<C, S, E>,
+  id: string,
+): Promise<Active<S> | null> {
+  const { state } = await loadAggregate(eventStore, stream.streamName(tenantId, id), stream.decider);
+  return state.status === 'active' ? (state as Active<S>) : null;
 }
 
 export interface CatalogListFilter {

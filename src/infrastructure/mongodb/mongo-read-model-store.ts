@@ -4,10 +4,19 @@ import {
   type FieldCondition,
   type Filter,
   type FindOptions,
-  type Primitive,
   type ReadModelStore,
   type StoredDocument,
 } from '../../application/ports/read-model-store.port.js';
+import {
+  checkCollectionName,
+  checkFieldPath,
+  checkId,
+  checkPaging,
+  checkPrimitive,
+  RESERVED_FIELD,
+  toJsonDocument,
+  toStoredDocument,
+} from '../read-model-validation.js';
 
 /**
  * ReadModelStore on MongoDB (official driver).
@@ -29,7 +38,7 @@ interface Row {
   [field: string]: unknown;
 }
 
-const TOMBSTONE = '_deleted';
+const TOMBSTONE = RESERVED_FIELD;
 const NOT_TOMBSTONE = { [TOMBSTONE]: { $exists: false } } as const;
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_NOT_FOUND = 26;
@@ -80,12 +89,12 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
     },
 
     async put(collection, doc) {
-      const stored = toStoredDocument(doc);
+      const stored = toStoredDocument(doc) as Row;
       await collectionOf(collection).replaceOne({ _id: stored._id }, stored, { upsert: true });
     },
 
     async insertIfAbsent(collection, doc) {
-      const stored = toStoredDocument(doc);
+      const stored = toStoredDocument(doc) as Row;
       try {
         await collectionOf(collection).insertOne(stored);
         return true;
@@ -149,34 +158,9 @@ function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
 
-// --- Portable filter translation; validation mirrors the SQLite adapter so both reject the same filters. ---
+// --- Portable filter translation; the validation is the SQLite adapter's too, so both reject the same filters. ---
 
-const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const COLLECTION_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,119}$/;
 const OPERATORS = new Set(['$eq', '$ne', '$in', '$gt', '$gte', '$lt', '$lte', '$exists']);
-
-function checkCollectionName(name: string): string {
-  if (!COLLECTION_NAME.test(name) || name.startsWith('system.'))
-    throw new TypeError(`invalid collection name: ${JSON.stringify(name)}`);
-  return name;
-}
-
-function checkFieldPath(path: string): string {
-  if (!FIELD_PATH.test(path)) throw new TypeError(`invalid field path: ${JSON.stringify(path)}`);
-  if (path === TOMBSTONE || path.startsWith(`${TOMBSTONE}.`)) throw new TypeError(`${TOMBSTONE} is reserved`);
-  return path;
-}
-
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new TypeError('_id must be a non-empty string');
-  return id;
-}
-
-function checkPrimitive(value: unknown, where: string): Primitive {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new TypeError(`${where}: expected a string, finite number, boolean or null`);
-}
 
 function toMongoFilter(filter: Filter): Document {
   const mongo: Document = {};
@@ -223,29 +207,4 @@ function toMongoSort(sort: FindOptions['sort']): Sort {
   if (sort.direction !== 1 && sort.direction !== -1) throw new TypeError('sort direction must be 1 or -1');
   if (sort.field === '_id') return { _id: sort.direction };
   return { [checkFieldPath(sort.field)]: sort.direction, _id: sort.direction };
-}
-
-function checkPaging(options: FindOptions): { skip: number; limit: number | undefined } {
-  const { skip = 0, limit } = options;
-  if (!Number.isSafeInteger(skip) || skip < 0) throw new RangeError('skip must be a non-negative integer');
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0))
-    throw new RangeError('limit must be a non-negative integer');
-  return { skip, limit };
-}
-
-/**
- * Documents are JSON values in every store: the same document reads back the same from MongoDB and SQLite
- * (no Date or undefined surviving in one store and not in the other).
- */
-function toJsonDocument(doc: Record<string, unknown>): Record<string, unknown> {
-  const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
-  if (TOMBSTONE in json) throw new TypeError(`${TOMBSTONE} is reserved`);
-  return json;
-}
-
-function toStoredDocument(doc: StoredDocument): Row {
-  checkId(doc._id);
-  if (doc._position !== undefined && typeof doc._position !== 'string')
-    throw new TypeError('_position must be a string');
-  return toJsonDocument(doc) as Row;
 }

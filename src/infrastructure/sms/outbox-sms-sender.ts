@@ -1,9 +1,8 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../application/ports/clock.port.js';
-import { DeliveryError } from '../../application/ports/email-sender.port.js';
 import type { SentSms, SmsMessage, SmsSender } from '../../application/ports/sms-sender.port.js';
-import { outboxFileName, writeFileAtomically } from '../email/outbox-email-sender.js';
+import { outboxFileName, writeOutboxFile } from '../outbox-files.js';
 
 export interface OutboxSmsSenderOptions {
   /** The outbox root (`$DATA_DIR/outbox`); messages go to `<dir>/sms/<key>.json`. */
@@ -26,13 +25,7 @@ export function createOutboxSmsSender(options: OutboxSmsSenderOptions): SmsSende
     async send(message) {
       const providerMessageId = `${outboxFileName(message.idempotencyKey)}.json`;
       const record: OutboxSms = { ...message, providerMessageId, acceptedAt: options.clock.now().toISOString() };
-      try {
-        await mkdir(dir, { recursive: true });
-        await writeFileAtomically(join(dir, providerMessageId), JSON.stringify(record, null, 2) + '\n');
-      } catch (err) {
-        // A full or read-only disk may be fixed by the time of the next attempt.
-        throw Object.assign(new DeliveryError(`outbox write failed: ${(err as Error).message}`, true), { cause: err });
-      }
+      await writeOutboxFile(dir, providerMessageId, JSON.stringify(record, null, 2) + '\n');
       return { providerMessageId, acceptedAt: record.acceptedAt };
     },
     async findSent(to, since) {

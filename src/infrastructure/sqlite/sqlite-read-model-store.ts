@@ -9,6 +9,15 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '../../application/ports/read-model-store.port.js';
+import {
+  checkCollectionName,
+  checkFieldPath,
+  checkId,
+  checkPaging,
+  checkPrimitive,
+  toJsonDocument,
+  toStoredDocument,
+} from '../read-model-validation.js';
 
 /**
  * Embedded ReadModelStore on SQLite (better-sqlite3): one table, one row per document, the document as JSON.
@@ -244,10 +253,7 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
 
 // --- Filter translation: values always travel as parameters; only validated field paths reach the SQL text. ---
 
-const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const COLLECTION_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,119}$/;
-const RESERVED = '_deleted';
 
 /**
  * SQL expressions for a value and its JSON type: 'null', 'true', 'false', 'integer', 'real', 'text', 'array',
@@ -261,37 +267,6 @@ interface Operand {
 const ELEMENT: Operand = { value: 'e.value', type: 'e.type' };
 const NUMBER_TYPES = `('integer', 'real')`;
 const FALSE: Sql = { sql: '0', params: [] };
-
-function checkCollectionName(name: string): string {
-  if (!COLLECTION_NAME.test(name) || name.startsWith('system.'))
-    throw new TypeError(`invalid collection name: ${JSON.stringify(name)}`);
-  return name;
-}
-
-function checkFieldPath(path: string): string {
-  if (!FIELD_PATH.test(path)) throw new TypeError(`invalid field path: ${JSON.stringify(path)}`);
-  if (path === RESERVED || path.startsWith(`${RESERVED}.`)) throw new TypeError(`${RESERVED} is reserved`);
-  return path;
-}
-
-function checkId(id: unknown): string {
-  if (typeof id !== 'string' || id === '') throw new TypeError('_id must be a non-empty string');
-  return id;
-}
-
-function checkPrimitive(value: unknown, where: string): Primitive {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new TypeError(`${where}: expected a string, finite number, boolean or null`);
-}
-
-function checkPaging(options: FindOptions): { skip: number; limit: number | undefined } {
-  const { skip = 0, limit } = options;
-  if (!Number.isSafeInteger(skip) || skip < 0) throw new RangeError('skip must be a non-negative integer');
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0))
-    throw new RangeError('limit must be a non-negative integer');
-  return { skip, limit };
-}
 
 function jsonPath(path: string): string {
   return `$.${path}`;
@@ -413,18 +388,4 @@ function arrayPaths(doc: Record<string, unknown>, prefix = ''): string[] {
       paths.push(...arrayPaths(value as Record<string, unknown>, `${path}.`));
   }
   return paths;
-}
-
-/** Documents are JSON values in every store; see the MongoDB adapter. */
-function toJsonDocument(doc: Record<string, unknown>): Record<string, unknown> {
-  const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
-  if (RESERVED in json) throw new TypeError(`${RESERVED} is reserved`);
-  return json;
-}
-
-function toStoredDocument(doc: StoredDocument): StoredDocument {
-  checkId(doc._id);
-  if (doc._position !== undefined && typeof doc._position !== 'string')
-    throw new TypeError('_position must be a string');
-  return toJsonDocument(doc) as StoredDocument;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CommandContext } from '../../application/command-handler.js';
 import type { ApiKeys, Principal, Role } from '../../application/ports/api-keys.port.js';
 import { HttpProblem, problem } from './problem.js';
 
@@ -52,4 +53,9 @@ export function requireRole(request: FastifyRequest, ...roles: Role[]): Principa
     );
   }
   return principal;
+}
+
+/** Who acts, for the events a request appends: the caller's key, correlated with the request id. */
+export function commandContext(principal: Principal, correlationId: string): CommandContext {
+  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
 }

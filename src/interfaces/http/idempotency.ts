@@ -119,3 +119,9 @@ export function expectedRevisionFrom(request: FastifyRequest): bigint | undefine
   }
   return BigInt(match[1]!);
 }
+
+/** The write options of an If-Match request: the revision the client last saw, when it sent one. */
+export function writeOptionsFrom(request: FastifyRequest): { expectedRevision?: bigint } {
+  const expectedRevision = expectedRevisionFrom(request);
+  return expectedRevision !== undefined ? { expectedRevision } : {};
+}

@@ -17,12 +17,11 @@ import {
 import { getReservationHistory, listReservations } from '../../../application/booking/reservation-search.js';
 import { createSeatReconciler } from '../../../application/booking/seat-keeper.js';
 import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
-import type { Principal } from '../../../application/ports/api-keys.port.js';
 import type { ReservationState } from '../../../domain/booking/reservation.decider.js';
 import { IllegalStateError } from '../../../domain/shared/errors.js';
-import { requireRole } from '../auth.js';
+import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, expectedRevisionFrom } from '../idempotency.js';
+import { etagFor, writeOptionsFrom } from '../idempotency.js';
 import { HttpProblem, problem } from '../problem.js';
 import {
   bookReservationSchema,
@@ -35,7 +34,7 @@ import {
   reservationListQuery,
   reservationPageSchema,
 } from '../schemas/booking.js';
-import { id, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, problems } from '../schemas/common.js';
 import { createReservationSchema, reservationSchema } from '../schemas/reservations.js';
 
 const DEFAULT_HOLD_MINUTES = 10;
@@ -54,10 +53,6 @@ export function bookingDepsFrom(deps: HttpDeps): BookingDeps {
     bookingDepsCache.set(deps, booking);
   }
   return booking;
-}
-
-function contextOf(principal: Principal, correlationId: string): CommandContext {
-  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
 }
 
 type ReservationView = z.infer<typeof reservationSchema>;
@@ -127,7 +122,7 @@ export async function handleBookingPost(
   try {
     const { reservationId, result } = await bookReservation(
       bookingDepsFrom(deps),
-      contextOf(principal, request.id),
+      commandContext(principal, request.id),
       body,
     );
     reply.header('location', `/v1/reservations/${reservationId}`);
@@ -154,17 +149,55 @@ export async function handleBookingPost(
 }
 
 const params = z.object({ reservationId: id });
-const ifMatch = z.object({ 'if-match': z.string().optional() }).loose();
-const writeOptions = (request: FastifyRequest): WriteOptions => {
-  const expectedRevision = expectedRevisionFrom(request);
-  return expectedRevision !== undefined ? { expectedRevision } : {};
-};
 const transitionResponses = { 200: reservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+const allRoles = ['admin', 'staff', 'integration'] as const;
+
+type Transition<Body> = (
+  context: CommandContext,
+  reservationId: string,
+  body: Body,
+  options: WriteOptions,
+) => Promise<HandleResult<ReservationState>>;
 
 /** The reservation lifecycle, the reservation list and the audit history. */
 export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   const booking = bookingDepsFrom(deps);
   return async (app) => {
+    /**
+     * POST /reservations/:reservationId/<action>: one lifecycle command, refused by a stale If-Match (412); the
+     * reservation as it is afterwards is the answer.
+     */
+    const transitionRoute = <Body = undefined>(
+      action: string,
+      summary: string,
+      body: z.ZodType<Body> | undefined,
+      run: Transition<Body>,
+    ) =>
+      app.post(
+        `/reservations/:reservationId/${action}`,
+        {
+          schema: {
+            tags: ['reservations'],
+            summary,
+            params,
+            headers: ifMatchHeaders,
+            ...(body ? { body } : {}),
+            response: transitionResponses,
+          },
+        },
+        async (request, reply) => {
+          const principal = requireRole(request, ...allRoles);
+          const result = await run(
+            commandContext(principal, request.id),
+            request.params.reservationId,
+            // What the body schema has validated: fastify cannot type it through the generic.
+            request.body as Body,
+            writeOptionsFrom(request),
+          );
+          return sendReservation(reply, result);
+        },
+      );
+
     app.get(
       '/reservations',
       {
@@ -176,7 +209,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const principal = requireRole(request, ...allRoles);
         const { cursor, limit, status, ...filter } = request.query;
         const page = await listReservations(
           deps.readModels,
@@ -209,7 +242,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const principal = requireRole(request, ...allRoles);
         const { revision, events } = await getReservationHistory(
           deps.eventStore,
           principal.tenantId,
@@ -221,155 +254,55 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       },
     );
 
-    app.post(
-      '/reservations/:reservationId/confirm',
-      {
-        schema: {
-          tags: ['reservations'],
-          summary: 'Confirm a requested reservation (its seats become final).',
-          params,
-          headers: ifMatch,
-          response: transitionResponses,
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const result = await confirmReservation(
-          booking,
-          contextOf(principal, request.id),
-          request.params.reservationId,
-          writeOptions(request),
-        );
-        return sendReservation(reply, result);
-      },
+    transitionRoute(
+      'confirm',
+      'Confirm a requested reservation (its seats become final).',
+      undefined,
+      (context, reservationId, _body, options) => confirmReservation(booking, context, reservationId, options),
     );
-
-    app.post(
-      '/reservations/:reservationId/cancel',
-      {
-        schema: {
-          tags: ['reservations'],
-          summary: 'Cancel (by customer or staff); the seats are freed.',
-          params,
-          headers: ifMatch,
-          body: cancelSchema,
-          response: transitionResponses,
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const result = await cancelReservation(
-          booking,
-          contextOf(principal, request.id),
-          request.params.reservationId,
-          { by: request.body.by, ...(request.body.reason ? { reason: request.body.reason } : {}) },
-          writeOptions(request),
-        );
-        return sendReservation(reply, result);
-      },
+    transitionRoute(
+      'cancel',
+      'Cancel (by customer or staff); the seats are freed.',
+      cancelSchema,
+      (context, reservationId, body, options) => cancelReservation(booking, context, reservationId, body, options),
     );
-
-    const withReason = (path: string, summary: string, run: typeof declineReservation) =>
-      app.post(
-        `/reservations/:reservationId/${path}`,
-        {
-          schema: {
-            tags: ['reservations'],
-            summary,
-            params,
-            headers: ifMatch,
-            body: reasonSchema.nullish(),
-            response: transitionResponses,
-          },
-        },
-        async (request, reply) => {
-          const principal = requireRole(request, 'admin', 'staff', 'integration');
-          const reason = request.body?.reason;
-          const result = await run(
-            booking,
-            contextOf(principal, request.id),
-            request.params.reservationId,
-            reason ? { reason } : {},
-            writeOptions(request),
-          );
-          return sendReservation(reply, result);
-        },
-      );
-    withReason('decline', 'Decline a requested reservation (staff); the seats are freed.', declineReservation);
-    withReason('no-show', 'Mark a confirmed reservation as not taken (no-show); the seat is freed.', markNotTaken);
-
-    app.post(
-      '/reservations/:reservationId/complete',
-      {
-        schema: {
-          tags: ['reservations'],
-          summary: 'Mark a confirmed reservation that has started as completed.',
-          params,
-          headers: ifMatch,
-          response: transitionResponses,
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const result = await completeReservation(
-          booking,
-          contextOf(principal, request.id),
-          request.params.reservationId,
-          writeOptions(request),
-        );
-        return sendReservation(reply, result);
-      },
+    transitionRoute(
+      'decline',
+      'Decline a requested reservation (staff); the seats are freed.',
+      reasonSchema.nullish(),
+      (context, reservationId, body, options) =>
+        declineReservation(booking, context, reservationId, body ?? {}, options),
     );
-
-    app.post(
-      '/reservations/:reservationId/reschedule',
-      {
-        schema: {
-          tags: ['reservations'],
-          summary: 'Move to another slot: the new seat is taken before the old one is freed.',
-          params,
-          headers: ifMatch,
-          body: rescheduleSchema,
-          response: transitionResponses,
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const { start, resourceId, reason } = request.body;
-        const result = await rescheduleReservation(
+    transitionRoute(
+      'no-show',
+      'Mark a confirmed reservation as not taken (no-show); the seat is freed.',
+      reasonSchema.nullish(),
+      (context, reservationId, body, options) => markNotTaken(booking, context, reservationId, body ?? {}, options),
+    );
+    transitionRoute(
+      'complete',
+      'Mark a confirmed reservation that has started as completed.',
+      undefined,
+      (context, reservationId, _body, options) => completeReservation(booking, context, reservationId, options),
+    );
+    transitionRoute(
+      'reschedule',
+      'Move to another slot: the new seat is taken before the old one is freed.',
+      rescheduleSchema,
+      (context, reservationId, { start, resourceId, reason }, options) =>
+        rescheduleReservation(
           booking,
-          contextOf(principal, request.id),
-          request.params.reservationId,
+          context,
+          reservationId,
           { start, ...(resourceId ? { resourceId } : {}), ...(reason ? { reason } : {}) },
-          writeOptions(request),
-        );
-        return sendReservation(reply, result);
-      },
+          options,
+        ),
     );
-
-    app.post(
-      '/reservations/:reservationId/payments',
-      {
-        schema: {
-          tags: ['reservations'],
-          summary: 'Record a payment (the provider’s id makes a repeat harmless).',
-          params,
-          headers: ifMatch,
-          body: paymentSchema,
-          response: transitionResponses,
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
-        const result = await recordPayment(
-          booking,
-          contextOf(principal, request.id),
-          request.params.reservationId,
-          request.body,
-          writeOptions(request),
-        );
-        return sendReservation(reply, result);
-      },
+    transitionRoute(
+      'payments',
+      'Record a payment (the provider’s id makes a repeat harmless).',
+      paymentSchema,
+      (context, reservationId, payment, options) => recordPayment(booking, context, reservationId, payment, options),
     );
 
     app.delete(
@@ -379,19 +312,19 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           tags: ['reservations'],
           summary: 'Delete a reservation (it stays in the history); its seats are freed.',
           params,
-          headers: ifMatch,
+          headers: ifMatchHeaders,
           querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
           response: transitionResponses,
         },
       },
       async (request, reply) => {
-        const principal = requireRole(request, 'admin', 'staff', 'integration');
+        const principal = requireRole(request, ...allRoles);
         const result = await deleteReservation(
           booking,
-          contextOf(principal, request.id),
+          commandContext(principal, request.id),
           request.params.reservationId,
-          request.query.reason ? { reason: request.query.reason } : {},
-          writeOptions(request),
+          request.query,
+          writeOptionsFrom(request),
         );
         return sendReservation(reply, result);
       },

@@ -12,15 +12,25 @@ import {
   updateLocation,
   updateResource,
   updateService,
+  type CatalogCommandsDeps,
+  type WriteOptions,
 } from '../../../application/catalog/catalog-commands.js';
-import { getLocation, getResource, getService, listCatalog } from '../../../application/catalog/catalog-queries.js';
-import type { HandleResult } from '../../../application/command-handler.js';
+import {
+  getLocation,
+  getResource,
+  getService,
+  listCatalog,
+  type Loaded,
+} from '../../../application/catalog/catalog-queries.js';
+import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
+import type { EventStore } from '../../../application/ports/event-store.port.js';
+import type { CatalogKind } from '../../../application/projections/catalog.projection.js';
 import type { LocationState } from '../../../domain/catalog/location.decider.js';
 import type { ResourceState } from '../../../domain/catalog/resource.decider.js';
 import type { ServiceState } from '../../../domain/catalog/service.decider.js';
-import { requireRole } from '../auth.js';
+import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, expectedRevisionFrom } from '../idempotency.js';
+import { etagFor, writeOptionsFrom } from '../idempotency.js';
 import {
   archiveQuery,
   catalogListQuery,
@@ -35,8 +45,7 @@ import {
   updateResourceSchema,
   updateServiceSchema,
 } from '../schemas/catalog.js';
-import { id, problems } from '../schemas/common.js';
-import { commandContext } from './reservations.routes.js';
+import { id, ifMatchHeaders, problems } from '../schemas/common.js';
 
 type Existing<S> = Exclude<S, { status: 'none' }>;
 
@@ -54,396 +63,296 @@ function serviceView(state: Existing<ServiceState>, revision: bigint): z.infer<t
   return { ...service, resourceIds: [...resourceIds], status: state.status, revision: Number(revision) };
 }
 
-/** The state and revision after a write, or a 500 when the write left nothing behind (a bug, never a client error). */
-function written<S extends { status: string }>(result: HandleResult<S>): { state: Existing<S>; revision: bigint } {
+/**
+ * Answers a write with the entity and its revision as the ETag; a write that left nothing behind is a 500 (a bug,
+ * never a client error).
+ */
+function sendWritten<S extends { status: string }, V>(
+  reply: FastifyReply,
+  result: HandleResult<S>,
+  toView: (state: Existing<S>, revision: bigint) => V,
+  status = 200,
+  location?: string,
+) {
   if (result.state.status === 'none' || result.revision === 'no_stream') throw new Error('catalog write left no state');
-  return { state: result.state as Existing<S>, revision: result.revision };
-}
-
-function sendWritten<V>(reply: FastifyReply, status: number, revision: bigint, view: V, location?: string) {
   if (location) reply.header('location', location);
-  return reply.code(status).header('etag', etagFor(revision)).send(view);
+  return reply
+    .code(status)
+    .header('etag', etagFor(result.revision))
+    .send(toView(result.state as Existing<S>, result.revision));
 }
 
 const readers = ['admin', 'staff', 'integration'] as const;
-const ifMatch = z.object({ 'if-match': z.string().optional() }).loose();
+
+/** One catalog entity's routes: what differs between locations, resources and services. */
+interface CatalogEntityRoutes<S extends { status: string }, View, Create, Update, IdParam extends string> {
+  readonly kind: CatalogKind;
+  /** `/locations`: the collection; one entity is `<path>/:<idParam>`. */
+  readonly path: string;
+  readonly idParam: IdParam;
+  readonly view: z.ZodType<View>;
+  readonly toView: (state: Existing<S>, revision: bigint) => View;
+  readonly listQuery: z.ZodType<{ locationId?: string; includeArchived: boolean }>;
+  readonly load: (eventStore: EventStore, tenantId: string, id: string) => Promise<Loaded<S>>;
+  readonly create: {
+    readonly summary: string;
+    readonly body: z.ZodType<Create>;
+    readonly run: (
+      deps: CatalogCommandsDeps,
+      context: CommandContext,
+      input: Create,
+    ) => Promise<{ id: string; result: HandleResult<S> }>;
+  };
+  readonly update: {
+    readonly summary: string;
+    readonly body: z.ZodType<Update>;
+    readonly run: (
+      deps: CatalogCommandsDeps,
+      context: CommandContext,
+      id: string,
+      changes: Update,
+      options: WriteOptions,
+    ) => Promise<HandleResult<S>>;
+  };
+  readonly archive: {
+    readonly summary: string;
+    readonly run: (
+      deps: CatalogCommandsDeps,
+      context: CommandContext,
+      id: string,
+      reason: string | undefined,
+      options: WriteOptions,
+    ) => Promise<HandleResult<S>>;
+  };
+}
+
+/**
+ * POST (create), GET (list), GET one, PATCH and DELETE (archive) of one entity. Admins write, every role reads; a
+ * write answers the entity with its revision as the ETag, and PATCH and DELETE honour If-Match (a stale one is 412).
+ */
+function registerCatalogEntity<S extends { status: string }, View, Create, Update, IdParam extends string>(
+  app: Parameters<FastifyPluginAsyncZod>[0],
+  deps: HttpDeps,
+  entity: CatalogEntityRoutes<S, View, Create, Update, IdParam>,
+): void {
+  const { toView } = entity;
+  // Fastify's type provider cannot resolve request and reply types through these generics: the view schema is
+  // widened (toView types the view), and the params and bodies are cast to what their schemas have validated.
+  const view: z.ZodType = entity.view;
+  const params = z.object({ [entity.idParam]: id } as Record<IdParam, typeof id>);
+  const one = `${entity.path}/:${entity.idParam}`;
+  const idOf = (request: { params: unknown }) => (request.params as Record<IdParam, string>)[entity.idParam];
+
+  app.post(
+    entity.path,
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: entity.create.summary,
+        body: entity.create.body,
+        response: { 201: view, 200: view, ...problems(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'admin');
+      const { id: entityId, result } = await entity.create.run(
+        deps,
+        commandContext(principal, request.id),
+        request.body as Create,
+      );
+      return sendWritten(
+        reply,
+        result,
+        toView,
+        result.newEvents.length > 0 ? 201 : 200,
+        `/v1${entity.path}/${entityId}`,
+      );
+    },
+  );
+  app.get(
+    entity.path,
+    {
+      schema: {
+        tags: ['catalog'],
+        querystring: entity.listQuery,
+        response: { 200: z.object({ items: z.array(view) }), ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const principal = requireRole(request, ...readers);
+      const items = await listCatalog(deps.readModels, principal.tenantId, entity.kind, {
+        ...(request.query.locationId ? { locationId: request.query.locationId } : {}),
+        includeArchived: request.query.includeArchived,
+      });
+      return { items: items as unknown as View[] };
+    },
+  );
+  app.get(
+    one,
+    {
+      schema: {
+        tags: ['catalog'],
+        params,
+        response: { 200: view, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, ...readers);
+      const { state, revision } = await entity.load(deps.eventStore, principal.tenantId, idOf(request));
+      return reply.header('etag', etagFor(revision)).send(toView(state, revision));
+    },
+  );
+  app.patch(
+    one,
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: entity.update.summary,
+        params,
+        headers: ifMatchHeaders,
+        body: entity.update.body,
+        response: { 200: view, ...problems(400, 401, 403, 404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'admin');
+      const result = await entity.update.run(
+        deps,
+        commandContext(principal, request.id),
+        idOf(request),
+        request.body as Update,
+        writeOptionsFrom(request),
+      );
+      return sendWritten(reply, result, toView);
+    },
+  );
+  app.delete(
+    one,
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: entity.archive.summary,
+        params,
+        querystring: archiveQuery,
+        headers: ifMatchHeaders,
+        response: { 200: view, ...problems(400, 401, 403, 404, 412) },
+      },
+    },
+    async (request, reply) => {
+      const principal = requireRole(request, 'admin');
+      const result = await entity.archive.run(
+        deps,
+        commandContext(principal, request.id),
+        idOf(request),
+        request.query.reason,
+        writeOptionsFrom(request),
+      );
+      return sendWritten(reply, result, toView);
+    },
+  );
+}
 
 /** Locations, resources and services: admins write, every role reads. Each change is one event on its stream. */
 export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    // Locations ------------------------------------------------------------------------------------------------------
-    app.post(
-      '/locations',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Create a location (address and IANA time zone).',
-          body: createLocationSchema,
-          response: { 201: locationViewSchema, 200: locationViewSchema, ...problems(400, 401, 403, 409, 422) },
-        },
+    registerCatalogEntity(app, deps, {
+      kind: 'location',
+      path: '/locations',
+      idParam: 'locationId',
+      view: locationViewSchema,
+      toView: locationView,
+      listQuery: catalogListQuery.omit({ locationId: true }),
+      load: getLocation,
+      create: {
+        summary: 'Create a location (address and IANA time zone).',
+        body: createLocationSchema,
+        run: createLocation,
       },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const { id: locationId, result } = await createLocation(
-          deps,
-          commandContext(principal, request.id),
-          request.body,
-        );
-        const { state, revision } = written(result);
-        return sendWritten(
-          reply,
-          result.newEvents.length > 0 ? 201 : 200,
-          revision,
-          locationView(state, revision),
-          `/v1/locations/${locationId}`,
-        );
+      update: {
+        summary: 'Change name, address or time zone. If-Match: a stale revision is 412.',
+        body: updateLocationSchema,
+        run: updateLocation,
       },
-    );
-    app.get(
-      '/locations',
-      {
-        schema: {
-          tags: ['catalog'],
-          querystring: catalogListQuery.omit({ locationId: true }),
-          response: { 200: z.object({ items: z.array(locationViewSchema) }), ...problems(400, 401, 403) },
-        },
-      },
-      async (request) => {
-        const principal = requireRole(request, ...readers);
-        const items = await listCatalog(deps.readModels, principal.tenantId, 'location', {
-          includeArchived: request.query.includeArchived,
-        });
-        return { items: items as unknown as z.infer<typeof locationViewSchema>[] };
-      },
-    );
-    const locationParams = z.object({ locationId: id });
-    app.get(
-      '/locations/:locationId',
-      {
-        schema: {
-          tags: ['catalog'],
-          params: locationParams,
-          response: { 200: locationViewSchema, ...problems(400, 401, 403, 404) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, ...readers);
-        const { state, revision } = await getLocation(deps.eventStore, principal.tenantId, request.params.locationId);
-        return reply.header('etag', etagFor(revision)).send(locationView(state, revision));
-      },
-    );
-    app.patch(
-      '/locations/:locationId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Change name, address or time zone. If-Match: a stale revision is 412.',
-          params: locationParams,
-          headers: ifMatch,
-          body: updateLocationSchema,
-          response: { 200: locationViewSchema, ...problems(400, 401, 403, 404, 409, 412) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const result = await updateLocation(
-          deps,
-          commandContext(principal, request.id),
-          request.params.locationId,
-          request.body,
-          expectedRevision !== undefined ? { expectedRevision } : {},
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, locationView(state, revision));
-      },
-    );
-    app.delete(
-      '/locations/:locationId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Archive a location (its history stays).',
-          params: locationParams,
-          querystring: archiveQuery,
-          headers: ifMatch,
-          response: { 200: locationViewSchema, ...problems(400, 401, 403, 404, 412) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const result = await archiveLocation(
-          deps,
-          commandContext(principal, request.id),
-          request.params.locationId,
-          request.query.reason,
-          expectedRevision !== undefined ? { expectedRevision } : {},
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, locationView(state, revision));
-      },
-    );
+      archive: { summary: 'Archive a location (its history stays).', run: archiveLocation },
+    });
 
-    // Resources ------------------------------------------------------------------------------------------------------
-    app.post(
-      '/resources',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Create a resource (a stylist, a lane, a room) with weekly hours, exceptions and a staff contact.',
-          body: createResourceSchema,
-          response: { 201: resourceViewSchema, 200: resourceViewSchema, ...problems(400, 401, 403, 409, 422) },
-        },
+    registerCatalogEntity(app, deps, {
+      kind: 'resource',
+      path: '/resources',
+      idParam: 'resourceId',
+      view: resourceViewSchema,
+      toView: resourceView,
+      listQuery: catalogListQuery,
+      load: getResource,
+      create: {
+        summary: 'Create a resource (a stylist, a lane, a room) with weekly hours, exceptions and a staff contact.',
+        body: createResourceSchema,
+        run: createResource,
       },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const { id: resourceId, result } = await createResource(
-          deps,
-          commandContext(principal, request.id),
-          request.body,
-        );
-        const { state, revision } = written(result);
-        return sendWritten(
-          reply,
-          result.newEvents.length > 0 ? 201 : 200,
-          revision,
-          resourceView(state, revision),
-          `/v1/resources/${resourceId}`,
-        );
+      update: {
+        summary: 'Change name, kind or staff contact. If-Match: a stale revision is 412.',
+        body: updateResourceSchema,
+        run: updateResource,
       },
-    );
-    app.get(
-      '/resources',
-      {
-        schema: {
-          tags: ['catalog'],
-          querystring: catalogListQuery,
-          response: { 200: z.object({ items: z.array(resourceViewSchema) }), ...problems(400, 401, 403) },
-        },
+      archive: {
+        summary: 'Archive a resource: it is no longer offered; existing reservations stay.',
+        run: archiveResource,
       },
-      async (request) => {
-        const principal = requireRole(request, ...readers);
-        const items = await listCatalog(deps.readModels, principal.tenantId, 'resource', {
-          ...(request.query.locationId ? { locationId: request.query.locationId } : {}),
-          includeArchived: request.query.includeArchived,
-        });
-        return { items: items as unknown as z.infer<typeof resourceViewSchema>[] };
-      },
-    );
-    const resourceParams = z.object({ resourceId: id });
-    app.get(
-      '/resources/:resourceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          params: resourceParams,
-          response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, ...readers);
-        const { state, revision } = await getResource(deps.eventStore, principal.tenantId, request.params.resourceId);
-        return reply.header('etag', etagFor(revision)).send(resourceView(state, revision));
-      },
-    );
-    app.patch(
-      '/resources/:resourceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Change name, kind or staff contact. If-Match: a stale revision is 412.',
-          params: resourceParams,
-          headers: ifMatch,
-          body: updateResourceSchema,
-          response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404, 409, 412) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const result = await updateResource(
-          deps,
-          commandContext(principal, request.id),
-          request.params.resourceId,
-          request.body,
-          expectedRevision !== undefined ? { expectedRevision } : {},
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, resourceView(state, revision));
-      },
-    );
+    });
     app.put(
       '/resources/:resourceId/schedule',
       {
         schema: {
           tags: ['catalog'],
           summary: 'Replace weekly hours and exceptions (closed days, extra hours). If-Match: a stale revision is 412.',
-          params: resourceParams,
-          headers: ifMatch,
+          params: z.object({ resourceId: id }),
+          headers: ifMatchHeaders,
           body: scheduleSchema,
           response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404, 409, 412) },
         },
       },
       async (request, reply) => {
         const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
         const result = await changeResourceSchedule(
           deps,
           commandContext(principal, request.id),
           request.params.resourceId,
           request.body,
-          expectedRevision !== undefined ? { expectedRevision } : {},
+          writeOptionsFrom(request),
         );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, resourceView(state, revision));
-      },
-    );
-    app.delete(
-      '/resources/:resourceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Archive a resource: it is no longer offered; existing reservations stay.',
-          params: resourceParams,
-          querystring: archiveQuery,
-          headers: ifMatch,
-          response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404, 412) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const result = await archiveResource(
-          deps,
-          commandContext(principal, request.id),
-          request.params.resourceId,
-          request.query.reason,
-          expectedRevision !== undefined ? { expectedRevision } : {},
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, resourceView(state, revision));
+        return sendWritten(reply, result, resourceView);
       },
     );
 
-    // Services -------------------------------------------------------------------------------------------------------
-    app.post(
-      '/services',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary:
-            'Create a service: duration, seats per slot, buffer, party size, resources, confirmation step, texts.',
-          body: createServiceSchema,
-          response: { 201: serviceViewSchema, 200: serviceViewSchema, ...problems(400, 401, 403, 409, 422) },
-        },
+    registerCatalogEntity(app, deps, {
+      kind: 'service',
+      path: '/services',
+      idParam: 'serviceId',
+      view: serviceViewSchema,
+      toView: serviceView,
+      listQuery: catalogListQuery,
+      load: getService,
+      create: {
+        summary: 'Create a service: duration, seats per slot, buffer, party size, resources, confirmation step, texts.',
+        body: createServiceSchema,
+        run: createService,
       },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const { id: serviceId, result } = await createService(
-          deps,
-          commandContext(principal, request.id),
-          request.body,
-        );
-        const { state, revision } = written(result);
-        return sendWritten(
-          reply,
-          result.newEvents.length > 0 ? 201 : 200,
-          revision,
-          serviceView(state, revision),
-          `/v1/services/${serviceId}`,
-        );
-      },
-    );
-    app.get(
-      '/services',
-      {
-        schema: {
-          tags: ['catalog'],
-          querystring: catalogListQuery,
-          response: { 200: z.object({ items: z.array(serviceViewSchema) }), ...problems(400, 401, 403) },
-        },
-      },
-      async (request) => {
-        const principal = requireRole(request, ...readers);
-        const items = await listCatalog(deps.readModels, principal.tenantId, 'service', {
-          ...(request.query.locationId ? { locationId: request.query.locationId } : {}),
-          includeArchived: request.query.includeArchived,
-        });
-        return { items: items as unknown as z.infer<typeof serviceViewSchema>[] };
-      },
-    );
-    const serviceParams = z.object({ serviceId: id });
-    app.get(
-      '/services/:serviceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          params: serviceParams,
-          response: { 200: serviceViewSchema, ...problems(400, 401, 403, 404) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, ...readers);
-        const { state, revision } = await getService(deps.eventStore, principal.tenantId, request.params.serviceId);
-        return reply.header('etag', etagFor(revision)).send(serviceView(state, revision));
-      },
-    );
-    app.patch(
-      '/services/:serviceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Change a service; the result must still be valid. If-Match: a stale revision is 412.',
-          params: serviceParams,
-          headers: ifMatch,
-          body: updateServiceSchema,
-          response: { 200: serviceViewSchema, ...problems(400, 401, 403, 404, 409, 412) },
-        },
-      },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const current = await getService(deps.eventStore, principal.tenantId, request.params.serviceId);
-        const result = await updateService(
-          deps,
-          commandContext(principal, request.id),
-          request.params.serviceId,
-          request.body,
-          {
+      update: {
+        summary: 'Change a service; the result must still be valid. If-Match: a stale revision is 412.',
+        body: updateServiceSchema,
+        // New resources must work at the service's location: read it first (404 when the service does not exist).
+        run: async (commandDeps, context, serviceId, changes, options) => {
+          const current = await getService(commandDeps.eventStore, context.tenantId, serviceId);
+          return updateService(commandDeps, context, serviceId, changes, {
             locationId: current.state.service.locationId,
-            ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-          },
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, serviceView(state, revision));
-      },
-    );
-    app.delete(
-      '/services/:serviceId',
-      {
-        schema: {
-          tags: ['catalog'],
-          summary: 'Archive a service: it can no longer be booked; existing reservations stay.',
-          params: serviceParams,
-          querystring: archiveQuery,
-          headers: ifMatch,
-          response: { 200: serviceViewSchema, ...problems(400, 401, 403, 404, 412) },
+            ...options,
+          });
         },
       },
-      async (request, reply) => {
-        const principal = requireRole(request, 'admin');
-        const expectedRevision = expectedRevisionFrom(request);
-        const result = await archiveService(
-          deps,
-          commandContext(principal, request.id),
-          request.params.serviceId,
-          request.query.reason,
-          expectedRevision !== undefined ? { expectedRevision } : {},
-        );
-        const { state, revision } = written(result);
-        return sendWritten(reply, 200, revision, serviceView(state, revision));
+      archive: {
+        summary: 'Archive a service: it can no longer be booked; existing reservations stay.',
+        run: archiveService,
       },
-    );
+    });
   };
 }

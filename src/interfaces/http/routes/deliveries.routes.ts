@@ -9,7 +9,7 @@ import {
   type StoredDelivery,
 } from '../../../application/notifications/delivery-admin.js';
 import type { DeliveryDocument } from '../../../application/projections/deliveries.projection.js';
-import { requireRole } from '../auth.js';
+import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
 import { id, problems } from '../schemas/common.js';
@@ -22,7 +22,6 @@ import {
   sentSmsSchema,
 } from '../schemas/settings.js';
 import type { deliveryRecordSchema } from '../schemas/settings.js';
-import { commandContext } from './reservations.routes.js';
 
 /** Opaque to clients: where the previous page ended, as base64url JSON. */
 function encodeCursor(key: PageKey | undefined): string | null {

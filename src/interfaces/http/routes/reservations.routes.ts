@@ -1,45 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CommandContext } from '../../../application/command-handler.js';
-import type { Principal } from '../../../application/ports/api-keys.port.js';
 import { recordExternalReservation } from '../../../application/reservations/reservation-commands.js';
-import {
-  getReservation,
-  listReservationNotifications,
-  type ExistingReservation,
-} from '../../../application/reservations/reservation-queries.js';
-import { requireRole } from '../auth.js';
+import { getReservation, listReservationNotifications } from '../../../application/reservations/reservation-queries.js';
+import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor } from '../idempotency.js';
 import { id, problems } from '../schemas/common.js';
 import { isBooking, reservationPostSchema } from '../schemas/booking.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
-import { checkReservationBody, handleBookingPost } from './booking.routes.js';
-
-export function commandContext(principal: Principal, correlationId: string): CommandContext {
-  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
-}
-
-export function toReservationView(state: ExistingReservation, revision: bigint): z.infer<typeof reservationSchema> {
-  const r = state.reservation;
-  return {
-    reservationId: r.reservationId,
-    status: state.status,
-    source: r.source,
-    customer: r.customer,
-    serviceId: r.serviceId,
-    serviceName: r.serviceName,
-    resourceId: r.resourceId,
-    locationId: r.locationId,
-    location: r.location,
-    start: r.start,
-    end: r.end,
-    partySize: r.partySize,
-    payments: [...state.payments],
-    revision: Number(revision),
-    ...(state.status === 'requested' ? { holdExpiresAt: state.holdExpiresAt } : {}),
-  };
-}
+import { checkReservationBody, handleBookingPost, reservationView } from './booking.routes.js';
 
 const params = z.object({ reservationId: id });
 
@@ -72,7 +41,7 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           .code(result.newEvents.length > 0 ? 201 : 200)
           .header('location', `/v1/reservations/${reservationId}`)
           .header('etag', etagFor(result.revision))
-          .send(toReservationView(result.state, result.revision));
+          .send(reservationView(result.state, result.revision));
       },
     );
 
@@ -86,7 +55,7 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           principal.tenantId,
           request.params.reservationId,
         );
-        return reply.header('etag', etagFor(revision)).send(toReservationView(state, revision));
+        return reply.header('etag', etagFor(revision)).send(reservationView(state, revision));
       },
     );
 

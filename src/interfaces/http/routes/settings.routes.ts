@@ -13,10 +13,10 @@ import {
   type Revision,
 } from '../../../application/notifications/notification-admin.js';
 import type { NotificationSettings } from '../../../domain/notification/index.js';
-import { requireRole } from '../auth.js';
+import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor, expectedRevisionFrom } from '../idempotency.js';
-import { id, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, problems } from '../schemas/common.js';
 import {
   creditsSchema,
   customerLookupQuerySchema,
@@ -27,9 +27,6 @@ import {
   preferencesSchema,
   topUpSchema,
 } from '../schemas/settings.js';
-import { commandContext } from './reservations.routes.js';
-
-const ifMatch = z.object({ 'if-match': z.string().optional() }).loose();
 
 function withEtag(reply: FastifyReply, revision: Revision): FastifyReply {
   return revision === undefined ? reply : reply.header('etag', etagFor(revision));
@@ -79,7 +76,7 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             'Channels and recipients per kind, reminder offsets, custom recipients, sender, footer, default locale, ' +
             'prices, custom messages ({{placeholders}} are checked against the fields of the kind) and admin contacts. ' +
             'An invalid document is a 400 naming each field, and nothing is recorded.',
-          headers: ifMatch,
+          headers: ifMatchHeaders,
           body: notificationSettingsSchema,
           response: { 200: notificationSettingsViewSchema, ...problems(400, 401, 403, 412, 415) },
         },
@@ -150,7 +147,7 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           tags: ['customers'],
           summary: "Change a customer's preferences (blocked kinds per channel, SMS opt-out). If-Match supported.",
           params: customerParams,
-          headers: ifMatch,
+          headers: ifMatchHeaders,
           body: preferencesChangeSchema,
           response: { 200: preferencesSchema, ...problems(400, 401, 403, 412, 415) },
         },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CANCELLED_BY } from '../../../domain/booking/reservation.decider.js';
 import { id } from './common.js';
-import { createReservationSchema, customerSchema } from './reservations.js';
+import { createReservationSchema, customerSchema, reservationViewFields } from './reservations.js';
 
 // Instants are plain strings here on purpose: the domain checks them and answers 400 naming the rule
 // (`instant-with-zone` for a time without a zone, `in-the-past`, `outside-working-hours`...).
@@ -64,25 +64,7 @@ export const reservationListItemSchema = z
     reservationId: z.string(),
     status: z.string(),
     statusReason: z.string().optional(),
-    source: z.enum(['internal', 'external']),
-    customer: z.object({
-      id: z.string().optional(),
-      name: z.string(),
-      email: z.string().optional(),
-      phone: z.string().optional(),
-      locale: z.string(),
-    }),
-    serviceId: z.string().nullable(),
-    serviceName: z.string(),
-    resourceId: z.string().nullable(),
-    locationId: z.string().nullable(),
-    location: z.object({ name: z.string(), address: z.string(), timeZone: z.string() }),
-    start: z.string(),
-    end: z.string(),
-    partySize: z.number().int(),
-    payments: z.array(
-      z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() }),
-    ),
+    ...reservationViewFields,
     revision: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -26,6 +26,9 @@ export const timeZone = z.string().refine((zone) => {
 export const instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 instant with a zone offset or Z' });
 export const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 letters, digits, '.', '_', ':' or '-'");
 
+/** The If-Match header of a conditional write: an ETag this service returned. */
+export const ifMatchHeaders = z.object({ 'if-match': z.string().optional() }).loose();
+
 export const problemSchema = z
   .object({
     type: z.string(),

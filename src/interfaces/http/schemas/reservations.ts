@@ -40,29 +40,34 @@ export const createReservationSchema = z
   .refine((body) => Date.parse(body.end) > Date.parse(body.start), { path: ['end'], message: 'must be after start' })
   .meta({ id: 'CreateReservation' });
 
+/** What a reservation answer and a reservation list item both show, from `source` to `payments`. */
+export const reservationViewFields = {
+  source: z.enum(['internal', 'external']),
+  customer: z.object({
+    id: z.string().optional(),
+    name: z.string(),
+    email: z.string().optional(),
+    phone: z.string().optional(),
+    locale: z.string(),
+  }),
+  serviceId: z.string().nullable(),
+  serviceName: z.string(),
+  resourceId: z.string().nullable(),
+  locationId: z.string().nullable(),
+  location: z.object({ name: z.string(), address: z.string(), timeZone: z.string() }),
+  start: z.string(),
+  end: z.string(),
+  partySize: z.number().int(),
+  payments: z.array(
+    z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() }),
+  ),
+};
+
 export const reservationSchema = z
   .object({
     reservationId: z.string(),
     status: z.string(),
-    source: z.enum(['internal', 'external']),
-    customer: z.object({
-      id: z.string().optional(),
-      name: z.string(),
-      email: z.string().optional(),
-      phone: z.string().optional(),
-      locale: z.string(),
-    }),
-    serviceId: z.string().nullable(),
-    serviceName: z.string(),
-    resourceId: z.string().nullable(),
-    locationId: z.string().nullable(),
-    location: z.object({ name: z.string(), address: z.string(), timeZone: z.string() }),
-    start: z.string(),
-    end: z.string(),
-    partySize: z.number().int(),
-    payments: z.array(
-      z.object({ paymentId: z.string(), amount: z.number(), currency: z.string(), recordedAt: z.string() }),
-    ),
+    ...reservationViewFields,
     revision: z.number().int().describe('The ETag value; send it back in If-Match.'),
     holdExpiresAt: z.string().optional().describe('A requested reservation keeps its seats until then.'),
   })
