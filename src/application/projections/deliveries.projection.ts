@@ -44,6 +44,32 @@ export function deliveryDocumentId(tenantId: string, notificationId: string): st
 const firstLine = (text: string) => text.split('\n', 1)[0]!.slice(0, 160);
 const ms = (from: string | null, to: string) => (from ? Math.max(0, Date.parse(to) - Date.parse(from)) : null);
 
+type Step = (
+  status: string,
+  at: string,
+  extra?: { attempt?: number; detail?: string },
+) => DeliveryDocument['history'][number];
+
+/** A failed attempt (retrying) or a final failure: the error becomes the last error and a step of the history. */
+function failedWith(
+  doc: DeliveryDocument,
+  step: Step,
+  status: string,
+  data: { at: string; error: string; attempt?: number },
+  finished: boolean,
+): DeliveryDocument {
+  return {
+    ...doc,
+    status,
+    lastError: data.error,
+    ...(finished ? { finishedAt: data.at } : {}),
+    history: [
+      ...doc.history,
+      step(status, data.at, { ...(data.attempt !== undefined ? { attempt: data.attempt } : {}), detail: data.error }),
+    ],
+  };
+}
+
 export const deliveriesProjection: Projection<DeliveryDocument> = {
   name: 'deliveries',
   version: 1,
@@ -161,34 +187,11 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           history: [...doc.history, step('sent', event.data.at, { attempt: event.data.attempt })],
         };
       case 'NotificationAttemptFailed':
-        return {
-          ...doc,
-          status: 'retrying',
-          lastError: event.data.error,
-          history: [
-            ...doc.history,
-            step('retrying', event.data.at, { attempt: event.data.attempt, detail: event.data.error }),
-          ],
-        };
+        return failedWith(doc, step, 'retrying', event.data, false);
       case 'NotificationFailed':
-        return {
-          ...doc,
-          status: 'failed',
-          lastError: event.data.error,
-          finishedAt: event.data.at,
-          history: [
-            ...doc.history,
-            step('failed', event.data.at, { attempt: event.data.attempt, detail: event.data.error }),
-          ],
-        };
+        return failedWith(doc, step, 'failed', event.data, true);
       case 'NotificationDeadLettered':
-        return {
-          ...doc,
-          status: 'dead-lettered',
-          lastError: event.data.error,
-          finishedAt: event.data.at,
-          history: [...doc.history, step('dead-lettered', event.data.at, { detail: event.data.error })],
-        };
+        return failedWith(doc, step, 'dead-lettered', event.data, true);
       case 'NotificationDelivered':
         return {
           ...doc,
