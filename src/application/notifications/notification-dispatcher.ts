@@ -1,5 +1,6 @@
 import {
   deliveryDecider,
+  maskAddress,
   retryDelayMs,
   type DeliveryCommand,
   type DeliveryEvent,
@@ -38,6 +39,16 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
 const RECONCILE_SKEW_MS = 5 * 60_000;
 
 const ACTOR = 'system:notification-dispatcher';
+
+/**
+ * Provider errors often quote the recipient ("550 <ada@example.com>: mailbox unavailable"). They go into events,
+ * the audit trail and logs, which show masked recipients only: addresses and numbers are masked here.
+ */
+export function scrubContacts(text: string): string {
+  return text
+    .replace(/[^\s<>@"']+@[^\s<>@"']+\.[^\s<>@"']+/g, (email) => maskAddress('email', email))
+    .replace(/\+[1-9]\d{6,14}/g, (phone) => maskAddress('sms', phone));
+}
 
 /**
  * Sends requested deliveries. Each attempt is recorded as started before the provider is called and as sent or
@@ -195,10 +206,11 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     } catch (error) {
       const transient = error instanceof DeliveryError ? error.transient : true;
       const at = deps.clock.now();
-      const message =
+      const message = scrubContacts(
         error instanceof DeliveryError
           ? `${error.providerCode ? `${error.providerCode}: ` : ''}${error.message}`
-          : describe(error);
+          : describe(error),
+      );
       outcome = {
         type: 'RecordAttemptFailed',
         data: {
