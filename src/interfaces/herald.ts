@@ -6,7 +6,12 @@ import type { Clock } from '../application/ports/clock.port.js';
 import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
 import type { JobHandler } from '../application/ports/scheduler.port.js';
-import { ensureProjectionIndexes, projectionConsumer, type Projection } from '../application/projections/projection.js';
+import {
+  ensureProjectionIndexes,
+  projectionConsumer,
+  projectionConsumerName,
+  type Projection,
+} from '../application/projections/projection.js';
 import { deliveriesProjection } from '../application/projections/deliveries.projection.js';
 import { notificationAuditLogProjection } from '../application/projections/notification-audit-log.projection.js';
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
@@ -95,6 +100,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     sms: adapters.sms,
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    readModels,
   });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
@@ -110,6 +116,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
   ]);
   const running: RunningSubscriber[] = [];
+  let recovery: Promise<void> = Promise.resolve();
 
   const health = createHealth({
     checks: { eventStore: () => eventStore.ping(), readModels: () => readModels.ping() },
@@ -142,6 +149,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      recovery = (async () => {
+        // Once the audit trail has caught up with the log, finish what a previous process left unfinished.
+        const head = await eventStore.headPosition();
+        const deliveries = running.find(
+          (subscriber) => subscriber.name === projectionConsumerName(deliveriesProjection),
+        );
+        await deliveries?.waitFor(head, 120_000);
+        const recovered = await dispatcher.recoverUnfinished();
+        if (recovered > 0) logger.info({ recovered }, 'unfinished deliveries dispatched again');
+      })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);
         if (!handler) {
@@ -162,6 +179,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     },
     async stop() {
       await app.close();
+      await recovery;
       await scheduler.stop();
       for (const subscriber of running.splice(0)) await subscriber.stop();
       await adapters.close();

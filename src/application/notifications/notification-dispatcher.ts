@@ -14,6 +14,9 @@ import { DeliveryError, type EmailSender, type ProviderAcceptance } from '../por
 import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
 import type { SmsSender } from '../ports/sms-sender.port.js';
+import type { ReadModelStore } from '../ports/read-model-store.port.js';
+import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
+import { physicalCollection } from '../projections/projection.js';
 import { describe, type EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
 import { deliveryStreamName } from './notification-streams.js';
 
@@ -31,6 +34,8 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly random?: () => number;
   /** Deliveries sent at once. */
   readonly concurrency?: number;
+  /** The deliveries read model, for the start-up sweep of interrupted deliveries. */
+  readonly readModels?: ReadModelStore;
   /** Backoff of transient failures. Default DEFAULT_RETRY_POLICY (5 s doubling to 10 min). */
   readonly retryPolicy?: RetryPolicy;
 }
@@ -60,6 +65,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   consumer: EventConsumer;
   retryJob: JobHandler;
   dispatch(tenantId: string, notificationId: string): Promise<void>;
+  recoverUnfinished(): Promise<number>;
 } {
   const random = deps.random ?? Math.random;
   const now = () => deps.clock.now().toISOString();
@@ -262,5 +268,30 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     await dispatch(job.tenantId, String(job.data.notificationId));
   };
 
-  return { consumer, retryJob, dispatch };
+  /**
+   * At start, once the deliveries read model has caught up: every delivery left requested, retrying or mid-attempt
+   * by a previous process is dispatched again. Redelivered events cover most of them; this covers an attempt that a
+   * retry job had started when the process died (its job lock would only expire minutes later).
+   */
+  const recoverUnfinished = async (): Promise<number> => {
+    if (!deps.readModels) return 0;
+    // Collect first, then dispatch: dispatching moves deliveries out of the filter, which would shift the pages.
+    const unfinished: { tenantId: string; notificationId: string }[] = [];
+    for (let page = 0; ; page++) {
+      const batch = await deps.readModels.find<DeliveryDocument & { _id: string }>(
+        physicalCollection(deliveriesProjection),
+        { status: { $in: ['requested', 'sending', 'retrying'] } },
+        { sort: { field: 'requestedAt', direction: 1 }, skip: page * 500, limit: 500 },
+      );
+      unfinished.push(...batch.map(({ tenantId, notificationId }) => ({ tenantId, notificationId })));
+      if (batch.length < 500) break;
+    }
+    const width = deps.concurrency ?? 16;
+    for (let i = 0; i < unfinished.length; i += width) {
+      await Promise.all(unfinished.slice(i, i + width).map((d) => dispatch(d.tenantId, d.notificationId)));
+    }
+    return unfinished.length;
+  };
+
+  return { consumer, retryJob, dispatch, recoverUnfinished };
 }

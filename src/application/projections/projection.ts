@@ -27,11 +27,15 @@ export function physicalCollection(projection: Pick<Projection, 'collection' | '
   return `${projection.collection}_v${projection.version}`;
 }
 
+export function projectionConsumerName(projection: Pick<Projection, 'name' | 'version'>): string {
+  return `projection:${projection.name}:v${projection.version}`;
+}
+
 /** Turns a projection into a checkpointed consumer whose writes are guarded by the event's global position. */
 export function projectionConsumer(readModels: ReadModelStore, projection: Projection): EventConsumer {
   const collection = physicalCollection(projection);
   return {
-    name: `projection:${projection.name}:v${projection.version}`,
+    name: projectionConsumerName(projection),
     eventTypes: new Set(projection.eventTypes),
     async handle(event) {
       const id = projection.documentId(event);

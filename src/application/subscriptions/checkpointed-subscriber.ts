@@ -74,11 +74,12 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
     }
   };
 
-  const handleWithRetry = async (event: RecordedEvent) => {
+  /** True once handled; false when stopped before it could be (the event must then stay unacknowledged). */
+  const handleWithRetry = async (event: RecordedEvent): Promise<boolean> => {
     for (let attempt = 0; !stopped; attempt++) {
       try {
         await consumer.handle(event);
-        return;
+        return true;
       } catch (error) {
         deps.logger.error(
           { consumer: consumer.name, eventId: event.id, type: event.type, attempt, err: describe(error) },
@@ -87,6 +88,7 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
         await sleep(Math.min(5_000, 50 * 2 ** attempt));
       }
     }
+    return false;
   };
 
   // Events in delivery order; the checkpoint advances over the done prefix only, so with concurrency a crash
@@ -111,9 +113,9 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
         }
         if (stopped) break;
         busyStreams.add(event.streamName);
-        const work = handleWithRetry(event).finally(() => {
+        const work = handleWithRetry(event).then((handled) => {
           busyStreams.delete(event.streamName);
-          entry.done = true;
+          entry.done = handled;
           settle();
         });
         if (concurrency === 1) await work;
@@ -138,7 +140,7 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
     name: consumer.name,
     position: () => current,
     waitFor(position, timeoutMs = 10_000) {
-      if (current >= position) return Promise.resolve();
+      return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const waiter = { position, resolve: () => (clearTimeout(timeout), resolve()) };
         const timeout = setTimeout(() => {
