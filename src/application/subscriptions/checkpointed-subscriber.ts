@@ -140,7 +140,7 @@ export async function startSubscriber(deps: SubscriberDeps, consumer: EventConsu
     name: consumer.name,
     position: () => current,
     waitFor(position, timeoutMs = 10_000) {
-      return Promise.resolve();
+      if (current >= position) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const waiter = { position, resolve: () => (clearTimeout(timeout), resolve()) };
         const timeout = setTimeout(() => {
