@@ -5,6 +5,7 @@ import {
   CHANNELS,
   decideRecipients,
   deliveryIdentityKey,
+  isValidAddress,
   maskAddress,
   priceOf,
   renderCustomTemplate,
@@ -185,7 +186,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     }
     for (const recipient of decision.recipients) {
       const audience = recipient.type === 'customer' ? 'customer' : 'staff';
-      const context = { ...baseContext, locale: recipient.locale ?? baseContext.locale };
+      // Staff and admins without a locale of their own read the tenant's language, not the customer's.
+      const locale = recipient.locale ?? (recipient.type === 'customer' ? baseContext.locale : settings.defaultLocale);
+      const context = { ...baseContext, locale };
       if (channel === 'email') {
         const email = renderMessage(cause.kind, 'email', context, audience);
         const ics =
@@ -234,6 +237,8 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   for (const custom of settings.customMessages.filter((message) => message.kind === cause.kind)) {
     // A reminder-kind custom message has its own offset and fires only for the reminder job of that offset.
     if (custom.minutesBefore !== undefined && custom.minutesBefore !== cause.extra?.minutesBefore) continue;
+    // The channel's master switch applies to custom messages too; nothing was expected, so nothing is recorded.
+    if (!settings.channels[custom.channel]) continue;
     const address =
       custom.to.type === 'custom'
         ? custom.to.address
@@ -249,11 +254,20 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
       });
       continue;
     }
-    if (type === 'customer' && custom.channel === 'sms' && input.preferences.smsOptedOut) {
+    const refusal: SkipReason | undefined = !isValidAddress(custom.channel, address)
+      ? 'invalid-contact'
+      : type !== 'customer'
+        ? undefined
+        : custom.channel === 'sms' && input.preferences.smsOptedOut
+          ? 'opted-out'
+          : input.preferences.blocked[custom.channel].includes(cause.kind)
+            ? 'blocked-by-customer'
+            : undefined;
+    if (refusal) {
       plans.push({
         type: 'skip',
         identity: identity(custom.channel, type, address, cause.kind, `#${custom.id}`),
-        reason: 'opted-out',
+        reason: refusal,
       });
       continue;
     }

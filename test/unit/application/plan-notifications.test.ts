@@ -243,7 +243,9 @@ describe('planNotifications', () => {
       expect(text).toMatch(/^Hello,\n/);
       expect(text).toContain('Customer: Aiko Tanaka');
       expect(text).not.toContain('Bring your own towel.');
-      expect(text).toContain(LOCAL_START);
+      // Staff without a locale read the tenant's default (en: 12-hour clock), not the customer's en-GB.
+      expect(text).toMatch(/5:00.*PM/);
+      expect(text).not.toContain(LOCAL_START);
     }
     expect(byAddress.get('sms:+819012345678')!.content.text).not.toContain('Aiko Tanaka');
     expect(byAddress.get('sms:+819011112222')!.content.text).toContain('Aiko Tanaka');
@@ -305,6 +307,33 @@ describe('planNotifications', () => {
       expect(toPhone[1]!.content.text).toBe(`Parking is free from ${LOCAL_START} for R-77.`);
       expect(toPhone[1]!.customerId).toBe('cust-9');
       expect(toPhone[0]!.notificationId).not.toBe(toPhone[1]!.notificationId);
+    });
+
+    it("respects the customer's blocked kinds and the channel switch, like standard messages", () => {
+      const toCustomer: CustomMessageSetting = {
+        id: 'parking',
+        kind: 'reservation-confirmed',
+        channel: 'sms',
+        text: 'Parking is free for {{reservationId}}.',
+        to: { type: 'customer' },
+      };
+      const blocked = plan({
+        settings: withSettings(() => ({ customMessages: [toCustomer] })),
+        preferences: { ...DEFAULT_CUSTOMER_PREFERENCES, blocked: { email: [], sms: ['reservation-confirmed'] } },
+      });
+      expect(requests(blocked).filter((r) => r.channel === 'sms')).toHaveLength(0);
+      expect(blocked.filter((p) => p.type === 'skip').map((p) => p.type === 'skip' && p.reason)).toEqual([
+        'blocked-by-customer',
+        'blocked-by-customer',
+      ]);
+
+      const smsOff = plan({
+        settings: withSettings((base) => ({
+          customMessages: [toCustomer],
+          channels: { ...base.channels, sms: false },
+        })),
+      });
+      expect(requests(smsOff).filter((r) => r.channel === 'sms')).toHaveLength(0);
     });
   });
 
