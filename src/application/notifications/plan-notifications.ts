@@ -57,7 +57,12 @@ export interface PlanInput {
 }
 
 export type PlannedDelivery =
-  | { readonly type: 'request'; readonly request: RequestNotification['data'] }
+  | {
+      readonly type: 'request';
+      readonly request: RequestNotification['data'];
+      /** Who and what, for recording a skip when the request cannot go ahead (out of credits). */
+      readonly identity: DeliveryIdentity;
+    }
   | {
       readonly type: 'skip';
       readonly identity: DeliveryIdentity;
@@ -149,6 +154,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     const cost = priceOf(settings.prices, { channel, mode: 'automatic', ...(smsParts ? { smsParts } : {}) });
     return {
       type: 'request',
+      identity: id,
       request: {
         notificationId: id.notificationId,
         tenantId: cause.tenantId,
