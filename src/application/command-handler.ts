@@ -108,3 +108,25 @@ export async function loadAggregate<S, E extends DomainEvent>(
   for (const event of events) state = decider.evolve(state, toDomainEvent<E>(event));
   return { state, revision, events };
 }
+
+/**
+ * Appends events already decided from a state read at `revision` (the caller did work between deciding and
+ * appending, e.g. took seats on another stream). A ConcurrencyError means the stream moved on: decide again.
+ */
+export async function appendDecided<E extends DomainEvent>(
+  deps: CommandHandlerDeps,
+  streamName: string,
+  events: readonly E[],
+  revision: bigint | 'no_stream',
+  context: CommandContext,
+): Promise<{ newEvents: NewEvent[]; revision: bigint; position: bigint }> {
+  const metadata = buildMetadata(context);
+  const newEvents: NewEvent[] = events.map((event) => ({
+    id: deps.ids.newId(),
+    type: event.type,
+    data: event.data as Record<string, unknown>,
+    metadata,
+  }));
+  const result = await deps.eventStore.appendToStream(streamName, newEvents, revision);
+  return { newEvents, revision: result.nextExpectedRevision, position: result.position };
+}

@@ -39,6 +39,11 @@ const schema = z
       .max(24 * 60)
       .default(10),
     NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+    /**
+     * Signs the claim links of waitlist offers. Every instance needs the same one; without it, embedded Herald keeps
+     * a generated one in DATA_DIR/claim-link.secret.
+     */
+    CLAIM_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').max(512).optional()),
   })
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];

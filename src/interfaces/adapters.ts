@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Clock } from '../application/ports/clock.port.js';
@@ -27,6 +28,8 @@ export interface Adapters {
   readonly scheduler: Scheduler;
   readonly email: EmailSender;
   readonly sms: SmsSender;
+  /** Signs waitlist claim links: CLAIM_LINK_SECRET, or the one kept in DATA_DIR. Absent: one per process (tests). */
+  readonly claimLinkSecret?: string;
   /** What each port is backed by, for the start-up line and /health/ready. */
   readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string>;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
     scheduler,
     email,
     sms,
+    claimLinkSecret: config.CLAIM_LINK_SECRET ?? keptSecret(join(dataDir, 'claim-link.secret')),
     describe: {
       eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : `sqlite:${join(dataDir, 'events.sqlite')}`,
       readModels: config.MONGODB_URL ? 'mongodb' : `sqlite:${join(dataDir, 'read-models.sqlite')}`,
@@ -104,4 +108,15 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       }
     },
   };
+}
+
+/** A secret generated once and kept in a file (mode 0600): it must be backed up with the data directory. */
+function keptSecret(file: string): string {
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }

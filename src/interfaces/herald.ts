@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
@@ -5,7 +6,7 @@ import type { ApiKeys } from '../application/ports/api-keys.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
 import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
-import type { JobHandler } from '../application/ports/scheduler.port.js';
+import type { JobHandler, ScheduledJob } from '../application/ports/scheduler.port.js';
 import {
   ensureProjectionIndexes,
   projectionConsumer,
@@ -24,6 +25,17 @@ import { createNotificationPlanner, REMINDER_JOB } from '../application/notifica
 import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
 import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
 import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
+import { processManagerConsumer } from '../application/process-managers/process-manager-runner.js';
+import { waitlistEntriesProjection } from '../application/projections/waitlist-entries.projection.js';
+import { waitlistsProjection } from '../application/projections/waitlists.projection.js';
+import type { WaitlistDeps } from '../application/waitlist/waitlist-commands.js';
+import {
+  createWaitlistIntentHandler,
+  createWaitlistJobs,
+  createWaitlistManager,
+  WAITLIST_TARGET,
+} from '../application/waitlist/waitlist-manager.js';
+import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
 import {
   startSubscriber,
   type EventConsumer,
@@ -55,6 +67,8 @@ export interface Herald {
   readonly ids: IdSource;
   /** Starts projections, process managers and the scheduler. */
   start(): Promise<void>;
+  /** Runs one scheduled job now, as the scheduler would (tests with a moved clock, operations). */
+  runJob(job: ScheduledJob): Promise<void>;
   /** Resolves once every consumer has handled every event appended so far (tests, benchmarks, readiness). */
   settle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -66,7 +80,16 @@ const PROJECTIONS = [
   notificationAuditLogProjection,
   catalogProjection,
   resourceDayUsageProjection,
+  waitlistsProjection,
+  waitlistEntriesProjection,
 ] as unknown as readonly Projection[];
+
+/** Where customers reach this service: PUBLIC_URL, else the address it listens on (embedded, development). */
+function publicBaseUrl(config: Config): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
+}
 
 /** The composition root: every dependency is built here, by hand, and passed down explicitly. */
 export async function createHerald(options: HeraldOptions): Promise<Herald> {
@@ -80,6 +103,26 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
   }
 
+  let claimLinkSecret = adapters.claimLinkSecret;
+  if (!claimLinkSecret) {
+    claimLinkSecret = randomBytes(32).toString('base64url');
+    logger.warn({}, 'no CLAIM_LINK_SECRET: waitlist claim links will not survive a restart of this process');
+  }
+  const claimLinks = createHmacClaimLinks({ secret: claimLinkSecret, publicUrl: publicBaseUrl(config) });
+  const waitlistDeps: WaitlistDeps = {
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    holdMinutes: config.RESERVATION_HOLD_MINUTES,
+    logger,
+  };
+  const waitlistManager = processManagerConsumer(createWaitlistManager({ eventStore, ids, clock, readModels }), {
+    scheduler,
+    handlers: { [WAITLIST_TARGET]: createWaitlistIntentHandler(waitlistDeps) },
+    logger,
+  });
+
   const planner = createNotificationPlanner({
     eventStore,
     ids,
@@ -88,6 +131,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger,
     ...catalogLookups(eventStore),
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+    claimLinks,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
@@ -107,6 +151,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     planner.consumer,
     dispatcher.consumer,
     seatKeeper.consumer,
+    waitlistManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
   ];
@@ -114,6 +159,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [REMINDER_JOB, planner.reminderJob],
     [RETRY_JOB, dispatcher.retryJob],
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
+    ...Object.entries(createWaitlistJobs(waitlistDeps)),
   ]);
   const running: RunningSubscriber[] = [];
   let recovery: Promise<void> = Promise.resolve();
@@ -134,6 +180,8 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       ids,
       twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
       reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
+      waitlist: waitlistDeps,
+      claimLinks,
     },
     options.httpLogger ? { loggerInstance: options.httpLogger } : {},
   );
@@ -167,6 +215,11 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         }
         await handler(job);
       });
+    },
+    async runJob(job) {
+      const handler = jobHandlers.get(job.name);
+      if (!handler) throw new Error(`no handler for job ${job.name}`);
+      await handler(job);
     },
     async settle(timeoutMs = 10_000) {
       // Consumers may append (process managers): loop until the head stops moving.

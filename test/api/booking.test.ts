@@ -179,7 +179,11 @@ describe('POST /v1/reservations with serviceId (booking from the catalog)', () =
     expect(third.json()).toMatchObject({
       code: 'slot-full',
       remainingSeats: 0,
-      waitlist: { href: '/v1/waitlist', method: 'POST', body: { serviceId, start: at('10:00'), partySize: 1 } },
+      waitlist: {
+        href: '/v1/waitlists/entries',
+        method: 'POST',
+        body: { serviceId, start: at('10:00'), partySize: 1, customer: { name: expect.any(String) } },
+      },
     });
     expect(await eventCount()).toBe(before);
   });

@@ -230,7 +230,7 @@ describe.each(setups)('booking under concurrency ($name)', (setup) => {
       expect(response.json()).toMatchObject({
         code: 'slot-full',
         remainingSeats: 0,
-        waitlist: { href: '/v1/waitlist' },
+        waitlist: { href: '/v1/waitlists/entries' },
       });
     }
     expect(await seatsHeld(resourceIds[0] ?? '', '2030-07-01')).toBe(8);

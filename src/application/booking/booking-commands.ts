@@ -13,7 +13,7 @@ import { requireInstant } from '../../domain/catalog/validation.js';
 import type { Service } from '../../domain/catalog/service.decider.js';
 import type { DomainError } from '../../domain/shared/errors.js';
 import { ConcurrencyError, IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
-import { MINUTE_MS } from '../../domain/shared/zoned-time.js';
+import { MINUTE_MS, normalizeInstant } from '../../domain/shared/zoned-time.js';
 import {
   handleCommand,
   loadAggregate,
@@ -30,6 +30,7 @@ import {
   holdSlot,
   releaseSlot,
   type HoldOutcome,
+  type ReleasedSeats,
   type SlotSeats,
   type SlotToHold,
 } from './seat-holds.js';
@@ -50,6 +51,16 @@ export interface BookingDeps extends CommandHandlerDeps {
   readonly holdMinutes: number;
   readonly seatKeeper: Pick<SeatKeeper, 'reconcile'>;
   readonly logger?: Logger;
+  /**
+   * Whether the seats of a slot belong to its waitlist right now (people wait whose party fits them): then a booking
+   * from outside the line is refused, 409 `slot-reserved-for-waitlist`. Absent: no waitlist is consulted.
+   */
+  readonly waitlistGate?: (
+    tenantId: string,
+    catalog: BookingCatalog,
+    start: string,
+    resourceIds: readonly string[],
+  ) => Promise<{ readonly waitlistId: string; readonly waiting: number } | null>;
 }
 
 export interface WriteOptions {
@@ -66,13 +77,18 @@ export interface BookingInput {
   /** Default 1. */
   readonly partySize?: number;
   readonly customer: Customer;
+  /** Staff booking for someone outside the waitlist's line (a walk-in) on purpose. */
+  readonly bypassWaitlist?: boolean;
 }
 
 export type ReservationResult = { reservationId: string; result: HandleResult<ReservationState> };
 
+/** A lifecycle transition's outcome, with the seats it gave back (what the waitlist gets next). */
+export type TransitionResult = HandleResult<ReservationState> & { readonly released: readonly ReleasedSeats[] };
+
 // Booking ------------------------------------------------------------------------------------------------------------
 
-interface BookingCatalog {
+export interface BookingCatalog {
   readonly service: Service;
   readonly location: Location;
   /** The calendar of one of the service's resources, read when needed (a booking usually needs one). */
@@ -83,7 +99,11 @@ function notBookable(field: string, rule: string, message: string): ValidationEr
   return new ValidationError('slot-not-bookable', message, { field, rule });
 }
 
-async function loadBookingCatalog(deps: BookingDeps, tenantId: string, serviceId: string): Promise<BookingCatalog> {
+export async function loadBookingCatalog(
+  deps: Pick<BookingDeps, 'eventStore'>,
+  tenantId: string,
+  serviceId: string,
+): Promise<BookingCatalog> {
   const service = await findActiveService(deps.eventStore, tenantId, serviceId);
   if (!service)
     throw notBookable('serviceId', 'unknown-service', `Service ${serviceId} does not exist or is archived.`);
@@ -194,6 +214,18 @@ export async function bookReservation(
     return { reservationId, result: { state: existing.state, newEvents: [], revision: existing.revision } };
   }
 
+  if (deps.waitlistGate && !input.bypassWaitlist) {
+    const normalizedStart = normalizeInstant(input.start);
+    const reserved = normalizedStart ? await deps.waitlistGate(tenantId, catalog, normalizedStart, candidates) : null;
+    if (reserved) {
+      throw new IllegalStateError(
+        'slot-reserved-for-waitlist',
+        'The free seats of this slot go to the customers on its waitlist, in the order they joined.',
+        { remainingSeats: 0, requestedSeats: partySize, waitlistId: reserved.waitlistId, waiting: reserved.waiting },
+      );
+    }
+  }
+
   let firstInvalid: DomainError | undefined;
   const refusals: IllegalStateError[] = [];
   let taken: { slot: BookableSlot; outcome: HoldOutcome } | undefined;
@@ -270,6 +302,7 @@ export async function bookReservation(
 
 type Stamped = { reservationId: string; now: string; actor: string };
 const reasonOf = (input: { reason?: string }) => (input.reason ? { reason: input.reason } : {});
+const bypassOf = (input: { bypassWaitlist?: boolean }) => (input.bypassWaitlist ? { bypassWaitlist: true } : {});
 
 async function loadExisting(
   deps: BookingDeps,
@@ -304,7 +337,7 @@ async function transition(
   options: WriteOptions,
   build: (stamped: Stamped) => ReservationCommand,
   hooks: { before?: (state: ExistingState) => Promise<void>; seatsFollow?: boolean } = {},
-): Promise<HandleResult<ReservationState>> {
+): Promise<TransitionResult> {
   const { state } = await loadExisting(deps, context.tenantId, reservationId, options);
   const command = build({ reservationId, now: deps.clock.now().toISOString(), actor: context.actor });
   const decided = reservationDecider.decide(command, state);
@@ -318,11 +351,12 @@ async function transition(
     options.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {},
   );
   if (hooks.seatsFollow && result.newEvents.length > 0) {
-    await deps.seatKeeper
+    const reconciled = await deps.seatKeeper
       .reconcile(context.tenantId, reservationId, context)
       .catch((error: unknown) => logFailure(deps, error, { tenantId: context.tenantId, reservationId }));
+    return { ...result, released: reconciled?.released ?? [] };
   }
-  return result;
+  return { ...result, released: [] };
 }
 
 /** requested -> confirmed. The seats become final first; a hold lost after expiry is taken again if still free. */
@@ -331,7 +365,7 @@ export async function confirmReservation(
   context: CommandContext,
   reservationId: string,
   options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
+): Promise<TransitionResult> {
   return transition(
     deps,
     context,
@@ -389,15 +423,18 @@ export async function cancelReservation(
   deps: BookingDeps,
   context: CommandContext,
   reservationId: string,
-  input: { by: CancelledBy; reason?: string },
+  input: { by: CancelledBy; reason?: string; bypassWaitlist?: boolean },
   options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
+): Promise<TransitionResult> {
   return transition(
     deps,
     context,
     reservationId,
     options,
-    (stamped) => ({ type: 'CancelReservation', data: { ...stamped, by: input.by, ...reasonOf(input) } }),
+    (stamped) => ({
+      type: 'CancelReservation',
+      data: { ...stamped, by: input.by, ...reasonOf(input), ...bypassOf(input) },
+    }),
     { seatsFollow: true },
   );
 }
@@ -408,15 +445,15 @@ function freeingTransition(type: 'DeclineReservation' | 'DeleteReservation' | 'M
     deps: BookingDeps,
     context: CommandContext,
     reservationId: string,
-    input: { reason?: string },
+    input: { reason?: string; bypassWaitlist?: boolean },
     options: WriteOptions = {},
-  ): Promise<HandleResult<ReservationState>> =>
+  ): Promise<TransitionResult> =>
     transition(
       deps,
       context,
       reservationId,
       options,
-      (stamped) => ({ type, data: { ...stamped, ...reasonOf(input) } }),
+      (stamped) => ({ type, data: { ...stamped, ...reasonOf(input), ...bypassOf(input) } }),
       { seatsFollow: true },
     );
 }
@@ -430,7 +467,7 @@ export async function completeReservation(
   context: CommandContext,
   reservationId: string,
   options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
+): Promise<TransitionResult> {
   return transition(deps, context, reservationId, options, (stamped) => ({
     type: 'CompleteReservation',
     data: stamped,
@@ -443,7 +480,7 @@ export async function recordPayment(
   reservationId: string,
   input: { paymentId: string; amount: number; currency: string },
   options: WriteOptions = {},
-): Promise<HandleResult<ReservationState>> {
+): Promise<TransitionResult> {
   return transition(deps, context, reservationId, options, (stamped) => ({
     type: 'RecordPayment',
     data: { ...stamped, ...input },

@@ -1,5 +1,5 @@
 import { invalid, requireInstant } from '../../domain/catalog/validation.js';
-import type { EventStore } from '../ports/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../ports/event-store.port.js';
 import type { FieldCondition, ReadModelStore } from '../ports/read-model-store.port.js';
 import { physicalCollection } from '../projections/projection.js';
 import {
@@ -123,6 +123,23 @@ export interface HistoryEntry {
   readonly recordedAt: string;
 }
 
+/** Events of a stream as an auditor reads them: who did it, what caused it, when. */
+export function historyOf(events: readonly RecordedEvent[]): HistoryEntry[] {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return events.map((event) => ({
+    eventId: event.id,
+    revision: Number(event.revision),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      actor: text(event.metadata.actor),
+      causationId: text(event.metadata.causationId),
+      correlationId: text(event.metadata.correlationId),
+    },
+    recordedAt: event.recordedAt,
+  }));
+}
+
 /** Every event of one reservation, oldest first, as an auditor reads them. 404 when it does not exist. */
 export async function getReservationHistory(
   eventStore: EventStore,
@@ -130,20 +147,5 @@ export async function getReservationHistory(
   reservationId: string,
 ): Promise<{ revision: bigint; events: HistoryEntry[] }> {
   const { revision, events } = await getReservation(eventStore, tenantId, reservationId);
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  return {
-    revision,
-    events: events.map((event) => ({
-      eventId: event.id,
-      revision: Number(event.revision),
-      type: event.type,
-      data: event.data,
-      metadata: {
-        actor: text(event.metadata.actor),
-        causationId: text(event.metadata.causationId),
-        correlationId: text(event.metadata.correlationId),
-      },
-      recordedAt: event.recordedAt,
-    })),
-  };
+  return { revision, events: historyOf(events) };
 }

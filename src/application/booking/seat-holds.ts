@@ -6,6 +6,7 @@ import {
   slotInventoryDecider,
   type SlotInventoryCommand,
   type SlotReleaseReason,
+  type SlotSeatsReleased,
 } from '../../domain/booking/slot-inventory.decider.js';
 import { ConcurrencyError, IllegalStateError } from '../../domain/shared/errors.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
@@ -37,6 +38,19 @@ export interface SlotToHold extends SlotSeats {
   readonly seats: number;
   readonly capacity: number;
   readonly expiresAt: string | null;
+}
+
+/** Seats a release gave back, as recorded (the id of the SlotSeatsReleased event is the cause of what follows). */
+export interface ReleasedSeats {
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly resourceId: string;
+  readonly slotStart: string;
+  readonly serviceId: string | null;
+  readonly reservationId: string;
+  readonly seats: number;
+  readonly reason: SlotReleaseReason;
+  readonly bypassWaitlist: boolean;
 }
 
 /** Days on which this call appended a hold (to give back on failure); empty when the hold was already there. */
@@ -111,9 +125,10 @@ export async function releaseSlot(
   slot: SlotSeats,
   reason: SlotReleaseReason,
   now: string,
-): Promise<void> {
+  options: { readonly bypassWaitlist?: boolean } = {},
+): Promise<ReleasedSeats[]> {
   const days = await daysOfHold(deps, slot);
-  await releaseDays(deps, context, slot, [...days].reverse(), reason, now);
+  return releaseDays(deps, context, slot, [...days].reverse(), reason, now, options.bypassWaitlist === true);
 }
 
 /**
@@ -184,15 +199,44 @@ async function releaseDays(
   days: readonly string[],
   reason: SlotReleaseReason,
   now: string,
-): Promise<void> {
+  bypassWaitlist = false,
+): Promise<ReleasedSeats[]> {
+  const released: ReleasedSeats[] = [];
   for (const localDate of days) {
-    await handleCommand(
+    const result = await handleCommand(
       deps,
       resourceDayStreamName(slot.tenantId, slot.resourceId, localDate),
       slotInventoryDecider,
-      { type: 'ReleaseSeats', data: { reservationId: slot.reservationId, slotStart: slot.slotStart, reason, now } },
+      {
+        type: 'ReleaseSeats',
+        data: {
+          reservationId: slot.reservationId,
+          slotStart: slot.slotStart,
+          reason,
+          ...(bypassWaitlist ? { bypassWaitlist } : {}),
+          now,
+        },
+      },
       context,
       { maxRetries: HOT_STREAM_RETRIES },
     );
+    // One event per slot: the start day's (a slot past midnight is released on its other days too).
+    if (localDate !== localDateOf(slot.timeZone, slot.slotStart)) continue;
+    for (const event of result.newEvents) {
+      if (event.type !== 'SlotSeatsReleased') continue;
+      const data = event.data as SlotSeatsReleased['data'];
+      released.push({
+        eventId: event.id,
+        tenantId: slot.tenantId,
+        resourceId: data.resourceId,
+        slotStart: data.slotStart,
+        serviceId: data.serviceId ?? null,
+        reservationId: data.reservationId,
+        seats: data.seats,
+        reason: data.reason,
+        bypassWaitlist: data.bypassWaitlist === true,
+      });
+    }
   }
+  return released;
 }

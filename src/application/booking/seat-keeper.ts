@@ -21,7 +21,7 @@ import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
 import { RESERVATION_EVENT_TYPES } from '../projections/reservation-details.projection.js';
 import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
-import { confirmSlot, holdSlot, holdsSlot, releaseSlot, type SlotSeats } from './seat-holds.js';
+import { confirmSlot, holdSlot, holdsSlot, releaseSlot, type ReleasedSeats, type SlotSeats } from './seat-holds.js';
 
 export const HOLD_EXPIRY_JOB = 'reservation.hold-expiry';
 const SYSTEM_ACTOR = 'system:seat-keeper';
@@ -57,11 +57,13 @@ export interface SeatKeeper {
    * (confirmed once the reservation is), every earlier slot (reschedules) and the slot of an ended reservation are
    * released. Idempotent: run it as often as you like, from the process manager or inline after a transition.
    */
-  reconcile(
-    tenantId: string,
-    reservationId: string,
-    context?: Partial<CommandContext>,
-  ): Promise<ReservationState['status'] | 'not-ours'>;
+  reconcile(tenantId: string, reservationId: string, context?: Partial<CommandContext>): Promise<Reconciled>;
+}
+
+export interface Reconciled {
+  readonly status: ReservationState['status'] | 'not-ours';
+  /** Seats this run gave back (none when they already were). */
+  readonly released: readonly ReleasedSeats[];
 }
 
 export function holdExpiryKey(tenantId: string, reservationId: string): string {
@@ -96,10 +98,13 @@ export function createSeatReconciler(deps: SeatReconcilerDeps): Reconcile {
       reservationStreamName(tenantId, reservationId),
       reservationDecider,
     );
-    if (state.status === 'none') return 'none';
+    if (state.status === 'none') return { status: 'none', released: [] };
     const reservation = state.reservation;
     // External reservations were never sold from our inventory.
-    if (reservation.source !== 'internal' || !reservation.resourceId || !reservation.serviceId) return 'not-ours';
+    if (reservation.source !== 'internal' || !reservation.resourceId || !reservation.serviceId) {
+      return { status: 'not-ours', released: [] };
+    }
+    const released: ReleasedSeats[] = [];
     const context: CommandContext = { tenantId, actor: SYSTEM_ACTOR, ...given };
     const seatsAt = (resourceId: string, start: string): SlotSeats => ({
       tenantId,
@@ -112,13 +117,17 @@ export function createSeatReconciler(deps: SeatReconcilerDeps): Reconcile {
 
     for (const slot of slotsInHistory(events)) {
       if (slot.resourceId === current.resourceId && slot.start === current.slotStart) continue;
-      await releaseSlot(deps, context, seatsAt(slot.resourceId, slot.start), 'rescheduled', now());
+      released.push(...(await releaseSlot(deps, context, seatsAt(slot.resourceId, slot.start), 'rescheduled', now())));
     }
 
     const reason = RELEASE_REASON[state.status];
     if (reason) {
-      await releaseSlot(deps, context, current, reason, now());
-      return state.status;
+      released.push(
+        ...(await releaseSlot(deps, context, current, reason, now(), {
+          bypassWaitlist: state.bypassWaitlist === true,
+        })),
+      );
+      return { status: state.status, released };
     }
     if (state.status === 'confirmed') {
       try {
@@ -128,12 +137,12 @@ export function createSeatReconciler(deps: SeatReconcilerDeps): Reconcile {
         // The hold was lost (expired and reclaimed, or released by a race): take the seats again if they are free.
         await rehold(context, current, state, null);
       }
-      return state.status;
+      return { status: state.status, released };
     }
     if (state.status === 'requested' && Date.parse(state.holdExpiresAt) > deps.clock.now().getTime()) {
       if (!(await holdsSlot(deps, current))) await rehold(context, current, state, state.holdExpiresAt);
     }
-    return state.status;
+    return { status: state.status, released };
   };
 
   const rehold = async (
@@ -211,7 +220,7 @@ export function createSeatKeeper(deps: SeatKeeperDeps): SeatKeeper {
       // its stream (Requested + Confirmed in one append, a redelivered old event) leaves it to the last one.
       const { revision } = await deps.eventStore.readStream(event.streamName);
       if (revision !== 'no_stream' && revision > event.revision) return;
-      const status = await reconcile(tenantId, reservationId, { causationId: event.id, correlationId });
+      const { status } = await reconcile(tenantId, reservationId, { causationId: event.id, correlationId });
       if (status === 'not-ours' || status === 'none') return;
       if (status !== 'requested' && domainEvent.type !== 'PaymentRecorded') {
         // Confirmed or ended: the hold can no longer expire. (The job would be a no-op; this keeps the queue clean.)

@@ -3,6 +3,7 @@ import {
   customerPreferencesOf,
   defaultNotificationSettings,
   notificationSettingsDecider,
+  withEveryKind,
   type CustomerPreferences,
   type NotificationSettings,
 } from '../../domain/notification/index.js';
@@ -26,6 +27,8 @@ export function heraldDefaultSettings(): NotificationSettings {
     'reservation-declined',
     'waitlist-offer',
     'waitlist-seat-assigned',
+    'waitlist-joined',
+    'waitlist-offer-expired',
   ]);
   return {
     ...base,
@@ -48,7 +51,7 @@ export async function loadNotificationSettings(
     notificationSettingsStreamName(tenantId),
     notificationSettingsDecider,
   );
-  return state.status === 'configured' ? state.settings : heraldDefaultSettings();
+  return state.status === 'configured' ? withEveryKind(state.settings) : heraldDefaultSettings();
 }
 
 /** The id preferences are kept under: the booking system's customer id, else one derived from email or phone. */

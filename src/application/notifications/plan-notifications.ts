@@ -37,6 +37,13 @@ export interface NotificationCause {
   readonly extra?: Partial<MessageContext>;
   /** Calendar invitation to attach to customer emails, when the kind changes the booking. */
   readonly calendar?: { readonly method: 'REQUEST' | 'CANCEL'; readonly sequence: number };
+  /** A message about a waitlist entry: recorded on its deliveries for the entry's audit trail. */
+  readonly waitlistEntryId?: string;
+  /**
+   * The reservation the deliveries belong to in the audit trail; default `reservation.reservationId`. Null for a
+   * message about no reservation (a waitlist entry that has none yet).
+   */
+  readonly auditReservationId?: string | null;
 }
 
 export interface PlanInput {
@@ -114,6 +121,8 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   };
 
   const plans: PlannedDelivery[] = [];
+  const auditReservationId =
+    cause.auditReservationId === undefined ? reservation.reservationId : cause.auditReservationId;
   const identity = (
     channel: Channel,
     type: RecipientType,
@@ -132,8 +141,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     return {
       notificationId,
       tenantId: cause.tenantId,
-      reservationId: reservation.reservationId,
+      ...(auditReservationId ? { reservationId: auditReservationId } : {}),
       ...(type === 'customer' && cause.customerRef ? { customerId: cause.customerRef } : {}),
+      ...(cause.waitlistEntryId ? { waitlistEntryId: cause.waitlistEntryId } : {}),
       kind,
       channel,
       recipientType: type,
@@ -158,8 +168,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
       request: {
         notificationId: id.notificationId,
         tenantId: cause.tenantId,
-        reservationId: reservation.reservationId,
+        ...(auditReservationId ? { reservationId: auditReservationId } : {}),
         ...(id.customerId ? { customerId: id.customerId } : {}),
+        ...(cause.waitlistEntryId ? { waitlistEntryId: cause.waitlistEntryId } : {}),
         kind,
         channel,
         recipient: { type, address },

@@ -8,6 +8,8 @@ export interface DeliveryDocument extends Record<string, unknown> {
   notificationId: string;
   reservationId: string | null;
   customerId: string | null;
+  /** Messages about a waitlist entry. Absent in documents built before waitlists (read as null). */
+  waitlistEntryId?: string | null;
   kind: string;
   channel: 'email' | 'sms';
   recipientType: string;
@@ -78,6 +80,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
   indexes: [
     ['tenantId', 'reservationId', 'requestedAt'],
     ['tenantId', 'customerId', 'requestedAt'],
+    ['tenantId', 'waitlistEntryId', 'requestedAt'],
     ['tenantId', 'status', 'requestedAt'],
     ['tenantId', 'channel', 'requestedAt'],
     ['tenantId', 'providerMessageId'],
@@ -100,6 +103,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           notificationId: d.notificationId,
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
+          waitlistEntryId: d.waitlistEntryId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipient.type,
@@ -132,6 +136,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           notificationId: d.notificationId,
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
+          waitlistEntryId: d.waitlistEntryId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipientType,

@@ -37,6 +37,8 @@ export interface ReservationDocument extends Record<string, unknown> {
   createdAt: string;
   updatedAt: string;
   statusReason?: string;
+  /** Came from the waitlist (offer accepted or seat assigned); kept whatever the waitlist's settings. */
+  origin?: ReservationDetails['origin'];
 }
 
 const STATUS_BY_EVENT: Partial<Record<ReservationEvent['type'], string>> = {
@@ -80,6 +82,7 @@ function created(event: RecordedEvent, details: ReservationDetails, status: stri
     revision: Number(event.revision),
     createdAt: event.recordedAt,
     updatedAt: event.recordedAt,
+    ...(details.origin ? { origin: details.origin } : {}),
   };
 }
 

@@ -77,6 +77,18 @@ export interface ReservationDetails {
   readonly partySize: number;
   readonly requiresConfirmation: boolean;
   readonly external: ExternalReference | null;
+  /** Where the booking came from when not a direct booking: a waitlist offer or assignment. Kept for good. */
+  readonly origin?: ReservationOrigin;
+}
+
+/** "Came from the waitlist": the entry and offer a reservation was booked from, and how. */
+export interface ReservationOrigin {
+  readonly type: 'waitlist';
+  readonly waitlistId: string;
+  readonly entryId: string;
+  readonly offerId: string;
+  /** `offer`: the customer accepted an offer; `assign`: the seat was booked for them directly. */
+  readonly mode: 'offer' | 'assign';
 }
 
 export interface RecordedPayment {
@@ -103,6 +115,8 @@ export interface SlotReference {
 interface Existing {
   readonly reservation: ReservationDetails;
   readonly payments: readonly RecordedPayment[];
+  /** An admin ended it and freed its seats without handing them to the waitlist. */
+  readonly bypassWaitlist?: boolean;
 }
 
 export type ReservationStatus = ReservationState['status'];
@@ -161,6 +175,7 @@ export type RequestReservation = Command<
     /** false: the request is confirmed in the same append. */
     readonly requiresConfirmation: boolean;
     readonly holdExpiresAt: string;
+    readonly origin?: ReservationOrigin;
   }
 >;
 
@@ -184,13 +199,15 @@ export type RecordExternalReservation = Command<
 >;
 
 export type ConfirmReservation = Command<'ConfirmReservation', Stamped>;
-export type CancelReservation = Command<
-  'CancelReservation',
-  Stamped & { readonly by: CancelledBy; readonly reason?: string }
->;
-export type DeclineReservation = Command<'DeclineReservation', Stamped & { readonly reason?: string }>;
-export type DeleteReservation = Command<'DeleteReservation', Stamped & { readonly reason?: string }>;
-export type MarkNotTaken = Command<'MarkNotTaken', Stamped & { readonly reason?: string }>;
+/** `bypassWaitlist`: an admin frees the seats without handing them to the slot's waitlist. */
+interface Freeing {
+  readonly reason?: string;
+  readonly bypassWaitlist?: boolean;
+}
+export type CancelReservation = Command<'CancelReservation', Stamped & Freeing & { readonly by: CancelledBy }>;
+export type DeclineReservation = Command<'DeclineReservation', Stamped & Freeing>;
+export type DeleteReservation = Command<'DeleteReservation', Stamped & Freeing>;
+export type MarkNotTaken = Command<'MarkNotTaken', Stamped & Freeing>;
 export type CompleteReservation = Command<'CompleteReservation', Stamped>;
 export type ExpireHold = Command<'ExpireHold', Stamped>;
 export type RescheduleReservation = Command<
@@ -254,6 +271,8 @@ export type ReservationCancelled = DomainEvent<
     readonly reason: string;
     readonly previousStatus: SeatHoldingStatus;
     readonly slot: SlotReference;
+    /** Present (true) when an admin freed the seats without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly cancelledAt: string;
     readonly actor: string;
   }
@@ -265,6 +284,8 @@ export type ReservationDeclined = DomainEvent<
     readonly reservationId: string;
     readonly reason: string;
     readonly slot: SlotReference;
+    /** Present (true) when an admin freed the seats without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly declinedAt: string;
     readonly actor: string;
   }
@@ -278,6 +299,8 @@ export type ReservationDeleted = DomainEvent<
     readonly reason: string;
     readonly previousStatus: ExistingStatus;
     readonly slot: SlotReference;
+    /** Present (true) when an admin freed the seats without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly deletedAt: string;
     readonly actor: string;
   }
@@ -290,6 +313,8 @@ export type ReservationMarkedNotTaken = DomainEvent<
     readonly reservationId: string;
     readonly reason: string;
     readonly slot: SlotReference;
+    /** Present (true) when an admin freed the seats without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly markedAt: string;
     readonly actor: string;
   }
@@ -420,6 +445,7 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
             reason,
             previousStatus: current.status,
             slot: slotReferenceOf(current.reservation),
+            ...bypass(command.data),
             cancelledAt: now,
             actor,
           },
@@ -439,6 +465,7 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
             reservationId: current.reservation.reservationId,
             reason,
             slot: slotReferenceOf(current.reservation),
+            ...bypass(command.data),
             declinedAt: now,
             actor,
           },
@@ -458,6 +485,7 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
             reason,
             previousStatus: current.status,
             slot: slotReferenceOf(current.reservation),
+            ...bypass(command.data),
             deletedAt: now,
             actor,
           },
@@ -479,6 +507,7 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
             reservationId: current.reservation.reservationId,
             reason,
             slot: slotReferenceOf(current.reservation),
+            ...bypass(command.data),
             markedAt: now,
             actor,
           },
@@ -562,7 +591,9 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
 function decideRequest(data: RequestReservation['data'], state: ReservationState): ReservationEvent[] {
   const { now, actor } = stamp(data);
   const { start, end } = requireTimeRange('start', data.start, 'end', data.end);
-  if (instant(start) < instant(now)) throw invalid('start', 'in-the-past', 'The reservation starts in the past.');
+  // A seat from the waitlist may be taken while its session runs (a no-show's seat), never after it ended.
+  const late = data.origin ? instant(end) <= instant(now) : instant(start) < instant(now);
+  if (late) throw invalid('start', 'in-the-past', 'The reservation starts in the past.');
   const holdExpiresAt = requireInstant('holdExpiresAt', data.holdExpiresAt);
   if (instant(holdExpiresAt) <= instant(now)) {
     throw invalid('holdExpiresAt', 'after-now', 'holdExpiresAt must be after now.');
@@ -582,6 +613,7 @@ function decideRequest(data: RequestReservation['data'], state: ReservationState
     partySize: requireInteger('partySize', data.partySize, 1, MAX_PARTY_SIZE),
     requiresConfirmation: requireBoolean('requiresConfirmation', data.requiresConfirmation),
     external: null,
+    ...(data.origin ? { origin: validateOrigin(data.origin) } : {}),
   };
   if (state.status !== 'none') return alreadyRecorded(state, reservation);
   const requested: ReservationRequested = {
@@ -676,6 +708,10 @@ function decideReschedule(data: RescheduleReservation['data'], state: Reservatio
 
 // Rules and validation ----------------------------------------------------------------------------------------------
 
+function bypass(data: Freeing): { bypassWaitlist?: true } {
+  return data.bypassWaitlist === true ? { bypassWaitlist: true } : {};
+}
+
 function requireExisting(state: ReservationState, reservationId: string): ExistingState {
   if (state.status === 'none') {
     throw new NotFoundError('reservation-not-found', `Reservation ${reservationId} does not exist.`, { reservationId });
@@ -747,6 +783,16 @@ export function validateCustomer(value: unknown): Customer {
   };
 }
 
+function validateOrigin(value: ReservationOrigin): ReservationOrigin {
+  return {
+    type: requireOneOf('origin.type', value.type, ['waitlist'] as const),
+    waitlistId: requireId('origin.waitlistId', value.waitlistId),
+    entryId: requireId('origin.entryId', value.entryId),
+    offerId: requireId('origin.offerId', value.offerId),
+    mode: requireOneOf('origin.mode', value.mode, ['offer', 'assign'] as const),
+  };
+}
+
 function validateLocationSnapshot(value: unknown): LocationSnapshot {
   if (typeof value !== 'object' || value === null) throw invalid('location', 'required', 'location is required.');
   const raw = value as Record<string, unknown>;
@@ -778,12 +824,14 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
   }
   if (state.status === 'none') return state;
   const { reservation, payments } = state;
+  const bypassed = (event.data as { bypassWaitlist?: boolean }).bypassWaitlist === true ? { bypassWaitlist: true } : {};
   switch (event.type) {
     case 'ReservationCancelled':
       return {
         status: 'cancelled',
         reservation,
         payments,
+        ...bypassed,
         cancelledBy: event.data.by,
         reason: event.data.reason,
         cancelledAt: event.data.cancelledAt,
@@ -793,6 +841,7 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         status: 'declined',
         reservation,
         payments,
+        ...bypassed,
         reason: event.data.reason,
         declinedAt: event.data.declinedAt,
       };
@@ -801,12 +850,13 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         status: 'deleted',
         reservation,
         payments,
+        ...bypassed,
         previousStatus: event.data.previousStatus,
         reason: event.data.reason,
         deletedAt: event.data.deletedAt,
       };
     case 'ReservationMarkedNotTaken':
-      return { status: 'not-taken', reservation, payments, markedAt: event.data.markedAt };
+      return { status: 'not-taken', reservation, payments, ...bypassed, markedAt: event.data.markedAt };
     case 'ReservationCompleted':
       return { status: 'completed', reservation, payments, completedAt: event.data.completedAt };
     case 'ReservationHoldExpired':

@@ -85,6 +85,10 @@ export const SLOT_RELEASE_REASONS = [
   'rescheduled',
   /** The booking that took the hold failed before it was recorded (compensation). */
   'abandoned',
+  /** A waitlist offer's seats: the customer declined, the window ran out, or the offer was withdrawn. */
+  'offer-declined',
+  'offer-expired',
+  'offer-withdrawn',
 ] as const;
 export type SlotReleaseReason = (typeof SLOT_RELEASE_REASONS)[number];
 
@@ -121,6 +125,8 @@ export type ReleaseSeats = Command<
     readonly reservationId: string;
     readonly slotStart?: string;
     readonly reason: SlotReleaseReason;
+    /** An admin freed the seats explicitly without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly now: string;
   }
 >;
@@ -161,11 +167,15 @@ export type SlotSeatsReleased = DomainEvent<
     readonly resourceId: string;
     readonly localDate: string;
     readonly slotStart: string;
+    /** The service of the released hold (absent in events recorded before waitlists). */
+    readonly serviceId?: string | null;
     readonly reservationId: string;
     readonly seats: number;
     readonly reason: SlotReleaseReason;
     /** Free seats on the slot after the release, against the released hold's capacity. */
     readonly remainingSeats: number;
+    /** Present (true) when an admin freed the seats without handing them to the waitlist. */
+    readonly bypassWaitlist?: boolean;
     readonly releasedAt: string;
   }
 >;
@@ -307,7 +317,13 @@ function decide(command: SlotInventoryCommand, state: SlotInventoryState): SlotI
       const released = holdsOf(state, reservationId).filter(
         (hold) => slotStart === null || hold.slotStart === slotStart,
       );
-      return releaseEvents({ ...state, holds: holdsIn(state) }, released, reason, releasedAt);
+      return releaseEvents(
+        { ...state, holds: holdsIn(state) },
+        released,
+        reason,
+        releasedAt,
+        data.bypassWaitlist === true,
+      );
     }
     case 'ConfirmSeats': {
       const data = command.data;
@@ -442,6 +458,7 @@ function releaseEvents(
   released: readonly SlotHold[],
   reason: SlotReleaseReason,
   releasedAt: string,
+  bypassWaitlist = false,
 ): SlotSeatsReleased[] {
   let remaining = [...state.holds];
   return released.map((hold) => {
@@ -453,10 +470,12 @@ function releaseEvents(
         resourceId: state.resourceId,
         localDate: state.localDate,
         slotStart: hold.slotStart,
+        serviceId: hold.serviceId,
         reservationId: hold.reservationId,
         seats: hold.seats,
         reason,
         remainingSeats: Math.max(0, hold.capacity - stillOnSlot),
+        ...(bypassWaitlist ? { bypassWaitlist: true } : {}),
         releasedAt,
       },
     };

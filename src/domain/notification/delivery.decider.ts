@@ -97,6 +97,8 @@ export interface DeliveryIdentity {
   readonly tenantId: string;
   readonly reservationId?: string;
   readonly customerId?: string;
+  /** Messages about a waitlist entry (joined, offer, expired) carry it, for that entry's audit trail. */
+  readonly waitlistEntryId?: string;
   readonly kind: NotificationKind;
   readonly channel: Channel;
   readonly recipientType: RecipientType;
@@ -111,6 +113,7 @@ export interface DeliveryDetails {
   readonly tenantId: string;
   readonly reservationId?: string;
   readonly customerId?: string;
+  readonly waitlistEntryId?: string;
   readonly kind: NotificationKind;
   readonly channel: Channel;
   readonly recipient: DeliveryRecipient;
@@ -498,6 +501,7 @@ export function identityOf(delivery: DeliveryDetails): DeliveryIdentity {
     tenantId: delivery.tenantId,
     ...(delivery.reservationId !== undefined ? { reservationId: delivery.reservationId } : {}),
     ...(delivery.customerId !== undefined ? { customerId: delivery.customerId } : {}),
+    ...(delivery.waitlistEntryId !== undefined ? { waitlistEntryId: delivery.waitlistEntryId } : {}),
     kind: delivery.kind,
     channel: delivery.channel,
     recipientType: delivery.recipient.type,

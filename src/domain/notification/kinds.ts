@@ -9,6 +9,8 @@ export const NOTIFICATION_KINDS = [
   'waitlist-offer',
   'waitlist-seat-assigned',
   'staff-alert',
+  'waitlist-joined',
+  'waitlist-offer-expired',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -319,11 +319,29 @@ export function defaultNotificationSettings(sender: {
   };
 }
 
+/**
+ * Settings written before a kind existed (or a document that leaves a kind out) get that kind's default: kinds are
+ * added over time, and a tenant's stored settings must keep working.
+ */
+export function withEveryKind(settings: NotificationSettings): NotificationSettings {
+  const kinds = settings.kinds ?? ({} as NotificationSettings['kinds']);
+  if (NOTIFICATION_KINDS.every((kind) => kinds[kind] !== undefined)) return settings;
+  const defaults = defaultNotificationSettings(settings.sender ?? { name: '', address: '' }).kinds;
+  return {
+    ...settings,
+    kinds: Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, kinds[kind] ?? defaults[kind]])) as Record<
+      NotificationKind,
+      KindSettings
+    >,
+  };
+}
+
 const MAX_REMINDER_OFFSET_MINUTES = 60 * 24 * 60;
 const MAX_FOOTER_LENGTH = 4000;
 
 /** Validates a complete settings document; returns it with lists de-duplicated and sorted. */
-export function validateNotificationSettings(settings: NotificationSettings): NotificationSettings {
+export function validateNotificationSettings(given: NotificationSettings): NotificationSettings {
+  let settings = given;
   for (const channel of CHANNELS) {
     if (typeof settings.channels?.[channel] !== 'boolean') {
       throw new ValidationError('invalid-settings', `channels.${channel} must be true or false.`, {
@@ -335,6 +353,7 @@ export function validateNotificationSettings(settings: NotificationSettings): No
     if (!isNotificationKind(key))
       throw new ValidationError('invalid-kind', `Unknown kind ${key}.`, { field: `kinds.${key}` });
   }
+  settings = withEveryKind(settings);
   for (const kind of NOTIFICATION_KINDS) {
     const entry = settings.kinds?.[kind];
     const flags = entry ? [entry.email, entry.sms, ...Object.values(entry.recipients ?? {})] : [];

@@ -52,6 +52,10 @@ export interface MessageContext {
   readonly reason?: string;
   /** Required by `staff-alert`. */
   readonly alert?: { readonly message: string };
+  /** Required by `waitlist-joined`: the place in line (1 = next). */
+  readonly position?: number;
+  /** Required by `waitlist-offer`: the signed link of the offer's claim page. */
+  readonly claimUrl?: string;
 }
 
 /** Who reads the message: the customer, or staff/admins/custom recipients who get a neutral summary. */
@@ -204,6 +208,10 @@ function validateContext(kind: NotificationKind, ctx: MessageContext): void {
     throw missing(kind, 'cancelledBy');
   }
   if (kind === 'staff-alert' && (ctx.alert?.message ?? '').trim() === '') throw missing(kind, 'alert.message');
+  if (kind === 'waitlist-joined' && (!Number.isSafeInteger(ctx.position) || (ctx.position ?? 0) < 1)) {
+    throw missing(kind, 'position');
+  }
+  if (kind === 'waitlist-offer' && !/^https?:\/\/\S+$/.test(ctx.claimUrl ?? '')) throw missing(kind, 'claimUrl');
   if (ctx.minutesBefore !== undefined && (!Number.isSafeInteger(ctx.minutesBefore) || ctx.minutesBefore <= 0)) {
     throw new ValidationError('invalid-offset', 'minutesBefore must be a positive whole number.', {
       field: 'minutesBefore',
@@ -240,6 +248,8 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
       : {}),
     ...(kind === 'reservation-cancelled' && ctx.cancelledBy ? { cancelledBy: ctx.cancelledBy } : {}),
     ...(kind === 'staff-alert' && ctx.alert ? { alert: oneLine(ctx.alert.message) } : {}),
+    ...(kind === 'waitlist-joined' && ctx.position !== undefined ? { position: String(ctx.position) } : {}),
+    ...(kind === 'waitlist-offer' && ctx.claimUrl ? { claimUrl: ctx.claimUrl } : {}),
   };
 }
 
@@ -265,6 +275,8 @@ interface EmailModel {
   readonly signOff: string;
   readonly sender: string;
   readonly footer?: string;
+  /** A call to action: a link the reader opens (a waitlist offer's claim page). */
+  readonly action?: { readonly label: string; readonly url: string };
 }
 
 function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audience): EmailModel {
@@ -283,6 +295,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   rows.push([labels.where, where]);
   if (v.amount) rows.push([labels.amount, v.amount]);
   if (v.expires) rows.push([labels.offerExpires, v.expires]);
+  if (v.position && !toStaff) rows.push([labels.position, v.position]);
   if (ctx.reason && (kind === 'reservation-cancelled' || kind === 'reservation-declined')) {
     rows.push([labels.reason, oneLine(ctx.reason)]);
   }
@@ -308,6 +321,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
     signOff: catalogue.signOff,
     sender: v.sender,
     ...(!toStaff && ctx.footer?.trim() ? { footer: ctx.footer.trim() } : {}),
+    ...(!toStaff && v.claimUrl ? { action: { label: labels.claim, url: v.claimUrl } } : {}),
   };
 }
 
@@ -316,6 +330,7 @@ function emailText(model: EmailModel): string {
     model.greeting,
     model.intro,
     model.rows.map(([label, value]) => `${label}: ${value}`).join('\n'),
+    ...(model.action ? [`${model.action.label}:\n${model.action.url}`] : []),
     ...model.paragraphs,
     `${model.signOff}\n${model.sender}`,
   ];
@@ -355,6 +370,12 @@ function emailHtml(model: EmailModel): string {
     htmlParagraph(model.greeting),
     htmlParagraph(model.intro),
     `<table role="presentation" cellspacing="0" cellpadding="0">\n${rows}\n</table>`,
+    ...(model.action
+      ? [
+          `<p><a href="${escapeHtml(model.action.url)}" style="display:inline-block;padding:10px 18px;background:#1a5fb4;` +
+            `color:#fff;text-decoration:none;border-radius:4px">${escapeHtml(model.action.label)}</a></p>`,
+        ]
+      : []),
     ...model.paragraphs.map((p) => htmlParagraph(p)),
     htmlParagraph(`${model.signOff}\n${model.sender}`),
     ...(model.footer ? ['<hr>', htmlParagraph(model.footer, 'color:#666;font-size:13px')] : []),
@@ -470,9 +491,12 @@ const KIND_FIELDS: Readonly<Record<NotificationKind, Readonly<Record<string, Fie
   'waitlist-offer': {
     offerExpiresAt: (ctx, fmt) =>
       ctx.offer ? fmt.short(parseInstant(ctx.offer.expiresAt, 'offer.expiresAt')) : undefined,
+    claimUrl: (ctx) => ctx.claimUrl,
   },
   'waitlist-seat-assigned': {},
   'staff-alert': { alertMessage: (ctx) => ctx.alert?.message },
+  'waitlist-joined': { position: (ctx) => (ctx.position !== undefined ? String(ctx.position) : undefined) },
+  'waitlist-offer-expired': {},
 };
 
 /** The placeholders a custom text for `kind` may use. */
@@ -532,4 +556,27 @@ export function renderCustomTemplate(text: string, kind: NotificationKind, ctx: 
   validateCustomTemplate(text, kind);
   const fmt = formatterFor(ctx);
   return text.replace(PLACEHOLDER, (_whole, field: string) => fieldResolver(kind, field)?.(ctx, fmt) ?? '');
+}
+
+/**
+ * The staff alert of a waitlist that nobody on it took (seed 003: "if no waitlist response"): in the staff's language.
+ */
+export function waitlistExhaustedAlert(locale: string, seats: number, waiting: number): string {
+  switch (resolveLanguage(locale)) {
+    case 'cs':
+      return (
+        `Nikdo z čekací listiny volné místo nepřijal (volných míst: ${seats}, stále čeká: ${waiting}). ` +
+        'Místo je opět volně k rezervaci.'
+      );
+    case 'nb':
+      return (
+        `Ingen på ventelisten tok den ledige plassen (ledige plasser: ${seats}, venter fortsatt: ${waiting}). ` +
+        'Plassen kan nå bestilles av alle igjen.'
+      );
+    default:
+      return (
+        `Nobody on the waitlist took the free place (free seats: ${seats}, still waiting: ${waiting}). ` +
+        'It is open to everyone again.'
+      );
+  }
 }

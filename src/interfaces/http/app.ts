@@ -13,6 +13,7 @@ import { registerErrorHandling } from './problem.js';
 import { healthRoutes } from './routes/health.routes.js';
 import type { HttpDeps } from './http-deps.js';
 import { apiRoutes } from './routes/index.js';
+import { claimPageRoutes } from './routes/claim-page.routes.js';
 
 export interface BuildAppOptions {
   /** A pino instance to log requests with; none in tests. */
@@ -61,6 +62,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   registerIdempotency(app, deps.readModels, () => deps.clock.now());
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(deps));
+  await app.register(claimPageRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });
   return app;
 }

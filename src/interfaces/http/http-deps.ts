@@ -4,6 +4,8 @@ import type { Clock } from '../../application/ports/clock.port.js';
 import type { EventStore } from '../../application/ports/event-store.port.js';
 import type { IdSource } from '../../application/ports/id-source.port.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.port.js';
+import type { ClaimLinks } from '../../application/ports/claim-links.port.js';
+import type { WaitlistDeps } from '../../application/waitlist/waitlist-commands.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -17,4 +19,8 @@ export interface HttpDeps {
   readonly twilio?: { readonly authToken?: string; readonly publicUrl?: string };
   /** RESERVATION_HOLD_MINUTES: how long a booked-but-unconfirmed reservation holds its seats (default 10). */
   readonly reservationHoldMinutes?: number;
+  /** Waitlists: joins, offers, overrides; the booking gate that keeps freed seats for the line. */
+  readonly waitlist: WaitlistDeps;
+  /** Verifies the signed links of the public claim page. */
+  readonly claimLinks: ClaimLinks;
 }

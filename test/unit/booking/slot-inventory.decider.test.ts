@@ -95,12 +95,14 @@ const released = (
   reason: SlotReleaseReason = 'cancelled',
   releasedAt = NOW,
   slotStart = SLOT,
+  serviceId: string | null = 'swim',
 ): SlotInventoryEvent => ({
   type: 'SlotSeatsReleased',
   data: {
     resourceId: 'pool-lane-1',
     localDate: DAY,
     slotStart,
+    serviceId,
     reservationId,
     seats,
     reason,

@@ -23,6 +23,8 @@ export function messageContext(overrides: Partial<MessageContext> = {}): Message
     minutesBefore: 180,
     cancelledBy: 'staff',
     alert: { message: 'The SMS could not be sent: out of credits.' },
+    position: 3,
+    claimUrl: 'https://book.example.test/claim/default/AQAAAAE',
     ...overrides,
   };
 }

@@ -49,10 +49,14 @@ describe('standard templates: every kind x channel x locale', () => {
       expect(time).toMatch(/^(2:15|14:15)$/);
       const outputs =
         channel === 'email' ? (({ text, html }) => [text, html])(renderEmail(kind, ctx)) : [renderSms(kind, ctx).text];
+      // Waitlist SMS about no reservation yet name the slot and what to do, not an id the customer cannot use.
+      const noId = channel === 'sms' && ['waitlist-joined', 'waitlist-offer', 'waitlist-offer-expired'].includes(kind);
       for (const output of outputs) {
         expect(output).toContain(time);
         expect(output).toContain(ctx.locationName);
-        expect(output).toContain(ctx.reservationId);
+        if (!noId) expect(output).toContain(ctx.reservationId);
+        if (kind === 'waitlist-offer') expect(output).toContain(ctx.claimUrl);
+        if (kind === 'waitlist-joined') expect(output).toMatch(/\b3\b/);
       }
     },
   );
@@ -191,7 +195,30 @@ describe('standard templates: every kind x channel x locale', () => {
     const email = renderEmail('waitlist-offer', messageContext({ locale: 'en-GB' }));
     expect(email.text).toContain('18:00');
     expect(renderSms('waitlist-offer', messageContext({ locale: 'en-GB' })).text).toContain(
-      'Confirm by Thu 13 Mar, 18:00 CET',
+      'Reply YES by Thu 13 Mar, 18:00 CET to take it',
+    );
+    expect(renderSms('waitlist-offer', messageContext({ locale: 'cs' })).text).toContain('Odpovězte ANO do');
+    expect(renderSms('waitlist-offer', messageContext({ locale: 'nb' })).text).toContain('Svar JA innen');
+  });
+
+  it('puts the claim link of an offer in the email as a button and as text', () => {
+    const email = renderEmail('waitlist-offer', messageContext({ locale: 'en' }));
+    const url = 'https://book.example.test/claim/default/AQAAAAE';
+    expect(email.text).toContain(`Take the place or let it go:\n${url}`);
+    expect(email.html).toContain(`<a href="${url}"`);
+    // Staff copies have no button: the link is the customer's.
+    expect(renderEmail('waitlist-offer', messageContext(), 'staff').html).not.toContain('<a href');
+  });
+
+  it('tells a customer who joined their place in line', () => {
+    expect(renderSms('waitlist-joined', messageContext({ locale: 'en', position: 2 })).text).toContain(
+      'You are number 2 on the waitlist',
+    );
+    expect(renderSms('waitlist-joined', messageContext({ locale: 'cs', position: 2 })).text).toContain(
+      'Jste 2. na čekací listině',
+    );
+    expect(renderEmail('waitlist-joined', messageContext({ locale: 'nb', position: 2 })).text).toContain(
+      'Du er nummer 2 på ventelisten',
     );
   });
 
@@ -306,6 +333,8 @@ describe('context validation', () => {
     ['payment-received', { amount: undefined }, 'amount'],
     ['payment-received', { currency: undefined }, 'currency'],
     ['waitlist-offer', { offer: undefined }, 'offer.expiresAt'],
+    ['waitlist-offer', { claimUrl: undefined }, 'claimUrl'],
+    ['waitlist-joined', { position: undefined }, 'position'],
     ['reservation-cancelled', { cancelledBy: undefined }, 'cancelledBy'],
     ['staff-alert', { alert: undefined }, 'alert.message'],
     ['reservation-confirmed', { reservationId: undefined }, 'reservationId'],

@@ -21,6 +21,10 @@ export interface TemplateVars {
   readonly inAdvance?: string;
   readonly cancelledBy?: 'customer' | 'staff';
   readonly alert?: string;
+  /** Place in the waitlist's line (1 = next). */
+  readonly position?: string;
+  /** The signed link of a waitlist offer's claim page. */
+  readonly claimUrl?: string;
 }
 
 export interface KindTexts {
@@ -46,7 +50,13 @@ export interface Catalogue {
     readonly customer: string;
     readonly reason: string;
     readonly message: string;
+    readonly position: string;
+    /** The label of a waitlist offer's link (email button, page). */
+    readonly claim: string;
   };
+  /** The word a customer texts back to take an offered seat, and the one to let it go (YES/ANO/JA, NO/NE/NEI). */
+  readonly replyAccept: string;
+  readonly replyDecline: string;
   greeting(name: string): string;
   readonly staffGreeting: string;
   readonly signOff: string;
@@ -60,5 +70,7 @@ export interface Catalogue {
     readonly 'waitlist-offer': KindTexts;
     readonly 'waitlist-seat-assigned': KindTexts;
     readonly 'staff-alert': KindTexts;
+    readonly 'waitlist-joined': KindTexts;
+    readonly 'waitlist-offer-expired': KindTexts;
   };
 }

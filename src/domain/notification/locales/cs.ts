@@ -16,7 +16,12 @@ export const cs: Catalogue = {
     customer: 'Zákazník',
     reason: 'Důvod',
     message: 'Zpráva',
+
+    position: 'Pořadí',
+    claim: 'Přijmout nebo odmítnout místo',
   },
+  replyAccept: 'ANO',
+  replyDecline: 'NE',
   greeting: () => 'Dobrý den,',
   staffGreeting: 'Dobrý den,',
   signOff: 'S pozdravem',
@@ -70,20 +75,35 @@ export const cs: Catalogue = {
     'waitlist-offer': {
       title: () => 'Uvolnilo se místo',
       subject: (v) => `Uvolnilo se místo: ${v.service}, ${v.whenShort}`,
-      intro: (v) => `uvolnilo se místo, na které čekáte. Potvrďte ho prosím do ${v.expires}, jinak nabídka propadne.`,
-      sms: (v) => `${v.sender}: Uvolnilo se místo: ${at(v)}. Potvrďte do ${v.expiresShort}. Ref. ${v.id}.`,
+      intro: (v) =>
+        `uvolnilo se místo, na které čekáte. Držíme ho pro vás do ${v.expires}: odkazem níže ho přijmete, nebo ho přenecháte dalším.`,
+      sms: (v) =>
+        `${v.sender}: Uvolnilo se místo: ${at(v)}. Odpovězte ANO do ${v.expiresShort}, chcete-li ho, NE pro odmítnutí, nebo otevřete ${v.claimUrl}`,
     },
     'waitlist-seat-assigned': {
       title: () => 'Máte místo',
       subject: (v) => `Máte místo: ${v.service}, ${v.whenShort}`,
       intro: () => 'dobrá zpráva: uvolnilo se místo a je nyní rezervováno pro vás.',
-      sms: (v) => `${v.sender}: Máte místo: ${at(v)}. Rezervace ${v.id}.`,
+      sms: (v) => `${v.sender}: Dobrá zpráva, uvolnilo se místo a je rezervováno pro vás: ${at(v)}. Rezervace ${v.id}.`,
     },
     'staff-alert': {
       title: () => 'Upozornění pro personál',
       subject: (v) => `Upozornění: rezervace ${v.id}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
       sms: (v) => `${v.sender} – upozornění: ${v.alert} Rezervace ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+    'waitlist-joined': {
+      title: () => 'Jste na čekací listině',
+      subject: (v) => `Jste na čekací listině: ${v.service}, ${v.whenShort}`,
+      intro: (v) => `jste ${v.position}. na čekací listině. Jakmile se uvolní místo, dáme vám vědět.`,
+      sms: (v) =>
+        `${v.sender}: Jste ${v.position}. na čekací listině na ${at(v)}. Když se uvolní místo, dáme vám vědět.`,
+    },
+    'waitlist-offer-expired': {
+      title: () => 'Nabídka vypršela',
+      subject: (v) => `Nabídka vypršela: ${v.service}, ${v.whenShort}`,
+      intro: () => 'místo, které jsme pro vás drželi, nebylo včas přijato, a proto jsme ho nabídli dalšímu čekajícímu.',
+      sms: (v) => `${v.sender}: Místo (${at(v)}) nebylo včas přijato a přešlo na dalšího čekajícího.`,
     },
   },
 };

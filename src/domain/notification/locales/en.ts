@@ -15,7 +15,12 @@ export const en: Catalogue = {
     customer: 'Customer',
     reason: 'Reason',
     message: 'Message',
+
+    position: 'Place in line',
+    claim: 'Take the place or let it go',
   },
+  replyAccept: 'YES',
+  replyDecline: 'NO',
   greeting: (name) => `Hello ${name},`,
   staffGreeting: 'Hello,',
   signOff: 'Kind regards,',
@@ -69,20 +74,38 @@ export const en: Catalogue = {
     'waitlist-offer': {
       title: () => 'A place is free',
       subject: (v) => `A place is free: ${v.service}, ${v.whenShort}`,
-      intro: (v) => `A place you are waiting for has become free. Confirm it by ${v.expires} to take it.`,
-      sms: (v) => `${v.sender}: A place is free: ${at(v)}. Confirm by ${v.expiresShort}. Ref ${v.id}.`,
+      intro: (v) =>
+        `A place you are waiting for has become free. It is held for you until ${v.expires}: take it or let it go with the link below.`,
+      sms: (v) =>
+        `${v.sender}: A place is free: ${at(v)}. Reply YES by ${v.expiresShort} to take it, NO to let it go, or open ${v.claimUrl}`,
     },
     'waitlist-seat-assigned': {
       title: () => 'You have a place',
       subject: (v) => `You have a place: ${v.service}, ${v.whenShort}`,
-      intro: () => 'Good news: a place has become free and it is now reserved for you.',
-      sms: (v) => `${v.sender}: You have a place: ${at(v)}. Reservation ${v.id}.`,
+      intro: () => 'Good news: a place has become free and it is now booked for you.',
+      sms: (v) => `${v.sender}: Good news, a place became free and is booked for you: ${at(v)}. Reservation ${v.id}.`,
     },
     'staff-alert': {
       title: () => 'Staff alert',
       subject: (v) => `Staff alert: reservation ${v.id}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
       sms: (v) => `${v.sender} alert: ${v.alert} Reservation ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+    'waitlist-joined': {
+      title: () => 'On the waitlist',
+      subject: (v) => `You are on the waitlist: ${v.service}, ${v.whenShort}`,
+      intro: (v) =>
+        `You are number ${v.position} on the waitlist. We will let you know as soon as a place becomes free.`,
+      sms: (v) =>
+        `${v.sender}: You are number ${v.position} on the waitlist for ${at(v)}. We will tell you if a place becomes free.`,
+    },
+    'waitlist-offer-expired': {
+      title: () => 'Offer expired',
+      subject: (v) => `Offer expired: ${v.service}, ${v.whenShort}`,
+      intro: () =>
+        'The place held for you was not taken in time, so it has been offered to the next person on the waitlist.',
+      sms: (v) =>
+        `${v.sender}: The place held for you (${at(v)}) was not taken in time and has gone to the next person waiting.`,
     },
   },
 };

@@ -15,7 +15,12 @@ export const nb: Catalogue = {
     customer: 'Kunde',
     reason: 'Årsak',
     message: 'Melding',
+
+    position: 'Plass i køen',
+    claim: 'Ta plassen eller si fra deg den',
   },
+  replyAccept: 'JA',
+  replyDecline: 'NEI',
   greeting: (name) => `Hei ${name},`,
   staffGreeting: 'Hei,',
   signOff: 'Med vennlig hilsen',
@@ -71,20 +76,35 @@ export const nb: Catalogue = {
       title: () => 'Ledig plass',
       subject: (v) => `Ledig plass: ${v.service}, ${v.whenShort}`,
       intro: (v) =>
-        `Det har blitt ledig en plass som du står på venteliste for. Bekreft innen ${v.expires} for å få den.`,
-      sms: (v) => `${v.sender}: Ledig plass: ${at(v)}. Bekreft innen ${v.expiresShort}. Ref. ${v.id}.`,
+        `Det har blitt ledig en plass som du står på venteliste for. Den holdes av til deg til ${v.expires}: ta den eller si fra deg den med lenken nedenfor.`,
+      sms: (v) =>
+        `${v.sender}: Ledig plass: ${at(v)}. Svar JA innen ${v.expiresShort} for å ta den, NEI for å si fra deg den, eller åpne ${v.claimUrl}`,
     },
     'waitlist-seat-assigned': {
       title: () => 'Du har fått plass',
       subject: (v) => `Du har fått plass: ${v.service}, ${v.whenShort}`,
       intro: () => 'Gode nyheter: det har blitt ledig en plass, og den er nå reservert til deg.',
-      sms: (v) => `${v.sender}: Du har fått plass: ${at(v)}. Reservasjon ${v.id}.`,
+      sms: (v) =>
+        `${v.sender}: Gode nyheter, en plass ble ledig og er reservert til deg: ${at(v)}. Reservasjon ${v.id}.`,
     },
     'staff-alert': {
       title: () => 'Varsel til personalet',
       subject: (v) => `Varsel: reservasjon ${v.id}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
       sms: (v) => `${v.sender} varsel: ${v.alert} Reservasjon ${v.id}, ${v.whenShort}, ${v.location}.`,
+    },
+    'waitlist-joined': {
+      title: () => 'Du står på ventelisten',
+      subject: (v) => `Du står på ventelisten: ${v.service}, ${v.whenShort}`,
+      intro: (v) => `Du er nummer ${v.position} på ventelisten. Vi gir beskjed så snart en plass blir ledig.`,
+      sms: (v) =>
+        `${v.sender}: Du er nummer ${v.position} på ventelisten for ${at(v)}. Vi gir beskjed hvis en plass blir ledig.`,
+    },
+    'waitlist-offer-expired': {
+      title: () => 'Tilbudet har utløpt',
+      subject: (v) => `Tilbudet har utløpt: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Plassen vi holdt av til deg, ble ikke tatt i tide og er tilbudt neste på ventelisten.',
+      sms: (v) => `${v.sender}: Plassen (${at(v)}) ble ikke tatt i tide og har gått videre til neste på ventelisten.`,
     },
   },
 };

@@ -16,9 +16,21 @@ import {
 } from '../../../application/booking/booking-commands.js';
 import { getReservationHistory, listReservations } from '../../../application/booking/reservation-search.js';
 import { createSeatReconciler } from '../../../application/booking/seat-keeper.js';
+import type { ReleasedSeats } from '../../../application/booking/seat-holds.js';
+import { getReservation } from '../../../application/reservations/reservation-queries.js';
+import {
+  allocateWaitlist,
+  allocationsCausedBy,
+  previewFreeing,
+  WAITLIST_ACTOR,
+  waitlistIdFor,
+  waitlistPriority,
+  type FreeingPreview,
+} from '../../../application/waitlist/waitlist-commands.js';
+import { outcomeView, previewSchema, type allocationOutcomeSchema } from '../schemas/waitlist.js';
 import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
 import type { ReservationState } from '../../../domain/booking/reservation.decider.js';
-import { IllegalStateError } from '../../../domain/shared/errors.js';
+import { IllegalStateError, NotFoundError } from '../../../domain/shared/errors.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor, writeOptionsFrom } from '../idempotency.js';
@@ -26,16 +38,16 @@ import { HttpProblem, problem } from '../problem.js';
 import {
   bookReservationSchema,
   cancelSchema,
+  freeingSchema,
   historySchema,
   isBooking,
   paymentSchema,
-  reasonSchema,
   rescheduleSchema,
   reservationListQuery,
   reservationPageSchema,
 } from '../schemas/booking.js';
 import { id, ifMatchHeaders, problems } from '../schemas/common.js';
-import { createReservationSchema, reservationSchema } from '../schemas/reservations.js';
+import { createReservationSchema, freedReservationSchema, reservationSchema } from '../schemas/reservations.js';
 
 const DEFAULT_HOLD_MINUTES = 10;
 const bookingDepsCache = new WeakMap<HttpDeps, BookingDeps>();
@@ -49,6 +61,8 @@ export function bookingDepsFrom(deps: HttpDeps): BookingDeps {
       ...base,
       holdMinutes: deps.reservationHoldMinutes ?? DEFAULT_HOLD_MINUTES,
       seatKeeper: { reconcile: createSeatReconciler(base) },
+      waitlistGate: (tenantId, catalog, start, resourceIds) =>
+        waitlistPriority(deps.waitlist, tenantId, catalog, start, resourceIds),
     };
     bookingDepsCache.set(deps, booking);
   }
@@ -76,15 +90,21 @@ export function reservationView(state: ReservationState, revision: bigint | 'no_
     payments: [...state.payments],
     revision: Number(revision),
     ...(state.status === 'requested' ? { holdExpiresAt: state.holdExpiresAt } : {}),
+    ...(r.origin ? { origin: { ...r.origin } } : {}),
   };
 }
 
-function sendReservation(reply: FastifyReply, result: HandleResult<ReservationState>, status = 200) {
+function sendReservation(
+  reply: FastifyReply,
+  result: HandleResult<ReservationState>,
+  status = 200,
+  extra: Record<string, unknown> = {},
+) {
   if (result.revision === 'no_stream') throw new Error('reservation has no revision');
   return reply
     .code(status)
     .header('etag', etagFor(result.revision))
-    .send(reservationView(result.state, result.revision));
+    .send({ ...reservationView(result.state, result.revision), ...extra });
 }
 
 /**
@@ -119,6 +139,7 @@ export async function handleBookingPost(
   body: z.infer<typeof bookReservationSchema>,
 ): Promise<FastifyReply> {
   const principal = requireRole(request, 'admin', 'staff', 'integration');
+  if (body.bypassWaitlist) requireRole(request, 'admin', 'staff');
   try {
     const { reservationId, result } = await bookReservation(
       bookingDepsFrom(deps),
@@ -128,18 +149,22 @@ export async function handleBookingPost(
     reply.header('location', `/v1/reservations/${reservationId}`);
     return sendReservation(reply, result, result.newEvents.length > 0 ? 201 : 200);
   } catch (error) {
-    if (error instanceof IllegalStateError && (error.code === 'slot-full' || error.code === 'resource-busy')) {
+    if (
+      error instanceof IllegalStateError &&
+      (error.code === 'slot-full' || error.code === 'resource-busy' || error.code === 'slot-reserved-for-waitlist')
+    ) {
       throw new IllegalStateError(error.code, error.message, {
         ...error.details,
         // For the waitlist: where to ask to be told when a seat frees up, and what to send.
         waitlist: {
-          href: '/v1/waitlist',
+          href: '/v1/waitlists/entries',
           method: 'POST',
           body: {
             serviceId: body.serviceId,
             start: body.start,
             partySize: body.partySize ?? 1,
             ...(body.resourceId ? { resourceId: body.resourceId } : {}),
+            customer: body.customer,
           },
         },
       });
@@ -150,6 +175,55 @@ export async function handleBookingPost(
 
 const params = z.object({ reservationId: id });
 const transitionResponses = { 200: reservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+const freeingResponses = { 200: freedReservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+
+/**
+ * Seats a staff transition gave back go to the slot's waitlist at once, so the answer can say who was offered (or
+ * given) them. The waitlist manager does the same from the release event: whichever runs first allocates, the other
+ * finds the seats taken.
+ */
+async function allocateFreed(
+  deps: HttpDeps,
+  tenantId: string,
+  correlationId: string,
+  released: readonly ReleasedSeats[],
+): Promise<z.infer<typeof allocationOutcomeSchema>[]> {
+  const outcomes: z.infer<typeof allocationOutcomeSchema>[] = [];
+  for (const seats of released) {
+    if (seats.bypassWaitlist || !seats.serviceId) continue;
+    const waitlistId = waitlistIdFor(deps.ids, tenantId, seats.serviceId, seats.slotStart);
+    try {
+      const outcome = await allocateWaitlist(
+        deps.waitlist,
+        { tenantId, actor: WAITLIST_ACTOR, causationId: seats.eventId, correlationId },
+        waitlistId,
+        {
+          cause: {
+            eventId: seats.eventId,
+            reason: seats.reason,
+            reservationId: seats.reservationId,
+            resourceId: seats.resourceId,
+            seats: seats.seats,
+            freedAt: deps.clock.now().toISOString(),
+          },
+        },
+      );
+      if (outcome.skipped === 'no-waitlist') continue;
+      // The waitlist manager may have allocated from the release first: report what the release led to.
+      const allocated =
+        outcome.allocated.length > 0
+          ? outcome.allocated
+          : await allocationsCausedBy(deps.waitlist, tenantId, waitlistId, seats.eventId);
+      outcomes.push(outcomeView({ ...outcome, allocated, ...(allocated.length > 0 ? { skipped: undefined } : {}) }));
+    } catch (error) {
+      deps.waitlist.logger?.warn(
+        { tenantId, waitlistId, err: error instanceof Error ? error.message : String(error) },
+        'inline waitlist allocation failed; the waitlist manager allocates from the release',
+      );
+    }
+  }
+  return outcomes;
+}
 const allRoles = ['admin', 'staff', 'integration'] as const;
 
 type Transition<Body> = (
@@ -157,7 +231,7 @@ type Transition<Body> = (
   reservationId: string,
   body: Body,
   options: WriteOptions,
-) => Promise<HandleResult<ReservationState>>;
+) => Promise<HandleResult<ReservationState> & { readonly released?: readonly ReleasedSeats[] }>;
 
 /** The reservation lifecycle, the reservation list and the audit history. */
 export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
@@ -172,6 +246,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       summary: string,
       body: z.ZodType<Body> | undefined,
       run: Transition<Body>,
+      freesSeats = false,
     ) =>
       app.post(
         `/reservations/:reservationId/${action}`,
@@ -182,11 +257,12 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             params,
             headers: ifMatchHeaders,
             ...(body ? { body } : {}),
-            response: transitionResponses,
+            response: freesSeats ? freeingResponses : transitionResponses,
           },
         },
         async (request, reply) => {
           const principal = requireRole(request, ...allRoles);
+          if ((request.body as { bypassWaitlist?: boolean } | undefined)?.bypassWaitlist) requireRole(request, 'admin');
           const result = await run(
             commandContext(principal, request.id),
             request.params.reservationId,
@@ -194,7 +270,9 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             request.body as Body,
             writeOptionsFrom(request),
           );
-          return sendReservation(reply, result);
+          if (!freesSeats) return sendReservation(reply, result);
+          const waitlist = await allocateFreed(deps, principal.tenantId, request.id, result.released ?? []);
+          return sendReservation(reply, result, 200, { waitlist });
         },
       );
 
@@ -262,22 +340,25 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'cancel',
-      'Cancel (by customer or staff); the seats are freed.',
+      'Cancel (by customer or staff); the seats are freed and go to the waitlist (the answer says to whom).',
       cancelSchema,
       (context, reservationId, body, options) => cancelReservation(booking, context, reservationId, body, options),
+      true,
     );
     transitionRoute(
       'decline',
-      'Decline a requested reservation (staff); the seats are freed.',
-      reasonSchema.nullish(),
+      'Decline a requested reservation (staff); the seats are freed and go to the waitlist.',
+      freeingSchema.nullish(),
       (context, reservationId, body, options) =>
         declineReservation(booking, context, reservationId, body ?? {}, options),
+      true,
     );
     transitionRoute(
       'no-show',
-      'Mark a confirmed reservation as not taken (no-show); the seat is freed.',
-      reasonSchema.nullish(),
+      'Mark a confirmed reservation as not taken (no-show); the seat is freed and goes to the waitlist.',
+      freeingSchema.nullish(),
       (context, reservationId, body, options) => markNotTaken(booking, context, reservationId, body ?? {}, options),
+      true,
     );
     transitionRoute(
       'complete',
@@ -313,21 +394,76 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: 'Delete a reservation (it stays in the history); its seats are freed.',
           params,
           headers: ifMatchHeaders,
-          querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
-          response: transitionResponses,
+          querystring: z.strictObject({
+            reason: z.string().max(1000).optional(),
+            bypassWaitlist: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('Admin only: free the seats without handing them to the waitlist.'),
+          }),
+          response: freeingResponses,
         },
       },
       async (request, reply) => {
         const principal = requireRole(request, ...allRoles);
+        const bypassWaitlist = request.query.bypassWaitlist === 'true';
+        if (bypassWaitlist) requireRole(request, 'admin');
         const result = await deleteReservation(
           booking,
           commandContext(principal, request.id),
           request.params.reservationId,
-          request.query,
+          { ...(request.query.reason !== undefined ? { reason: request.query.reason } : {}), bypassWaitlist },
           writeOptionsFrom(request),
         );
-        return sendReservation(reply, result);
+        const waitlist = await allocateFreed(deps, principal.tenantId, request.id, result.released);
+        return sendReservation(reply, result, 200, { waitlist });
+      },
+    );
+
+    app.get(
+      '/reservations/:reservationId/waitlist-preview',
+      {
+        schema: {
+          tags: ['waitlists'],
+          summary: 'Before freeing a seat: who on the waitlist would get it (a dry run, nothing changes).',
+          description:
+            'The warning of seed 004: when staff free a seat, the next customer on the waiting list automatically ' +
+            'receives the offer. 404 for a reservation that holds no seats of the catalog (external).',
+          params,
+          response: { 200: previewSchema, ...problems(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin', 'staff');
+        const { state } = await getReservation(deps.eventStore, principal.tenantId, request.params.reservationId);
+        const preview = await previewFreeing(deps.waitlist, principal.tenantId, state);
+        if (!preview) {
+          throw new NotFoundError(
+            'no-waitlist',
+            'This reservation holds no seats of the catalog: no waitlist applies.',
+            {
+              reservationId: request.params.reservationId,
+            },
+          );
+        }
+        return { ...preview, next: preview.next.map((n) => ({ ...n })), warning: previewWarning(preview) };
       },
     );
   };
+}
+
+/** The warning staff see before freeing a seat (seed 004), in plain words. */
+function previewWarning(preview: FreeingPreview): string {
+  if (!preview.enabled) return 'The waitlist is switched off: the seat goes back to public availability.';
+  const [first] = preview.next;
+  if (!first) {
+    return preview.waiting > 0
+      ? 'Nobody waiting can take this seat (party size, resource or cut-off): it goes back to public availability.'
+      : 'Nobody is waiting: the seat goes back to public availability.';
+  }
+  const minutes = Math.round(preview.responseWindowSeconds / 60);
+  const others = preview.next.length > 1 ? ` (and ${preview.next.length - 1} more for the other freed seats)` : '';
+  return preview.mode === 'assign'
+    ? `${first.customerName}, number ${first.position} on the waitlist, will automatically get this seat${others}.`
+    : `${first.customerName}, number ${first.position} on the waitlist, will automatically be offered this seat for ${minutes} minutes${others}.`;
 }

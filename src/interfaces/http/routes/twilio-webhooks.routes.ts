@@ -2,6 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordInboundSms, recordTwilioStatus } from '../../../application/notifications/provider-webhooks.js';
+import { answerOfferBySms, parseOfferReply } from '../../../application/waitlist/waitlist-commands.js';
+import { openOffersOfPhone } from '../../../application/waitlist/waitlist-queries.js';
+import { normalizeAddress } from '../../../domain/notification/index.js';
 import { isValidTwilioSignature } from '../../../infrastructure/sms/twilio-signature.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
@@ -145,7 +148,8 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['webhooks'],
           summary:
-            'Twilio inbound SMS (signed): STOP-like keywords opt the sender out of SMS, START-like ones back in.',
+            'Twilio inbound SMS (signed): STOP-like keywords opt the sender out of SMS, START-like ones back in; ' +
+            'YES/ANO/JA and NO/NE/NEI answer the sender’s open waitlist offer.',
           security: [],
           consumes: [FORM],
           querystring: z.object({ tenant: id }).loose(),
@@ -154,12 +158,28 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
+        const tenantId = request.query.tenant;
         await recordInboundSms(deps, {
-          tenantId: request.query.tenant,
+          tenantId,
           messageSid: request.body.MessageSid,
           from: request.body.From,
           body: request.body.Body,
         });
+        // YES/ANO/JA or NO/NE/NEI: the answer to the sender's open waitlist offer, if they have exactly one.
+        if (parseOfferReply(request.body.Body) !== undefined) {
+          const phone = normalizeAddress('sms', request.body.From);
+          await answerOfferBySms(
+            deps.waitlist,
+            {
+              tenantId,
+              actor: 'customer:sms-reply',
+              causationId: request.body.MessageSid,
+              correlationId: request.body.MessageSid,
+            },
+            request.body.Body,
+            await openOffersOfPhone(deps.readModels, tenantId, phone),
+          );
+        }
         // Empty TwiML: no reply from Herald (Twilio's opt-out handling answers STOP/START/HELP itself).
         return reply.code(200).header('content-type', 'text/xml; charset=utf-8').send(EMPTY_TWIML);
       },

@@ -16,6 +16,10 @@ export const bookReservationSchema = z
     start: instantText,
     partySize: z.number().int().min(1).max(10_000).optional().describe('Default 1.'),
     customer: customerSchema,
+    bypassWaitlist: z
+      .boolean()
+      .optional()
+      .describe('Staff only: book seats that belong to the waitlist’s line (a walk-in), on purpose.'),
   })
   .meta({ id: 'BookReservation' });
 
@@ -27,11 +31,16 @@ export function isBooking(body: unknown): body is z.infer<typeof bookReservation
 }
 
 const reason = z.string().max(1000).optional();
+const bypassWaitlist = z
+  .boolean()
+  .optional()
+  .describe('Admin only: free the seats without handing them to the slot’s waitlist.');
 
 export const cancelSchema = z
-  .strictObject({ by: z.enum(CANCELLED_BY).describe('Who asked for it.'), reason })
+  .strictObject({ by: z.enum(CANCELLED_BY).describe('Who asked for it.'), reason, bypassWaitlist })
   .meta({ id: 'CancelReservation' });
 export const reasonSchema = z.strictObject({ reason }).meta({ id: 'Reason' });
+export const freeingSchema = z.strictObject({ reason, bypassWaitlist }).meta({ id: 'FreeSeats' });
 export const rescheduleSchema = z
   .strictObject({
     start: instantText,

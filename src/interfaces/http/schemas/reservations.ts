@@ -70,8 +70,46 @@ export const reservationSchema = z
     ...reservationViewFields,
     revision: z.number().int().describe('The ETag value; send it back in If-Match.'),
     holdExpiresAt: z.string().optional().describe('A requested reservation keeps its seats until then.'),
+    origin: z
+      .object({
+        type: z.literal('waitlist'),
+        waitlistId: z.string(),
+        entryId: z.string(),
+        offerId: z.string(),
+        mode: z.enum(['offer', 'assign']),
+      })
+      .optional()
+      .describe('Came from the waitlist: the entry and offer it was booked from.'),
   })
   .meta({ id: 'Reservation' });
+
+/** A transition that freed seats: the reservation, and who on the slot's waitlist got them. */
+export const freedReservationSchema = reservationSchema
+  .extend({
+    waitlist: z
+      .array(
+        z.object({
+          waitlistId: z.string(),
+          allocated: z.array(
+            z.object({
+              entryId: z.string(),
+              offerId: z.string(),
+              reservationId: z.string(),
+              resourceId: z.string(),
+              seats: z.number().int(),
+              mode: z.enum(['offer', 'assign']),
+              expiresAt: z.string().nullable(),
+              customerName: z.string(),
+            }),
+          ),
+          exhausted: z.boolean(),
+          skipped: z.enum(['no-waitlist', 'disabled', 'service-unavailable', 'nothing-to-allocate']).optional(),
+        }),
+      )
+      .optional()
+      .describe('What the freed seats went to: an offer, an assignment, or back to public availability.'),
+  })
+  .meta({ id: 'FreedReservation' });
 
 export const deliverySchema = z
   .object({

@@ -28,10 +28,14 @@ const kindSettingsSchema = z.strictObject({
   }),
 });
 
-const kindsShape = Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, kindSettingsSchema])) as Record<
-  NotificationKind,
-  typeof kindSettingsSchema
->;
+/** Kinds added after the first release may be left out of a document: they keep their default. */
+const LATER_KINDS: readonly NotificationKind[] = ['waitlist-joined', 'waitlist-offer-expired'];
+const kindsShape = Object.fromEntries(
+  NOTIFICATION_KINDS.map((kind) => [
+    kind,
+    LATER_KINDS.includes(kind) ? kindSettingsSchema.optional() : kindSettingsSchema,
+  ]),
+) as Record<NotificationKind, typeof kindSettingsSchema>;
 
 const MAX_OFFSET = 60 * 24 * 60;
 const offsets = z
