@@ -52,10 +52,10 @@ afterAll(async () => {
 
 // Helpers ------------------------------------------------------------------------------------------------------------
 
-const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, headers = {}) =>
+const inject = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, headers = {}) =>
   herald.app.inject({ method, url, headers: { ...auth, ...headers }, ...(payload !== undefined ? { payload } : {}) });
 
-async function json(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, status = 200) {
+async function json(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, status = 200) {
   const response = await inject(method, url, payload);
   expect(response.statusCode, response.body).toBe(status);
   await herald.settle();
@@ -227,6 +227,9 @@ describe('joining the waitlist of a full slot', () => {
     const entry = (await join(serviceId, at('12:00'))).json();
     await setPolicy({ enabled: false });
     expect((await join(serviceId, at('12:00'))).json().code).toBe('waitlist-disabled');
+    const full = await book(serviceId, at('12:00'));
+    expect(full.json().code).toBe('slot-full');
+    expect(full.json().waitlist).toBeUndefined();
     // A seat freed while off is not offered; the entry is still waiting.
     await json('POST', `/v1/reservations/${booked}/cancel`, { by: 'customer' });
     expect((await json('GET', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}`)).status).toBe('waiting');
@@ -601,5 +604,47 @@ describe('GET /v1/analytics/waitlists', () => {
     expect(analytics.freedToFilled).toMatchObject({ count: 1, medianMs: 90_000 });
     expect(analytics.groups).toEqual([expect.objectContaining({ key: serviceId, label: 'Lane swim', joined: 3 })]);
     await setPolicy({ services: {} });
+  });
+});
+
+// More capacity ----------------------------------------------------------------------------------------------------------
+
+describe('more capacity goes to the waitlist too', () => {
+  it('raising the seats of a session offers the new seats in line order', async () => {
+    const { serviceId } = await aPool(1);
+    const slot = at('16:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const a = aCustomer();
+    const b = aCustomer();
+    const entryA = (await join(serviceId, slot, a)).json();
+    const entryB = (await join(serviceId, slot, b)).json();
+    await json('PATCH', `/v1/services/${serviceId}`, { seatsPerSlot: 2, maxPartySize: 2 });
+    const list = await json('GET', `/v1/waitlists/${entryA.waitlistId}`);
+    const status = Object.fromEntries(
+      list.entries.map((e: { entryId: string; status: string }) => [e.entryId, e.status]),
+    );
+    expect(status).toEqual({ [entryA.entryId]: 'offered', [entryB.entryId]: 'waiting' });
+    const history = await json('GET', `/v1/waitlists/${entryA.waitlistId}/history`);
+    expect(history.events.at(-1)).toMatchObject({
+      type: 'WaitlistOfferMade',
+      metadata: { actor: 'system:waitlist-manager' },
+    });
+  });
+
+  it('a lane that opens (its closed day removed) serves people waiting for the session', async () => {
+    const { serviceId, resourceIds } = await aPool(1, 2);
+    const hours = { start: '09:00', end: '17:00' };
+    const weeklyHours = { monday: [hours], tuesday: [hours], wednesday: [hours], thursday: [hours], friday: [hours] };
+    await json('PUT', `/v1/resources/${resourceIds[1]}/schedule`, {
+      weeklyHours,
+      exceptions: { closedDates: ['2030-06-04'] },
+    });
+    const slot = at('10:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const entry = (await join(serviceId, slot)).json();
+    expect(entry.position).toBe(1);
+    await json('PUT', `/v1/resources/${resourceIds[1]}/schedule`, { weeklyHours, exceptions: {} });
+    const after = await json('GET', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}`);
+    expect(after).toMatchObject({ status: 'offered', offer: { resourceId: resourceIds[1] } });
   });
 });

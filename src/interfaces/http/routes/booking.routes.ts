@@ -21,6 +21,7 @@ import { getReservation } from '../../../application/reservations/reservation-qu
 import {
   allocateWaitlist,
   allocationsCausedBy,
+  loadWaitlistSettings,
   previewFreeing,
   WAITLIST_ACTOR,
   waitlistIdFor,
@@ -31,6 +32,7 @@ import { outcomeView, previewSchema, type allocationOutcomeSchema } from '../sch
 import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
 import type { ReservationState } from '../../../domain/booking/reservation.decider.js';
 import { IllegalStateError, NotFoundError } from '../../../domain/shared/errors.js';
+import { policyFor } from '../../../domain/waitlist/waitlist-settings.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor, writeOptionsFrom } from '../idempotency.js';
@@ -153,6 +155,8 @@ export async function handleBookingPost(
       error instanceof IllegalStateError &&
       (error.code === 'slot-full' || error.code === 'resource-busy' || error.code === 'slot-reserved-for-waitlist')
     ) {
+      const { settings } = await loadWaitlistSettings(deps.eventStore, principal.tenantId);
+      if (!policyFor(settings, body.serviceId).enabled) throw error;
       throw new IllegalStateError(error.code, error.message, {
         ...error.details,
         // For the waitlist: where to ask to be told when a seat frees up, and what to send.
