@@ -644,8 +644,21 @@ export async function allocateWaitlist(
     return { waitlistId, allocated: [], exhausted: false, skipped: 'nothing-to-allocate' };
   } finally {
     const now = deps.clock.now().toISOString();
+    // A concurrent run may have recorded the very offer whose hold this run took (same state, same decision, same
+    // id): that hold is the offer's now and stays.
+    const recorded = new Set<string>();
+    if ([...taken.keys()].some((id) => !kept.has(id))) {
+      const { state } = await loadAggregate(deps.eventStore, stream, waitlistDecider);
+      if (state.status !== 'none') {
+        for (const entry of state.entries) {
+          if (entry.offer && (entry.offer.status === 'open' || entry.offer.status === 'accepted')) {
+            recorded.add(entry.offer.reservationId);
+          }
+        }
+      }
+    }
     for (const [reservationId, hold] of taken) {
-      if (kept.has(reservationId)) continue;
+      if (kept.has(reservationId) || recorded.has(reservationId)) continue;
       await abandonHold(deps, context, hold.seats, hold.outcome, now).catch((error: unknown) =>
         logFailure(deps, error, 'giving back an unused waitlist hold failed; it runs out on its own'),
       );
