@@ -81,7 +81,7 @@ import type { Scheduler } from '../ports/scheduler.port.js';
 /**
  * Waitlists: joining, leaving, allocation of freed seats, offers and their answers, admin overrides. The waitlist
  * aggregate decides who is next; the resource-day inventory decides whether a seat is free. The order of steps
- * keeps both honest (docs/decisions/0009-waitlist.md):
+ * keeps both honest (docs/decisions/0012-waitlist.md):
  * - allocate: decide from the waitlist, hold the seats of each offer on the inventory (as a tentative hold under the
  *   offer's reservation id, expiring with the offer), then append the offers at the revision decided from. A lost
  *   race decides again; holds no longer needed are given back.
