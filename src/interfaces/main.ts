@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../infrastructure/config.js';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from '../infrastructure/config.js';
 import { asLoggerPort, createLogger } from '../infrastructure/logger.js';
 import { createAdapters } from './adapters.js';
 import { createHerald } from './herald.js';
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(2);
+      process.exit(CONFIG_ERROR_EXIT_CODE);
     }
     throw error;
   }
