@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
-import type { ApiKeys } from '../application/ports/api-keys.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
 import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
@@ -17,6 +16,9 @@ import { notificationAuditLogProjection } from '../application/projections/notif
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
 import { catalogProjection } from '../application/projections/catalog.projection.js';
 import { resourceDayUsageProjection } from '../application/projections/availability.projection.js';
+import { apiKeysProjection } from '../application/projections/api-keys.projection.js';
+import { tenantsProjection } from '../application/projections/tenants.projection.js';
+import { createTenancy, type Tenancy } from '../application/tenancy/tenancy.js';
 import { catalogLookups } from '../application/catalog/catalog-queries.js';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
@@ -29,7 +31,7 @@ import {
   type EventConsumer,
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
-import { createHashedApiKeys } from '../infrastructure/auth/hashed-api-keys.js';
+import { keySecrets } from '../infrastructure/auth/key-secrets.js';
 import type { Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
@@ -50,7 +52,8 @@ export interface HeraldOptions {
 export interface Herald {
   readonly app: FastifyInstance;
   readonly adapters: Adapters;
-  readonly apiKeys: ApiKeys;
+  /** Tenants and API keys (event-sourced); what authentication asks. */
+  readonly tenancy: Tenancy;
   readonly clock: Clock;
   readonly ids: IdSource;
   /** Starts projections, process managers and the scheduler. */
@@ -66,7 +69,12 @@ const PROJECTIONS = [
   notificationAuditLogProjection,
   catalogProjection,
   resourceDayUsageProjection,
+  tenantsProjection,
+  apiKeysProjection,
 ] as unknown as readonly Projection[];
+
+/** The projections authentication reads: caught up before the app serves a request. */
+const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
 
 /** The composition root: every dependency is built here, by hand, and passed down explicitly. */
 export async function createHerald(options: HeraldOptions): Promise<Herald> {
@@ -74,11 +82,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdSource;
   const { eventStore, readModels, scheduler } = adapters;
-  const apiKeys = createHashedApiKeys({ store: readModels, ids, clock });
-
-  if (config.BOOTSTRAP_API_KEY) {
-    await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
-  }
+  const tenancy = createTenancy({
+    eventStore,
+    readModels,
+    ids,
+    clock,
+    secrets: keySecrets,
+    logger,
+    ...(config.OPERATOR_API_KEY ? { operatorSecret: config.OPERATOR_API_KEY } : {}),
+    ...(config.BOOTSTRAP_API_KEY ? { bootstrapSecret: config.BOOTSTRAP_API_KEY } : {}),
+  });
+  // Keys kept in the read models by earlier versions become events before anything else reads keys.
+  await tenancy.migrateLegacyKeys();
+  await tenancy.ensureBootstrapKey();
 
   const planner = createNotificationPlanner({
     eventStore,
@@ -126,7 +142,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
 
   const app = await buildApp(
     {
-      apiKeys,
+      tenancy,
       health,
       readModels,
       clock,
@@ -141,7 +157,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   return {
     app,
     adapters,
-    apiKeys,
+    tenancy,
     clock,
     ids,
     async start() {
@@ -149,6 +165,15 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      // Keys and tenants must be found before the first request: after a read-model rebuild they are replayed
+      // here (their streams are few and small), so a valid key is never refused because a projection lags.
+      const authenticationHead = await eventStore.headPosition();
+      const authenticationNames = new Set(AUTHENTICATION_PROJECTIONS.map(projectionConsumerName));
+      await Promise.all(
+        running
+          .filter((subscriber) => authenticationNames.has(subscriber.name))
+          .map((subscriber) => subscriber.waitFor(authenticationHead, 120_000)),
+      );
       recovery = (async () => {
         // Once the audit trail has caught up with the log, finish what a previous process left unfinished.
         const head = await eventStore.headPosition();

@@ -28,8 +28,14 @@ async function main(): Promise<void> {
     // A development key, kept in the data directory so restarts keep it working. Never in production mode.
     const file = join(resolve(config.DATA_DIR), 'dev-api-key');
     let secret = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (!secret || !(await herald.apiKeys.authenticate(secret))) {
-      secret = (await herald.apiKeys.create({ tenantId: 'default', role: 'admin', name: 'development' })).secret;
+    if (!secret || !(await herald.tenancy.authenticate(secret))?.principal) {
+      await herald.tenancy.ensureTenant('default', 'system:dev-key');
+      secret = (
+        await herald.tenancy.createKey(
+          { tenantId: 'default', actor: 'system:dev-key' },
+          { role: 'admin', name: 'development' },
+        )
+      ).secret;
       writeFileSync(file, `${secret}\n`, { mode: 0o600 });
     }
     console.log(`Development API key (tenant "default", admin; also in ${file}):\n  ${secret}`);

@@ -57,7 +57,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
-  registerAuthentication(app, deps.apiKeys);
+  registerAuthentication(app, deps.tenancy);
   registerIdempotency(app, deps.readModels, () => deps.clock.now());
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(deps));

@@ -1,13 +1,14 @@
 import type { Health } from '../../application/health.js';
-import type { ApiKeys } from '../../application/ports/api-keys.port.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { EventStore } from '../../application/ports/event-store.port.js';
 import type { IdSource } from '../../application/ports/id-source.port.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.port.js';
+import type { Tenancy } from '../../application/tenancy/tenancy.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
-  readonly apiKeys: ApiKeys;
+  /** Tenants and API keys; also what authentication asks. */
+  readonly tenancy: Tenancy;
   readonly health: Health;
   readonly readModels: ReadModelStore;
   readonly clock: Clock;

@@ -22,6 +22,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     idempotencyRecordId?: string;
   }
+  interface FastifyContextConfig {
+    /** false: the answer must not be stored (it carries a secret), so Idempotency-Key is not honoured. */
+    idempotent?: boolean;
+  }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -36,6 +40,7 @@ export function registerIdempotency(app: FastifyInstance, store: ReadModelStore,
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || typeof key !== 'string' || !request.principal) return;
+    if (request.routeOptions.config?.idempotent === false) return;
     if (key.length < 1 || key.length > 255) {
       throw new HttpProblem(problem(400, 'invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters.'));
     }

@@ -7,6 +7,7 @@ import { catalogRoutes } from './catalog.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
+import { tenancyRoutes } from './tenancy.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 
 /** Every versioned API route, mounted under /v1. */
@@ -20,5 +21,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(deliveriesRoutes(deps));
     await app.register(twilioWebhookRoutes(deps));
     await app.register(analyticsRoutes(deps));
+    await app.register(tenancyRoutes(deps));
   };
 }

@@ -1,4 +1,21 @@
 import { z } from 'zod';
+import { findUnsafeCharacter, unsafeTextMessage, type TextKind } from '../../../domain/shared/text.js';
+
+/**
+ * Text that can reach a subject, an SMS or a header (src/domain/shared/text.ts): control, bidi and line-separator
+ * characters are refused with a 400 naming the field. `line` is one line; `multiline` also allows LF and TAB.
+ */
+function safeText(kind: TextKind, max: number) {
+  return z
+    .string()
+    .max(max)
+    .superRefine((value, ctx) => {
+      const unsafe = findUnsafeCharacter(value, kind);
+      if (unsafe) ctx.addIssue({ code: 'custom', message: unsafeTextMessage('the text', unsafe, kind) });
+    });
+}
+export const line = (max: number) => safeText('line', max);
+export const multiline = (max: number) => safeText('multiline', max);
 
 /** E.164: a plus, a non-zero digit, at most 15 digits. */
 export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number, e.g. +420777123456');
