@@ -246,6 +246,13 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
     expect(await smsDelivery(auth, optedOut)).toMatchObject({ status: 'skipped', skipReason: 'opted-out' });
     expect(herald.sms.sent.some((m) => m.body.includes(optedOut))).toBe(false);
 
+    // Which messages were handled is kept with the events, not in the (rebuildable) read models.
+    const handled = await herald.adapters.eventStore.readStream(
+      `smsinbound-${tenant}+SMin0000000000000000000000000001`,
+    );
+    expect(handled.events.map((e) => [e.type, e.data.action])).toEqual([['InboundSmsKeywordHandled', 'opt-out']]);
+    expect(await herald.adapters.readModels.find('twilio_inbound_messages', {})).toEqual([]);
+
     // Twilio retrying the same STOP changes nothing.
     const before = (await allEvents()).length;
     expect((await inbound('Stop', 'SMin0000000000000000000000000001')).statusCode).toBe(200);

@@ -58,7 +58,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
   registerAuthentication(app, deps.tenancy);
-  registerIdempotency(app, deps.readModels, () => deps.clock.now());
+  registerIdempotency(app, deps);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });
