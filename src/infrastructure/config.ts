@@ -174,12 +174,17 @@ export class ConfigError extends Error {}
 /** The exit code main.ts uses when the configuration is invalid (documented in docs/operations.md). */
 export const CONFIG_ERROR_EXIT_CODE = 2;
 
-/** `TRUST_PROXY` as fastify's `trustProxy` option. */
-export function trustProxyOption(config: Pick<Config, 'TRUST_PROXY'>): boolean | number | string[] {
+/** `TRUST_PROXY` as fastify's `trustProxy` option (a hop count becomes "trust the nearest n hops"). */
+export function trustProxyOption(
+  config: Pick<Config, 'TRUST_PROXY'>,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   const value = config.TRUST_PROXY;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
   return value.split(',').map((entry) => entry.trim());
 }
 

@@ -32,7 +32,7 @@ import {
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
 import { keySecrets } from '../infrastructure/auth/key-secrets.js';
-import type { Config } from '../infrastructure/config.js';
+import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
 import type { Adapters } from './adapters.js';
@@ -150,8 +150,15 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       ids,
       twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
       reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
+      limits: {
+        requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
+        authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      },
     },
-    options.httpLogger ? { loggerInstance: options.httpLogger } : {},
+    {
+      ...(options.httpLogger ? { loggerInstance: options.httpLogger } : {}),
+      trustProxy: trustProxyOption(config),
+    },
   );
 
   return {

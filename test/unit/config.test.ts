@@ -133,7 +133,8 @@ describe('loadConfig', () => {
     expect(refusal({ TRUST_PROXY: 'yes' })).toContain('TRUST_PROXY: must be false, true, a number of proxy hops');
     expect(refusal({ TRUST_PROXY: '10.0.0.0/33' })).toContain('TRUST_PROXY:');
     expect(trustProxyOption(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }))).toEqual(['10.0.0.0/8', '::1']);
-    expect(trustProxyOption(loadConfig({ TRUST_PROXY: '2' }))).toBe(2);
+    const hops = trustProxyOption(loadConfig({ TRUST_PROXY: '2' })) as (address: string, hop: number) => boolean;
+    expect([hops('10.0.0.1', 0), hops('10.0.0.1', 1), hops('10.0.0.1', 2)]).toEqual([true, true, false]);
     expect(trustProxyOption(loadConfig({}))).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandContext } from '../../application/command-handler.js';
 import type { ApiKeyAuthenticator, Operator, Principal, Role } from '../../application/ports/api-keys.port.js';
 import { HttpProblem, problem } from './problem.js';
@@ -37,17 +37,67 @@ export function unauthenticated(): HttpProblem {
   );
 }
 
+/** What a limiter made with @fastify/rate-limit's `createRateLimit` answers for a request. */
+export type RateLimiter = (
+  request: FastifyRequest,
+) => Promise<{ isAllowed: true } | { isAllowed: false; isExceeded: boolean; ttlInSeconds: number; max: number }>;
+
+export interface AuthenticationLimits {
+  /** Counts failed authentications per client address (AUTH_FAILURES_PER_MINUTE). */
+  readonly failedAuthentication: RateLimiter;
+  /** Counts requests per key (RATE_LIMIT_PER_KEY); absent when the limit is off. */
+  readonly perKey?: RateLimiter;
+}
+
+function tooManyRequests(reply: FastifyReply, retryAfterSeconds: number, code: string, title: string, detail: string) {
+  reply.header('retry-after', String(Math.max(1, retryAfterSeconds)));
+  return new HttpProblem(problem(429, code, title, { detail, retryAfterSeconds: Math.max(1, retryAfterSeconds) }));
+}
+
 /**
- * Every non-public route needs a valid key: none or an unknown one is 401. Operator routes need the operator key;
- * every other route needs a tenant key (the operator key alone has no tenant): 403 otherwise.
+ * Every non-public route needs a valid key: none or an unknown one is 401, and past AUTH_FAILURES_PER_MINUTE failed
+ * attempts from one client address in a minute, 429 with Retry-After (until that minute is over). A valid
+ * key is let in whatever others at the same address did (shared NATs), and is itself limited to RATE_LIMIT_PER_KEY
+ * requests a minute (429). Operator routes need the operator key; every other route needs a tenant key (the
+ * operator key alone has no tenant): 403 otherwise.
  */
-export function registerAuthentication(app: FastifyInstance, apiKeys: ApiKeyAuthenticator): void {
-  app.addHook('onRequest', async (request) => {
+export function registerAuthentication(
+  app: FastifyInstance,
+  apiKeys: ApiKeyAuthenticator,
+  limits: AuthenticationLimits,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.public) return;
     if (!request.routeOptions.url) return; // unknown route: let the 404 handler answer
     const secret = readSecret(request);
     const authentication = secret ? await apiKeys.authenticate(secret) : null;
-    if (!authentication) throw unauthenticated();
+    if (!authentication) {
+      const limit = await limits.failedAuthentication(request);
+      if (!limit.isAllowed && limit.isExceeded) {
+        throw tooManyRequests(
+          reply,
+          limit.ttlInSeconds,
+          'too-many-failed-authentications',
+          'Too many failed authentications from this address.',
+          `More than ${limit.max} requests without a valid API key within a minute; retry after the Retry-After seconds.`,
+        );
+      }
+      throw unauthenticated();
+    }
+    if (limits.perKey) {
+      if (authentication.principal) request.principal = authentication.principal;
+      if (authentication.operator) request.operator = authentication.operator;
+      const limit = await limits.perKey(request);
+      if (!limit.isAllowed && limit.isExceeded) {
+        throw tooManyRequests(
+          reply,
+          limit.ttlInSeconds,
+          'rate-limited',
+          'Too many requests with this API key.',
+          `This key may make ${limit.max} requests a minute; retry after the Retry-After seconds.`,
+        );
+      }
+    }
     if (authentication.principal) {
       request.principal = authentication.principal;
       apiKeys.recordUse(authentication.principal);

@@ -16,6 +16,11 @@ export interface HttpDeps {
   readonly ids: IdSource;
   /** Twilio webhook verification: the auth token and the public base URL Twilio calls. Unset: webhooks refuse (403). */
   readonly twilio?: { readonly authToken?: string; readonly publicUrl?: string };
+  /**
+   * RATE_LIMIT_PER_KEY (requests a minute per key, 0 = off; default 6000) and AUTH_FAILURES_PER_MINUTE (failed
+   * authentications a minute per client address; default 30).
+   */
+  readonly limits?: { readonly requestsPerKeyPerMinute: number; readonly authFailuresPerMinute: number };
   /** RESERVATION_HOLD_MINUTES: how long a booked-but-unconfirmed reservation holds its seats (default 10). */
   readonly reservationHoldMinutes?: number;
 }
