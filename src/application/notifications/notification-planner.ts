@@ -1,4 +1,5 @@
 import {
+  hasEnded,
   reservationDecider,
   reservationStreamName,
   type ReservationEvent,
@@ -245,6 +246,15 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
       let cause: NotificationCause;
       switch (domainEvent.type) {
         case 'ReservationConfirmed':
+          // Over before it was confirmed (a historical import, or staff confirming too late): nothing to tell, no
+          // reminder to schedule (decision 0011). Decided from the payload, so a replay decides the same.
+          if (domainEvent.data.historical || hasEnded(domainEvent.data.reservation, domainEvent.data.confirmedAt)) {
+            deps.logger.info(
+              { tenantId, reservationId: reservation.reservationId },
+              'reservation had ended when confirmed: no confirmation sent',
+            );
+            return;
+          }
           cause = { ...base, kind: 'reservation-confirmed', calendar: { method: 'REQUEST', sequence: reschedules } };
           await scheduleReminders(tenantId, asOf, settings);
           break;

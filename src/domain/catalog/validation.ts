@@ -1,4 +1,5 @@
 import { ValidationError } from '../shared/errors.js';
+import { isEmailAddress } from '../shared/email-address.js';
 import { requireSafeText, type TextKind } from '../shared/text.js';
 import { normalizeInstant, normalizeTimeZone } from '../shared/zoned-time.js';
 
@@ -79,12 +80,10 @@ export function requireTimeZone(field: string, value: unknown): string {
   return zone;
 }
 
-// Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the email adapter's question.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 
 export function requireEmail(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim())) {
+  if (typeof value !== 'string' || !isEmailAddress(value.trim())) {
     throw invalid(field, 'email', `${field} must be an email address.`);
   }
   return value.trim();
