@@ -180,6 +180,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         running
           .filter((subscriber) => authenticationNames.has(subscriber.name))
           .map((subscriber) => subscriber.waitFor(authenticationHead, 120_000)),
+      ).catch((error: unknown) =>
+        // A very long log: serve anyway (/health/ready says not ready); keys not replayed yet get 401 meanwhile.
+        logger.warn({ err: String(error) }, 'keys and tenants not caught up at start; serving anyway'),
       );
       recovery = (async () => {
         // Once the audit trail has caught up with the log, finish what a previous process left unfinished.

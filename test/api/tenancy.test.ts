@@ -158,6 +158,21 @@ describe('tenants (operator)', () => {
     expect(email?.from).toEqual({ name: 'Salon salon-i', address: 'booking@salon-i.test' });
   });
 
+  it('the bootstrap key stays the operator even when tenant `default` is deactivated (no lock-out)', async () => {
+    const own = await startTestHerald();
+    try {
+      expect(
+        (await own.app.inject({ method: 'DELETE', url: '/v1/tenants/default', headers: own.auth })).statusCode,
+      ).toBe(200);
+      expect((await own.app.inject({ method: 'GET', url: '/v1/reservations', headers: own.auth })).statusCode).toBe(
+        403,
+      );
+      expect((await own.app.inject({ method: 'GET', url: '/v1/tenants', headers: own.auth })).statusCode).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('is the operator’s: a tenant admin key gets 403 on the tenant routes', async () => {
     const { admin } = await aTenantWithAdmin('salon-b');
     for (const [method, url] of [

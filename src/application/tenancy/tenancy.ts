@@ -231,18 +231,20 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
         { limit: 1 },
       );
       // The lookup is by digest already; the comparison guards against a store that matches loosely.
-      if (doc && secrets.sameHash(doc.secretHash, hash)) {
-        const usable =
-          doc.status === 'active' ||
-          (doc.status === 'rotated' &&
-            doc.expiresAt !== undefined &&
-            clock.now().getTime() < Date.parse(doc.expiresAt));
-        const tenant = usable ? await tenantDoc(doc.tenantId) : null;
-        if (tenant?.status === 'active') principal = { keyId: doc.keyId, tenantId: doc.tenantId, role: doc.role };
+      const found = doc && secrets.sameHash(doc.secretHash, hash) ? doc : undefined;
+      const keyUsable =
+        found !== undefined &&
+        (found.status === 'active' ||
+          (found.status === 'rotated' &&
+            found.expiresAt !== undefined &&
+            clock.now().getTime() < Date.parse(found.expiresAt)));
+      if (found && keyUsable && (await tenantDoc(found.tenantId))?.status === 'active') {
+        principal = { keyId: found.keyId, tenantId: found.tenantId, role: found.role };
       }
-      // Without OPERATOR_API_KEY the bootstrap key is the operator's, as long as it is itself valid.
-      if (!operatorHash && principal && bootstrapKeyId && principal.keyId === bootstrapKeyId) {
-        operator = { actor: `apikey:${principal.keyId}` };
+      // Without OPERATOR_API_KEY the bootstrap key is the operator's as long as the key itself is valid (not
+      // revoked), even with tenant `default` deactivated: the operator must not lock itself out.
+      if (!operatorHash && found && keyUsable && bootstrapKeyId && found.keyId === bootstrapKeyId) {
+        operator = { actor: `apikey:${found.keyId}` };
       }
       if (!principal && !operator) return null;
       const result: Authentication = { ...(principal ? { principal } : {}), ...(operator ? { operator } : {}) };
