@@ -440,45 +440,55 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
     async migrateLegacyKeys() {
       const legacy = await readModels.find<LegacyKeyDocument>(LEGACY_API_KEYS, {}, { limit: 100_000 });
       const actor = 'system:migration';
+      let failed = 0;
       for (const doc of legacy) {
-        await tenancy.ensureTenant(doc.tenantId, actor);
-        const context = { tenantId: doc.tenantId, actor };
-        const stream = apiKeyStreamName(doc.tenantId, doc.keyId);
-        // Recorded with the times the old documents knew, so the key list reads as it did.
-        await handleCommand(
-          { eventStore, ids },
-          stream,
-          apiKeyDecider,
-          {
-            type: 'CreateApiKey',
-            data: {
-              tenantId: doc.tenantId,
-              keyId: doc.keyId,
-              role: doc.role,
-              name: doc.name,
-              secretHash: doc._id,
-              now: doc.createdAt,
-              actor,
-            },
-          },
-          context,
-        );
-        if (doc.revokedAt) {
+        try {
+          await tenancy.ensureTenant(doc.tenantId, actor);
+          const context = { tenantId: doc.tenantId, actor };
+          const stream = apiKeyStreamName(doc.tenantId, doc.keyId);
+          // Recorded with the times the old documents knew, so the key list reads as it did.
           await handleCommand(
             { eventStore, ids },
             stream,
             apiKeyDecider,
-            { type: 'RevokeApiKey', data: { keyId: doc.keyId, now: doc.revokedAt, actor } },
+            {
+              type: 'CreateApiKey',
+              data: {
+                tenantId: doc.tenantId,
+                keyId: doc.keyId,
+                role: doc.role,
+                name: doc.name,
+                secretHash: doc._id,
+                now: doc.createdAt,
+                actor,
+              },
+            },
             context,
           );
+          if (doc.revokedAt) {
+            await handleCommand(
+              { eventStore, ids },
+              stream,
+              apiKeyDecider,
+              { type: 'RevokeApiKey', data: { keyId: doc.keyId, now: doc.revokedAt, actor } },
+              context,
+            );
+          }
+          await project(stream, apiKeysProjection);
+        } catch (error) {
+          // One unreadable old document must not keep Herald from starting; it stays for a later look.
+          failed++;
+          logger.error({ keyId: doc.keyId, err: String(error) }, 'an old API key could not be imported');
         }
-        await project(stream, apiKeysProjection);
       }
+      if (legacy.length > 0 && failed === 0) await readModels.dropCollection(LEGACY_API_KEYS);
       if (legacy.length > 0) {
-        await readModels.dropCollection(LEGACY_API_KEYS);
-        logger.info({ keys: legacy.length }, 'API keys imported from the read models into the event store');
+        logger.info(
+          { keys: legacy.length - failed, failed },
+          'API keys imported from the read models into the event store',
+        );
       }
-      return legacy.length;
+      return legacy.length - failed;
     },
   };
   return tenancy;
