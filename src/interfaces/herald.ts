@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
-import type { ApiKeys } from '../application/ports/api-keys.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
 import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
@@ -18,6 +17,9 @@ import { notificationAuditLogProjection } from '../application/projections/notif
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
 import { catalogProjection } from '../application/projections/catalog.projection.js';
 import { resourceDayUsageProjection } from '../application/projections/availability.projection.js';
+import { apiKeysProjection } from '../application/projections/api-keys.projection.js';
+import { tenantsProjection } from '../application/projections/tenants.projection.js';
+import { createTenancy, type Tenancy } from '../application/tenancy/tenancy.js';
 import { catalogLookups } from '../application/catalog/catalog-queries.js';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
@@ -41,8 +43,8 @@ import {
   type EventConsumer,
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
-import { createHashedApiKeys } from '../infrastructure/auth/hashed-api-keys.js';
-import type { Config } from '../infrastructure/config.js';
+import { keySecrets } from '../infrastructure/auth/key-secrets.js';
+import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
 import type { Adapters } from './adapters.js';
@@ -62,7 +64,8 @@ export interface HeraldOptions {
 export interface Herald {
   readonly app: FastifyInstance;
   readonly adapters: Adapters;
-  readonly apiKeys: ApiKeys;
+  /** Tenants and API keys (event-sourced); what authentication asks. */
+  readonly tenancy: Tenancy;
   readonly clock: Clock;
   readonly ids: IdSource;
   /** Starts projections, process managers and the scheduler. */
@@ -82,7 +85,12 @@ const PROJECTIONS = [
   resourceDayUsageProjection,
   waitlistsProjection,
   waitlistEntriesProjection,
+  tenantsProjection,
+  apiKeysProjection,
 ] as unknown as readonly Projection[];
+
+/** The projections authentication reads: caught up before the app serves a request. */
+const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
 
 /** Where customers reach this service: PUBLIC_URL, else the address it listens on (embedded, development). */
 function publicBaseUrl(config: Config): string {
@@ -97,11 +105,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdSource;
   const { eventStore, readModels, scheduler } = adapters;
-  const apiKeys = createHashedApiKeys({ store: readModels, ids, clock });
-
-  if (config.BOOTSTRAP_API_KEY) {
-    await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
-  }
+  const tenancy = createTenancy({
+    eventStore,
+    readModels,
+    ids,
+    clock,
+    secrets: keySecrets,
+    logger,
+    ...(config.OPERATOR_API_KEY ? { operatorSecret: config.OPERATOR_API_KEY } : {}),
+    ...(config.BOOTSTRAP_API_KEY ? { bootstrapSecret: config.BOOTSTRAP_API_KEY } : {}),
+  });
+  // Keys kept in the read models by earlier versions become events before anything else reads keys.
+  await tenancy.migrateLegacyKeys();
+  await tenancy.ensureBootstrapKey();
 
   let claimLinkSecret = adapters.claimLinkSecret;
   if (!claimLinkSecret) {
@@ -172,7 +188,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
 
   const app = await buildApp(
     {
-      apiKeys,
+      tenancy,
       health,
       readModels,
       clock,
@@ -182,14 +198,21 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
       waitlist: waitlistDeps,
       claimLinks,
+      limits: {
+        requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
+        authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      },
     },
-    options.httpLogger ? { loggerInstance: options.httpLogger } : {},
+    {
+      ...(options.httpLogger ? { loggerInstance: options.httpLogger } : {}),
+      trustProxy: trustProxyOption(config),
+    },
   );
 
   return {
     app,
     adapters,
-    apiKeys,
+    tenancy,
     clock,
     ids,
     async start() {
@@ -197,6 +220,18 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      // Keys and tenants must be found before the first request: after a read-model rebuild they are replayed
+      // here (their streams are few and small), so a valid key is never refused because a projection lags.
+      const authenticationHead = await eventStore.headPosition();
+      const authenticationNames = new Set(AUTHENTICATION_PROJECTIONS.map(projectionConsumerName));
+      await Promise.all(
+        running
+          .filter((subscriber) => authenticationNames.has(subscriber.name))
+          .map((subscriber) => subscriber.waitFor(authenticationHead, 120_000)),
+      ).catch((error: unknown) =>
+        // A very long log: serve anyway (/health/ready says not ready); keys not replayed yet get 401 meanwhile.
+        logger.warn({ err: String(error) }, 'keys and tenants not caught up at start; serving anyway'),
+      );
       recovery = (async () => {
         // Once the audit trail has caught up with the log, finish what a previous process left unfinished.
         const head = await eventStore.headPosition();

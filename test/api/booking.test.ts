@@ -733,8 +733,7 @@ describe('GET /v1/reservations and /v1/reservations/{id}/history', () => {
   it('keeps tenants apart', async () => {
     const { serviceId } = await aCatalog();
     const { reservationId } = (await book(serviceId, at('10:00'))).json();
-    const { secret } = await herald.apiKeys.create({ tenantId: 'other', role: 'admin', name: 'other' });
-    const other = { authorization: `Bearer ${secret}` };
+    const other = await herald.keyFor('other');
     expect((await inject('GET', `/v1/reservations/${reservationId}/history`, undefined, other)).statusCode).toBe(404);
     expect((await inject('POST', `/v1/reservations/${reservationId}/cancel`, { by: 'staff' }, other)).statusCode).toBe(
       404,

@@ -216,11 +216,24 @@ describe('keys and tenants', () => {
     expect(own.statusCode).toBe(200);
   });
 
-  it('stores keys hashed: the secret appears nowhere in the read models', async () => {
-    const { secret } = await herald.apiKeys.create({ tenantId: 'acme', role: 'staff', name: 'desk' });
-    const docs = await herald.adapters.readModels.find('api_keys', {});
+  it('stores keys hashed: the secret appears nowhere in the events or the read models', async () => {
+    const created = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: herald.auth,
+      payload: { name: 'desk', role: 'staff' },
+    });
+    expect(created.statusCode).toBe(201);
+    const { secret, keyId } = created.json();
+    const docs = await herald.adapters.readModels.find('api_keys_v1', {});
+    expect(docs.length).toBeGreaterThan(0);
     expect(JSON.stringify(docs)).not.toContain(secret);
-    expect(await herald.apiKeys.authenticate(secret)).toMatchObject({ tenantId: 'acme', role: 'staff' });
+    const events = await herald.adapters.eventStore.readAll({ limit: 1_000_000 });
+    expect(events.some((e) => e.type === 'ApiKeyCreated' && e.data.keyId === keyId)).toBe(true);
+    expect(JSON.stringify(events.map((e) => [e.data, e.metadata]))).not.toContain(secret);
+    expect(await herald.tenancy.authenticate(secret)).toEqual({
+      principal: { keyId, tenantId: 'default', role: 'staff' },
+    });
   });
 });
 

@@ -648,3 +648,24 @@ describe('more capacity goes to the waitlist too', () => {
     expect(after).toMatchObject({ status: 'offered', offer: { resourceId: resourceIds[1] } });
   });
 });
+
+describe('text that reaches messages and the history', () => {
+  it('refuses a bidi override or a line separator in a reason or a customer name, naming the field', async () => {
+    const { serviceId } = await aPool(1);
+    const slot = at('13:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const flipped = await inject('POST', '/v1/waitlists/entries', {
+      serviceId,
+      start: slot,
+      customer: aCustomer('en', { name: 'Eve \u202Eevil' }),
+    });
+    expect(flipped.statusCode).toBe(400);
+    expect(flipped.json().errors[0].field).toContain('customer.name');
+    const entry = (await join(serviceId, slot)).json();
+    const skipped = await inject('POST', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}/skip`, {
+      reason: 'first line\u2028second',
+    });
+    expect(skipped.statusCode).toBe(400);
+    expect(skipped.json().errors[0].field).toContain('reason');
+  });
+});

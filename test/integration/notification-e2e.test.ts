@@ -216,18 +216,38 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
       expect(empty.statusCode).toBe(400);
       expect(empty.headers['content-type']).toContain('application/problem+json');
 
-      // Another tenant sees none of it; an integration key may not read analytics at all.
-      const other = await herald.apiKeys.create({ tenantId: 'other-tenant', role: 'staff', name: 'other' });
+      // Another tenant, created over the API by the operator (the bootstrap key), sees none of it; an integration
+      // key may not read analytics at all.
+      const tenant = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers: AUTH,
+        payload: { tenantId: 'other-tenant', name: 'Other', sender: { name: 'Other', address: 'no-reply@other.test' } },
+      });
+      expect(tenant.statusCode, tenant.body).toBe(201);
+      const other = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/tenants/other-tenant/api-keys',
+        headers: AUTH,
+        payload: { name: 'other', role: 'staff' },
+      });
+      expect(other.statusCode, other.body).toBe(201);
       const otherView = await herald.app.inject({
         url: `/v1/analytics/notifications?from=${before}&to=${after}`,
-        headers: { authorization: `Bearer ${other.secret}` },
+        headers: { authorization: `Bearer ${other.json().secret}` },
       });
       expect(otherView.statusCode).toBe(200);
       expect(otherView.json()).toMatchObject({ total: 0, requested: 0, deliveryRatePercent: null });
-      const integration = await herald.apiKeys.create({ tenantId: 'default', role: 'integration', name: 'pos' });
+      const integration = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: AUTH,
+        payload: { name: 'pos', role: 'integration' },
+      });
+      expect(integration.statusCode, integration.body).toBe(201);
       const forbidden = await herald.app.inject({
         url: `/v1/analytics/notifications?from=${before}&to=${after}`,
-        headers: { authorization: `Bearer ${integration.secret}` },
+        headers: { authorization: `Bearer ${integration.json().secret}` },
       });
       expect(forbidden.statusCode).toBe(403);
     });

@@ -20,7 +20,7 @@ import {
   reservationDetailsProjection,
   type ReservationDocument,
 } from '../projections/reservation-details.projection.js';
-import { customerRefOf, heraldDefaultSettings } from './notification-settings.js';
+import { customerRefOf, tenantDefaultSettings } from './notification-settings.js';
 import {
   creditsStreamName,
   customerPreferencesStreamName,
@@ -58,7 +58,7 @@ export async function readNotificationSettings(eventStore: EventStore, tenantId:
     notificationSettingsDecider,
   );
   return {
-    settings: state.status === 'configured' ? state.settings : heraldDefaultSettings(),
+    settings: state.status === 'configured' ? state.settings : await tenantDefaultSettings(eventStore, tenantId),
     revision: revisionOf(revision),
   };
 }
@@ -82,7 +82,10 @@ export async function changeNotificationSettings(
     expectedRevision !== undefined ? { expectedRevision } : {},
   );
   return {
-    settings: result.state.status === 'configured' ? result.state.settings : heraldDefaultSettings(),
+    settings:
+      result.state.status === 'configured'
+        ? result.state.settings
+        : await tenantDefaultSettings(deps.eventStore, context.tenantId),
     revision: revisionOf(result.revision),
     changed: result.newEvents.length > 0,
   };

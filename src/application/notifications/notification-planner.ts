@@ -1,4 +1,5 @@
 import {
+  hasEnded,
   reservationDecider,
   reservationStreamName,
   type ReservationDetails,
@@ -348,6 +349,15 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     let cause: NotificationCause;
     switch (domainEvent.type) {
       case 'ReservationConfirmed': {
+        // Over before it was confirmed (a historical import, or staff confirming too late): nothing to tell, no
+        // reminder to schedule (decision 0011). Decided from the payload, so a replay decides the same.
+        if (domainEvent.data.historical || hasEnded(domainEvent.data.reservation, domainEvent.data.confirmedAt)) {
+          deps.logger.info(
+            { tenantId, reservationId: reservation.reservationId },
+            'reservation had ended when confirmed: no confirmation sent',
+          );
+          return intents;
+        }
         // A seat the waitlist booked for the customer is news of its own: "you have a place", with the invitation.
         const assigned = reservation.origin?.type === 'waitlist' && reservation.origin.mode === 'assign';
         cause = {

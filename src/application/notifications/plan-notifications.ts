@@ -23,6 +23,7 @@ import {
   type RequestNotification,
   type SkipReason,
 } from '../../domain/notification/index.js';
+import { neutraliseText } from '../../domain/shared/text.js';
 
 /** The fact a message is about, as the planner needs it. */
 export interface NotificationCause {
@@ -93,7 +94,12 @@ const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
  * one. Delivery ids are derived from (cause, kind, channel, recipient), so planning twice gives the same ids.
  */
 export function planNotifications(input: PlanInput): PlannedDelivery[] {
-  const { cause, settings } = input;
+  const { cause } = input;
+  // A sender name recorded before unsafe characters were refused is neutralised here (it becomes the From header).
+  const settings: NotificationSettings = {
+    ...input.settings,
+    sender: { ...input.settings.sender, name: neutraliseText(input.settings.sender.name, 'line') },
+  };
   const reservation = cause.reservation;
   const baseContext: MessageContext = {
     reservationId: reservation.reservationId,
@@ -291,7 +297,11 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     const text = renderCustomTemplate(custom.text, cause.kind, baseContext);
     const content: DeliveryContent =
       custom.channel === 'email'
-        ? { from: settings.sender, subject: renderCustomTemplate(custom.subject ?? '', cause.kind, baseContext), text }
+        ? {
+            from: settings.sender,
+            subject: renderCustomTemplate(custom.subject ?? '', cause.kind, baseContext, 'line'),
+            text,
+          }
         : { text };
     const parts = custom.channel === 'sms' ? analyzeSms(text).parts : undefined;
     plans.push(request(custom.channel, type, address, content, parts, cause.kind, `#${custom.id}`));

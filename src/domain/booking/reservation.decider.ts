@@ -260,6 +260,11 @@ export type ReservationConfirmed = DomainEvent<
     readonly reservation: ReservationDetails;
     readonly confirmedAt: string;
     readonly actor: string;
+    /**
+     * Present (true) when the reservation had already ended when it was recorded: a historical import from another
+     * system. It is recorded like any other, but customers and staff are sent no confirmation (decision 0011).
+     */
+    readonly historical?: true;
   }
 >;
 
@@ -662,7 +667,14 @@ function decideExternal(data: RecordExternalReservation['data'], state: Reservat
   return [
     {
       type: 'ReservationConfirmed',
-      data: { reservationId: reservation.reservationId, source: 'external', reservation, confirmedAt: now, actor },
+      data: {
+        reservationId: reservation.reservationId,
+        source: 'external',
+        reservation,
+        confirmedAt: now,
+        actor,
+        ...(hasEnded(reservation, now) ? { historical: true as const } : {}),
+      },
     },
   ];
 }
@@ -764,6 +776,11 @@ function requireTimeRange(
   if (instant(end) <= instant(start))
     throw invalid(endField, 'after-start', `${endField} must be after ${startField}.`);
   return { start, end };
+}
+
+/** Whether the reservation was over at `at`: a confirmation of it would tell the customer nothing they can use. */
+export function hasEnded(reservation: Pick<ReservationDetails, 'end'>, at: string): boolean {
+  return instant(reservation.end) <= instant(at);
 }
 
 function instant(iso: string): number {

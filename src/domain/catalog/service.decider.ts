@@ -142,10 +142,10 @@ export function validateServiceSettings(raw: Partial<Record<keyof ServiceSetting
   if (new Set(resourceIds).size !== resourceIds.length) {
     throw invalid('resourceIds', 'unique', 'resourceIds lists a resource twice.');
   }
-  const afterPaymentText = optionalText('afterPaymentText', raw.afterPaymentText, 2000);
+  const afterPaymentText = optionalText('afterPaymentText', raw.afterPaymentText, 2000, 'multiline');
   return {
     name: requireText('name', raw.name),
-    description: optionalText('description', raw.description, 4000),
+    description: optionalText('description', raw.description, 4000, 'multiline'),
     durationMinutes,
     seatsPerSlot,
     bufferMinutes,

@@ -1,3 +1,4 @@
+import { isEmailAddress } from '../shared/email-address.js';
 /** Vocabulary shared by templates, deliveries, preferences and settings. Persisted as strings: never rename. */
 export const NOTIFICATION_KINDS = [
   'reservation-confirmed',
@@ -33,14 +34,11 @@ export function isChannel(value: unknown): value is Channel {
   return value === 'email' || value === 'sms';
 }
 
-// Deliberately loose: one @, no whitespace, a dot in the domain. Deliverability is the provider's judgement.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** E.164: a plus, a non-zero digit, at most 15 digits in all. */
 const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 
-export function isEmailAddress(value: string): boolean {
-  return value.length <= 254 && EMAIL_PATTERN.test(value);
-}
+/** src/domain/shared/email-address.ts: the one rule (internationalised addresses included). */
+export { isEmailAddress };
 
 export function isE164Phone(value: string): boolean {
   return E164_PATTERN.test(value);

@@ -1,3 +1,4 @@
+import { requireSafeText } from '../shared/text.js';
 import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { ValidationError } from '../shared/errors.js';
 import type { PriceList } from './credits.js';
@@ -395,15 +396,15 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
     }
     customRecipients[channel] = [...new Set(addresses.map((a) => normalizeAddress(channel, a)))];
   }
-  const senderName = requireText(settings.sender?.name, 'sender.name');
-  if (/[\r\n]/.test(senderName))
-    throw new ValidationError('invalid-sender', 'The sender name must be one line.', { field: 'sender.name' });
+  // The sender name goes into the From header, subjects and texts into headers, emails and SMS (shared/text.ts).
+  const senderName = requireSafeText('sender.name', requireText(settings.sender?.name, 'sender.name').trim(), 'line');
   if (!isEmailAddress(settings.sender?.address?.trim() ?? '')) {
     throw new ValidationError('invalid-sender', 'The sender address must be an email address.', {
       field: 'sender.address',
     });
   }
-  if (settings.footer !== undefined && settings.footer.length > MAX_FOOTER_LENGTH) {
+  const footer = settings.footer === undefined ? undefined : requireSafeText('footer', settings.footer, 'multiline');
+  if (footer !== undefined && footer.length > MAX_FOOTER_LENGTH) {
     throw new ValidationError('invalid-settings', `The footer may have at most ${MAX_FOOTER_LENGTH} characters.`, {
       field: 'footer',
     });
@@ -441,6 +442,7 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
       throw new ValidationError('invalid-kind', `Unknown kind ${String(message.kind)}.`, { field: `${field}.kind` });
     if (!isChannel(message.channel))
       throw new ValidationError('invalid-channel', 'Unknown channel.', { field: `${field}.channel` });
+    requireSafeText(`${field}.text`, requireText(message.text, `${field}.text`), 'multiline');
     validateCustomTemplate(message.text, message.kind);
     if (message.minutesBefore !== undefined) {
       if (message.kind !== 'reservation-reminder') {
@@ -458,8 +460,10 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
         });
       }
     }
-    if (message.channel === 'email')
-      validateCustomTemplate(requireText(message.subject, `${field}.subject`), message.kind);
+    if (message.channel === 'email') {
+      const subject = requireSafeText(`${field}.subject`, requireText(message.subject, `${field}.subject`), 'line');
+      validateCustomTemplate(subject, message.kind);
+    }
     if (message.to?.type === 'custom') {
       if (!isValidAddress(message.channel, message.to.address)) {
         throw new ValidationError('invalid-recipient', `${message.to.address} is not a valid recipient.`, {
@@ -474,10 +478,14 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
   }
   return {
     ...settings,
-    sender: { name: senderName.trim(), address: settings.sender.address.trim() },
+    sender: { name: senderName, address: settings.sender.address.trim() },
+    ...(footer !== undefined ? { footer } : {}),
     reminderOffsets,
     customRecipients,
-    customMessages: settings.customMessages ?? [],
+    customMessages: (settings.customMessages ?? []).map((message) => ({
+      ...message,
+      text: requireSafeText('text', message.text, 'multiline'),
+    })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { neutraliseText, type TextKind } from '../shared/text.js';
 import { ValidationError } from '../shared/errors.js';
 import type { Channel, NotificationKind } from './kinds.js';
 import { NOTIFICATION_KINDS } from './kinds.js';
@@ -123,8 +124,17 @@ function plainSpaces(text: string): string {
   return text.replace(/[\u00a0\u2007\u2009\u202f]/g, ' ');
 }
 
+/**
+ * Any value rendered into a subject, an SMS or a table row: one line, and neutral (shared/text.ts). Input is refused
+ * when unsafe, but events recorded before that rule may still carry such characters, and a fact cannot be refused.
+ */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return neutraliseText(text, 'line').replace(/\s+/g, ' ').trim();
+}
+
+/** A paragraph of a message body (descriptions, footers): line breaks kept, other unsafe characters dropped. */
+function paragraph(text: string): string {
+  return neutraliseText(text, 'multiline').trim();
 }
 
 interface Formatter {
@@ -303,9 +313,9 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
 
   const paragraphs: string[] = [];
   if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind))
-    paragraphs.push(ctx.serviceDescription.trim());
+    paragraphs.push(paragraph(ctx.serviceDescription));
   if (!toStaff && ctx.afterPaymentText?.trim() && showsAfterPaymentText(kind, ctx))
-    paragraphs.push(ctx.afterPaymentText.trim());
+    paragraphs.push(paragraph(ctx.afterPaymentText));
 
   const intro =
     kind === 'staff-alert' ? (v.alert ?? '') : toStaff ? `${texts.title(v)}: ${v.customer}.` : texts.intro(v);
@@ -320,7 +330,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
     paragraphs,
     signOff: catalogue.signOff,
     sender: v.sender,
-    ...(!toStaff && ctx.footer?.trim() ? { footer: ctx.footer.trim() } : {}),
+    ...(!toStaff && ctx.footer?.trim() ? { footer: paragraph(ctx.footer) } : {}),
     ...(!toStaff && v.claimUrl ? { action: { label: labels.claim, url: v.claimUrl } } : {}),
   };
 }
@@ -551,11 +561,25 @@ export function validateCustomTemplate(text: string, kind: NotificationKind): { 
   return { fields };
 }
 
-/** Fills a custom text (validated first). Fields without a value in this context render as empty text. */
-export function renderCustomTemplate(text: string, kind: NotificationKind, ctx: MessageContext): string {
+/**
+ * Fills a custom text (validated first). Fields without a value in this context render as empty text. `as` says
+ * where the text goes: a `line` (an email subject) gets every value, and the result, on one neutral line; `multiline`
+ * text (an email or SMS body) keeps line breaks but loses control and bidi characters — in the values and in a
+ * template recorded before such characters were refused (shared/text.ts).
+ */
+export function renderCustomTemplate(
+  text: string,
+  kind: NotificationKind,
+  ctx: MessageContext,
+  as: TextKind = 'multiline',
+): string {
   validateCustomTemplate(text, kind);
   const fmt = formatterFor(ctx);
-  return text.replace(PLACEHOLDER, (_whole, field: string) => fieldResolver(kind, field)?.(ctx, fmt) ?? '');
+  const filled = text.replace(PLACEHOLDER, (_whole, field: string) => {
+    const value = fieldResolver(kind, field)?.(ctx, fmt) ?? '';
+    return as === 'line' ? oneLine(value) : neutraliseText(value, 'multiline');
+  });
+  return as === 'line' ? oneLine(filled) : neutraliseText(filled, 'multiline');
 }
 
 /**

@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -18,7 +19,11 @@ import { claimPageRoutes } from './routes/claim-page.routes.js';
 export interface BuildAppOptions {
   /** A pino instance to log requests with; none in tests. */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** TRUST_PROXY: which proxies' X-Forwarded-For give the client address (rate limits). Default: none. */
+  readonly trustProxy?: FastifyServerOptions['trustProxy'];
 }
+
+const ONE_MINUTE_MS = 60_000;
 
 const ONE_MIB = 1024 * 1024;
 
@@ -27,6 +32,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: ONE_MIB,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -58,8 +64,26 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
-  registerAuthentication(app, deps.apiKeys);
-  registerIdempotency(app, deps.readModels, () => deps.clock.now());
+  // @fastify/rate-limit without its global hook: authentication asks it about failures and about each key.
+  await app.register(fastifyRateLimit, { global: false });
+  const limits = deps.limits ?? { requestsPerKeyPerMinute: 6000, authFailuresPerMinute: 30 };
+  registerAuthentication(app, deps.tenancy, {
+    failedAuthentication: app.createRateLimit({
+      max: limits.authFailuresPerMinute,
+      timeWindow: ONE_MINUTE_MS,
+      keyGenerator: (request) => `address:${request.ip}`,
+    }),
+    ...(limits.requestsPerKeyPerMinute > 0
+      ? {
+          perKey: app.createRateLimit({
+            max: limits.requestsPerKeyPerMinute,
+            timeWindow: ONE_MINUTE_MS,
+            keyGenerator: (request) => `key:${request.principal?.keyId ?? request.operator?.actor ?? request.ip}`,
+          }),
+        }
+      : {}),
+  });
+  registerIdempotency(app, deps);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(deps));
   await app.register(claimPageRoutes(deps));

@@ -107,7 +107,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
           problem(400, 'malformed-json', 'The body is not valid JSON.', { detail: error.message }),
         );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendProblem(reply, request, problem(413, 'body-too-large', 'The body is larger than 1 MiB.'));
+        return sendProblem(
+          reply,
+          request,
+          problem(413, 'body-too-large', 'The body is too large.', {
+            detail: `This route accepts at most ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes.`,
+          }),
+        );
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendProblem(
           reply,

@@ -7,6 +7,7 @@ import { catalogRoutes } from './catalog.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
+import { tenancyRoutes } from './tenancy.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 import { waitlistRoutes } from './waitlist.routes.js';
 
@@ -22,5 +23,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(twilioWebhookRoutes(deps));
     await app.register(analyticsRoutes(deps));
     await app.register(waitlistRoutes(deps));
+    await app.register(tenancyRoutes(deps));
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CANCELLED_BY } from '../../../domain/booking/reservation.decider.js';
-import { id } from './common.js';
+import { id, line } from './common.js';
 import { createReservationSchema, customerSchema, reservationViewFields } from './reservations.js';
 
 // Instants are plain strings here on purpose: the domain checks them and answers 400 naming the rule
@@ -30,7 +30,7 @@ export function isBooking(body: unknown): body is z.infer<typeof bookReservation
   return typeof body === 'object' && body !== null && 'serviceId' in body;
 }
 
-const reason = z.string().max(1000).optional();
+const reason = line(1000).optional();
 const bypassWaitlist = z
   .boolean()
   .optional()

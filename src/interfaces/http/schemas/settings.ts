@@ -12,7 +12,7 @@ import {
 } from '../../../domain/notification/index.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import { deliverySchema } from './reservations.js';
-import { e164, email, id, instant, locale } from './common.js';
+import { e164, email, id, instant, line, locale, multiline } from './common.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Notification settings
@@ -47,8 +47,8 @@ const customMessageSchema = z.strictObject({
   id,
   kind: z.enum(NOTIFICATION_KINDS),
   channel: z.enum(CHANNELS),
-  subject: z.string().max(300).optional().describe('Email only (required there); may use {{placeholders}}.'),
-  text: z.string().min(1).max(1600).describe('May use {{placeholders}}: the fields of the kind.'),
+  subject: line(300).optional().describe('Email only (required there); may use {{placeholders}}.'),
+  text: multiline(1600).min(1).describe('May use {{placeholders}}: the fields of the kind.'),
   to: z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('customer') }),
     z.strictObject({ type: z.literal('custom'), address: z.string().trim().min(1).max(254) }),
@@ -69,15 +69,10 @@ const settingsShape = z.strictObject({
     .strictObject({ email: z.array(email).max(50), sms: z.array(e164).max(50) })
     .describe('Extra recipients of kinds whose recipients.custom is on.'),
   sender: z.strictObject({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .regex(/^[^\r\n]*$/, 'must be one line'),
+    name: line(200).trim().min(1),
     address: email,
   }),
-  footer: z.string().max(4000).optional().describe('Appended to every customer email.'),
+  footer: multiline(4000).optional().describe('Appended to every customer email.'),
   defaultLocale: locale,
   prices: z
     .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price })

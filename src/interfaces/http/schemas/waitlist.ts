@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { AllocationOutcome } from '../../../application/waitlist/waitlist-commands.js';
-import { id } from './common.js';
+import { id, line } from './common.js';
 import { customerSchema, locationSnapshotSchema } from './reservations.js';
 
 const instantText = z.string().max(64).describe('ISO-8601 instant with Z or an offset, e.g. 2030-06-03T09:00:00+02:00');
-const reason = z.string().trim().min(1).max(1000);
+const reason = line(1000).pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const waitlistModeSchema = z.enum(['offer', 'assign']);
 const channels = z
