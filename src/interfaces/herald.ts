@@ -148,6 +148,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...catalogLookups(eventStore),
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
     claimLinks,
+    readModels,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({

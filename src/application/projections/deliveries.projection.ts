@@ -28,6 +28,8 @@ export interface DeliveryDocument extends Record<string, unknown> {
   causationEventId: string;
   causedAt: string | null;
   requestedAt: string;
+  /** Deferred to the end of quiet hours: not sent before then. */
+  notBefore?: string | null;
   sentAt: string | null;
   deliveredAt: string | null;
   finishedAt: string | null;
@@ -120,6 +122,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           causationEventId: d.causationEventId,
           causedAt: d.causedAt ?? null,
           requestedAt: d.requestedAt,
+          notBefore: d.notBefore ?? null,
           sentAt: null,
           deliveredAt: null,
           finishedAt: null,

@@ -34,6 +34,8 @@ export const SKIP_REASONS = [
   'insufficient-credits',
   /** The reason for the message went away before it was sent (a reminder for a cancelled reservation). */
   'obsolete',
+  /** Due inside the channel's quiet hours, whose end is after the reservation's start. */
+  'quiet-hours',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -127,6 +129,8 @@ export interface DeliveryDetails {
   /** When the causing event was recorded: the start of "event to provider accepted" latency. */
   readonly causedAt?: string;
   readonly requestedAt: string;
+  /** Not to be sent before this instant (deferred to the end of quiet hours). */
+  readonly notBefore?: string;
   readonly maxAttempts: number;
 }
 
@@ -439,6 +443,7 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
     throw new ValidationError('invalid-content', 'SMS information on an email.', { field: 'sms' });
   }
   if (data.cost !== undefined) requireNonNegativeInteger(data.cost, 'cost');
+  if (data.notBefore !== undefined) parseInstant(data.notBefore, 'notBefore');
   const maxAttempts = data.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   requirePositiveInteger(maxAttempts, 'maxAttempts');
   const { sms: _givenSms, maskedRecipient, maxAttempts: _givenMax, ...rest } = data;
@@ -762,7 +767,14 @@ function resendAfterAcceptance(status: DeliveryStatus): IllegalStateError {
 export function evolveDelivery(state: DeliveryState, event: DeliveryEvent): DeliveryState {
   switch (event.type) {
     case 'NotificationRequested':
-      return { status: 'requested', delivery: event.data, round: 1, attempts: 0 };
+      return {
+        status: 'requested',
+        delivery: event.data,
+        round: 1,
+        attempts: 0,
+        // Deferred (quiet hours): the dispatcher waits for it like for a retry.
+        ...(event.data.notBefore !== undefined ? { nextAttemptAt: event.data.notBefore } : {}),
+      };
     case 'NotificationSkipped': {
       const { reason, detail, skippedAt, ...identity } = event.data;
       return {

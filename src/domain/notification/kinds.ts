@@ -12,6 +12,8 @@ export const NOTIFICATION_KINDS = [
   'staff-alert',
   'waitlist-joined',
   'waitlist-offer-expired',
+  /** A tenant's own workflow message on a trigger without a standard message (a follow-up, a freed slot...). */
+  'custom-message',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

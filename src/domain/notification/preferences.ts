@@ -16,6 +16,7 @@ import {
   NOTIFICATION_KINDS,
 } from './kinds.js';
 import { validateCustomTemplate } from './templates.js';
+import { validateQuietHours, type QuietHours } from './quiet-hours.js';
 import { parseInstant, requireText } from './validation.js';
 
 // ===============================================================================================================
@@ -287,6 +288,8 @@ export interface NotificationSettings {
   readonly customMessages: readonly CustomMessageSetting[];
   /** The tenant's administrators: recipients of kinds whose `recipients.admins` is on (staff alerts). */
   readonly admins?: readonly Contact[];
+  /** Windows per channel (and per location) in which customers are sent nothing; absent: none. */
+  readonly quietHours?: QuietHours;
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
@@ -478,6 +481,7 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
   }
   return {
     ...settings,
+    ...(settings.quietHours !== undefined ? { quietHours: validateQuietHours(settings.quietHours) } : {}),
     sender: { name: senderName, address: settings.sender.address.trim() },
     ...(footer !== undefined ? { footer } : {}),
     reminderOffsets,

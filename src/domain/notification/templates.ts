@@ -507,6 +507,7 @@ const KIND_FIELDS: Readonly<Record<NotificationKind, Readonly<Record<string, Fie
   'staff-alert': { alertMessage: (ctx) => ctx.alert?.message },
   'waitlist-joined': { position: (ctx) => (ctx.position !== undefined ? String(ctx.position) : undefined) },
   'waitlist-offer-expired': {},
+  'custom-message': {},
 };
 
 /** The placeholders a custom text for `kind` may use. */

@@ -72,5 +72,6 @@ export interface Catalogue {
     readonly 'staff-alert': KindTexts;
     readonly 'waitlist-joined': KindTexts;
     readonly 'waitlist-offer-expired': KindTexts;
+    readonly 'custom-message': KindTexts;
   };
 }

@@ -105,5 +105,11 @@ export const cs: Catalogue = {
       intro: () => 'místo, které jsme pro vás drželi, nebylo včas přijato, a proto jsme ho nabídli dalšímu čekajícímu.',
       sms: (v) => `${v.sender}: Místo (${at(v)}) nebylo včas přijato a přešlo na dalšího čekajícího.`,
     },
+    'custom-message': {
+      title: () => 'Zpráva',
+      subject: (v) => `Zpráva: ${v.service}, ${v.whenShort}`,
+      intro: () => 'máte zprávu k vaší rezervaci.',
+      sms: (v) => `${v.sender}: Zpráva: ${v.service}, ${v.whenShort}, ${v.location}. Rezervace ${v.id}.`,
+    },
   },
 };

@@ -107,5 +107,11 @@ export const en: Catalogue = {
       sms: (v) =>
         `${v.sender}: The place held for you (${at(v)}) was not taken in time and has gone to the next person waiting.`,
     },
+    'custom-message': {
+      title: () => 'Message',
+      subject: (v) => `Message: ${v.service}, ${v.whenShort}`,
+      intro: () => 'You have a message about your reservation.',
+      sms: (v) => `${v.sender}: Message: ${v.service}, ${v.whenShort}, ${v.location}. Reservation ${v.id}.`,
+    },
   },
 };

@@ -106,5 +106,11 @@ export const nb: Catalogue = {
       intro: () => 'Plassen vi holdt av til deg, ble ikke tatt i tide og er tilbudt neste på ventelisten.',
       sms: (v) => `${v.sender}: Plassen (${at(v)}) ble ikke tatt i tide og har gått videre til neste på ventelisten.`,
     },
+    'custom-message': {
+      title: () => 'Melding',
+      subject: (v) => `Melding: ${v.service}, ${v.whenShort}`,
+      intro: () => 'Du har en melding om reservasjonen din.',
+      sms: (v) => `${v.sender}: Melding: ${v.service}, ${v.whenShort}, ${v.location}. Reservasjon ${v.id}.`,
+    },
   },
 };

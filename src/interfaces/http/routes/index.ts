@@ -10,6 +10,7 @@ import { settingsRoutes } from './settings.routes.js';
 import { tenancyRoutes } from './tenancy.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 import { waitlistRoutes } from './waitlist.routes.js';
+import { workflowRoutes } from './workflows.routes.js';
 
 /** Every versioned API route, mounted under /v1. */
 export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
@@ -23,6 +24,7 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(twilioWebhookRoutes(deps));
     await app.register(analyticsRoutes(deps));
     await app.register(waitlistRoutes(deps));
+    await app.register(workflowRoutes(deps));
     await app.register(tenancyRoutes(deps));
   };
 }

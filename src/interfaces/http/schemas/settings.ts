@@ -29,7 +29,7 @@ const kindSettingsSchema = z.strictObject({
 });
 
 /** Kinds added after the first release may be left out of a document: they keep their default. */
-const LATER_KINDS: readonly NotificationKind[] = ['waitlist-joined', 'waitlist-offer-expired'];
+const LATER_KINDS: readonly NotificationKind[] = ['waitlist-joined', 'waitlist-offer-expired', 'custom-message'];
 const kindsShape = Object.fromEntries(
   NOTIFICATION_KINDS.map((kind) => [
     kind,
@@ -61,6 +61,10 @@ const customMessageSchema = z.strictObject({
     .describe('reservation-reminder only: minutes before the start at which this message goes out.'),
 });
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+const quietWindow = z.strictObject({ start: hhmm, end: hhmm }).nullable();
+const quietWindows = z.strictObject({ email: quietWindow.optional(), sms: quietWindow.optional() });
+
 const settingsShape = z.strictObject({
   channels: z.strictObject({ email: z.boolean(), sms: z.boolean() }).describe('Master switch per channel.'),
   kinds: z.strictObject(kindsShape).describe('Per kind: channels on or off, and who receives it.'),
@@ -85,6 +89,24 @@ const settingsShape = z.strictObject({
     .max(50)
     .optional()
     .describe('The tenant admins: recipients of staff alerts (kinds with recipients.admins).'),
+  quietHours: z
+    .strictObject({
+      channels: quietWindows.describe('The tenant’s windows per channel.'),
+      locations: z
+        .record(id, quietWindows)
+        .optional()
+        .describe('Per location: replaces the tenant’s window of a channel (null: no quiet hours there).'),
+      exemptCustomerActions: z
+        .boolean()
+        .describe(
+          'Messages caused by the customer’s own action (booking, cancelling, joining a waitlist) go out anyway.',
+        ),
+    })
+    .optional()
+    .describe(
+      'Windows (wall clock of the location) in which customers are sent nothing on a channel, e.g. no SMS 21:00–08:00: ' +
+        'a message due inside is deferred to their end, or skipped (recorded) when that is after the start.',
+    ),
 });
 
 type Issue = { path: (string | number)[]; message: string };
