@@ -40,7 +40,7 @@ const WHEN = {
   restart: { start: '2030-06-04T11:00:00+02:00', icsStart: '20300604T090000Z', icsEnd: '20300604T100000Z' },
 };
 /** The window of the offers that must run out; then a long one, so a person has time to answer the next offer. */
-const SHORT_WINDOW_S = 2;
+const SHORT_WINDOW_S = 3;
 const RESTART_WINDOW_S = 4;
 const LONG_WINDOW_S = 900;
 
