@@ -2,15 +2,17 @@ import { runBookingBench } from './booking.bench.js';
 import { machine, startServers, type Servers } from './bench-support.js';
 import { confirmationsBench } from './confirmations.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
+import { waitlistBench } from './waitlist.bench.js';
 
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `waitlist`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const sizes = { paced: Math.max(10, Math.round(200 * scale)), rate: 40, burst: Math.max(20, Math.round(1000 * scale)) };
+const waitlistSizes = { paced: sizes.paced, concurrent: Math.max(10, Math.round(50 * scale)) };
 
 async function bookingSection(): Promise<string> {
   const results = await runBookingBench({ scale, log: (line) => console.error(line) });
@@ -27,6 +29,7 @@ const benches: readonly (readonly [string, (servers: Servers) => Promise<string>
   ['thin-slice', (servers) => thinSliceBench(servers, sizes)],
   ['confirmations', (servers) => confirmationsBench(servers, sizes)],
   ['booking', () => bookingSection()],
+  ['waitlist', (servers) => waitlistBench(servers, waitlistSizes)],
 ];
 
 const servers = await startServers();
