@@ -4,7 +4,7 @@ import { queryNotificationAnalytics } from '../../../application/notifications/n
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { instant, problems, timeZone } from '../schemas/common.js';
+import { instant, json, problems, timeZone } from '../schemas/common.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** Bounds the work of one request; a longer period is several requests. */
@@ -57,6 +57,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
       '/analytics/notifications',
       {
         schema: {
+          operationId: 'getNotificationAnalytics',
           tags: ['analytics'],
           summary:
             'Delivery rate, notification times and success per channel, kind and day, from the delivery audit trail.',
@@ -65,7 +66,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
             'reported by reason and excluded from every rate. Times run from the causing event to the provider ' +
             'accepting the message, and to its delivery report.',
           querystring: querySchema,
-          response: { 200: analyticsSchema, ...problems(400, 401, 403) },
+          response: { 200: json(analyticsSchema, 'The figures for [from, to).'), ...problems(403) },
         },
       },
       async (request) => {

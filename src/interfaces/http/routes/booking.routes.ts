@@ -21,7 +21,7 @@ import type { ReservationState } from '../../../domain/booking/reservation.decid
 import { IllegalStateError } from '../../../domain/shared/errors.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, writeOptionsFrom } from '../idempotency.js';
+import { etagFor, writeOptionsFrom } from '../conditional.js';
 import { HttpProblem, problem } from '../problem.js';
 import {
   bookReservationSchema,
@@ -34,7 +34,7 @@ import {
   reservationListQuery,
   reservationPageSchema,
 } from '../schemas/booking.js';
-import { id, ifMatchHeaders, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { createReservationSchema, reservationSchema } from '../schemas/reservations.js';
 
 const DEFAULT_HOLD_MINUTES = 10;
@@ -149,7 +149,10 @@ export async function handleBookingPost(
 }
 
 const params = z.object({ reservationId: id });
-const transitionResponses = { 200: reservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+const transitionResponses = {
+  200: json(reservationSchema, 'The reservation as it is now.', { ETag: true }),
+  ...problems(403, 404, 409, 412),
+};
 const allRoles = ['admin', 'staff', 'integration'] as const;
 
 type Transition<Body> = (
@@ -169,6 +172,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
      */
     const transitionRoute = <Body = undefined>(
       action: string,
+      operationId: string,
       summary: string,
       body: z.ZodType<Body> | undefined,
       run: Transition<Body>,
@@ -177,6 +181,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         `/reservations/:reservationId/${action}`,
         {
           schema: {
+            operationId,
             tags: ['reservations'],
             summary,
             params,
@@ -202,10 +207,11 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations',
       {
         schema: {
+          operationId: 'listReservations',
           tags: ['reservations'],
           summary: 'Reservations by status, start range, customer, service, resource and location; cursor pages.',
           querystring: reservationListQuery,
-          response: { 200: reservationPageSchema, ...problems(400, 401, 403) },
+          response: { 200: json(reservationPageSchema, 'One page of reservations.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -235,10 +241,11 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId/history',
       {
         schema: {
+          operationId: 'getReservationHistory',
           tags: ['reservations'],
           summary: 'Every event of the reservation, oldest first, with who did it and what caused it.',
           params,
-          response: { 200: historySchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(historySchema, 'The history.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => {
@@ -256,18 +263,21 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     transitionRoute(
       'confirm',
+      'confirmReservation',
       'Confirm a requested reservation (its seats become final).',
       undefined,
       (context, reservationId, _body, options) => confirmReservation(booking, context, reservationId, options),
     );
     transitionRoute(
       'cancel',
+      'cancelReservation',
       'Cancel (by customer or staff); the seats are freed.',
       cancelSchema,
       (context, reservationId, body, options) => cancelReservation(booking, context, reservationId, body, options),
     );
     transitionRoute(
       'decline',
+      'declineReservation',
       'Decline a requested reservation (staff); the seats are freed.',
       reasonSchema.nullish(),
       (context, reservationId, body, options) =>
@@ -275,18 +285,21 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'no-show',
+      'markReservationNoShow',
       'Mark a confirmed reservation as not taken (no-show); the seat is freed.',
       reasonSchema.nullish(),
       (context, reservationId, body, options) => markNotTaken(booking, context, reservationId, body ?? {}, options),
     );
     transitionRoute(
       'complete',
+      'completeReservation',
       'Mark a confirmed reservation that has started as completed.',
       undefined,
       (context, reservationId, _body, options) => completeReservation(booking, context, reservationId, options),
     );
     transitionRoute(
       'reschedule',
+      'rescheduleReservation',
       'Move to another slot: the new seat is taken before the old one is freed.',
       rescheduleSchema,
       (context, reservationId, { start, resourceId, reason }, options) =>
@@ -300,6 +313,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'payments',
+      'recordReservationPayment',
       'Record a payment (the provider’s id makes a repeat harmless).',
       paymentSchema,
       (context, reservationId, payment, options) => recordPayment(booking, context, reservationId, payment, options),
@@ -309,6 +323,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId',
       {
         schema: {
+          operationId: 'deleteReservation',
           tags: ['reservations'],
           summary: 'Delete a reservation (it stays in the history); its seats are freed.',
           params,
