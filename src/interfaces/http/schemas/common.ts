@@ -36,7 +36,9 @@ export const ifMatchHeaders = z
       .describe(
         'Only if the resource is still at this revision: its ETag (e.g. "3"), a comma-separated list of them, or * for ' +
           'any current revision. Strong comparison: a weak tag (W/"3") never matches. A mismatch is a 412.',
-      ),
+      )
+      // Documented, not enforced here: conditional.ts parses it and names what is wrong (400 invalid-if-match).
+      .meta({ pattern: '^(\\*|(W/)?"[!#-~]*"([ \\t]*,[ \\t]*(W/)?"[!#-~]*")*)$' }),
   })
   .loose();
 
