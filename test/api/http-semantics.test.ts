@@ -175,6 +175,22 @@ describe('framework-level errors are problem+json', () => {
   });
 });
 
+describe('methods', () => {
+  it('a path that exists answers another method with 405 and Allow; a path that does not with 404', async () => {
+    for (const method of ['PUT', 'TRACE', 'QUERY'] as const) {
+      const response = await herald.app.inject({ method, url: '/v1/reservations', headers: herald.auth });
+      const problem = expectProblem({ ...response, status: response.statusCode }, 405);
+      expect(problem).toMatchObject({ code: 'method-not-allowed', allowed: ['GET', 'HEAD', 'POST'] });
+      expect(response.headers.allow).toBe('GET, HEAD, POST');
+    }
+    const withParameter = await herald.app.inject({ method: 'PUT', url: '/v1/reservations/r-1', headers: herald.auth });
+    expect(withParameter.statusCode).toBe(405);
+    expect(withParameter.headers.allow).toBe('DELETE, GET, HEAD');
+    const unknown = await herald.app.inject({ method: 'GET', url: '/v1/reservation', headers: herald.auth });
+    expect(expectProblem({ ...unknown, status: unknown.statusCode }, 404).code).toBe('route-not-found');
+  });
+});
+
 describe('readiness', () => {
   it('answers 503 as a problem that carries the checks', async () => {
     readiness = { ready: false, checks: { eventStore: { ok: true }, projections: { ok: false, detail: 'behind' } } };

@@ -190,11 +190,47 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(reply, request, problem(500, 'internal', 'Internal server error.'));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
+  // A path that exists with other methods is a 405 naming them (RFC 9110 §15.5.6), any other a 404. Answered in
+  // onRequest, before fastify looks at the body of a method it does not route (QUERY without a Content-Type).
+  const allowedMethods = routeMethodsByPath(app);
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = pathOf(request.url);
+    const allowed = allowedMethods(path);
+    if (allowed.length === 0) {
+      return sendProblem(reply, request, problem(404, 'route-not-found', `No route ${request.method} ${path}.`));
+    }
+    return sendProblem(
+      reply.header('allow', allowed.join(', ')),
       request,
-      problem(404, 'route-not-found', `No route ${request.method} ${request.url.split('?')[0]}.`),
-    ),
-  );
+      problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}.`, { allowed }),
+    );
+  };
+  app.addHook('onRequest', async (request, reply) => (request.is404 ? notFound(request, reply) : undefined));
+  app.setNotFoundHandler(notFound);
+}
+
+/** The methods routed for a concrete path, from the routes registered after this call (onRoute). */
+function routeMethodsByPath(app: FastifyInstance): (path: string) => string[] {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(
+      `^${route.url
+        .split('/')
+        .map((segment) =>
+          segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('/')}$`,
+    );
+    routes.push({ pattern, methods: [route.method].flat().map((method) => method.toUpperCase()) });
+  });
+  return (path) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return [];
+    }
+    const methods = new Set(routes.filter(({ pattern }) => pattern.test(decoded)).flatMap(({ methods }) => methods));
+    return [...methods].sort();
+  };
 }
