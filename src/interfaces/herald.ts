@@ -49,6 +49,7 @@ import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
 import type { Adapters } from './adapters.js';
 import { buildApp } from './http/app.js';
+import type { HttpDeps } from './http/http-deps.js';
 
 export interface HeraldOptions {
   readonly config: Config;
@@ -63,6 +64,8 @@ export interface HeraldOptions {
 
 export interface Herald {
   readonly app: FastifyInstance;
+  /** What the HTTP app was built from (tests build variants of the app on the same stores). */
+  readonly httpDeps: HttpDeps;
   readonly adapters: Adapters;
   /** Tenants and API keys (event-sourced); what authentication asks. */
   readonly tenancy: Tenancy;
@@ -187,31 +190,30 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     subscribers: () => running,
   });
 
-  const app = await buildApp(
-    {
-      tenancy,
-      health,
-      readModels,
-      clock,
-      eventStore,
-      ids,
-      twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
-      reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
-      waitlist: waitlistDeps,
-      claimLinks,
-      limits: {
-        requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
-        authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
-      },
+  const httpDeps: HttpDeps = {
+    tenancy,
+    health,
+    readModels,
+    clock,
+    eventStore,
+    ids,
+    twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
+    reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
+    waitlist: waitlistDeps,
+    claimLinks,
+    limits: {
+      requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     },
-    {
-      ...(options.httpLogger ? { loggerInstance: options.httpLogger } : {}),
-      trustProxy: trustProxyOption(config),
-    },
-  );
+  };
+  const app = await buildApp(httpDeps, {
+    ...(options.httpLogger ? { loggerInstance: options.httpLogger } : {}),
+    trustProxy: trustProxyOption(config),
+  });
 
   return {
     app,
+    httpDeps,
     adapters,
     tenancy,
     clock,

@@ -312,6 +312,23 @@ describe('API keys (tenant admins)', () => {
     expect(all).toHaveLength(2); // the owner key and the revoked one: no orphan from the refused rotations
   });
 
+  it('refuses to revoke or rotate the bootstrap key over the API (409): it comes from the setting', async () => {
+    const listed = await inject('GET', '/v1/api-keys', herald.auth);
+    expect(listed.statusCode, listed.body).toBe(200);
+    const bootstrap = (listed.json().items as { keyId: string; name: string }[]).find((k) => k.name === 'bootstrap');
+    expect(bootstrap).toBeDefined();
+    const revoke = await inject('DELETE', `/v1/api-keys/${bootstrap!.keyId}`, herald.auth);
+    expect(revoke.statusCode, revoke.body).toBe(409);
+    expect(revoke.json().code).toBe('bootstrap-key');
+    expect(revoke.json().detail).toContain('BOOTSTRAP_API_KEY');
+    const rotate = await inject('POST', `/v1/api-keys/${bootstrap!.keyId}/rotate`, herald.auth, {});
+    expect(rotate.statusCode, rotate.body).toBe(409);
+    expect(rotate.json().code).toBe('bootstrap-key');
+    // Still working, nothing recorded.
+    expect((await inject('GET', '/v1/api-keys', herald.auth)).statusCode).toBe(200);
+    expect((await streamEvents(`apikey-default+${bootstrap!.keyId}`)).map((e) => e.type)).toEqual(['ApiKeyCreated']);
+  });
+
   it('keeps tenants apart: another tenant’s key id is 404, and its data too', async () => {
     const a = await aTenantWithAdmin('salon-g');
     const b = await aTenantWithAdmin('salon-h');

@@ -12,13 +12,16 @@ import { formatAddress, type Location } from '../../domain/catalog/location.deci
 import { requireInstant } from '../../domain/catalog/validation.js';
 import type { Service } from '../../domain/catalog/service.decider.js';
 import type { DomainError } from '../../domain/shared/errors.js';
-import { ConcurrencyError, IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
+import { IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
 import { MINUTE_MS, normalizeInstant } from '../../domain/shared/zoned-time.js';
 import {
   handleCommand,
+  isExpectedRevision,
   loadAggregate,
+  staleRevision,
   type CommandContext,
   type CommandHandlerDeps,
+  type ExpectedRevision,
   type HandleResult,
 } from '../command-handler.js';
 import { findActiveLocation, findActiveResource, findActiveService } from '../catalog/catalog-queries.js';
@@ -64,8 +67,8 @@ export interface BookingDeps extends CommandHandlerDeps {
 }
 
 export interface WriteOptions {
-  /** If-Match: the revision the client last saw; a mismatch is a 412 and nothing changes. */
-  readonly expectedRevision?: bigint;
+  /** If-Match: the revision(s) the client accepts; a mismatch is a 412 and nothing changes. */
+  readonly expectedRevision?: ExpectedRevision;
 }
 
 export interface BookingInput {
@@ -318,10 +321,8 @@ async function loadExisting(
   if (state.status === 'none' || revision === 'no_stream') {
     throw new NotFoundError('reservation-not-found', `Reservation ${reservationId} does not exist.`, { reservationId });
   }
-  if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-    throw new ConcurrencyError('stale-revision', `The resource changed since revision ${options.expectedRevision}.`, {
-      currentRevision: revision.toString(),
-    });
+  if (options.expectedRevision !== undefined && !isExpectedRevision(revision, options.expectedRevision)) {
+    throw staleRevision(revision, options.expectedRevision);
   }
   return { state, revision };
 }

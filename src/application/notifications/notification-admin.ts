@@ -9,7 +9,13 @@ import {
   type NotificationSettings,
 } from '../../domain/notification/index.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
-import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import {
+  handleCommand,
+  loadAggregate,
+  type CommandContext,
+  type CommandHandlerDeps,
+  type ExpectedRevision,
+} from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { IdSource } from '../ports/id-source.port.js';
@@ -68,7 +74,7 @@ export async function changeNotificationSettings(
   deps: NotificationAdminDeps,
   context: CommandContext,
   settings: NotificationSettings,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<SettingsView & { readonly changed: boolean }> {
   const result = await handleCommand(
     deps,
@@ -147,12 +153,12 @@ export async function changeCustomerPreferences(
   context: CommandContext,
   customerRef: string,
   change: PreferencesChange,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<PreferencesView> {
   const stream = customerPreferencesStreamName(context.tenantId, customerRef);
   const at = deps.clock.now().toISOString();
   const ref = { customerId: customerRef, tenantId: context.tenantId };
-  let guard: bigint | undefined = expectedRevision;
+  let guard: ExpectedRevision | undefined = expectedRevision;
   if (change.blocked !== undefined) {
     await handleCommand(
       deps,

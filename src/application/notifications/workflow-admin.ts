@@ -1,6 +1,12 @@
 import { effectiveWorkflows, workflowsDecider, type Workflow } from '../../domain/notification/index.js';
 import { NotFoundError } from '../../domain/shared/errors.js';
-import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import {
+  handleCommand,
+  loadAggregate,
+  type CommandContext,
+  type CommandHandlerDeps,
+  type ExpectedRevision,
+} from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import { loadNotificationSettings } from './notification-settings.js';
@@ -48,7 +54,7 @@ export async function saveWorkflow(
   deps: CommandHandlerDeps & { readonly clock: Clock },
   context: CommandContext,
   workflow: Omit<Workflow, 'origin'>,
-  options: { expectedRevision?: bigint } = {},
+  options: { expectedRevision?: ExpectedRevision } = {},
 ): Promise<WorkflowView> {
   const { items } = await listWorkflows(deps.eventStore, context.tenantId);
   const existing = items.find((w) => w.workflowId === workflow.workflowId);
@@ -72,7 +78,7 @@ export async function removeWorkflow(
   deps: CommandHandlerDeps & { readonly clock: Clock },
   context: CommandContext,
   workflowId: string,
-  options: { expectedRevision?: bigint } = {},
+  options: { expectedRevision?: ExpectedRevision } = {},
 ): Promise<void> {
   await handleCommand(
     deps,

@@ -167,6 +167,15 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
   const operatorActor = operatorHash ? `operator:${ids.derive('operator-api-key', operatorHash)}` : undefined;
   const bootstrapHash = deps.bootstrapSecret ? secrets.hash(deps.bootstrapSecret) : undefined;
   const bootstrapKeyId = bootstrapHash ? ids.derive('bootstrap-api-key', bootstrapHash) : undefined;
+  /** The bootstrap key is the setting's: revoked or rotated over the API it would come back at the next start. */
+  const refuseBootstrapKey = (keyId: string) => {
+    if (keyId !== bootstrapKeyId) return;
+    throw new IllegalStateError(
+      'bootstrap-key',
+      'The bootstrap key is set by BOOTSTRAP_API_KEY: change or unset that setting and restart to replace it.',
+      { keyId },
+    );
+  };
   const lastUsageWrite = new Map<string, number>();
 
   const project = async (streamName: string, projection: Projection) => {
@@ -354,6 +363,7 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
 
     async revokeKey(context, keyId, reason) {
       await requireKey(context.tenantId, keyId); // another tenant's key id is not found here: 404
+      refuseBootstrapKey(keyId);
       const stream = apiKeyStreamName(context.tenantId, keyId);
       await handleCommand(
         { eventStore, ids },
@@ -372,6 +382,7 @@ export function createTenancy(deps: TenancyDeps): Tenancy {
     async rotateKey(context, keyId, overlapSeconds) {
       await requireActiveTenant(context.tenantId);
       const old = await requireKey(context.tenantId, keyId);
+      refuseBootstrapKey(keyId);
       if (old.status !== 'active') {
         throw new IllegalStateError(
           old.status === 'revoked' ? 'api-key-revoked' : 'api-key-already-rotated',

@@ -70,6 +70,7 @@ import {
   loadAggregate,
   type CommandContext,
   type CommandHandlerDeps,
+  type ExpectedRevision,
   type HandleResult,
 } from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -137,7 +138,7 @@ export async function changeWaitlistSettings(
   deps: CommandHandlerDeps & { readonly clock: Clock },
   context: CommandContext,
   settings: WaitlistSettings,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<{ settings: WaitlistSettings; revision: bigint | undefined }> {
   const result = await handleCommand(
     deps,
@@ -430,7 +431,7 @@ export async function changeEntry(
   waitlistId: string,
   entryId: string,
   change: EntryChange,
-  options: { expectedRevision?: bigint } = {},
+  options: { expectedRevision?: ExpectedRevision } = {},
 ): Promise<HandleResult<WaitlistState>> {
   const tenantId = context.tenantId;
   const { state } = await requireWaitlist(deps.eventStore, tenantId, waitlistId);

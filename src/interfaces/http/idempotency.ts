@@ -87,27 +87,3 @@ export function registerIdempotency(
     return payload;
   });
 }
-
-/** `ETag` of an event-sourced resource: its stream revision. */
-export function etagFor(revision: bigint): string {
-  return `"${revision}"`;
-}
-
-/** Parses `If-Match: "<revision>"`; undefined when absent; 400 when not one of ours. */
-export function expectedRevisionFrom(request: FastifyRequest): bigint | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"(\d+)"$/.exec(String(header).trim());
-  if (!match) {
-    throw new HttpProblem(
-      problem(400, 'invalid-if-match', 'If-Match must be an ETag this service returned, e.g. "3".'),
-    );
-  }
-  return BigInt(match[1]!);
-}
-
-/** The write options of an If-Match request: the revision the client last saw, when it sent one. */
-export function writeOptionsFrom(request: FastifyRequest): { expectedRevision?: bigint } {
-  const expectedRevision = expectedRevisionFrom(request);
-  return expectedRevision !== undefined ? { expectedRevision } : {};
-}

@@ -5,7 +5,7 @@ import { queryWaitlistAnalytics } from '../../../application/waitlist/waitlist-a
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { id, instant, problems, timeZone } from '../schemas/common.js';
+import { id, instant, json, problems, timeZone } from '../schemas/common.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** Bounds the work of one request; a longer period is several requests. */
@@ -121,6 +121,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
       '/analytics/waitlists',
       {
         schema: {
+          operationId: 'getWaitlistAnalytics',
           tags: ['analytics'],
           summary: 'Waitlist conversion: joined → offered → booked → attended, expiry rate, time from freed to filled.',
           description:
@@ -128,7 +129,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
             'was assigned a seat; attended = its reservation was completed; freed-to-filled runs from the release ' +
             'that freed the seat to the reservation. Medians and p90 are nearest-rank (measured values).',
           querystring: waitlistQuerySchema,
-          response: { 200: waitlistAnalyticsSchema, ...problems(400, 401, 403) },
+          response: { 200: json(waitlistAnalyticsSchema, 'The figures, in total and per group.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -152,6 +153,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
       '/analytics/notifications',
       {
         schema: {
+          operationId: 'getNotificationAnalytics',
           tags: ['analytics'],
           summary:
             'Delivery rate, notification times and success per channel, kind and day, from the delivery audit trail.',
@@ -160,7 +162,7 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
             'reported by reason and excluded from every rate. Times run from the causing event to the provider ' +
             'accepting the message, and to its delivery report.',
           querystring: querySchema,
-          response: { 200: analyticsSchema, ...problems(400, 401, 403) },
+          response: { 200: json(analyticsSchema, 'The figures for [from, to).'), ...problems(403) },
         },
       },
       async (request) => {

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { TenantView } from '../../../application/tenancy/tenancy.js';
 import { commandContext, operatorOf, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor } from '../idempotency.js';
-import { id, problems } from '../schemas/common.js';
+import { etagFor } from '../conditional.js';
+import { id, json, problems } from '../schemas/common.js';
 import {
   apiKeyListQuery,
   apiKeySchema,
@@ -51,7 +51,11 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             "tenant's notification defaults until its admins change the notification settings. Create its first " +
             'admin key with POST /v1/tenants/{tenantId}/api-keys.',
           body: createTenantSchema,
-          response: { 201: tenantSchema, 200: tenantSchema, ...problems(400, 401, 403, 409, 413, 415) },
+          response: {
+            201: json(tenantSchema, 'Created.', { ETag: true, Location: true }),
+            200: json(tenantSchema, 'It exists already, as described.', { ETag: true, Location: true }),
+            ...problems(403, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -75,7 +79,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'listTenants',
           summary: 'The tenants (operator), oldest first; deactivated ones with includeDeactivated=true.',
           querystring: tenantListQuery,
-          response: { 200: z.object({ items: z.array(tenantSchema) }), ...problems(400, 401, 403) },
+          response: { 200: json(z.object({ items: z.array(tenantSchema) }), 'The tenants.'), ...problems(403) },
         },
       },
       async (request) => ({
@@ -92,7 +96,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'getTenant',
           summary: 'One tenant (operator).',
           params: tenantParams,
-          response: { 200: tenantSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(tenantSchema, 'The tenant.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => sendTenant(reply, await tenancy.getTenant(request.params.tenantId)),
@@ -108,7 +112,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: 'Deactivate a tenant (operator): every key of it stops working at once. Its data stays.',
           params: tenantParams,
           querystring: deactivateQuery,
-          response: { 200: tenantSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(tenantSchema, 'The tenant, now deactivated.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => {
@@ -133,7 +137,10 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           description: withoutIdempotency,
           params: tenantParams,
           body: createApiKeySchema,
-          response: { 201: newApiKeySchema, ...problems(400, 401, 403, 404, 409, 413, 415) },
+          response: {
+            201: json(newApiKeySchema, 'The key; its secret is shown this once.', { 'Cache-Control': true }),
+            ...problems(403, 404, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -159,7 +166,13 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: "Create an API key in the caller's tenant (admin). The secret is in this answer only.",
           description: withoutIdempotency,
           body: createApiKeySchema,
-          response: { 201: newApiKeySchema, ...problems(400, 401, 403, 409, 413, 415) },
+          response: {
+            201: json(newApiKeySchema, 'The key; its secret is shown this once.', {
+              Location: true,
+              'Cache-Control': true,
+            }),
+            ...problems(403, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -181,7 +194,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'listApiKeys',
           summary: "The tenant's API keys (admin), oldest first, with their last use; revoked ones on request.",
           querystring: apiKeyListQuery,
-          response: { 200: z.object({ items: z.array(apiKeySchema) }), ...problems(400, 401, 403) },
+          response: { 200: json(z.object({ items: z.array(apiKeySchema) }), 'The keys.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -200,7 +213,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'getApiKey',
           summary: 'One API key of the tenant (admin).',
           params: keyParams,
-          response: { 200: apiKeySchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(apiKeySchema, 'The key (never its secret).'), ...problems(403, 404) },
         },
       },
       async (request) => {
@@ -218,7 +231,7 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: 'Revoke an API key (admin): it stops working at once. Revoking it again changes nothing.',
           params: keyParams,
           querystring: revokeQuery,
-          response: { 200: apiKeySchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(apiKeySchema, 'The key, now revoked.'), ...problems(403, 404) },
         },
       },
       async (request) => {
@@ -240,7 +253,13 @@ export function tenancyRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           description: withoutIdempotency,
           params: keyParams,
           body: rotateApiKeySchema,
-          response: { 201: rotatedApiKeySchema, ...problems(400, 401, 403, 404, 409, 413, 415) },
+          response: {
+            201: json(rotatedApiKeySchema, 'The new key; its secret is shown this once.', {
+              Location: true,
+              'Cache-Control': true,
+            }),
+            ...problems(403, 404, 409),
+          },
         },
       },
       async (request, reply) => {

@@ -8,7 +8,7 @@ import { normalizeAddress } from '../../../domain/notification/index.js';
 import { isValidTwilioSignature } from '../../../infrastructure/sms/twilio-signature.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { id, problems } from '../schemas/common.js';
+import { empty, id, problems } from '../schemas/common.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -181,6 +181,7 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         onRequest: precheck,
         preValidation: verify,
         schema: {
+          operationId: 'receiveTwilioStatus',
           tags: ['webhooks'],
           summary: 'Twilio message status callback (signed). 202 recorded, 200 ignored step, 404 unknown MessageSid.',
           security: [],
@@ -188,9 +189,9 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           querystring: z.object({ tenant: id.optional(), notification: id.optional() }).loose(),
           body: statusBody,
           response: {
-            200: z.string().describe('Empty: a step that is not a delivery fact (queued, accepted, sending...).'),
-            202: z.string().describe('Empty: the status is recorded.'),
-            ...problems(400, 403, 404, 409, 413, 415),
+            200: empty('No body: a step that is not a delivery fact (queued, accepted, sending...).'),
+            202: empty('No body: the status is recorded.'),
+            ...problems(403, 404, 409, 413),
           },
         },
       },
@@ -208,9 +209,9 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         });
         switch (result.outcome) {
           case 'ignored':
-            return reply.code(200).send('');
+            return reply.code(200).send();
           case 'recorded':
-            return reply.code(202).send('');
+            return reply.code(202).send();
           case 'unknown-message':
             throw new HttpProblem(
               problem(404, 'unknown-message', `No delivery has provider message ${MessageSid} (yet).`, {
@@ -230,6 +231,7 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         onRequest: precheck,
         preValidation: verify,
         schema: {
+          operationId: 'receiveTwilioInboundSms',
           tags: ['webhooks'],
           summary:
             'Twilio inbound SMS (signed): STOP-like keywords opt the sender out of SMS, START-like ones back in; ' +
@@ -238,7 +240,13 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           consumes: [FORM],
           querystring: z.object({ tenant: id }).loose(),
           body: inboundBody,
-          response: { 200: z.string().describe('Empty TwiML (text/xml).'), ...problems(400, 403, 413, 415) },
+          response: {
+            200: {
+              description: 'Empty TwiML: Herald sends no reply (Twilio answers STOP/START/HELP itself).',
+              content: { 'text/xml': { schema: z.string().describe(EMPTY_TWIML) } },
+            },
+            ...problems(403, 413),
+          },
         },
       },
       async (request, reply) => {

@@ -10,8 +10,8 @@ import {
 import type { Workflow } from '../../../domain/notification/index.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, expectedRevisionFrom } from '../idempotency.js';
-import { ifMatchHeaders, problems } from '../schemas/common.js';
+import { etagFor, expectedRevisionFrom } from '../conditional.js';
+import { empty, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { workflowInputSchema, workflowParams, workflowSchema } from '../schemas/workflows.js';
 
 type Input = z.infer<typeof workflowInputSchema>;
@@ -54,7 +54,10 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'listWorkflows',
           tags: ['workflows'],
           summary: 'Every workflow in force: the ready-made ones (from the notification settings) and your own.',
-          response: { 200: z.object({ items: z.array(workflowSchema) }), ...problems(401, 403) },
+          response: {
+            200: json(z.object({ items: z.array(workflowSchema) }), 'The workflows in force.', { ETag: false }),
+            ...problems(403),
+          },
         },
       },
       async (request, reply) => {
@@ -73,7 +76,7 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           tags: ['workflows'],
           summary: 'Create a workflow: a trigger, a scope, a channel, a message and its recipients.',
           body: workflowInputSchema,
-          response: { 201: workflowSchema, ...problems(400, 401, 403, 409) },
+          response: { 201: json(workflowSchema, 'Created.', { Location: true }), ...problems(403, 409) },
         },
       },
       async (request, reply) => {
@@ -95,7 +98,7 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           operationId: 'getWorkflow',
           tags: ['workflows'],
           params: workflowParams,
-          response: { 200: workflowSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(workflowSchema, 'The workflow.'), ...problems(403, 404) },
         },
       },
       async (request) => {
@@ -114,7 +117,7 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           params: workflowParams,
           headers: ifMatchHeaders,
           body: workflowInputSchema,
-          response: { 200: workflowSchema, ...problems(400, 401, 403, 404, 412) },
+          response: { 200: json(workflowSchema, 'The workflow now in force.'), ...problems(403, 404, 412) },
         },
       },
       async (request) => {
@@ -142,7 +145,7 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: 'Delete your workflow, or your version of a ready-made one (the default comes back).',
           params: workflowParams,
           headers: ifMatchHeaders,
-          response: { 204: z.null().describe('Deleted.'), ...problems(400, 401, 403, 404, 412) },
+          response: { 204: empty('Deleted.'), ...problems(403, 404, 412) },
         },
       },
       async (request, reply) => {
@@ -154,7 +157,7 @@ export function workflowRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           request.params.workflowId,
           expected !== undefined ? { expectedRevision: expected } : {},
         );
-        return reply.code(204).send(null);
+        return reply.code(204).send();
       },
     );
   };

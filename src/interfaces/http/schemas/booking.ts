@@ -52,7 +52,10 @@ export const paymentSchema = z
   .strictObject({
     paymentId: id.describe('The payment provider’s id; recording it twice is harmless.'),
     amount: z.number().int().min(1).describe('In the currency’s minor unit (cents, øre).'),
-    currency: z.string().describe('ISO 4217, e.g. NOK'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as NOK')
+      .describe('ISO 4217, e.g. NOK'),
   })
   .meta({ id: 'RecordPayment' });
 
