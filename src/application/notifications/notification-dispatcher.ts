@@ -1,8 +1,10 @@
+import { reservationDecider, reservationStreamName } from '../../domain/booking/reservation.decider.js';
 import {
   deliveryDecider,
   maskAddress,
   retryDelayMs,
   type DeliveryCommand,
+  type DeliveryDetails,
   type DeliveryEvent,
   type DeliveryState,
   type RetryPolicy,
@@ -182,6 +184,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
       return;
     }
+    if (state.attempts === 0 && state.delivery.validWhile) {
+      const changed = await reservationChanged(tenantId, state.delivery.validWhile);
+      if (changed) {
+        await run(
+          tenantId,
+          notificationId,
+          { type: 'SkipNotification', data: { reason: 'obsolete', detail: changed, skippedAt: now() } },
+          context,
+        );
+        return;
+      }
+    }
 
     const attempt = state.attempts + 1;
     let started: DeliveryState;
@@ -234,6 +248,26 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');
     }
     await run(tenantId, notificationId, outcome, context);
+  };
+
+  /** Why a deferred message about a reservation no longer fits it (cancelled or moved while it waited), if so. */
+  const reservationChanged = async (
+    tenantId: string,
+    validWhile: NonNullable<DeliveryDetails['validWhile']>,
+  ): Promise<string | undefined> => {
+    const { state } = await loadAggregate(
+      deps.eventStore,
+      reservationStreamName(tenantId, validWhile.reservationId),
+      reservationDecider,
+    );
+    if (state.status === 'none') return 'the reservation no longer exists';
+    if (state.status !== validWhile.status) {
+      return `the reservation became ${state.status} while the message waited for the end of quiet hours`;
+    }
+    if (state.reservation.start !== validWhile.start) {
+      return 'the reservation moved to another time while the message waited for the end of quiet hours';
+    }
+    return undefined;
   };
 
   const scheduleRetry = (tenantId: string, notificationId: string, runAt: string) =>

@@ -326,6 +326,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     workflows: readonly Workflow[],
     paid: boolean,
     byCustomer = false,
+    reservationStatus?: string,
   ): Promise<Intent[]> => {
     if (workflows.length === 0) return [];
     const reservation = cause.reservation;
@@ -346,6 +347,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         resourceStaff,
         admins: settings.admins ?? [],
         paid,
+        ...(reservationStatus !== undefined ? { reservationStatus } : {}),
         ...(texts.afterPaymentText ? { afterPaymentText: texts.afterPaymentText } : {}),
         ...(texts.description ? { serviceDescription: texts.description } : {}),
         now: deps.clock.now().toISOString(),
@@ -495,7 +497,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         cause = { ...base, kind: 'custom-message' };
     }
     const started = workflowsForEvent(workflows, trigger, subject, cancelledBy ? { cancelledBy } : {});
-    intents.push(...(await plan(cause, settings, started, paid, byCustomer)));
+    intents.push(...(await plan(cause, settings, started, paid, byCustomer, asOf.status)));
     return intents;
   };
 
@@ -717,6 +719,8 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
       settings,
       started,
       paid,
+      false,
+      state.status,
     );
     await executeIntents(runner, intents, (tenantId) =>
       processContext(manager.name, tenantId, { id: causeId, correlationId: causeId }),

@@ -70,6 +70,11 @@ export interface PlanInput {
   readonly workflows: readonly Workflow[];
   /** Caused by the customer's own action: exempt from quiet hours when the tenant says so. */
   readonly byCustomer?: boolean;
+  /**
+   * The reservation's status when the cause happened. A message deferred by quiet hours carries it with the start
+   * (`validWhile`): if either has changed when the quiet hours end, the message is obsolete and not sent.
+   */
+  readonly reservationStatus?: string;
 }
 
 export type PlannedDelivery =
@@ -383,7 +388,15 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     if (plan.type !== 'request' || plan.request.recipient.type !== 'customer') return plan;
     const quiet = whenQuiet(plan.request.channel);
     if (quiet.skip) return { type: 'skip', identity: plan.identity, reason: 'quiet-hours', detail: quiet.skip };
-    return quiet.notBefore ? { ...plan, request: { ...plan.request, notBefore: quiet.notBefore } } : plan;
+    if (!quiet.notBefore) return plan;
+    const validWhile =
+      input.reservationStatus !== undefined && plan.request.reservationId === reservation.reservationId
+        ? { reservationId: reservation.reservationId, status: input.reservationStatus, start: reservation.start }
+        : undefined;
+    return {
+      ...plan,
+      request: { ...plan.request, notBefore: quiet.notBefore, ...(validWhile ? { validWhile } : {}) },
+    };
   };
 
   for (const workflow of input.workflows) {

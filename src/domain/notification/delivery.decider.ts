@@ -131,6 +131,11 @@ export interface DeliveryDetails {
   readonly requestedAt: string;
   /** Not to be sent before this instant (deferred to the end of quiet hours). */
   readonly notBefore?: string;
+  /**
+   * A deferred message about a reservation is sent only while the reservation still has this status and start;
+   * otherwise (cancelled, moved meanwhile) it is skipped as obsolete when its time comes.
+   */
+  readonly validWhile?: { readonly reservationId: string; readonly status: string; readonly start: string };
   readonly maxAttempts: number;
 }
 
@@ -444,6 +449,11 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   }
   if (data.cost !== undefined) requireNonNegativeInteger(data.cost, 'cost');
   if (data.notBefore !== undefined) parseInstant(data.notBefore, 'notBefore');
+  if (data.validWhile !== undefined) {
+    requireText(data.validWhile.reservationId, 'validWhile.reservationId');
+    requireText(data.validWhile.status, 'validWhile.status');
+    parseInstant(data.validWhile.start, 'validWhile.start');
+  }
   const maxAttempts = data.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   requirePositiveInteger(maxAttempts, 'maxAttempts');
   const { sms: _givenSms, maskedRecipient, maxAttempts: _givenMax, ...rest } = data;

@@ -74,6 +74,7 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     causationEventId: doc.causationEventId,
     causedAt: doc.causedAt,
     requestedAt: doc.requestedAt,
+    notBefore: doc.notBefore ?? null,
     sentAt: doc.sentAt,
     deliveredAt: doc.deliveredAt,
     finishedAt: doc.finishedAt,

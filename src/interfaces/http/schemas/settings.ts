@@ -300,6 +300,7 @@ export const deliveryRecordSchema = deliverySchema
     reservationId: z.string().nullable(),
     customerId: z.string().nullable(),
     causedAt: z.string().nullable(),
+    notBefore: z.string().nullable().describe('Deferred to the end of quiet hours: not sent before this time.'),
     finishedAt: z.string().nullable(),
     latencyToDeliveredMs: z.number().nullable(),
   })
