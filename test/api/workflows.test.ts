@@ -2,13 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REMINDER_JOB } from '../../src/application/notifications/notification-planner.js';
 import { RETRY_JOB } from '../../src/application/notifications/notification-dispatcher.js';
 import type { Clock } from '../../src/application/ports/clock.port.js';
-import {
-  recordingEmail,
-  recordingSms,
-  startTestHerald,
-  TEST_ADMIN_KEY,
-  type TestHerald,
-} from '../support/test-herald.js';
+import { recordingEmail, recordingSms, startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 // Workflows as a tenant's admin uses them (issue 9): the ready-made ones derived from the notification settings, the
 // tenant's own scoped and timed ones, editing a ready-made one, timed jobs following a workflow change, quiet hours.
