@@ -641,17 +641,22 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
   };
 
   /**
-   * A workflow or the settings changed: the timed messages of future confirmed reservations follow (a new or moved
-   * trigger is scheduled; a job whose trigger is gone finds no workflow when it runs and sends nothing).
+   * A workflow or the settings changed: the timed messages of confirmed reservations still ahead follow (a new or
+   * moved trigger is scheduled — also "after the end" ones of a reservation under way; a job whose trigger is gone
+   * finds no workflow when it runs and sends nothing).
    */
   const reactToWorkflowChange = async (event: RecordedEvent): Promise<Intent[]> => {
     const tenantId = event.metadata.tenantId;
     if (!deps.readModels) return [];
     const { workflows } = await loadPolicy(tenantId);
-    if (!workflows.some((w) => w.trigger.type === 'time')) return [];
+    const timed = workflows.flatMap((w) => (w.enabled && w.trigger.type === 'time' ? [w.trigger] : []));
+    if (timed.length === 0) return [];
+    // Every reservation one of whose timed messages may still be due: an "after" trigger reaches past the end.
+    const reach = Math.max(0, ...timed.map((t) => (t.direction === 'after' ? t.minutes : 0)));
+    const cutoff = new Date(deps.clock.now().getTime() - reach * 60_000).toISOString();
     const future = await deps.readModels.find<ReservationDocument & StoredDocument>(
       physicalCollection(reservationDetailsProjection),
-      { tenantId, status: 'confirmed', start: { $gt: deps.clock.now().toISOString() } },
+      { tenantId, status: 'confirmed', end: { $gt: cutoff } },
       { sort: { field: 'start', direction: 1 }, limit: MAX_RESCHEDULED },
     );
     const intents: Intent[] = [];

@@ -399,14 +399,23 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     };
   };
 
+  /** Every delivery names the workflow that planned it, for the audit trail (not part of its id). */
+  const fromWorkflow =
+    (workflowId: string) =>
+    (plan: PlannedDelivery): PlannedDelivery =>
+      plan.type === 'skip'
+        ? { ...plan, identity: { ...plan.identity, workflowId } }
+        : { ...plan, identity: { ...plan.identity, workflowId }, request: { ...plan.request, workflowId } };
+
   for (const workflow of input.workflows) {
     const channel = workflow.channel;
     // The channel's master switch applies to every workflow; nothing was expected, so nothing is recorded.
     if (!settings.channels[channel]) continue;
+    const named = fromWorkflow(workflow.workflowId);
     if (workflow.message.type === 'standard') {
-      plans.push(...standardDeliveries(workflow, channel).map(toCustomer));
+      plans.push(...standardDeliveries(workflow, channel).map(toCustomer).map(named));
     } else if (workflow.message.type === 'custom') {
-      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer));
+      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer).map(named));
     }
   }
   return plans;

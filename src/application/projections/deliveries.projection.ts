@@ -10,6 +10,8 @@ export interface DeliveryDocument extends Record<string, unknown> {
   customerId: string | null;
   /** Messages about a waitlist entry. Absent in documents built before waitlists (read as null). */
   waitlistEntryId?: string | null;
+  /** The workflow that planned it; null before workflows and for messages staff wrote. */
+  workflowId?: string | null;
   kind: string;
   channel: 'email' | 'sms';
   recipientType: string;
@@ -106,6 +108,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          workflowId: d.workflowId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipient.type,
@@ -140,6 +143,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          workflowId: d.workflowId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipientType,

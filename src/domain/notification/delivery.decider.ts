@@ -101,6 +101,8 @@ export interface DeliveryIdentity {
   readonly customerId?: string;
   /** Messages about a waitlist entry (joined, offer, expired) carry it, for that entry's audit trail. */
   readonly waitlistEntryId?: string;
+  /** The workflow that planned it (absent in deliveries planned before workflows, and in manual ones). */
+  readonly workflowId?: string;
   readonly kind: NotificationKind;
   readonly channel: Channel;
   readonly recipientType: RecipientType;
@@ -116,6 +118,7 @@ export interface DeliveryDetails {
   readonly reservationId?: string;
   readonly customerId?: string;
   readonly waitlistEntryId?: string;
+  readonly workflowId?: string;
   readonly kind: NotificationKind;
   readonly channel: Channel;
   readonly recipient: DeliveryRecipient;
@@ -517,6 +520,7 @@ export function identityOf(delivery: DeliveryDetails): DeliveryIdentity {
     ...(delivery.reservationId !== undefined ? { reservationId: delivery.reservationId } : {}),
     ...(delivery.customerId !== undefined ? { customerId: delivery.customerId } : {}),
     ...(delivery.waitlistEntryId !== undefined ? { waitlistEntryId: delivery.waitlistEntryId } : {}),
+    ...(delivery.workflowId !== undefined ? { workflowId: delivery.workflowId } : {}),
     kind: delivery.kind,
     channel: delivery.channel,
     recipientType: delivery.recipient.type,

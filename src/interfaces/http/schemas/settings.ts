@@ -299,6 +299,7 @@ export const deliveryRecordSchema = deliverySchema
   .extend({
     reservationId: z.string().nullable(),
     customerId: z.string().nullable(),
+    workflowId: z.string().nullable().describe('The workflow that planned it; null for messages staff wrote.'),
     causedAt: z.string().nullable(),
     notBefore: z.string().nullable().describe('Deferred to the end of quiet hours: not sent before this time.'),
     finishedAt: z.string().nullable(),
