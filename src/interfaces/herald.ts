@@ -39,6 +39,18 @@ import {
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
 import {
+  CALENDAR_CONFLICT_TARGET,
+  CALENDAR_SYNC_JOB,
+  createCalendarConflictHandler,
+  createCalendarSyncJob,
+  createResourceCalendarManager,
+  type ResourceCalendarDeps,
+} from '../application/calendars/resource-calendars.js';
+import { resourceCalendarsProjection } from '../application/projections/resource-calendars.projection.js';
+import { createCalendarBusyReader } from '../infrastructure/calendars/calendar-busy-reader.js';
+import { refusedUrl } from '../infrastructure/calendars/guarded-http.js';
+import { createSecretBox, parseKey256 } from '../infrastructure/crypto/secret-box.js';
+import {
   startSubscriber,
   type EventConsumer,
   type RunningSubscriber,
@@ -90,6 +102,7 @@ const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  resourceCalendarsProjection,
 ] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
@@ -142,6 +155,48 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger,
   });
 
+  let calendarKey = adapters.calendarCredentialsKey ? parseKey256(adapters.calendarCredentialsKey) : undefined;
+  if (!calendarKey) {
+    calendarKey = randomBytes(32);
+    logger.warn({}, 'no calendar credentials key: calendar links made by this process will not sync after a restart');
+  }
+  const feedGuard = { allowLoopback: config.CALENDAR_FEED_ALLOW_LOOPBACK, allowHttp: config.CALENDAR_FEED_ALLOW_HTTP };
+  const calendarDeps: ResourceCalendarDeps = {
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    readModels,
+    logger,
+    secrets: createSecretBox(calendarKey),
+    reader: createCalendarBusyReader({
+      limits: {
+        timeoutMs: config.CALENDAR_FETCH_TIMEOUT_SECONDS * 1000,
+        maxBytes: config.CALENDAR_MAX_RESPONSE_BYTES,
+        maxRedirects: config.CALENDAR_MAX_REDIRECTS,
+      },
+      guard: feedGuard,
+      googleApiUrl: config.CALENDAR_GOOGLE_API_URL,
+      graphApiUrl: config.CALENDAR_GRAPH_API_URL,
+      providers: config.CALENDAR_PROVIDERS,
+      now: () => clock.now(),
+    }),
+    settings: {
+      providers: config.CALENDAR_PROVIDERS,
+      horizonDays: config.CALENDAR_HORIZON_DAYS,
+      maxBusyIntervals: config.CALENDAR_MAX_BUSY_INTERVALS,
+      defaultIntervalMinutes: config.CALENDAR_SYNC_INTERVAL_MINUTES,
+      minIntervalMinutes: config.CALENDAR_SYNC_MIN_MINUTES,
+      maxRetryAfterMinutes: config.CALENDAR_RETRY_AFTER_MAX_MINUTES,
+    },
+    feedUrlRefusal: (url) => refusedUrl(url, feedGuard),
+  };
+  const calendarManager = processManagerConsumer(createResourceCalendarManager(calendarDeps), {
+    scheduler,
+    handlers: { [CALENDAR_CONFLICT_TARGET]: createCalendarConflictHandler(calendarDeps) },
+    logger,
+  });
+
   const planner = createNotificationPlanner({
     eventStore,
     ids,
@@ -172,6 +227,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     dispatcher.consumer,
     seatKeeper.consumer,
     waitlistManager,
+    calendarManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
   ];
@@ -180,6 +236,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [RETRY_JOB, dispatcher.retryJob],
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
+    [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
   ]);
   const running: RunningSubscriber[] = [];
   let recovery: Promise<void> = Promise.resolve();
@@ -201,6 +258,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
     waitlist: waitlistDeps,
     claimLinks,
+    calendars: calendarDeps,
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,

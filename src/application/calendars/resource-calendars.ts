@@ -66,7 +66,7 @@ export interface CalendarSettings {
 
 export interface ResourceCalendarDeps extends CommandHandlerDeps {
   readonly clock: Clock;
-  readonly scheduler: Pick<Scheduler, 'schedule' | 'cancel'>;
+  readonly scheduler: Pick<Scheduler, 'schedule' | 'cancel' | 'pending'>;
   readonly readModels: ReadModelStore;
   readonly secrets: SecretBox;
   readonly reader: CalendarBusyReader;

@@ -1,3 +1,4 @@
+import type { ResourceCalendarDeps } from '../../application/calendars/resource-calendars.js';
 import type { Health } from '../../application/health.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { EventStore } from '../../application/ports/event-store.port.js';
@@ -29,4 +30,6 @@ export interface HttpDeps {
   readonly waitlist: WaitlistDeps;
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
+  /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
+  readonly calendars?: ResourceCalendarDeps;
 }
