@@ -72,8 +72,8 @@ describe('busy times from an iCal feed', () => {
         maxOccurrences: 10_000,
       }),
     ).toThrow(IcalFeedError);
-    expect(() =>
-      busyFromIcal('<html>not a calendar</html>', { from: 0, to: 1, defaultTimeZone: 'UTC' }),
-    ).toThrow(IcalFeedError);
+    expect(() => busyFromIcal('<html>not a calendar</html>', { from: 0, to: 1, defaultTimeZone: 'UTC' })).toThrow(
+      IcalFeedError,
+    );
   });
 });
