@@ -49,7 +49,7 @@ export const calendarLinkInputSchema = z
       syncIntervalMinutes: syncIntervalMinutes.optional(),
     }),
   ])
-  .meta({ id: 'CalendarLinkInput' });
+  .meta({ id: 'NewCalendarLink' });
 
 export const calendarChangeSchema = z
   .strictObject({
