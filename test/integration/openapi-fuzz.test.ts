@@ -108,6 +108,8 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      // Calendar syncs of the seeded (unresolvable) feeds end quickly whatever the resolver does.
+      CALENDAR_FETCH_TIMEOUT_SECONDS: '2',
     },
     startTimeoutMs: 60_000,
   });
@@ -224,6 +226,17 @@ async function seed(): Promise<Record<string, unknown>> {
   await aResource('fuzz-archivable-room', 'fuzz-spare-location');
   await aService('fuzz-spare-class', ['fuzz-spare-room'], { locationId: 'fuzz-spare-location' });
   await aService('fuzz-archivable-class', ['fuzz-spare-room'], { locationId: 'fuzz-spare-location' });
+  // Provider calendars (issue 12): feeds at an address that never resolves (.invalid), so syncs fail fast and
+  // are recorded as failures; one link for the fuzzer to unlink.
+  const calendarIds: string[] = [];
+  for (const name of ['Fuzz feed', 'Fuzz feed to unlink']) {
+    const link = await created<{ calendarId: string }>('POST', '/v1/resources/fuzz-spare-room/calendars', {
+      provider: 'ical',
+      url: 'https://calendar.invalid/fuzz.ics',
+      name,
+    });
+    calendarIds.push(link.calendarId);
+  }
 
   const from = inDays(2);
   const to = inDays(9);
@@ -343,6 +356,7 @@ async function seed(): Promise<Record<string, unknown>> {
       entryId: waitEntries.map((entry) => entry.entryId),
       offerId: offerIds,
       workflowId: ['standard:reservation-confirmed:email', 'reminder:1440:email'],
+      calendarId: calendarIds.slice(0, 1),
     },
     operationIds: Object.fromEntries([
       transition('confirm', pools.confirm),
@@ -361,9 +375,20 @@ async function seed(): Promise<Record<string, unknown>> {
       ['PATCH /v1/services/{serviceId}', { serviceId: ['fuzz-spare-class'] }],
       ['DELETE /v1/services/{serviceId}', { serviceId: ['fuzz-archivable-class'] }],
       ['POST /v1/deliveries/{notificationId}/resend', { notificationId: failed }],
+      ['GET /v1/resources/{resourceId}/calendars', { resourceId: ['fuzz-spare-room'] }],
+      ['POST /v1/resources/{resourceId}/calendars', { resourceId: ['fuzz-spare-room'] }],
+      ...['GET', 'PATCH', 'POST'].map((method) => [
+        `${method} /v1/resources/{resourceId}/calendars/{calendarId}${method === 'POST' ? '/sync' : ''}`,
+        { resourceId: ['fuzz-spare-room'], calendarId: calendarIds.slice(0, 1) },
+      ]),
+      [
+        'DELETE /v1/resources/{resourceId}/calendars/{calendarId}',
+        { resourceId: ['fuzz-spare-room'], calendarId: calendarIds.slice(1) },
+      ],
     ]),
     bodies: {
       'POST /v1/resources': [{ locationId: 'fuzz-location' }],
+      'POST /v1/resources/{resourceId}/calendars': [{ provider: 'ical', url: 'https://calendar.invalid/fuzz.ics' }],
       'POST /v1/services': [serviceFields('fuzz-location', resourceIds)],
       'POST /v1/reservations': newStarts.slice(0, 20).map((start, index) => ({
         serviceId: 'fuzz-class',
