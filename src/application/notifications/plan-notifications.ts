@@ -103,6 +103,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   const reservation = cause.reservation;
   const baseContext: MessageContext = {
     reservationId: reservation.reservationId,
+    ...(reservation.code ? { code: reservation.code } : {}),
     customerName: reservation.customer.name,
     serviceName: reservation.serviceName,
     ...(input.serviceDescription ? { serviceDescription: input.serviceDescription } : {}),

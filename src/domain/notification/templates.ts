@@ -18,6 +18,8 @@ export type { Language } from './locales/catalogue.js';
  */
 export interface MessageContext {
   readonly reservationId: string;
+  /** The reservation's short code (reservation-code.ts): what customers read instead of the id, when it has one. */
+  readonly code?: string;
   readonly customerName: string;
   readonly serviceName: string;
   /** The service's general information for customers; shown in emails about the booking itself. */
@@ -144,6 +146,8 @@ interface Formatter {
   short(date: Date): string;
   date(date: Date): string;
   time(date: Date): string;
+  /** Day, month and time without weekday or zone: the compact SMS form (`14. 3. 14:15`, `3/14, 2:15 PM`). */
+  compact(date: Date): string;
   money(amount: number, currency: string): string;
   inAdvance(minutes: number): string;
 }
@@ -160,6 +164,13 @@ function formatterFor(ctx: MessageContext): Formatter {
   const short = new Intl.DateTimeFormat(locale, { ...SHORT_FORMAT, timeZone: ctx.timeZone });
   const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: ctx.timeZone });
   const timeOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: ctx.timeZone });
+  const compact = new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone: ctx.timeZone,
+  });
   return {
     language,
     locale,
@@ -167,6 +178,7 @@ function formatterFor(ctx: MessageContext): Formatter {
     short: (date) => plainSpaces(short.format(date)),
     date: (date) => plainSpaces(dateOnly.format(date)),
     time: (date) => plainSpaces(timeOnly.format(date)),
+    compact: (date) => plainSpaces(compact.format(date)),
     money: (amount, currency) => {
       try {
         return plainSpaces(new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount));
@@ -244,12 +256,14 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
   const showAmount = kind === 'payment-received' && ctx.amount !== undefined && ctx.currency !== undefined;
   return {
     id: oneLine(ctx.reservationId),
+    code: oneLine(ctx.code ?? ctx.reservationId),
     customer: oneLine(ctx.customerName),
     service: oneLine(ctx.serviceName),
     location: oneLine(ctx.locationName),
     sender: oneLine(ctx.senderName),
     when: fmt.range(start, end),
     whenShort: fmt.short(start),
+    whenCompact: fmt.compact(start),
     ...(previous ? { previous: fmt.short(previous), previousShort: fmt.short(previous) } : {}),
     ...(showAmount ? { amount: fmt.money(ctx.amount ?? 0, ctx.currency ?? '') } : {}),
     ...(expires ? { expires: fmt.short(expires), expiresShort: fmt.short(expires) } : {}),
@@ -309,7 +323,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   if (ctx.reason && (kind === 'reservation-cancelled' || kind === 'reservation-declined')) {
     rows.push([labels.reason, oneLine(ctx.reason)]);
   }
-  rows.push([labels.reservation, v.id]);
+  rows.push([labels.reservation, v.code]);
 
   const paragraphs: string[] = [];
   if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind))
@@ -428,12 +442,21 @@ export function renderSms(kind: NotificationKind, ctx: MessageContext, audience:
   const catalogue = CATALOGUES[fmt.language];
   const texts = catalogue.kinds[kind];
   const v = buildVars(kind, ctx, fmt);
-  const line =
+  const lines =
     audience === 'staff' && kind !== 'staff-alert'
-      ? `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.id}.`
-      : texts.sms(v);
-  const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
-  return { channel: 'sms', language: fmt.language, text, sms: analyzeSms(text) };
+      ? [
+          `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.code}.`,
+        ]
+      : [texts.sms(v), ...(texts.smsCompact?.(v) ?? [])];
+  // The fullest wording that takes the fewest parts: a compact variant only when it saves a part (and credits).
+  let best: { text: string; sms: SmsAnalysis } | undefined;
+  for (const line of lines) {
+    const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
+    const sms = analyzeSms(text);
+    if (!best || sms.parts < best.sms.parts) best = { text, sms };
+  }
+  const chosen = best ?? { text: '', sms: analyzeSms('') };
+  return { channel: 'sms', language: fmt.language, text: chosen.text, sms: chosen.sms };
 }
 
 export function renderMessage(
@@ -470,6 +493,7 @@ type FieldValue = (ctx: MessageContext, fmt: Formatter) => string | undefined;
 
 const COMMON_FIELDS: Readonly<Record<string, FieldValue>> = {
   reservationId: (ctx) => ctx.reservationId,
+  reservationCode: (ctx) => ctx.code ?? ctx.reservationId,
   customerName: (ctx) => ctx.customerName,
   serviceName: (ctx) => ctx.serviceName,
   serviceDescription: (ctx) => ctx.serviceDescription,

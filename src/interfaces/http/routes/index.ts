@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { resolveReservationRef } from '../../../application/booking/reservation-codes.js';
 import type { HttpDeps } from '../http-deps.js';
 import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
@@ -14,6 +15,16 @@ import { waitlistRoutes } from './waitlist.routes.js';
 /** Every versioned API route, mounted under /v1. */
 export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    // Wherever a path names a reservation, its short code is accepted too: resolved through the event store.
+    app.addHook('preHandler', async (request) => {
+      const params = request.params as { reservationId?: unknown } | undefined;
+      if (!request.principal || typeof params?.reservationId !== 'string') return;
+      params.reservationId = await resolveReservationRef(
+        deps.eventStore,
+        request.principal.tenantId,
+        params.reservationId,
+      );
+    });
     await app.register(reservationRoutes(deps));
     await app.register(bookingRoutes(deps));
     await app.register(catalogRoutes(deps));
