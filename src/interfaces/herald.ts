@@ -27,6 +27,7 @@ import { createNotificationPlanner, REMINDER_JOB } from '../application/notifica
 import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
 import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
 import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
+import { customersConsumer, customersProjection } from '../application/projections/customers.projection.js';
 import { processManagerConsumer } from '../application/process-managers/process-manager-runner.js';
 import { waitlistEntriesProjection } from '../application/projections/waitlist-entries.projection.js';
 import { waitlistsProjection } from '../application/projections/waitlists.projection.js';
@@ -88,6 +89,9 @@ const PROJECTIONS = [
   tenantsProjection,
   apiKeysProjection,
 ] as unknown as readonly Projection[];
+
+/** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
+const ENRICHED_PROJECTIONS = [customersProjection] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
 const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
@@ -170,6 +174,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlistManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
+    customersConsumer({ eventStore, readModels, ids }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
@@ -216,7 +221,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     ids,
     async start() {
-      await ensureProjectionIndexes(readModels, PROJECTIONS);
+      await ensureProjectionIndexes(readModels, [...PROJECTIONS, ...ENRICHED_PROJECTIONS]);
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));

@@ -1,8 +1,8 @@
 import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { IllegalStateError, ValidationError } from '../shared/errors.js';
 import type { IcsMethod } from './icalendar.js';
-import type { Channel, NotificationKind, RecipientType } from './kinds.js';
-import { isChannel, isNotificationKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
+import type { Channel, DeliveryKind, RecipientType } from './kinds.js';
+import { isChannel, isDeliveryKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
 import { maskAddress } from './masking.js';
 import type { SmsEncoding } from './sms-encoding.js';
 import { analyzeSms } from './sms-encoding.js';
@@ -99,7 +99,9 @@ export interface DeliveryIdentity {
   readonly customerId?: string;
   /** Messages about a waitlist entry (joined, offer, expired) carry it, for that entry's audit trail. */
   readonly waitlistEntryId?: string;
-  readonly kind: NotificationKind;
+  /** A campaign's deliveries carry it, for the campaign's progress and audit. */
+  readonly campaignId?: string;
+  readonly kind: DeliveryKind;
   readonly channel: Channel;
   readonly recipientType: RecipientType;
   /** Absent when the recipient has no contact on this channel. */
@@ -114,7 +116,8 @@ export interface DeliveryDetails {
   readonly reservationId?: string;
   readonly customerId?: string;
   readonly waitlistEntryId?: string;
-  readonly kind: NotificationKind;
+  readonly campaignId?: string;
+  readonly kind: DeliveryKind;
   readonly channel: Channel;
   readonly recipient: DeliveryRecipient;
   readonly maskedRecipient: string;
@@ -401,7 +404,7 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   requireText(data.tenantId, 'tenantId');
   requireText(data.causationEventId, 'causationEventId');
   parseInstant(data.requestedAt, 'requestedAt');
-  if (!isNotificationKind(data.kind))
+  if (!isDeliveryKind(data.kind))
     throw new ValidationError('invalid-kind', `Unknown kind ${String(data.kind)}.`, { field: 'kind' });
   if (!isChannel(data.channel))
     throw new ValidationError('invalid-channel', `Unknown channel ${String(data.channel)}.`, { field: 'channel' });
@@ -473,7 +476,7 @@ function skip(data: SkipNotification['data'], state: DeliveryState): DeliveryEve
       requireText(identity.notificationId, 'identity.notificationId');
       requireText(identity.tenantId, 'identity.tenantId');
       requireText(identity.causationEventId, 'identity.causationEventId');
-      if (!isNotificationKind(identity.kind))
+      if (!isDeliveryKind(identity.kind))
         throw new ValidationError('invalid-kind', 'Unknown kind.', { field: 'identity.kind' });
       if (!isChannel(identity.channel))
         throw new ValidationError('invalid-channel', 'Unknown channel.', { field: 'identity.channel' });
@@ -502,6 +505,7 @@ export function identityOf(delivery: DeliveryDetails): DeliveryIdentity {
     ...(delivery.reservationId !== undefined ? { reservationId: delivery.reservationId } : {}),
     ...(delivery.customerId !== undefined ? { customerId: delivery.customerId } : {}),
     ...(delivery.waitlistEntryId !== undefined ? { waitlistEntryId: delivery.waitlistEntryId } : {}),
+    ...(delivery.campaignId !== undefined ? { campaignId: delivery.campaignId } : {}),
     kind: delivery.kind,
     channel: delivery.channel,
     recipientType: delivery.recipient.type,

@@ -5,6 +5,7 @@ import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { customerRoutes } from './customers.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
@@ -35,5 +36,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(analyticsRoutes(deps));
     await app.register(waitlistRoutes(deps));
     await app.register(tenancyRoutes(deps));
+    await app.register(customerRoutes(deps));
   };
 }

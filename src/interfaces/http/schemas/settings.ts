@@ -7,6 +7,7 @@ import {
   NOTIFICATION_KINDS,
   validateCustomTemplate,
   validateNotificationSettings,
+  type DeliveryKind,
   type NotificationKind,
   type NotificationSettings,
 } from '../../../domain/notification/index.js';
@@ -163,7 +164,7 @@ export const notificationSettingsViewSchema = settingsShape.meta({ id: 'Notifica
 // ---------------------------------------------------------------------------------------------------------------
 // Customer preferences
 
-const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [NotificationKind, ...NotificationKind[]]);
+const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [DeliveryKind, ...DeliveryKind[]]);
 
 export const preferencesChangeSchema = z
   .strictObject({
