@@ -10,6 +10,8 @@ export interface DeliveryDocument extends Record<string, unknown> {
   customerId: string | null;
   /** Messages about a waitlist entry. Absent in documents built before waitlists (read as null). */
   waitlistEntryId?: string | null;
+  /** Deliveries of a campaign (bulk message). Absent in documents built before campaigns (read as null). */
+  campaignId?: string | null;
   kind: string;
   channel: 'email' | 'sms';
   recipientType: string;
@@ -81,6 +83,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     ['tenantId', 'reservationId', 'requestedAt'],
     ['tenantId', 'customerId', 'requestedAt'],
     ['tenantId', 'waitlistEntryId', 'requestedAt'],
+    ['tenantId', 'campaignId', 'channel', 'status'],
+    ['tenantId', 'campaignId', 'requestedAt'],
     ['tenantId', 'status', 'requestedAt'],
     ['tenantId', 'channel', 'requestedAt'],
     ['tenantId', 'providerMessageId'],
@@ -104,6 +108,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipient.type,
@@ -137,6 +142,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipientType,

@@ -628,3 +628,145 @@ export function waitlistExhaustedAlert(locale: string, seats: number, waiting: n
       );
   }
 }
+
+/**
+ * The staff alert of a credit balance that fell below the tenant's threshold, in the staff's language: a subject
+ * and one paragraph (also the SMS text).
+ */
+export function lowCreditsAlert(
+  locale: string,
+  balance: number,
+  threshold: number,
+): { readonly subject: string; readonly text: string } {
+  switch (resolveLanguage(locale)) {
+    case 'cs':
+      return {
+        subject: `Docházejí kredity: zbývá ${balance}`,
+        text:
+          `Zůstatek kreditů klesl pod ${threshold}: zbývá ${balance}. ` +
+          'Zprávy, které stojí kredity (SMS, ručně a hromadně posílané e-maily), se po vyčerpání přestanou odesílat. Dobijte kredity.',
+      };
+    case 'nb':
+      return {
+        subject: `Lite kreditt igjen: ${balance}`,
+        text:
+          `Kredittsaldoen er under ${threshold}: ${balance} igjen. ` +
+          'Meldinger som koster kreditt (SMS, manuelle og masseutsendte e-poster) stopper når den er tom. Fyll på kreditt.',
+      };
+    default:
+      return {
+        subject: `Credits running low: ${balance} left`,
+        text:
+          `The credit balance fell below ${threshold}: ${balance} left. ` +
+          'Messages that cost credits (SMS, hand-sent and bulk emails) stop when it runs out. Top up credits.',
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages staff write (manual and bulk): free text with {{placeholders}}.
+
+/** What the placeholders of a staff-written message are filled from: the recipient and, if any, the reservation. */
+export interface StaffMessageContext {
+  readonly customerName: string;
+  readonly senderName: string;
+  /** BCP 47 tag of the recipient: dates and times in their format. */
+  readonly locale: string;
+  /** IANA zone times are shown in: the reservation's location, else the tenant's. */
+  readonly timeZone: string;
+  readonly reservation?: {
+    readonly reservationId: string;
+    readonly code?: string;
+    readonly serviceName: string;
+    readonly locationName: string;
+    readonly locationAddress?: string;
+    readonly start: string;
+    readonly end: string;
+  };
+}
+
+type StaffFieldValue = (ctx: StaffMessageContext, fmt: Formatter) => string | undefined;
+
+const STAFF_MESSAGE_FIELDS: Readonly<Record<string, StaffFieldValue>> = {
+  customerName: (ctx) => ctx.customerName,
+  senderName: (ctx) => ctx.senderName,
+  reservationCode: (ctx) => (ctx.reservation ? (ctx.reservation.code ?? ctx.reservation.reservationId) : undefined),
+  reservationId: (ctx) => ctx.reservation?.reservationId,
+  serviceName: (ctx) => ctx.reservation?.serviceName,
+  locationName: (ctx) => ctx.reservation?.locationName,
+  locationAddress: (ctx) => ctx.reservation?.locationAddress,
+  start: (ctx, fmt) => (ctx.reservation ? fmt.short(parseInstant(ctx.reservation.start, 'start')) : undefined),
+  end: (ctx, fmt) => (ctx.reservation ? fmt.short(parseInstant(ctx.reservation.end, 'end')) : undefined),
+  date: (ctx, fmt) => (ctx.reservation ? fmt.date(parseInstant(ctx.reservation.start, 'start')) : undefined),
+  time: (ctx, fmt) => (ctx.reservation ? fmt.time(parseInstant(ctx.reservation.start, 'start')) : undefined),
+};
+
+/** The placeholders a staff-written message may use (reservation fields are empty for a message about none). */
+export const STAFF_MESSAGE_PLACEHOLDERS: readonly string[] = Object.keys(STAFF_MESSAGE_FIELDS);
+
+/** Checks a staff-written text: every `{{field}}` known, braces paired. `field` names it in the error. */
+export function validateStaffMessageText(text: string, field: string): { readonly fields: readonly string[] } {
+  if (text.trim() === '') throw new ValidationError('empty-template', `${field} must not be empty.`, { field });
+  const fields: string[] = [];
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!FIELD_NAME.test(name)) {
+      throw new ValidationError('malformed-template', `"${match[0]}" is not a valid placeholder.`, { field });
+    }
+    if (!Object.hasOwn(STAFF_MESSAGE_FIELDS, name)) {
+      throw new ValidationError('unknown-template-field', `Unknown field "${name}" in ${field}.`, {
+        field,
+        allowed: STAFF_MESSAGE_PLACEHOLDERS,
+      });
+    }
+    if (!fields.includes(name)) fields.push(name);
+  }
+  const rest = text.replace(PLACEHOLDER, '');
+  if (rest.includes('{{') || rest.includes('}}')) {
+    throw new ValidationError('malformed-template', `Unbalanced "{{" or "}}" in ${field}.`, { field });
+  }
+  return { fields };
+}
+
+/** Fills a staff-written text (validated first); `line` for a subject, `multiline` for a body (see renderCustomTemplate). */
+export function renderStaffMessage(text: string, ctx: StaffMessageContext, as: TextKind = 'multiline'): string {
+  validateStaffMessageText(text, as === 'line' ? 'subject' : 'text');
+  const fmt = formatterFor({ locale: ctx.locale, timeZone: ctx.timeZone } as MessageContext);
+  const filled = text.replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = STAFF_MESSAGE_FIELDS[name]?.(ctx, fmt) ?? '';
+    return as === 'line' ? oneLine(value) : neutraliseText(value, 'multiline');
+  });
+  return as === 'line' ? oneLine(filled) : neutraliseText(filled, 'multiline').trim();
+}
+
+/** A staff-written SMS: one line of GSM-friendly text where the content allows, with its parts. */
+export function staffSms(text: string, ctx: StaffMessageContext): { readonly text: string; readonly sms: SmsAnalysis } {
+  const rendered = gsmFriendlyPunctuation(plainSpaces(renderStaffMessage(text, ctx)));
+  return { text: rendered, sms: analyzeSms(rendered) };
+}
+
+/** A staff-written email: the filled subject and text, the tenant's footer, and the same as simple HTML. */
+export function staffEmail(
+  message: { readonly subject: string; readonly text: string },
+  ctx: StaffMessageContext,
+  footer?: string,
+): { readonly subject: string; readonly text: string; readonly html: string } {
+  const subject = renderStaffMessage(message.subject, ctx, 'line');
+  const body = renderStaffMessage(message.text, ctx);
+  const foot = footer?.trim() ? paragraph(footer) : undefined;
+  const text = `${foot ? `${body}\n\n-- \n${foot}` : body}\n`;
+  const language = resolveLanguage(ctx.locale);
+  const html = [
+    '<!DOCTYPE html>',
+    `<html lang="${language}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#222">',
+    ...body.split(/\n{2,}/).map((p) => htmlParagraph(p)),
+    ...(foot ? ['<hr>', htmlParagraph(foot, 'color:#666;font-size:13px')] : []),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}

@@ -58,6 +58,7 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     notificationId: doc.notificationId,
     reservationId: doc.reservationId,
     customerId: doc.customerId,
+    campaignId: doc.campaignId ?? null,
     kind: doc.kind,
     channel: doc.channel,
     recipientType: doc.recipientType,

@@ -6,6 +6,7 @@ import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { customerRoutes } from './customers.routes.js';
+import { messageRoutes } from './messages.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
@@ -37,5 +38,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(waitlistRoutes(deps));
     await app.register(tenancyRoutes(deps));
     await app.register(customerRoutes(deps));
+    await app.register(messageRoutes(deps));
   };
 }

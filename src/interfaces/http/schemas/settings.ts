@@ -3,6 +3,7 @@ import {
   CHANNELS,
   customTemplateFields,
   CUSTOMER_BLOCKABLE_KINDS,
+  DELIVERY_KINDS,
   isValidAddress,
   NOTIFICATION_KINDS,
   validateCustomTemplate,
@@ -76,8 +77,11 @@ const settingsShape = z.strictObject({
   footer: multiline(4000).optional().describe('Appended to every customer email.'),
   defaultLocale: locale,
   prices: z
-    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price })
-    .describe('Credits per SMS part, per hand-sent email, per automatic email.'),
+    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price, emailBulk: price.optional() })
+    .describe(
+      'Credits per SMS part (every SMS: automatic, hand-sent, bulk), per hand-sent email, per automatic email, and ' +
+        'per email of a bulk message (default: the hand-sent price).',
+    ),
   customMessages: z.array(customMessageSchema).max(50),
   admins: z
     .array(
@@ -227,7 +231,18 @@ export const topUpSchema = z
 export const creditsSchema = z
   .object({
     balance: z.number().int(),
-    prices: z.object({ smsPerPart: z.number(), emailManual: z.number(), emailAutomatic: z.number() }),
+    prices: z.object({
+      smsPerPart: z.number(),
+      emailManual: z.number(),
+      emailAutomatic: z.number(),
+      emailBulk: z.number().optional(),
+    }),
+    lowBalanceThreshold: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Admins are alerted once when the balance falls below it; a top-up above it re-arms the alert.'),
+    lowBalance: z.boolean().describe('The balance fell below the threshold and has not been topped up above it.'),
     entries: z.array(
       z.object({
         type: z.enum(['charge', 'refund', 'top-up']),
@@ -265,9 +280,10 @@ export const deliveryListQuerySchema = z.strictObject({
     ])
     .optional(),
   channel: z.enum(CHANNELS).optional(),
-  kind: z.enum(NOTIFICATION_KINDS).optional(),
+  kind: z.enum(DELIVERY_KINDS as [DeliveryKind, ...DeliveryKind[]]).optional(),
   reservationId: id.optional(),
   customerId: id.optional(),
+  campaignId: id.optional().describe("A campaign's deliveries: one per recipient and channel."),
   from: instant.optional().describe('requestedAt at or after'),
   to: instant.optional().describe('requestedAt before'),
   cursor,
@@ -278,6 +294,7 @@ export const deliveryRecordSchema = deliverySchema
   .extend({
     reservationId: z.string().nullable(),
     customerId: z.string().nullable(),
+    campaignId: z.string().nullable().optional(),
     causedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     latencyToDeliveredMs: z.number().nullable(),
