@@ -52,6 +52,7 @@ import {
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
 import { keySecrets } from '../infrastructure/auth/key-secrets.js';
+import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-document-renderer.js';
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
@@ -173,6 +174,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
+    documents: createPdfDocumentRenderer(),
   });
   const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
   const campaignRunner = createCampaignRunner({

@@ -151,6 +151,30 @@ describe('manual and bulk messages', () => {
       expect(herald.email.sent.filter((m) => m.idempotencyKey === response.json().messageId)).toHaveLength(1);
     });
 
+    it("attaches the reservation's PDF to an email about the reservation when asked", async () => {
+      const response = await inject('POST', '/v1/messages', {
+        channel: 'email',
+        to: { reservationId: booked[1]!.reservationId },
+        subject: 'Your booking',
+        text: 'Here is your booking, {{customerName}}.',
+        attachReservationPdf: true,
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      await herald.settle();
+      const email = herald.email.sent.find((m) => m.idempotencyKey === response.json().messageId)!;
+      expect(email.attachments?.map((a) => [a.filename, a.contentType])).toEqual([
+        [`reservation-${booked[1]!.code}.pdf`, 'application/pdf'],
+      ]);
+      expect(Buffer.from(email.attachments![0]!.content).subarray(0, 5).toString()).toBe('%PDF-');
+      const sms = await inject('POST', '/v1/messages', {
+        channel: 'sms',
+        to: { reservationId: booked[1]!.reservationId },
+        text: 'x',
+        attachReservationPdf: true,
+      });
+      expect(sms.statusCode).toBe(400);
+    });
+
     it('refuses with problem+json and records nothing: opted out, no phone, no subject, unknown placeholder, unknown customer', async () => {
       const events = async () => (await herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length;
       const before = await events();

@@ -42,6 +42,8 @@ export interface ManualMessageInput {
   readonly text: string;
   /** The client's id of this message: the same id is the same message (never sent twice). */
   readonly messageId?: string;
+  /** Email to a reservation's customer only: attach the reservation's PDF (code, QR code, details). */
+  readonly attachReservationPdf?: boolean;
 }
 
 export interface ManualMessageResult {
@@ -86,6 +88,7 @@ async function recipientOf(
         start: r.start,
         end: r.end,
         timeZone: r.location.timeZone,
+        partySize: r.partySize,
       },
     };
   }
@@ -147,8 +150,42 @@ export async function sendManualMessage(
   }
   const settings = await loadNotificationSettings(deps.eventStore, tenantId);
   const context_ = staffMessageContext(recipient, settings, await tenantTimeZone(deps.eventStore, tenantId));
-  const { content, cost } = renderStaffContent(message, input.channel, context_, settings, 'manual');
+  const rendered = renderStaffContent(message, input.channel, context_, settings, 'manual');
+  const { cost } = rendered;
   const now = deps.clock.now().toISOString();
+  let content = rendered.content;
+  if (input.attachReservationPdf) {
+    const r = recipient.reservation;
+    if (input.channel !== 'email' || !r) {
+      throw new ValidationError('invalid-input', 'Only an email about a reservation can carry its PDF.', {
+        field: 'attachReservationPdf',
+        rule: 'email-to-reservation',
+      });
+    }
+    content = {
+      ...content,
+      attachments: [
+        {
+          kind: 'reservation-pdf',
+          reservation: {
+            reservationId: r.reservationId,
+            code: r.code ?? r.reservationId,
+            customerName: recipient.name,
+            serviceName: r.serviceName,
+            locationName: r.locationName,
+            ...(r.locationAddress ? { locationAddress: r.locationAddress } : {}),
+            start: r.start,
+            end: r.end,
+            timeZone: r.timeZone,
+            locale: context_.locale,
+            partySize: r.partySize ?? 1,
+            senderName: context_.senderName,
+            issuedAt: now,
+          },
+        },
+      ],
+    };
+  }
   if (cost > 0) {
     // Out of credits is a 409 (IllegalStateError insufficient-credits) before anything is recorded.
     await handleCommand(

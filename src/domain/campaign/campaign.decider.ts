@@ -68,6 +68,7 @@ export interface CampaignRecipient {
     readonly start: string;
     readonly end: string;
     readonly timeZone: string;
+    readonly partySize?: number;
   };
 }
 

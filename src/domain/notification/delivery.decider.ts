@@ -6,6 +6,7 @@ import { isChannel, isDeliveryKind, isValidAddress, RECIPIENT_TYPES } from './ki
 import { maskAddress } from './masking.js';
 import type { SmsEncoding } from './sms-encoding.js';
 import { analyzeSms } from './sms-encoding.js';
+import type { ReservationDocumentData } from './templates.js';
 import { parseInstant, requireNonNegativeInteger, requirePositiveInteger, requireText } from './validation.js';
 
 /**
@@ -77,6 +78,12 @@ export interface DeliveryRecipient {
   readonly address: string;
 }
 
+/**
+ * A document attached to an email, described by the data it is made of: the dispatcher renders it when it sends,
+ * so every attempt (and a staff re-send) carries the same bytes, and the audit trail keeps what it showed.
+ */
+export type ContentAttachment = { readonly kind: 'reservation-pdf'; readonly reservation: ReservationDocumentData };
+
 export interface DeliveryContent {
   /** Email only: the tenant's sender at the time of the request. */
   readonly from?: { readonly name?: string; readonly address: string };
@@ -84,6 +91,8 @@ export interface DeliveryContent {
   readonly text: string;
   readonly html?: string;
   readonly ics?: { readonly method: IcsMethod; readonly content: string };
+  /** Email only: documents rendered at send time (the reservation's PDF with its code). */
+  readonly attachments?: readonly ContentAttachment[];
 }
 
 export interface SmsInfo {
@@ -424,7 +433,10 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   if (data.channel === 'email') requireText(data.content.subject, 'content.subject');
   if (
     data.channel === 'sms' &&
-    (data.content.html !== undefined || data.content.ics !== undefined || data.content.subject !== undefined)
+    (data.content.html !== undefined ||
+      data.content.ics !== undefined ||
+      data.content.subject !== undefined ||
+      data.content.attachments !== undefined)
   ) {
     throw new ValidationError('invalid-content', 'An SMS carries text only.', { field: 'content' });
   }

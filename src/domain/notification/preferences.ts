@@ -341,6 +341,11 @@ export interface NotificationSettings {
   readonly customMessages: readonly CustomMessageSetting[];
   /** The tenant's administrators: recipients of kinds whose `recipients.admins` is on (staff alerts). */
   readonly admins?: readonly Contact[];
+  /**
+   * Attach the reservation's PDF (its code as text and QR code, and its details) to the customer's confirmation,
+   * seat-assigned and rescheduled emails. Absent: false.
+   */
+  readonly reservationPdf?: boolean;
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
@@ -473,6 +478,9 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
     });
   }
   validatePriceList(settings.prices ?? ({} as PriceList));
+  if (settings.reservationPdf !== undefined && typeof settings.reservationPdf !== 'boolean') {
+    throw new ValidationError('invalid-settings', 'reservationPdf must be true or false.', { field: 'reservationPdf' });
+  }
   for (const [index, admin] of (settings.admins ?? []).entries()) {
     if (admin.email !== undefined && !isValidAddress('email', admin.email)) {
       throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, {

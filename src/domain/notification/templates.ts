@@ -770,3 +770,64 @@ export function staffEmail(
   ].join('\n');
   return { subject, text, html };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The reservation document (PDF with the reservation's code): its texts, laid out by the document adapter.
+
+/** What the reservation's PDF shows; recorded in the delivery, so a re-send renders the same document. */
+export interface ReservationDocumentData {
+  readonly reservationId: string;
+  /** The short code, also in the QR code; the id when the reservation has none. */
+  readonly code: string;
+  readonly customerName: string;
+  readonly serviceName: string;
+  readonly locationName: string;
+  readonly locationAddress?: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone: string;
+  /** The customer's language and formats. */
+  readonly locale: string;
+  readonly partySize: number;
+  readonly senderName: string;
+  /** The instant the document is dated (the PDF's creation date): fixed, so the bytes are too. */
+  readonly issuedAt: string;
+}
+
+const DOCUMENT_TEXTS: Readonly<Record<Language, { title: string; partySize: string; note: string }>> = {
+  en: { title: 'Reservation', partySize: 'Party size', note: 'Show this code or the QR code when you arrive.' },
+  cs: { title: 'Rezervace', partySize: 'Počet osob', note: 'Při příchodu ukažte tento kód nebo QR kód.' },
+  nb: { title: 'Reservasjon', partySize: 'Antall personer', note: 'Vis denne koden eller QR-koden når du kommer.' },
+};
+
+/** The texts of the reservation document in the customer's language: title, code, detail rows, a note. */
+export function reservationDocumentText(data: ReservationDocumentData): {
+  readonly language: Language;
+  readonly title: string;
+  readonly code: string;
+  readonly rows: readonly (readonly [label: string, value: string])[];
+  readonly note: string;
+  readonly sender: string;
+} {
+  const fmt = formatterFor({ locale: data.locale, timeZone: data.timeZone } as MessageContext);
+  const catalogue = CATALOGUES[fmt.language];
+  const texts = DOCUMENT_TEXTS[fmt.language];
+  const where = data.locationAddress
+    ? `${oneLine(data.locationName)}, ${oneLine(data.locationAddress)}`
+    : oneLine(data.locationName);
+  return {
+    language: fmt.language,
+    title: texts.title,
+    code: oneLine(data.code),
+    rows: [
+      [catalogue.labels.customer, oneLine(data.customerName)],
+      [catalogue.labels.service, oneLine(data.serviceName)],
+      [catalogue.labels.when, fmt.range(parseInstant(data.start, 'start'), parseInstant(data.end, 'end'))],
+      [catalogue.labels.where, where],
+      [texts.partySize, String(data.partySize)],
+      [catalogue.labels.reservation, oneLine(data.code)],
+    ],
+    note: texts.note,
+    sender: oneLine(data.senderName),
+  };
+}

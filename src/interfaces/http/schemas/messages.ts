@@ -20,6 +20,10 @@ export const manualMessageSchema = z
     subject: line(300).trim().min(1).optional().describe('Email only (required for email).'),
     text: multiline(20_000).trim().min(1).describe('The message, with placeholders.'),
     messageId: id.optional().describe('Your id of this message: the same id is the same message, never sent twice.'),
+    attachReservationPdf: z
+      .boolean()
+      .optional()
+      .describe("An email to a reservation's customer: attach the reservation's PDF (code, QR code, details)."),
   })
   .refine((body) => body.channel === 'sms' || body.subject !== undefined, {
     path: ['subject'],

@@ -90,6 +90,13 @@ const settingsShape = z.strictObject({
     .max(50)
     .optional()
     .describe('The tenant admins: recipients of staff alerts (kinds with recipients.admins).'),
+  reservationPdf: z
+    .boolean()
+    .optional()
+    .describe(
+      "Attach the reservation's PDF (its short code as text and QR code, and its details) to the customer's " +
+        'confirmation, seat-assigned and rescheduled emails. Default false.',
+    ),
 });
 
 type Issue = { path: (string | number)[]; message: string };
