@@ -1,6 +1,13 @@
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PDFParse } from 'pdf-parse';
+
+// jsqr is CommonJS with an ES-style default in its types: take the function whichever way it arrives.
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
 
 /** What a person sees in a PDF: its text, page count, and what a phone reads from the QR code on page 1. */
 export interface ReadPdf {
