@@ -7,6 +7,7 @@ import { bookingRoutes } from './booking.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { customerRoutes } from './customers.routes.js';
 import { messageRoutes } from './messages.routes.js';
+import { serviceOccurrenceRoutes } from './service-occurrences.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
@@ -39,5 +40,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(tenancyRoutes(deps));
     await app.register(customerRoutes(deps));
     await app.register(messageRoutes(deps));
+    await app.register(serviceOccurrenceRoutes(deps));
   };
 }
