@@ -1,12 +1,13 @@
 import { runBookingBench } from './booking.bench.js';
 import { machine, startServers, type Servers } from './bench-support.js';
+import { campaignTable, runCampaignBench } from './campaign.bench.js';
 import { confirmationsBench } from './confirmations.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
 
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `campaign`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -23,10 +24,24 @@ async function bookingSection(): Promise<string> {
   ].join('\n');
 }
 
+/** Issue 9: a bulk campaign of 10 000 recipients against the throttle (time to complete, time to first message). */
+async function campaignSection(servers: Servers): Promise<string> {
+  const recipients = Math.max(100, Math.round(10_000 * scale));
+  const rate = Number(process.env.BENCH_CAMPAIGN_RATE ?? 100);
+  const log = (line: string) => console.error(line);
+  const results = [
+    await runCampaignBench(servers, { recipients, ratePerSecond: rate, channels: ['sms'], log }),
+    // Two channels at half the rate each: the same messages a second for the dispatcher.
+    await runCampaignBench(servers, { recipients, ratePerSecond: rate / 2, channels: ['sms', 'email'], log }),
+  ];
+  return ['### Bulk campaign (bench/campaign.bench.ts)', '', campaignTable(results)].join('\n');
+}
+
 const benches: readonly (readonly [string, (servers: Servers) => Promise<string>])[] = [
   ['thin-slice', (servers) => thinSliceBench(servers, sizes)],
   ['confirmations', (servers) => confirmationsBench(servers, sizes)],
   ['booking', () => bookingSection()],
+  ['campaign', (servers) => campaignSection(servers)],
 ];
 
 const servers = await startServers();

@@ -70,7 +70,7 @@ describe('campaign throttle and cancellation', () => {
     for (let i = 4; i < times.length; i++) expect(times[i]! - times[i - 4]!).toBeGreaterThanOrEqual(900);
     // Three batches: 4 + 4 + 2, the last about two seconds after the first.
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1_800);
-    expect(times.at(-1)! - times[0]!).toBeLessThan(4_000);
+    expect(times.at(-1)! - times[0]!).toBeLessThan(8_000);
   });
 
   it('cancelled while it runs: no batch follows, and the deliveries are exactly the recipients already processed', async () => {

@@ -272,7 +272,11 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
       if (command.type === 'RequestNotification') requested++;
       else skipped++;
     });
-    const nextAt = new Date(Math.max(deps.clock.now().getTime(), planned + tickMs)).toISOString();
+    // On schedule (planned + tick), so the average is the configured rate; after a late start (a restart, a slow
+    // batch) the next one follows at once, but never sooner than half a tick after this one started.
+    const nextAt = new Date(
+      Math.max(planned + tickMs, nowDate.getTime() + tickMs / 2, deps.clock.now().getTime()),
+    ).toISOString();
     await handleCommand(
       deps,
       stream,

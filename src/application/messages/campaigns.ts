@@ -12,14 +12,18 @@ import {
 } from '../../domain/campaign/campaign.decider.js';
 import { customerPreferencesOf, DEFAULT_CUSTOMER_PREFERENCES, type Channel } from '../../domain/notification/index.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
-import { listReservations } from '../booking/reservation-search.js';
+import { invalid, requireInstant } from '../../domain/catalog/validation.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
 import { allCustomers, customersByRef } from '../customers/customers.js';
 import { readCredits } from '../notifications/notification-admin.js';
 import { customerRefOf, loadNotificationSettings } from '../notifications/notification-settings.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
-import type { ReadModelStore } from '../ports/read-model-store.port.js';
+import type { FieldCondition, ReadModelStore, StoredDocument } from '../ports/read-model-store.port.js';
+import {
+  reservationDetailsProjection,
+  type ReservationDocument,
+} from '../projections/reservation-details.projection.js';
 import { deliveriesProjection } from '../projections/deliveries.projection.js';
 import type { CustomerDocument } from '../projections/customers.projection.js';
 import { physicalCollection } from '../projections/projection.js';
@@ -69,41 +73,50 @@ export async function resolveAudience(
       },
     );
   if (audience.type === 'reservations') {
-    let cursor: string | undefined;
-    for (;;) {
-      const page = await listReservations(deps.readModels, tenantId, audience.filter, {
-        ...(cursor ? { cursor } : {}),
-        limit: 200,
-      });
-      for (const doc of page.items) {
-        const key = customerRefOf(deps.ids, tenantId, doc.customer);
-        if (!key) {
-          unreachable++;
-          continue;
-        }
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (recipients.length >= MAX_CAMPAIGN_RECIPIENTS) throw tooMany();
-        recipients.push({
-          key,
-          name: doc.customer.name,
-          ...(doc.customer.email ? { email: doc.customer.email } : {}),
-          ...(doc.customer.phone ? { phone: doc.customer.phone } : {}),
-          locale: doc.customer.locale,
-          reservation: {
-            reservationId: doc.reservationId,
-            ...(doc.code ? { code: doc.code } : {}),
-            serviceName: doc.serviceName,
-            locationName: doc.location.name,
-            locationAddress: doc.location.address,
-            start: doc.start,
-            end: doc.end,
-            timeZone: doc.location.timeZone,
-          },
-        });
+    // One query over the reservations read model (start order, then id): a campaign's audience is read whole.
+    const filter = audience.filter;
+    const query: Record<string, FieldCondition> = { tenantId };
+    if (filter.status && filter.status.length > 0) query.status = { $in: [...filter.status] };
+    if (filter.serviceId) query.serviceId = filter.serviceId;
+    if (filter.resourceId) query.resourceId = filter.resourceId;
+    if (filter.locationId) query.locationId = filter.locationId;
+    const from = filter.from !== undefined ? requireInstant('from', filter.from) : undefined;
+    const to = filter.to !== undefined ? requireInstant('to', filter.to) : undefined;
+    if (from && to && to <= from) throw invalid('to', 'after-from', 'to must be after from.');
+    if (from || to) query.start = { ...(from ? { $gte: from } : {}), ...(to ? { $lt: to } : {}) };
+    const docs = await deps.readModels.find<ReservationDocument & StoredDocument>(
+      physicalCollection(reservationDetailsProjection),
+      query,
+      { sort: { field: 'start', direction: 1 }, limit: MAX_CAMPAIGN_RECIPIENTS * 2 + 1 },
+    );
+    if (docs.length > MAX_CAMPAIGN_RECIPIENTS * 2) throw tooMany();
+    for (const doc of docs) {
+      const key = customerRefOf(deps.ids, tenantId, doc.customer);
+      if (!key) {
+        unreachable++;
+        continue;
       }
-      if (!page.nextCursor) break;
-      cursor = page.nextCursor;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (recipients.length >= MAX_CAMPAIGN_RECIPIENTS) throw tooMany();
+      recipients.push({
+        key,
+        name: doc.customer.name,
+        ...(doc.customer.email ? { email: doc.customer.email } : {}),
+        ...(doc.customer.phone ? { phone: doc.customer.phone } : {}),
+        locale: doc.customer.locale,
+        reservation: {
+          reservationId: doc.reservationId,
+          ...(doc.code ? { code: doc.code } : {}),
+          serviceName: doc.serviceName,
+          locationName: doc.location.name,
+          locationAddress: doc.location.address,
+          start: doc.start,
+          end: doc.end,
+          timeZone: doc.location.timeZone,
+          partySize: doc.partySize,
+        },
+      });
     }
     return { recipients, preferences: await customersByRef(deps.readModels, tenantId, [...seen]), unreachable };
   }

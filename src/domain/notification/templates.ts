@@ -152,7 +152,24 @@ interface Formatter {
   inAdvance(minutes: number): string;
 }
 
-function formatterFor(ctx: MessageContext): Formatter {
+/**
+ * Formatters by (locale, zone). Building Intl formatters costs far more than using them, and a campaign renders one
+ * message per recipient; they are immutable, so sharing them changes nothing. Bounded: cleared when full.
+ */
+const FORMATTERS = new Map<string, Formatter>();
+const MAX_FORMATTERS = 256;
+
+function formatterFor(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Formatter {
+  const key = `${ctx.locale}\u0000${ctx.timeZone}`;
+  const known = FORMATTERS.get(key);
+  if (known) return known;
+  const built = buildFormatter(ctx);
+  if (FORMATTERS.size >= MAX_FORMATTERS) FORMATTERS.clear();
+  FORMATTERS.set(key, built);
+  return built;
+}
+
+function buildFormatter(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Formatter {
   const language = resolveLanguage(ctx.locale);
   const locale = intlLocale(ctx.locale, language);
   let long: Intl.DateTimeFormat;
@@ -731,7 +748,7 @@ export function validateStaffMessageText(text: string, field: string): { readonl
 /** Fills a staff-written text (validated first); `line` for a subject, `multiline` for a body (see renderCustomTemplate). */
 export function renderStaffMessage(text: string, ctx: StaffMessageContext, as: TextKind = 'multiline'): string {
   validateStaffMessageText(text, as === 'line' ? 'subject' : 'text');
-  const fmt = formatterFor({ locale: ctx.locale, timeZone: ctx.timeZone } as MessageContext);
+  const fmt = formatterFor(ctx);
   const filled = text.replace(PLACEHOLDER, (_whole, name: string) => {
     const value = STAFF_MESSAGE_FIELDS[name]?.(ctx, fmt) ?? '';
     return as === 'line' ? oneLine(value) : neutraliseText(value, 'multiline');
@@ -809,7 +826,7 @@ export function reservationDocumentText(data: ReservationDocumentData): {
   readonly note: string;
   readonly sender: string;
 } {
-  const fmt = formatterFor({ locale: data.locale, timeZone: data.timeZone } as MessageContext);
+  const fmt = formatterFor(data);
   const catalogue = CATALOGUES[fmt.language];
   const texts = DOCUMENT_TEXTS[fmt.language];
   const where = data.locationAddress
