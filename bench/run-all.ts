@@ -24,15 +24,23 @@ async function bookingSection(): Promise<string> {
   ].join('\n');
 }
 
-/** Issue 9: a bulk campaign of 10 000 recipients against the throttle (time to complete, time to first message). */
+/**
+ * Issue 9: a bulk campaign of 10 000 recipients at the throttle (BENCH_CAMPAIGN_RATE, default 30 a second: the
+ * default CAMPAIGN_SMS_PER_SECOND) — time to complete against the throttle's best, and time to the first message;
+ * then SMS + email (a fifth of the recipients) at the same rate per channel.
+ */
 async function campaignSection(servers: Servers): Promise<string> {
   const recipients = Math.max(100, Math.round(10_000 * scale));
-  const rate = Number(process.env.BENCH_CAMPAIGN_RATE ?? 100);
+  const rate = Number(process.env.BENCH_CAMPAIGN_RATE ?? 30);
   const log = (line: string) => console.error(line);
   const results = [
     await runCampaignBench(servers, { recipients, ratePerSecond: rate, channels: ['sms'], log }),
-    // Two channels at half the rate each: the same messages a second for the dispatcher.
-    await runCampaignBench(servers, { recipients, ratePerSecond: rate / 2, channels: ['sms', 'email'], log }),
+    await runCampaignBench(servers, {
+      recipients: Math.max(100, Math.round(recipients / 5)),
+      ratePerSecond: rate,
+      channels: ['sms', 'email'],
+      log,
+    }),
   ];
   return ['### Bulk campaign (bench/campaign.bench.ts)', '', campaignTable(results)].join('\n');
 }
