@@ -45,6 +45,7 @@ import {
   type SlotToHold,
 } from './seat-holds.js';
 import type { SeatKeeper } from './seat-keeper.js';
+import { claimReservationCode } from './reservation-codes.js';
 
 /**
  * Booking from the catalog and the reservation lifecycle. The order of steps is what keeps seats honest:
@@ -197,7 +198,7 @@ export async function bookReservation(
   const streamName = reservationStreamName(tenantId, reservationId);
   const candidates = input.resourceId !== undefined ? [input.resourceId] : catalog.service.resourceIds;
 
-  const requestFor = (slot: BookableSlot): ReservationCommand => ({
+  const requestFor = (slot: BookableSlot, code?: string): ReservationCommand => ({
     type: 'RequestReservation',
     data: {
       reservationId,
@@ -217,6 +218,7 @@ export async function bookReservation(
       partySize,
       requiresConfirmation: catalog.service.requiresConfirmation,
       holdExpiresAt,
+      ...(code ? { code } : {}),
       now,
       actor: context.actor,
     },
@@ -310,7 +312,6 @@ export async function bookReservation(
   }
 
   const { slot, outcome } = taken;
-  const command = requestFor(slot);
   const seats: SlotSeats = {
     tenantId,
     reservationId,
@@ -320,7 +321,9 @@ export async function bookReservation(
   };
   let result: HandleResult<ReservationState>;
   try {
-    result = await handleCommand(deps, streamName, reservationDecider, command, context);
+    // The code is claimed once the seats are held, so a refused booking rarely leaves a claimed code unused.
+    const code = await claimReservationCode(deps, context, reservationId);
+    result = await handleCommand(deps, streamName, reservationDecider, requestFor(slot, code), context);
   } catch (error) {
     await abandonHold(deps, context, seats, outcome, now).catch((giveBack: unknown) =>
       logFailure(deps, giveBack, seats),

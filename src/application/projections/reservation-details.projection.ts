@@ -46,6 +46,8 @@ export interface ReservationDocument extends Record<string, unknown> {
   origin?: ReservationDetails['origin'];
   /** Busy times of the resource's external calendars found overlapping it (flagged to staff, never acted on). */
   calendarConflicts?: CalendarConflict[];
+  /** The short code (absent on reservations recorded before codes existed). */
+  code?: string;
 }
 
 const STATUS_BY_EVENT: Partial<Record<ReservationEvent['type'], string>> = {
@@ -90,6 +92,7 @@ function created(event: RecordedEvent, details: ReservationDetails, status: stri
     createdAt: event.recordedAt,
     updatedAt: event.recordedAt,
     ...(details.origin ? { origin: details.origin } : {}),
+    ...(details.code ? { code: details.code } : {}),
   };
 }
 

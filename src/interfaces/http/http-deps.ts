@@ -32,4 +32,9 @@ export interface HttpDeps {
   readonly claimLinks: ClaimLinks;
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
+  /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly messaging?: {
+    readonly throttle: Readonly<Record<'email' | 'sms', number>>;
+    readonly maxAttempts?: number;
+  };
 }
