@@ -174,19 +174,12 @@ const schema = z
     CALENDAR_PROVIDERS: withDefault(
       z
         .string()
-        .transform((value) => [
-          ...new Set(
-            value
-              .split(',')
-              .map((part) => part.trim())
-              .filter(Boolean),
-          ),
-        ])
-        .pipe(
-          z
-            .array(z.enum(CALENDAR_PROVIDER_NAMES, { message: 'must name ical, google or microsoft' }))
-            .min(1, 'must name at least one provider'),
-        ),
+        .transform((value) => [...new Set(value.split(',').map((part) => part.trim()))])
+        .refine(
+          (names) => names.every((name) => (CALENDAR_PROVIDER_NAMES as readonly string[]).includes(name)),
+          'must name ical, google or microsoft, comma-separated',
+        )
+        .transform((names) => names as (typeof CALENDAR_PROVIDER_NAMES)[number][]),
       'ical',
     ),
     /** How often a linked calendar is synced unless its link says otherwise. */
