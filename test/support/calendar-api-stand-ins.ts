@@ -161,7 +161,7 @@ export async function startCalendarApiStandIn(): Promise<CalendarApiStandIn> {
         if (!(to > from)) return reject(response, 400, 'endTime before startTime');
         if (to - from >= 42 * DAY_MS) return reject(response, 400, 'the range must be under 42 days');
         standIn.served.push({ path, from: new Date(from).toISOString(), to: new Date(to).toISOString() });
-        const prefer = request.headers.prefer ?? '';
+        const prefer = [request.headers.prefer ?? ''].flat().join(', ');
         const zone = /outlook\.timezone="([^"]+)"/.exec(prefer)?.[1] ?? 'UTC';
         if (zone !== 'UTC') return reject(response, 400, 'the stand-in answers in UTC only');
         const graphTime = (iso: string) => ({
