@@ -688,14 +688,7 @@ function decideAllocation(data: AllocateSeats['data'], state: WaitlistState): Wa
     if (data.entryId !== undefined) throw entryNotFound(data.entryId);
     return [];
   }
-  const events: WaitlistEvent[] = [];
   const line = waitingInOrder(state);
-  if (data.cause && !state.freedCauses.includes(data.cause.eventId) && anyFits(line, free)) {
-    events.push({
-      type: 'WaitlistSeatsFreed',
-      data: { waitlistId: state.waitlistId, cause: data.cause, free, waiting: line.length, recordedAt: now, actor },
-    });
-  }
   let candidates = line;
   if (data.entryId !== undefined) {
     const { entry } = requireEntry(state, data.entryId);
@@ -713,7 +706,15 @@ function decideAllocation(data: AllocateSeats['data'], state: WaitlistState): Wa
         deadline,
       });
     }
-    return events;
+    // Past the cut-off the seat is the public's (the booking gate lets it go): not a seat freed for this list.
+    return [];
+  }
+  const events: WaitlistEvent[] = [];
+  if (data.cause && !state.freedCauses.includes(data.cause.eventId) && anyFits(line, free)) {
+    events.push({
+      type: 'WaitlistSeatsFreed',
+      data: { waitlistId: state.waitlistId, cause: data.cause, free, waiting: line.length, recordedAt: now, actor },
+    });
   }
   const { allocations, remaining } = planAllocation(candidates, free);
   if (data.entryId !== undefined && allocations.length === 0) {
