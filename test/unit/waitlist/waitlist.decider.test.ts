@@ -622,6 +622,22 @@ describe('answering an offer', () => {
       .when(withdraw('e1.1'))
       .thenThrows(IllegalStateError, { code: 'offer-not-open' });
   });
+
+  it('an offer that a later one replaced is still known: its link answers that it is no longer open', () => {
+    const reoffered = [...offered, withdrawn(1, later(1)), offerMade(1, { n: 2, now: later(2) })];
+    spec
+      .given(reoffered)
+      .when(answer('AcceptOffer', 'e1.1', later(3)))
+      .thenThrows(IllegalStateError, { code: 'offer-not-open', details: { offerId: 'e1.1', status: 'withdrawn' } });
+    spec
+      .given(reoffered)
+      .when(expire('e1.1', later(30)))
+      .thenNothing();
+    spec
+      .given(reoffered)
+      .when(answer('AcceptOffer', 'e1.2', later(3)))
+      .then([{ ...accepted(1, later(3), { n: 2 }) }]);
+  });
 });
 
 describe('closing', () => {
