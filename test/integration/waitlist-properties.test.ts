@@ -37,10 +37,11 @@ import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 /**
  * The waitlist as a whole, on real (embedded, in-memory) stores, driven the way production drives it: HTTP requests
- * (joins, leaves, skips, cancellations with their inline allocation, capacity changes, answers), the waitlist
- * manager reacting to what they record, and the expiry jobs run by hand at a clock the test moves. Random waves of
- * operations run concurrently (`Promise.all`), and the event store yields at random between reads and appends so
- * that their steps interleave and optimistic concurrency is exercised (the conflicts are counted).
+ * (joins, leaves, skips, removals, cancellations with their inline allocation, capacity changes, the list switched
+ * off and on, answers, admin offers), the waitlist manager reacting to what they record, and the expiry jobs run by
+ * hand at a clock the test moves. Random waves of operations run concurrently (`Promise.all`), and the event store
+ * yields at random between reads and appends so that their steps interleave and optimistic concurrency is exercised
+ * (the conflicts are counted).
  *
  * After every run the whole history of the tenant is replayed from the event store (the truth) and checked:
  * (a) no seat is double-booked: every hold fits the capacity it was taken under, every confirmed reservation and
@@ -155,6 +156,8 @@ const operation = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('race' as const), pick, lead: fc.integer({ min: 1, max: 40 }) }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('override' as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('switch' as const) }) },
 );
 type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
 
@@ -205,6 +208,7 @@ interface Run {
   readonly auth: { authorization: string };
   readonly waitlistId: string;
   seatsPerSlot: number;
+  readonly settings: Record<string, unknown>;
   readonly booked: string[];
   readonly answers: Answer[];
   readonly fromPosition: bigint;
@@ -236,6 +240,14 @@ async function setUp(s: Scenario): Promise<Run> {
     auth,
     waitlistId: waitlistIdFor(herald.ids, tenantId, 'swim', START),
     seatsPerSlot: s.seatsPerSlot,
+    settings: {
+      enabled: true,
+      mode: s.mode,
+      responseWindowSeconds: WINDOW_SECONDS,
+      maxEntries: 20,
+      cutoffMinutes: 0,
+      services: {},
+    },
     booked: [],
     answers: [],
     fromPosition: await store.headPosition(),
@@ -263,14 +275,7 @@ async function setUp(s: Scenario): Promise<Run> {
     maxPartySize: Math.min(2, s.seatsPerSlot),
     resourceIds: [...LANES],
   });
-  const settings = await request(run, 'PUT', '/settings/waitlist', {
-    enabled: true,
-    mode: s.mode,
-    responseWindowSeconds: WINDOW_SECONDS,
-    maxEntries: 20,
-    cutoffMinutes: 0,
-    services: {},
-  });
+  const settings = await request(run, 'PUT', '/settings/waitlist', run.settings);
   expect(settings.statusCode, settings.body).toBe(200);
   // Full: every seat of both lanes booked by the public.
   for (let i = 0; i < 2 * s.seatsPerSlot; i++) {
@@ -338,14 +343,15 @@ async function operate(run: Run, op: Operation, state: WaitlistState): Promise<v
       return;
     }
     case 'leave':
-    case 'skip': {
+    case 'skip':
+    case 'remove': {
       const entry = choose(active, op.pick);
       if (!entry) return;
       const response =
         op.kind === 'leave'
           ? await request(run, 'DELETE', `/waitlists/${run.waitlistId}/entries/${entry.entryId}`)
-          : await request(run, 'POST', `/waitlists/${run.waitlistId}/entries/${entry.entryId}/skip`, {
-              reason: 'staff passed over',
+          : await request(run, 'POST', `/waitlists/${run.waitlistId}/entries/${entry.entryId}/${op.kind}`, {
+              reason: 'staff decision',
             });
       expectOneOf(response, [200, 409]);
       return;
@@ -401,6 +407,14 @@ async function operate(run: Run, op: Operation, state: WaitlistState): Promise<v
         (pending) => pending.key === offerExpiryKey(run.tenantId, offer.offerId),
       );
       await Promise.all([answer(run, 'accept', offer.offerId), job ? runJob(job) : Promise.resolve()]);
+      return;
+    }
+    case 'switch': {
+      // Staff switch the waitlist off and on again: it resumes where it stopped.
+      for (const enabled of [false, true]) {
+        const response = await request(run, 'PUT', '/settings/waitlist', { ...run.settings, enabled });
+        expect(response.statusCode, response.body).toBe(200);
+      }
       return;
     }
     case 'override': {
