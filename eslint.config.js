@@ -10,6 +10,8 @@ export default tseslint.config(
       '.cache/**',
       'coverage/**',
       'test/support/mongo-server/target/**',
+      'test/client/generated/**',
+      '.venv-fuzz/**',
     ],
   },
   {

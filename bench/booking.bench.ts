@@ -112,7 +112,7 @@ async function startHerald(latency: boolean): Promise<BenchHerald> {
     },
   };
   const herald = await createHerald({
-    config: loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'silent' }),
+    config: loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'silent', RATE_LIMIT_PER_KEY: '0' }),
     adapters,
     logger: silent,
   });

@@ -10,9 +10,35 @@ export interface CommandContext {
   readonly causationId?: string;
 }
 
+/**
+ * If-Match, as the application sees it: the revision the client last saw, or the revisions it accepts (any one of
+ * them; an empty list accepts none).
+ */
+export type ExpectedRevision = bigint | readonly bigint[];
+
+/** Whether a stream at `revision` satisfies the client's expectation. A stream that does not exist never does. */
+export function isExpectedRevision(revision: bigint | 'no_stream', expected: ExpectedRevision): boolean {
+  if (revision === 'no_stream') return false;
+  return typeof expected === 'bigint' ? revision === expected : expected.includes(revision);
+}
+
+/** The 412 of a write whose If-Match no longer holds. */
+export function staleRevision(revision: bigint | 'no_stream', expected: ExpectedRevision): ConcurrencyError {
+  const named = typeof expected === 'bigint' ? [expected] : expected;
+  const message =
+    named.length === 1
+      ? `The resource changed since revision ${named[0]}.`
+      : named.length === 0
+        ? 'If-Match names no revision this service issued.'
+        : `The resource is at none of the revisions ${named.join(', ')}.`;
+  return new ConcurrencyError('stale-revision', message, {
+    currentRevision: revision === 'no_stream' ? null : revision.toString(),
+  });
+}
+
 export interface HandleOptions {
-  /** The revision the client last saw (If-Match). A mismatch is a ConcurrencyError, never retried. */
-  readonly expectedRevision?: bigint;
+  /** The revision(s) the client accepts (If-Match). A mismatch is a ConcurrencyError, never retried. */
+  readonly expectedRevision?: ExpectedRevision;
   /** Derive the new events' ids from this key (UUID v5) so that a retried effect produces the same ids. */
   readonly idempotencyKey?: string;
   readonly maxRetries?: number;
@@ -61,10 +87,8 @@ export async function handleCommand<C extends Command, S, E extends DomainEvent>
   const maxRetries = options.maxRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
     const { events, revision } = await deps.eventStore.readStream(streamName);
-    if (options.expectedRevision !== undefined && revision !== options.expectedRevision) {
-      throw new ConcurrencyError('stale-revision', `The resource changed since revision ${options.expectedRevision}.`, {
-        currentRevision: revision === 'no_stream' ? null : revision.toString(),
-      });
+    if (options.expectedRevision !== undefined && !isExpectedRevision(revision, options.expectedRevision)) {
+      throw staleRevision(revision, options.expectedRevision);
     }
     let state = decider.initialState();
     for (const event of events) state = decider.evolve(state, toDomainEvent<E>(event));

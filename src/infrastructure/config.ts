@@ -1,49 +1,167 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
-/** The only reader of process.env. Parsed once at start; a bad value fails fast with a readable message. */
-const optionalUrl = z
+/**
+ * The only reader of process.env. Parsed once at start; a bad value fails fast with a message naming the variable
+ * and the rule it breaks (never the value: it may be a secret). main.ts exits with code 2 on a ConfigError.
+ */
+
+/** Secrets and ids Herald compares byte for byte: printable ASCII, no spaces (the same rule authentication uses). */
+const PRINTABLE_NO_SPACE = /^[\x21-\x7E]+$/;
+
+/** An empty value means "not set", as for an unset variable (`FOO=` in a compose file). */
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : typeof value === 'string' ? value.trim() : value;
+
+const optional = <T extends z.ZodType>(inner: T) => z.preprocess(blankToUndefined, inner.optional());
+/** The default is parsed like a set value (zod's `prefault`), so it goes through the same transforms. */
+const withDefault = <T extends z.ZodType>(inner: T, fallback: z.input<T>) =>
+  z.preprocess(blankToUndefined, inner.prefault(fallback as never));
+
+/** A whole decimal number: `1e3`, `0x10`, `3.0` or `12abc` are refused instead of being read as something else. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+function parseUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+/** An absolute URL with one of `protocols` and a host; `what` completes "must be ...". */
+const urlWith = (protocols: readonly string[], what: string, extra?: (url: URL) => string | null) =>
+  z.string().superRefine((value, ctx) => {
+    const url = parseUrl(value);
+    if (!url || !protocols.includes(url.protocol) || url.hostname === '') {
+      ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+      return;
+    }
+    const problem = extra?.(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const apiKeySetting = z
   .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .pipe(z.url().optional())
-  .optional();
-const optionalString = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
+  .min(16, 'must be at least 16 characters (API keys shorter than that are refused at authentication)')
+  .max(256, 'must be at most 256 characters')
+  .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces or control characters');
+
+/** `MG` + 32 hex digits: a Twilio Messaging Service sends from a number of its pool. */
+export const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** MongoDB database names: no `/\. "$*<>:|?` or NUL, at most 63 bytes. */
+const MONGODB_DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
+
+function validTrustProxy(value: string): boolean {
+  if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const [address, bits, ...rest] = entry.trim().split('/');
+    if (rest.length > 0 || !address || isIP(address) === 0) return false;
+    if (bits === undefined) return true;
+    const max = isIP(address) === 4 ? 32 : 128;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+  });
+}
 
 const schema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: z.string().default('127.0.0.1'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    DATA_DIR: z.string().default('./data'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    NODE_ENV: withDefault(z.enum(['development', 'test', 'production']), 'development'),
+    HOST: withDefault(
+      z.string().regex(/^[A-Za-z0-9.:%[\]-]{1,253}$/, 'must be a host name or an IP address, e.g. 0.0.0.0'),
+      '127.0.0.1',
+    ),
+    PORT: withDefault(integer(0, 65535), '3000'),
+    DATA_DIR: withDefault(z.string().regex(/^[^\0]+$/, 'must be a directory path'), './data'),
+    LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
     /** Public base URL of this service, used for Twilio status callbacks and signature checks. */
-    PUBLIC_URL: optionalUrl,
-    EVENTSTORE_URL: optionalString,
-    MONGODB_URL: optionalString,
-    MONGODB_DATABASE: z.string().default('herald'),
-    SMTP_URL: optionalString,
-    TWILIO_ACCOUNT_SID: optionalString,
-    TWILIO_AUTH_TOKEN: optionalString,
-    TWILIO_FROM: optionalString,
-    TWILIO_API_URL: optionalUrl,
-    BOOTSTRAP_API_KEY: optionalString,
+    PUBLIC_URL: optional(
+      urlWith(['http:', 'https:'], 'an http:// or https:// URL, e.g. https://herald.example.com', (url) =>
+        url.username || url.password
+          ? 'must not carry a user name or password'
+          : url.search || url.hash
+            ? 'must not carry a query or fragment (Twilio signs the callback URL Herald builds from it)'
+            : null,
+      ),
+    ),
+    EVENTSTORE_URL: optional(
+      z
+        .string()
+        .regex(
+          /^(esdb|esdb\+discover|kurrentdb|kdb):\/\/[^\s]+$/,
+          'must be an esdb:// connection string, e.g. esdb://localhost:2113?tls=false',
+        ),
+    ),
+    MONGODB_URL: optional(
+      urlWith(['mongodb:', 'mongodb+srv:'], 'a mongodb:// connection string, e.g. mongodb://localhost:27017'),
+    ),
+    MONGODB_DATABASE: withDefault(
+      z
+        .string()
+        .regex(MONGODB_DATABASE_NAME, 'must be a MongoDB database name (1-63 characters, none of /\\. "$*<>:|?)'),
+      'herald',
+    ),
+    SMTP_URL: optional(urlWith(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587')),
+    TWILIO_ACCOUNT_SID: optional(
+      z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio Account SID: AC followed by 32 hex digits'),
+    ),
+    TWILIO_AUTH_TOKEN: optional(
+      z
+        .string()
+        .min(16, 'must be at least 16 characters')
+        .max(256, 'must be at most 256 characters')
+        .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces'),
+    ),
+    TWILIO_FROM: optional(
+      z
+        .string()
+        .refine(
+          (value) => E164.test(value) || MESSAGING_SERVICE_SID.test(value),
+          'must be an E.164 number (e.g. +15005550006) or a Messaging Service SID (MG followed by 32 hex digits)',
+        ),
+    ),
+    TWILIO_API_URL: optional(urlWith(['http:', 'https:'], 'an http:// or https:// URL')),
+    BOOTSTRAP_API_KEY: optional(apiKeySetting),
+    /** The operator's key (tenants). Unset: the bootstrap key is the operator key. */
+    OPERATOR_API_KEY: optional(apiKeySetting),
     /** How long a requested reservation holds its seats before it expires. */
-    RESERVATION_HOLD_MINUTES: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .default(10),
-    NOTIFICATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+    RESERVATION_HOLD_MINUTES: withDefault(integer(1, 24 * 60), '10'),
+    NOTIFICATION_MAX_ATTEMPTS: withDefault(integer(1, 50), '10'),
+    /** Campaigns (bulk messages) request at most this many SMS a second: the provider account's sending limit. */
+    CAMPAIGN_SMS_PER_SECOND: withDefault(integer(1, 10_000), '30'),
+    /** ... and at most this many emails a second (the SMTP relay's limit). */
+    CAMPAIGN_EMAIL_PER_SECOND: withDefault(integer(1, 10_000), '50'),
+    /** Requests one API key may make per minute; 0 turns the limit off. */
+    RATE_LIMIT_PER_KEY: withDefault(integer(0, 1_000_000), '6000'),
+    /** Failed authentications one client address may make per minute before it gets 429. */
+    AUTH_FAILURES_PER_MINUTE: withDefault(integer(1, 10_000), '30'),
+    /** Which proxies' X-Forwarded-For to believe for the client address: false, true, a hop count or addresses. */
+    TRUST_PROXY: withDefault(
+      z
+        .string()
+        .refine(
+          validTrustProxy,
+          'must be false, true, a number of proxy hops, or comma-separated IP addresses / CIDR ranges',
+        ),
+      'false',
+    ),
     /**
      * Signs the claim links of waitlist offers. Every instance needs the same one; without it, embedded Herald keeps
      * a generated one in DATA_DIR/claim-link.secret.
      */
-    CLAIM_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').max(512).optional()),
+    CLAIM_LINK_SECRET: optional(
+      z
+        .string()
+        .min(32, 'must be at least 32 characters')
+        .max(512, 'must be at most 512 characters')
+        .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces'),
+    ),
   })
   .superRefine((env, ctx) => {
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
@@ -55,20 +173,35 @@ const schema = z
         message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none of them',
       });
     }
-    if (env.EVENTSTORE_URL && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(env.EVENTSTORE_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_URL'], message: 'must be an esdb:// connection string' });
-    }
-    if (env.MONGODB_URL && !/^mongodb(\+srv)?:\/\//.test(env.MONGODB_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['MONGODB_URL'], message: 'must be a mongodb:// connection string' });
-    }
-    if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) {
-      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'must be an smtp:// or smtps:// URL' });
+    if (env.OPERATOR_API_KEY !== undefined && env.OPERATOR_API_KEY === env.BOOTSTRAP_API_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPERATOR_API_KEY'],
+        message: 'must differ from BOOTSTRAP_API_KEY (leave it unset to make the bootstrap key the operator key)',
+      });
     }
   });
 
 export type Config = z.infer<typeof schema>;
 
 export class ConfigError extends Error {}
+
+/** The exit code main.ts uses when the configuration is invalid (documented in docs/operations.md). */
+export const CONFIG_ERROR_EXIT_CODE = 2;
+
+/** `TRUST_PROXY` as fastify's `trustProxy` option (a hop count becomes "trust the nearest n hops"). */
+export function trustProxyOption(
+  config: Pick<Config, 'TRUST_PROXY'>,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const value = config.TRUST_PROXY;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value.split(',').map((entry) => entry.trim());
+}
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const result = schema.safeParse(env);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
-import type { ApiKeys } from '../application/ports/api-keys.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
 import type { IdSource } from '../application/ports/id-source.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
@@ -18,13 +17,24 @@ import { notificationAuditLogProjection } from '../application/projections/notif
 import { reservationDetailsProjection } from '../application/projections/reservation-details.projection.js';
 import { catalogProjection } from '../application/projections/catalog.projection.js';
 import { resourceDayUsageProjection } from '../application/projections/availability.projection.js';
+import { apiKeysProjection } from '../application/projections/api-keys.projection.js';
+import { tenantsProjection } from '../application/projections/tenants.projection.js';
+import { createTenancy, type Tenancy } from '../application/tenancy/tenancy.js';
 import { catalogLookups } from '../application/catalog/catalog-queries.js';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
-import { createNotificationPlanner, REMINDER_JOB } from '../application/notifications/notification-planner.js';
+import {
+  createNotificationPlanner,
+  DELIVERY_TARGET,
+  REMINDER_JOB,
+} from '../application/notifications/notification-planner.js';
+import { createLowCreditAlerts } from '../application/notifications/low-credit-alerts.js';
 import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
 import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
 import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
+import { customersConsumer, customersProjection } from '../application/projections/customers.projection.js';
+import { campaignsProjection } from '../application/projections/campaigns.projection.js';
+import { CAMPAIGN_BATCH_JOB, createCampaignRunner } from '../application/messages/campaign-runner.js';
 import { processManagerConsumer } from '../application/process-managers/process-manager-runner.js';
 import { waitlistEntriesProjection } from '../application/projections/waitlist-entries.projection.js';
 import { waitlistsProjection } from '../application/projections/waitlists.projection.js';
@@ -41,12 +51,14 @@ import {
   type EventConsumer,
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
-import { createHashedApiKeys } from '../infrastructure/auth/hashed-api-keys.js';
-import type { Config } from '../infrastructure/config.js';
+import { keySecrets } from '../infrastructure/auth/key-secrets.js';
+import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-document-renderer.js';
+import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
 import type { Adapters } from './adapters.js';
 import { buildApp } from './http/app.js';
+import type { HttpDeps } from './http/http-deps.js';
 
 export interface HeraldOptions {
   readonly config: Config;
@@ -61,8 +73,11 @@ export interface HeraldOptions {
 
 export interface Herald {
   readonly app: FastifyInstance;
+  /** What the HTTP app was built from (tests build variants of the app on the same stores). */
+  readonly httpDeps: HttpDeps;
   readonly adapters: Adapters;
-  readonly apiKeys: ApiKeys;
+  /** Tenants and API keys (event-sourced); what authentication asks. */
+  readonly tenancy: Tenancy;
   readonly clock: Clock;
   readonly ids: IdSource;
   /** Starts projections, process managers and the scheduler. */
@@ -82,7 +97,16 @@ const PROJECTIONS = [
   resourceDayUsageProjection,
   waitlistsProjection,
   waitlistEntriesProjection,
+  tenantsProjection,
+  apiKeysProjection,
+  campaignsProjection,
 ] as unknown as readonly Projection[];
+
+/** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
+const ENRICHED_PROJECTIONS = [customersProjection] as unknown as readonly Projection[];
+
+/** The projections authentication reads: caught up before the app serves a request. */
+const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
 
 /** Where customers reach this service: PUBLIC_URL, else the address it listens on (embedded, development). */
 function publicBaseUrl(config: Config): string {
@@ -97,11 +121,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdSource;
   const { eventStore, readModels, scheduler } = adapters;
-  const apiKeys = createHashedApiKeys({ store: readModels, ids, clock });
-
-  if (config.BOOTSTRAP_API_KEY) {
-    await apiKeys.ensure({ secret: config.BOOTSTRAP_API_KEY, tenantId: 'default', role: 'admin', name: 'bootstrap' });
-  }
+  const tenancy = createTenancy({
+    eventStore,
+    readModels,
+    ids,
+    clock,
+    secrets: keySecrets,
+    logger,
+    ...(config.OPERATOR_API_KEY ? { operatorSecret: config.OPERATOR_API_KEY } : {}),
+    ...(config.BOOTSTRAP_API_KEY ? { bootstrapSecret: config.BOOTSTRAP_API_KEY } : {}),
+  });
+  // Keys kept in the read models by earlier versions become events before anything else reads keys.
+  await tenancy.migrateLegacyKeys();
+  await tenancy.ensureBootstrapKey();
 
   let claimLinkSecret = adapters.claimLinkSecret;
   if (!claimLinkSecret) {
@@ -132,6 +164,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...catalogLookups(eventStore),
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
     claimLinks,
+    readModels,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
@@ -145,6 +178,17 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
+    documents: createPdfDocumentRenderer(),
+  });
+  const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
+  const campaignRunner = createCampaignRunner({
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    logger,
+    throttle: campaignThrottle,
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
@@ -154,11 +198,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlistManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
+    customersConsumer({ eventStore, readModels, ids }),
+    processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger }),
+    processManagerConsumer(createLowCreditAlerts({ eventStore, ids, clock }), {
+      scheduler,
+      handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
+      logger,
+    }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
     [RETRY_JOB, dispatcher.retryJob],
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
+    [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
   ]);
   const running: RunningSubscriber[] = [];
@@ -170,33 +222,52 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     subscribers: () => running,
   });
 
-  const app = await buildApp(
-    {
-      apiKeys,
-      health,
-      readModels,
-      clock,
-      eventStore,
-      ids,
-      twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
-      reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
-      waitlist: waitlistDeps,
-      claimLinks,
+  const httpDeps: HttpDeps = {
+    tenancy,
+    health,
+    readModels,
+    clock,
+    eventStore,
+    ids,
+    twilio: { authToken: config.TWILIO_AUTH_TOKEN, publicUrl: config.PUBLIC_URL },
+    reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
+    waitlist: waitlistDeps,
+    claimLinks,
+    messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
+    limits: {
+      requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     },
-    options.httpLogger ? { loggerInstance: options.httpLogger } : {},
-  );
+  };
+  const app = await buildApp(httpDeps, {
+    ...(options.httpLogger ? { loggerInstance: options.httpLogger } : {}),
+    trustProxy: trustProxyOption(config),
+  });
 
   return {
     app,
+    httpDeps,
     adapters,
-    apiKeys,
+    tenancy,
     clock,
     ids,
     async start() {
-      await ensureProjectionIndexes(readModels, PROJECTIONS);
+      await ensureProjectionIndexes(readModels, [...PROJECTIONS, ...ENRICHED_PROJECTIONS]);
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      // Keys and tenants must be found before the first request: after a read-model rebuild they are replayed
+      // here (their streams are few and small), so a valid key is never refused because a projection lags.
+      const authenticationHead = await eventStore.headPosition();
+      const authenticationNames = new Set(AUTHENTICATION_PROJECTIONS.map(projectionConsumerName));
+      await Promise.all(
+        running
+          .filter((subscriber) => authenticationNames.has(subscriber.name))
+          .map((subscriber) => subscriber.waitFor(authenticationHead, 120_000)),
+      ).catch((error: unknown) =>
+        // A very long log: serve anyway (/health/ready says not ready); keys not replayed yet get 401 meanwhile.
+        logger.warn({ err: String(error) }, 'keys and tenants not caught up at start; serving anyway'),
+      );
       recovery = (async () => {
         // Once the audit trail has caught up with the log, finish what a previous process left unfinished.
         const head = await eventStore.headPosition();
@@ -206,6 +277,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         await deliveries?.waitFor(head, 120_000);
         const recovered = await dispatcher.recoverUnfinished();
         if (recovered > 0) logger.info({ recovered }, 'unfinished deliveries dispatched again');
+        const campaigns = running.find((subscriber) => subscriber.name === projectionConsumerName(campaignsProjection));
+        await campaigns?.waitFor(head, 120_000);
+        const resumed = await campaignRunner.resumeRunning(readModels);
+        if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
       })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);

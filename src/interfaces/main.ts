@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../infrastructure/config.js';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from '../infrastructure/config.js';
 import { asLoggerPort, createLogger } from '../infrastructure/logger.js';
 import { createAdapters } from './adapters.js';
 import { createHerald } from './herald.js';
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
-      process.exit(2);
+      process.exit(CONFIG_ERROR_EXIT_CODE);
     }
     throw error;
   }
@@ -28,8 +28,14 @@ async function main(): Promise<void> {
     // A development key, kept in the data directory so restarts keep it working. Never in production mode.
     const file = join(resolve(config.DATA_DIR), 'dev-api-key');
     let secret = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (!secret || !(await herald.apiKeys.authenticate(secret))) {
-      secret = (await herald.apiKeys.create({ tenantId: 'default', role: 'admin', name: 'development' })).secret;
+    if (!secret || !(await herald.tenancy.authenticate(secret))?.principal) {
+      await herald.tenancy.ensureTenant('default', 'system:dev-key');
+      secret = (
+        await herald.tenancy.createKey(
+          { tenantId: 'default', actor: 'system:dev-key' },
+          { role: 'admin', name: 'development' },
+        )
+      ).secret;
       writeFileSync(file, `${secret}\n`, { mode: 0o600 });
     }
     console.log(`Development API key (tenant "default", admin; also in ${file}):\n  ${secret}`);

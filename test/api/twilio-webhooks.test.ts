@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerRefOf } from '../../src/application/notifications/notification-settings.js';
 import type { RecordedEvent } from '../../src/application/ports/event-store.port.js';
 import { startTestHerald, type TestHerald } from '../support/test-herald.js';
+import { parseTwilioForm, WEBHOOK_LIMITS } from '../../src/interfaces/http/routes/twilio-webhooks.routes.js';
 import { signTwilioRequest } from '../support/twilio-stand-in.js';
 
 const PUBLIC_URL = 'https://herald.example.test';
@@ -242,7 +244,15 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
 
     const optedOut = await herald.reserve(auth, { customer });
     expect(await smsDelivery(auth, optedOut)).toMatchObject({ status: 'skipped', skipReason: 'opted-out' });
-    expect(herald.sms.sent.some((m) => m.body.includes(optedOut))).toBe(false);
+    const optedOutCode = await herald.codeOf(auth, optedOut);
+    expect(herald.sms.sent.some((m) => m.body.includes(optedOutCode))).toBe(false);
+
+    // Which messages were handled is kept with the events, not in the (rebuildable) read models.
+    const handled = await herald.adapters.eventStore.readStream(
+      `smsinbound-${tenant}+SMin0000000000000000000000000001`,
+    );
+    expect(handled.events.map((e) => [e.type, e.data.action])).toEqual([['InboundSmsKeywordHandled', 'opt-out']]);
+    expect(await herald.adapters.readModels.find('twilio_inbound_messages', {})).toEqual([]);
 
     // Twilio retrying the same STOP changes nothing.
     const before = (await allEvents()).length;
@@ -252,7 +262,8 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
     expect((await inbound('START', 'SMin0000000000000000000000000002')).statusCode).toBe(200);
     const back = await herald.reserve(auth, { customer });
     expect((await smsDelivery(auth, back)).status).toBe('sent');
-    expect(herald.sms.sent.some((m) => m.body.includes(back))).toBe(true);
+    const backCode = await herald.codeOf(auth, back);
+    expect(herald.sms.sent.some((m) => m.body.includes(backCode))).toBe(true);
   });
 
   it('a message that is not a keyword records nothing', async () => {
@@ -272,6 +283,91 @@ describe('POST /v1/webhooks/twilio/inbound', () => {
     const noTenant = await post('/v1/webhooks/twilio/inbound', params);
     expect(noTenant.statusCode).toBe(400);
     expect((await allEvents()).length).toBe(before);
+  });
+});
+
+describe('bounded work on the public webhook routes', () => {
+  const repeated = (count: number) => Array.from({ length: count }, () => 'To=%2B420777123456').join('&');
+
+  it('parses a form in one pass, one insertion per field, and stops after maxFields', () => {
+    let insertions = 0;
+    const parsed = parseTwilioForm('a=1&b=2&a=3&c=x+y%2Bz&&d', { maxFields: 10 }, () => insertions++);
+    expect(parsed).toEqual({ a: ['1', '3'], b: '2', c: 'x y+z', d: '' });
+    expect(insertions).toBe(5);
+
+    // 50 000 repeated fields (~1 MB): quadratic copying would do ~1.25e9 element copies; this stops at the cap.
+    insertions = 0;
+    expect(() => parseTwilioForm(repeated(50_000), WEBHOOK_LIMITS, () => insertions++)).toThrow(/more than 256 fields/);
+    expect(insertions).toBe(WEBHOOK_LIMITS.maxFields);
+    expect(() => parseTwilioForm('a=%E0%A4%A')).toThrow(/percent-encoding/);
+  });
+
+  it('refuses an unsigned request before its body is parsed: a malformed body still gets 403, not 400', async () => {
+    const before = (await allEvents()).length;
+    for (const url of ['/v1/webhooks/twilio/status', '/v1/webhooks/twilio/inbound?tenant=x']) {
+      const response = await herald.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `${repeated(3_000)}&bad=%zz`,
+      });
+      expect(response.statusCode).toBe(403);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.json().code).toBe('invalid-twilio-signature');
+    }
+    expect((await allEvents()).length).toBe(before);
+  });
+
+  it('a body over 64 KiB is 413 and one with too many fields is 400, signed or not, recording nothing', async () => {
+    const before = (await allEvents()).length;
+    const big = `${repeated(7_000)}`; // ~126 KB, the size that blocked the event loop for ~12 s
+    expect(big.length).toBeGreaterThan(WEBHOOK_LIMITS.maxBytes);
+    const tooBig = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/twilio/status',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'c2lnbmF0dXJl' },
+      payload: big,
+    });
+    expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.headers['content-type']).toContain('application/problem+json');
+    expect(tooBig.json()).toMatchObject({ code: 'body-too-large', detail: expect.stringContaining('65536') });
+
+    const many = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/twilio/status',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'c2lnbmF0dXJl' },
+      payload: repeated(1_000),
+    });
+    expect(many.statusCode).toBe(400);
+    expect(many.headers['content-type']).toContain('application/problem+json');
+    expect(many.json().code).toBe('too-many-fields');
+    expect((await allEvents()).length).toBe(before);
+  });
+
+  it('a signed callback with a repeated field still verifies (every value is signed)', async () => {
+    const sid = 'SM' + 'f'.repeat(32);
+    const fields = new URLSearchParams(statusParams(sid, 'queued'));
+    fields.append('To', '+420777000000');
+    const path = '/v1/webhooks/twilio/status';
+    // Twilio's rule for a repeated name: its values sorted, each appended as name + value.
+    const names = [...new Set(fields.keys())].sort();
+    const data = names.reduce(
+      (acc, name) =>
+        acc +
+        [...fields.getAll(name)]
+          .sort()
+          .map((value) => name + value)
+          .join(''),
+      `${PUBLIC_URL}${path}`,
+    );
+    const signature = createHmac('sha1', AUTH_TOKEN).update(data, 'utf8').digest('base64');
+    const response = await herald.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      payload: fields.toString(),
+    });
+    expect(response.statusCode).toBe(200);
   });
 });
 

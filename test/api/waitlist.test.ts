@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/application/ports/clock.port.js';
 import { OFFER_EXPIRY_JOB, WAITLIST_CLOSE_JOB } from '../../src/application/waitlist/waitlist-commands.js';
+import { signTwilioRequest } from '../support/twilio-stand-in.js';
 import {
   recordingEmail,
   recordingSms,
@@ -29,8 +30,21 @@ const sms = recordingSms();
 let herald: TestHerald;
 const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
+const PUBLIC_URL = 'https://pool.example.test';
+const AUTH_TOKEN = 'twilio-test-auth-token';
+
 beforeAll(async () => {
-  herald = await startTestHerald({ email, sms, clock });
+  herald = await startTestHerald({
+    email,
+    sms,
+    clock,
+    env: {
+      PUBLIC_URL,
+      TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      TWILIO_FROM: '+15005550006',
+    },
+  });
 });
 afterAll(async () => {
   await herald.stop();
@@ -38,10 +52,10 @@ afterAll(async () => {
 
 // Helpers ------------------------------------------------------------------------------------------------------------
 
-const inject = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, headers = {}) =>
+const inject = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, headers = {}) =>
   herald.app.inject({ method, url, headers: { ...auth, ...headers }, ...(payload !== undefined ? { payload } : {}) });
 
-async function json(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object, status = 200) {
+async function json(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, status = 200) {
   const response = await inject(method, url, payload);
   expect(response.statusCode, response.body).toBe(status);
   await herald.settle();
@@ -213,6 +227,9 @@ describe('joining the waitlist of a full slot', () => {
     const entry = (await join(serviceId, at('12:00'))).json();
     await setPolicy({ enabled: false });
     expect((await join(serviceId, at('12:00'))).json().code).toBe('waitlist-disabled');
+    const full = await book(serviceId, at('12:00'));
+    expect(full.json().code).toBe('slot-full');
+    expect(full.json().waitlist).toBeUndefined();
     // A seat freed while off is not offered; the entry is still waiting.
     await json('POST', `/v1/reservations/${booked}/cancel`, { by: 'customer' });
     expect((await json('GET', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}`)).status).toBe('waiting');
@@ -246,7 +263,7 @@ describe('a freed seat goes to the longest-waiting customer', () => {
     ]);
     const offerSms = smsTo(a.phone).at(-1)!;
     expect(offerSms).toContain('A place is free');
-    expect(offerSms).toMatch(/http:\/\/\S+\/claim\/default\/\S+/);
+    expect(offerSms).toMatch(/https:\/\/pool\.example\.test\/claim\/default\/[A-Za-z0-9_-]+$/);
     expect(emailsTo(a.email).at(-1)?.subject).toContain('A place is free');
     // The seat is held for the offer: nobody else can book it meanwhile.
     expect((await book(serviceId, at('13:00'))).statusCode).toBe(409);
@@ -433,7 +450,7 @@ describe('the claim link', () => {
     const a = aCustomer('nb');
     await join(serviceId, at('10:00', '2030-06-04'), a);
     await json('POST', `/v1/reservations/${booked}/cancel`, { by: 'customer' });
-    const link = /(http:\/\/\S+\/claim\/\S+)/.exec(smsTo(a.phone).at(-1)!)![1]!;
+    const link = /(https:\/\/\S+\/claim\/\S+)/.exec(smsTo(a.phone).at(-1)!)![1]!;
     const path = new URL(link).pathname;
 
     const page = await herald.app.inject({ method: 'GET', url: path });
@@ -472,5 +489,183 @@ describe('closing', () => {
     expect(list.status).toBe('closed');
     expect(list.entries[0].status).toBe('closed');
     clock.set('2030-06-01T08:00:00Z');
+  });
+});
+
+// SMS replies ------------------------------------------------------------------------------------------------------------
+
+/** An inbound SMS as Twilio posts it, signed over PUBLIC_URL + path and the fields. */
+async function inboundSms(from: string, body: string, sid: string) {
+  const path = '/v1/webhooks/twilio/inbound?tenant=default';
+  const params = {
+    MessageSid: sid,
+    From: from,
+    To: '+15005550006',
+    Body: body,
+    AccountSid: 'AC00000000000000000000000000000000',
+  };
+  const response = await herald.app.inject({
+    method: 'POST',
+    url: path,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}${path}`, params),
+    },
+    payload: new URLSearchParams(params).toString(),
+  });
+  await herald.settle();
+  return response;
+}
+
+describe('answering an offer by SMS', () => {
+  it('ANO takes the offered seat, NEI lets it go to the next; an unsigned reply changes nothing', async () => {
+    const { serviceId } = await aPool(1);
+    const [booked] = await fill(serviceId, at('12:00', '2030-06-04'), 1);
+    const a = aCustomer('cs');
+    const b = aCustomer('nb');
+    const entryA = (await join(serviceId, at('12:00', '2030-06-04'), a)).json();
+    const entryB = (await join(serviceId, at('12:00', '2030-06-04'), b)).json();
+    await json('POST', `/v1/reservations/${booked}/cancel`, { by: 'customer' });
+    expect(smsTo(a.phone).at(-1)).toContain('Odpovězte ANO');
+
+    const unsigned = await herald.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/twilio/inbound?tenant=default',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ MessageSid: 'SMforged', From: a.phone, Body: 'NE' }).toString(),
+    });
+    expect(unsigned.statusCode).toBe(403);
+    expect((await json('GET', `/v1/waitlists/${entryA.waitlistId}/entries/${entryA.entryId}`)).status).toBe('offered');
+
+    expect((await inboundSms(a.phone, 'ne', 'SMreply0001')).statusCode).toBe(200);
+    expect((await json('GET', `/v1/waitlists/${entryA.waitlistId}/entries/${entryA.entryId}`)).status).toBe('declined');
+    const offeredB = await json('GET', `/v1/waitlists/${entryA.waitlistId}/entries/${entryB.entryId}`);
+    expect(offeredB.status).toBe('offered');
+
+    expect((await inboundSms(b.phone, ' Ja! ', 'SMreply0002')).statusCode).toBe(200);
+    const bookedB = await json('GET', `/v1/waitlists/${entryA.waitlistId}/entries/${entryB.entryId}`);
+    expect(bookedB).toMatchObject({ status: 'booked', reservationId: offeredB.offer.offerId });
+    const reservation = await json('GET', `/v1/reservations/${bookedB.reservationId}`);
+    expect(reservation).toMatchObject({ status: 'confirmed', origin: { entryId: entryB.entryId } });
+    const history = await json('GET', `/v1/waitlists/${entryA.waitlistId}/history`);
+    const answered = history.events.filter(
+      (e: { type: string; data: { via?: string } }) => e.type.startsWith('WaitlistOffer') && e.data.via === 'sms',
+    );
+    expect(answered.map((e: { type: string; metadata: { actor: string } }) => [e.type, e.metadata.actor])).toEqual([
+      ['WaitlistOfferDeclined', 'customer:sms-reply'],
+      ['WaitlistOfferAccepted', 'customer:sms-reply'],
+    ]);
+  });
+});
+
+// Analytics ------------------------------------------------------------------------------------------------------------
+
+describe('GET /v1/analytics/waitlists', () => {
+  it('follows entries from joining to attending, with the expiry rate and the time from freed to filled', async () => {
+    const { serviceId } = await aPool(1);
+    await setPolicy({ services: { [serviceId]: { responseWindowSeconds: 300 } } });
+    const slot = at('15:00', '2030-06-04');
+    const [booked] = await fill(serviceId, slot, 1);
+    const a = aCustomer();
+    const b = aCustomer();
+    const c = aCustomer();
+    const entryA = (await join(serviceId, slot, a)).json();
+    const entryB = (await join(serviceId, slot, b)).json();
+    await join(serviceId, slot, c);
+    clock.set('2030-06-01T08:01:00Z');
+    const cancelled = await json('POST', `/v1/reservations/${booked}/cancel`, { by: 'customer' });
+    expect(cancelled.waitlist[0].allocated[0].entryId).toBe(entryA.entryId);
+    clock.set('2030-06-01T08:06:00Z');
+    await runDueJobs(OFFER_EXPIRY_JOB);
+    const offerB = (await json('GET', `/v1/waitlists/${entryB.waitlistId}/entries/${entryB.entryId}`)).offer;
+    clock.set('2030-06-01T08:07:30Z');
+    const reservation = await json('POST', `/v1/waitlists/${entryB.waitlistId}/offers/${offerB.offerId}/accept`, {});
+    clock.set(utc('15:10', '2030-06-04'));
+    await json('POST', `/v1/reservations/${reservation.reservationId}/complete`);
+    clock.set('2030-06-01T08:00:00Z');
+
+    const analytics = await json(
+      'GET',
+      `/v1/analytics/waitlists?serviceId=${serviceId}&from=2030-05-01T00:00:00Z&to=2030-06-02T00:00:00Z`,
+    );
+    expect(analytics).toMatchObject({
+      joined: 3,
+      offered: 2,
+      booked: 1,
+      accepted: 1,
+      assigned: 0,
+      attended: 1,
+      expired: 1,
+      seatsFilled: 1,
+      conversionPercent: 33.33,
+      expiryRatePercent: 50,
+    });
+    // B's seat was freed when A's offer expired (08:06) and filled at 08:07:30.
+    expect(analytics.freedToFilled).toMatchObject({ count: 1, medianMs: 90_000 });
+    expect(analytics.groups).toEqual([expect.objectContaining({ key: serviceId, label: 'Lane swim', joined: 3 })]);
+    await setPolicy({ services: {} });
+  });
+});
+
+// More capacity ----------------------------------------------------------------------------------------------------------
+
+describe('more capacity goes to the waitlist too', () => {
+  it('raising the seats of a session offers the new seats in line order', async () => {
+    const { serviceId } = await aPool(1);
+    const slot = at('16:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const a = aCustomer();
+    const b = aCustomer();
+    const entryA = (await join(serviceId, slot, a)).json();
+    const entryB = (await join(serviceId, slot, b)).json();
+    await json('PATCH', `/v1/services/${serviceId}`, { seatsPerSlot: 2, maxPartySize: 2 });
+    const list = await json('GET', `/v1/waitlists/${entryA.waitlistId}`);
+    const status = Object.fromEntries(
+      list.entries.map((e: { entryId: string; status: string }) => [e.entryId, e.status]),
+    );
+    expect(status).toEqual({ [entryA.entryId]: 'offered', [entryB.entryId]: 'waiting' });
+    const history = await json('GET', `/v1/waitlists/${entryA.waitlistId}/history`);
+    expect(history.events.at(-1)).toMatchObject({
+      type: 'WaitlistOfferMade',
+      metadata: { actor: 'system:waitlist-manager' },
+    });
+  });
+
+  it('a lane that opens (its closed day removed) serves people waiting for the session', async () => {
+    const { serviceId, resourceIds } = await aPool(1, 2);
+    const hours = { start: '09:00', end: '17:00' };
+    const weeklyHours = { monday: [hours], tuesday: [hours], wednesday: [hours], thursday: [hours], friday: [hours] };
+    await json('PUT', `/v1/resources/${resourceIds[1]}/schedule`, {
+      weeklyHours,
+      exceptions: { closedDates: ['2030-06-04'] },
+    });
+    const slot = at('10:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const entry = (await join(serviceId, slot)).json();
+    expect(entry.position).toBe(1);
+    await json('PUT', `/v1/resources/${resourceIds[1]}/schedule`, { weeklyHours, exceptions: {} });
+    const after = await json('GET', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}`);
+    expect(after).toMatchObject({ status: 'offered', offer: { resourceId: resourceIds[1] } });
+  });
+});
+
+describe('text that reaches messages and the history', () => {
+  it('refuses a bidi override or a line separator in a reason or a customer name, naming the field', async () => {
+    const { serviceId } = await aPool(1);
+    const slot = at('13:00', '2030-06-04');
+    await fill(serviceId, slot, 1);
+    const flipped = await inject('POST', '/v1/waitlists/entries', {
+      serviceId,
+      start: slot,
+      customer: aCustomer('en', { name: 'Eve \u202Eevil' }),
+    });
+    expect(flipped.statusCode).toBe(400);
+    expect(flipped.json().errors[0].field).toContain('customer.name');
+    const entry = (await join(serviceId, slot)).json();
+    const skipped = await inject('POST', `/v1/waitlists/${entry.waitlistId}/entries/${entry.entryId}/skip`, {
+      reason: 'first line\u2028second',
+    });
+    expect(skipped.statusCode).toBe(400);
+    expect(skipped.json().errors[0].field).toContain('reason');
   });
 });

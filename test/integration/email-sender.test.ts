@@ -221,6 +221,43 @@ describe('SMTP adapter failures', () => {
     expect(err).toMatchObject({ transient, providerCode: String(code) });
   });
 
+  it('sends to an internationalised domain as punycode, and a non-ASCII local part with SMTPUTF8', async () => {
+    await sender.send(confirmation({ to: 'ada@exämple.com', idempotencyKey: 'idn-domain' }));
+    await sender.send(confirmation({ to: 'jøran@exämple.no', idempotencyKey: 'idn-local' }));
+    const [domain, local] = await smtp.waitForMessages(2);
+    expect(smtp.envelopeCommands.filter((line) => line.startsWith('RCPT TO'))).toEqual([
+      'RCPT TO:<ada@xn--exmple-cua.com>',
+      'RCPT TO:<jøran@exämple.no>',
+    ]);
+    expect(domain!.envelope.smtpUtf8).toBe(false);
+    expect(local!.envelope).toMatchObject({ rcptTo: ['jøran@exämple.no'], smtpUtf8: true });
+    expect(local!.to).toEqual(['jøran@exämple.no']);
+  });
+
+  it('without SMTPUTF8 at the server the address goes as it is; a server refusing it is a permanent failure', async () => {
+    const plain = await startSmtpTestServer({ hideSmtpUtf8: true });
+    const toPlain = createSmtpEmailSender({ url: plain.url, clock, timeoutMs: 500 });
+    try {
+      await toPlain.send(confirmation({ to: 'ada@exämple.com', idempotencyKey: 'ascii-local' }));
+      await plain.waitForMessages(1);
+      // What an RFC 6531 server without the extension answers for a UTF-8 mailbox (Postfix: 553 5.6.7).
+      plain.rejectRecipient('jøran@exämple.no', 553, '5.6.7 SMTPUTF8 is required, but was not offered');
+      const err = await failure(toPlain.send(confirmation({ to: 'jøran@exämple.no', idempotencyKey: 'utf8-local' })));
+      expect(err).toMatchObject({ transient: false, providerCode: '553' });
+      expect(err.message).toContain('SMTPUTF8');
+      expect(
+        plain.envelopeCommands.filter((line) => line.startsWith('MAIL FROM')).some((l) => /SMTPUTF8/.test(l)),
+      ).toBe(false);
+      expect(plain.envelopeCommands.filter((line) => line.startsWith('RCPT TO'))).toEqual([
+        'RCPT TO:<ada@xn--exmple-cua.com>',
+        'RCPT TO:<jøran@exämple.no>',
+      ]);
+    } finally {
+      await toPlain.close();
+      await plain.close();
+    }
+  });
+
   it("returns the Message-ID as the provider id and the server's queue id alongside", async () => {
     const acceptance = await sender.send(confirmation());
 

@@ -138,3 +138,74 @@ describe('Herald restart on the same DATA_DIR (embedded mode)', () => {
 
   it('sends nothing a second time even when every consumer replays the log from the start', () => scenario(true));
 });
+
+/** Deletes the read-model database, as docs/operations.md allows ("rebuildable"). */
+async function deleteReadModels(dataDir: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) await rm(join(dataDir, `read-models.sqlite${suffix}`), { force: true });
+}
+
+describe('Herald restart after the read models were deleted (issue 8)', () => {
+  it('replays a retried POST from its Idempotency-Key, sends nothing twice, and every key still works', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'herald-rebuild-'));
+    dirs.push(dataDir);
+    const first = await startHerald(dataDir);
+    const inject = (
+      herald: Herald,
+      method: 'GET' | 'POST' | 'DELETE',
+      url: string,
+      headers: object,
+      payload?: object,
+    ) =>
+      herald.app.inject({ method, url, headers: headers as Record<string, string>, ...(payload ? { payload } : {}) });
+
+    // A second tenant and its keys, created over the API: the operator (bootstrap key) issues the first admin key.
+    expect(
+      (
+        await inject(first.herald, 'POST', '/v1/tenants', AUTH, {
+          tenantId: 'north',
+          name: 'North',
+          sender: { name: 'North', address: 'booking@north.test' },
+        })
+      ).statusCode,
+    ).toBe(201);
+    const adminKey = await inject(first.herald, 'POST', '/v1/tenants/north/api-keys', AUTH, {
+      name: 'a',
+      role: 'admin',
+    });
+    const admin = { authorization: `Bearer ${adminKey.json<{ secret: string }>().secret}` };
+    const staffKey = await inject(first.herald, 'POST', '/v1/api-keys', admin, { name: 'desk', role: 'staff' });
+    const staff = { authorization: `Bearer ${staffKey.json<{ secret: string }>().secret}` };
+    const revokedKey = await inject(first.herald, 'POST', '/v1/api-keys', admin, { name: 'old', role: 'staff' });
+    const revoked = revokedKey.json<{ keyId: string; secret: string }>();
+    expect((await inject(first.herald, 'DELETE', `/v1/api-keys/${revoked.keyId}`, admin)).statusCode).toBe(200);
+
+    const post = (herald: Herald) =>
+      inject(herald, 'POST', '/v1/reservations', { ...staff, 'idempotency-key': 'booking-42' }, reservationRequest());
+    const created = await post(first.herald);
+    expect(created.statusCode, created.body).toBe(201);
+    await first.herald.settle();
+    expect(first.counted).toMatchObject({ email: 1, sms: 1 });
+    const eventsBefore = (await first.herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length;
+    await stop(first.herald);
+
+    await deleteReadModels(dataDir);
+    const second = await startHerald(dataDir);
+    const retried = await post(second.herald);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.json()).toEqual(created.json());
+    expect(retried.headers.location).toBe(created.headers.location);
+    await second.herald.settle();
+    expect(second.counted).toMatchObject({ email: 0, sms: 0 });
+    expect((await second.herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length).toBe(eventsBefore);
+
+    // Keys created over the API work again, the revoked one stays revoked, the bootstrap key too.
+    expect((await inject(second.herald, 'GET', '/v1/api-keys', admin)).statusCode).toBe(200);
+    const reservationId = created.json<{ reservationId: string }>().reservationId;
+    expect((await inject(second.herald, 'GET', `/v1/reservations/${reservationId}`, staff)).statusCode).toBe(200);
+    const gone = { authorization: `Bearer ${revoked.secret}` };
+    expect((await inject(second.herald, 'GET', `/v1/reservations/${reservationId}`, gone)).statusCode).toBe(401);
+    expect((await inject(second.herald, 'GET', '/v1/tenants', AUTH)).statusCode).toBe(200);
+    expect(second.logger.errors).toEqual([]);
+  });
+});

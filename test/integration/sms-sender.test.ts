@@ -54,11 +54,11 @@ afterAll(async () => {
   await twilio?.close();
 });
 
-const twilioSender = (overrides: { authToken?: string; timeoutMs?: number } = {}) =>
+const twilioSender = (overrides: { authToken?: string; timeoutMs?: number; from?: string } = {}) =>
   createTwilioSmsSender({
     accountSid: ACCOUNT_SID,
     authToken: overrides.authToken ?? AUTH_TOKEN,
-    from: FROM,
+    from: overrides.from ?? FROM,
     apiUrl: twilio.url,
     timeoutMs: overrides.timeoutMs ?? 2_000,
     clock,
@@ -253,6 +253,21 @@ describe('Twilio adapter', () => {
 
   // Twilio sets date_sent only once a message leaves its queue. The message an interrupted attempt left behind is
   // typically still queued, so findSent must see it by its creation date, or the dispatcher would send it again.
+  it('sends through a Messaging Service when TWILIO_FROM is its SID, and finds only its messages', async () => {
+    const service = 'MG' + 'abcdef0123456789'.repeat(2);
+    const viaService = twilioSender({ from: service });
+    try {
+      const since = new Date(Date.now() - 1_000);
+      const { providerMessageId } = await viaService.send(reminder());
+      await sender.send(reminder({ body: 'From the number, not the service.' }));
+      const [message] = await twilio.waitForMessages(2);
+      expect(message!.resource).toMatchObject({ sid: providerMessageId, messaging_service_sid: service, from: '' });
+      expect((await viaService.findSent(ADA, since)).map((m) => m.providerMessageId)).toEqual([providerMessageId]);
+    } finally {
+      await viaService.close();
+    }
+  });
+
   it('finds a message still held in Twilio’s queue', async () => {
     twilio.holdInQueue(true);
     const since = new Date(Date.now() - 1_000);

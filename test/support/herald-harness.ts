@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { MongoClient } from 'mongodb';
 import type { EventStore, RecordedEvent } from '../../src/application/ports/event-store.port.js';
 import type { Logger } from '../../src/application/ports/logger.port.js';
@@ -12,7 +13,7 @@ import { createTwilioSmsSender } from '../../src/infrastructure/sms/twilio-sms-s
 import { createSqliteEventStore } from '../../src/infrastructure/sqlite/sqlite-event-store.js';
 import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqlite-read-model-store.js';
 import { systemClock } from '../../src/infrastructure/system-clock.js';
-import type { Adapters } from '../../src/interfaces/adapters.js';
+import { createAdapters, type Adapters } from '../../src/interfaces/adapters.js';
 import { createHerald, type Herald } from '../../src/interfaces/herald.js';
 
 /** Credentials the Twilio stand-in accepts and the Herald under test sends with. */
@@ -33,6 +34,8 @@ export interface ServerHeraldOptions {
   readonly smtpUrl: string;
   readonly twilioUrl: string;
   readonly logger: Logger;
+  /** The port the test will listen on (`app.listen`), so that claim links in messages point there. Default 3000. */
+  readonly port?: number;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function createHeraldOnServers(options: ServerHeraldOptions): Promi
   const config = loadConfig({
     NODE_ENV: 'test',
     BOOTSTRAP_API_KEY: API_KEY,
+    ...(options.port !== undefined ? { PORT: String(options.port) } : {}),
     SMTP_URL: options.smtpUrl,
     TWILIO_ACCOUNT_SID: TWILIO.accountSid,
     TWILIO_AUTH_TOKEN: TWILIO.authToken,
@@ -113,6 +117,51 @@ export async function createHeraldOnServers(options: ServerHeraldOptions): Promi
     },
   };
   return createHerald({ config, adapters, logger, clock });
+}
+
+export interface KeptStoresHeraldOptions extends ServerHeraldOptions {
+  /** DATA_DIR: the event store, the SQLite read models and Agenda (or, on MongoDB, only the event store) and the
+   * claim-link secret live here, and outlive `herald.stop()`. */
+  readonly dataDir: string;
+}
+
+/**
+ * Herald exactly as main.ts builds it (createAdapters + createHerald) for DATA_DIR, SMTP_URL, TWILIO_* and, for
+ * MongoDB read models, MONGODB_URL / MONGODB_DATABASE. Unlike createHeraldOnServers nothing is in memory or dropped
+ * on stop: a second Herald created with the same options carries on where the first stopped (a restart). The caller
+ * removes `dataDir` and drops the MongoDB database when done.
+ */
+export async function createHeraldKeepingStores(options: KeptStoresHeraldOptions): Promise<Herald> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: options.dataDir,
+    HOST: '127.0.0.1',
+    ...(options.port !== undefined ? { PORT: String(options.port) } : {}),
+    BOOTSTRAP_API_KEY: API_KEY,
+    SMTP_URL: options.smtpUrl,
+    TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: TWILIO.authToken,
+    TWILIO_FROM: TWILIO.from,
+    TWILIO_API_URL: options.twilioUrl,
+    ...(options.readModels.kind === 'mongodb'
+      ? { MONGODB_URL: options.readModels.url, MONGODB_DATABASE: options.readModels.database }
+      : {}),
+  });
+  const adapters = await createAdapters(config, options.logger, systemClock);
+  return createHerald({ config, adapters, logger: options.logger, clock: systemClock });
+}
+
+/** A loopback port nobody listens on right now (for a Herald whose links must name its port before it listens). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export interface ReservationRequest {

@@ -19,7 +19,12 @@ export interface ParsedEmail {
 
 /** A message as this server received it: the SMTP envelope plus the parsed content. */
 export interface ReceivedEmail extends ParsedEmail {
-  readonly envelope: { readonly mailFrom: string; readonly rcptTo: readonly string[] };
+  readonly envelope: {
+    readonly mailFrom: string;
+    readonly rcptTo: readonly string[];
+    /** Whether MAIL FROM declared SMTPUTF8 (RFC 6531). */
+    readonly smtpUtf8: boolean;
+  };
   /** The queue id the server answered with (`250 Message queued as <id>`). */
   readonly queueId: string;
 }
@@ -44,6 +49,8 @@ export interface SmtpTestServer {
   readonly url: string;
   readonly port: number;
   readonly messages: readonly ReceivedEmail[];
+  /** Every MAIL FROM and RCPT TO line as clients sent it (the server itself shows domains decoded). */
+  readonly envelopeCommands: readonly string[];
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedEmail[]>;
   /** The next `count` messages are refused with `code message` after DATA (where content and policy checks run). */
   failNext(count: number, code: number, message: string): void;
@@ -58,6 +65,8 @@ export interface SmtpTestServer {
 export interface SmtpTestServerOptions {
   readonly host?: string;
   readonly port?: number;
+  /** Do not offer SMTPUTF8 in the EHLO answer, like servers without RFC 6531 support. */
+  readonly hideSmtpUtf8?: boolean;
 }
 
 export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Promise<SmtpTestServer> {
@@ -66,6 +75,7 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
   const rejected = new Map<string, { code: number; message: string }>();
+  const envelopeCommands: string[] = [];
   let failures: { remaining: number; code: number; message: string } | undefined;
   let down: SmtpDownMode | undefined;
 
@@ -76,6 +86,7 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
     // A loopback stand-in: no TLS to negotiate, no credentials to check.
     secure: false,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    hideSMTPUTF8: opts.hideSmtpUtf8 ?? false,
     authOptional: true,
     allowInsecureAuth: true,
     logger: false,
@@ -101,7 +112,11 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
           (parsed) => {
             const queueId = randomBytes(5).toString('hex').toUpperCase();
             const { mailFrom, rcptTo } = session.envelope;
-            const envelope = { mailFrom: mailFrom ? mailFrom.address : '', rcptTo: rcptTo.map((r) => r.address) };
+            const envelope = {
+              mailFrom: mailFrom ? mailFrom.address : '',
+              rcptTo: rcptTo.map((r) => r.address),
+              smtpUtf8: session.envelope.smtpUtf8 === true,
+            };
             messages.push({ ...parsed, envelope, queueId });
             for (const wake of waiters) wake();
             callback(null, `Message queued as ${queueId}`);
@@ -114,6 +129,15 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
   server.on('error', () => undefined); // connection-level noise from faults we inject ourselves
   server.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
+    let pending = '';
+    socket.on('data', (chunk: Buffer) => {
+      // Only the command lines; message data passes through too but never starts with these verbs at a line start
+      // that matters here (the tests send no such text).
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\r\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (/^(MAIL FROM|RCPT TO):/i.test(line)) envelopeCommands.push(line);
+    });
     socket.once('close', () => sockets.delete(socket));
   });
 
@@ -136,6 +160,7 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
     url: `smtp://${host}:${port}`,
     port,
     messages,
+    envelopeCommands,
     waitForMessages(count, timeoutMs = 5_000) {
       return untilReceived(messages, waiters, count, timeoutMs);
     },
@@ -155,6 +180,7 @@ export async function startSmtpTestServer(opts: SmtpTestServerOptions = {}): Pro
     },
     reset() {
       messages.length = 0;
+      envelopeCommands.length = 0;
       rejected.clear();
       failures = undefined;
     },

@@ -74,10 +74,12 @@ export interface TestHerald extends Herald {
   readonly dataDir: string;
   /** `authorization` header for the bootstrap admin key of tenant `default`. */
   readonly auth: { authorization: string };
-  /** An admin key for another tenant. */
+  /** An admin (or `role`) key for a tenant, created with Herald's defaults when it does not exist yet. */
   keyFor(tenantId: string, role?: 'admin' | 'staff' | 'integration'): Promise<{ authorization: string }>;
   /** Records `aReservation(overrides)` as `auth` (expects 201), lets its notifications settle, returns its id. */
   reserve(auth: { authorization: string }, overrides?: Record<string, unknown>): Promise<string>;
+  /** The short code messages show for a reservation (what a customer reads instead of the id). */
+  codeOf(auth: { authorization: string }, reservationId: string): Promise<string>;
 }
 
 export interface TestHeraldOptions {
@@ -142,7 +144,11 @@ export async function startTestHerald(options: TestHeraldOptions = {}): Promise<
     dataDir,
     auth: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
     async keyFor(tenantId, role = 'admin') {
-      const { secret } = await herald.apiKeys.create({ tenantId, role, name: `test ${tenantId}` });
+      await herald.tenancy.ensureTenant(tenantId, 'system:test');
+      const { secret } = await herald.tenancy.createKey(
+        { tenantId, actor: 'system:test' },
+        { role, name: `test ${tenantId}` },
+      );
       return { authorization: `Bearer ${secret}` };
     },
     async reserve(auth, overrides = {}) {
@@ -155,6 +161,15 @@ export async function startTestHerald(options: TestHeraldOptions = {}): Promise<
       expect(response.statusCode).toBe(201);
       await herald.settle();
       return response.json().reservationId as string;
+    },
+    async codeOf(auth, reservationId) {
+      const response = await herald.app.inject({
+        method: 'GET',
+        url: `/v1/reservations/${reservationId}`,
+        headers: auth,
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json().code as string;
     },
   };
 }

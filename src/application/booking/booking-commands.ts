@@ -12,13 +12,16 @@ import { formatAddress, type Location } from '../../domain/catalog/location.deci
 import { requireInstant } from '../../domain/catalog/validation.js';
 import type { Service } from '../../domain/catalog/service.decider.js';
 import type { DomainError } from '../../domain/shared/errors.js';
-import { ConcurrencyError, IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
+import { IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
 import { MINUTE_MS, normalizeInstant } from '../../domain/shared/zoned-time.js';
 import {
   handleCommand,
+  isExpectedRevision,
   loadAggregate,
+  staleRevision,
   type CommandContext,
   type CommandHandlerDeps,
+  type ExpectedRevision,
   type HandleResult,
 } from '../command-handler.js';
 import { findActiveLocation, findActiveResource, findActiveService } from '../catalog/catalog-queries.js';
@@ -35,6 +38,7 @@ import {
   type SlotToHold,
 } from './seat-holds.js';
 import type { SeatKeeper } from './seat-keeper.js';
+import { claimReservationCode } from './reservation-codes.js';
 
 /**
  * Booking from the catalog and the reservation lifecycle. The order of steps is what keeps seats honest:
@@ -64,8 +68,8 @@ export interface BookingDeps extends CommandHandlerDeps {
 }
 
 export interface WriteOptions {
-  /** If-Match: the revision the client last saw; a mismatch is a 412 and nothing changes. */
-  readonly expectedRevision?: bigint;
+  /** If-Match: the revision(s) the client accepts; a mismatch is a 412 and nothing changes. */
+  readonly expectedRevision?: ExpectedRevision;
 }
 
 export interface BookingInput {
@@ -170,7 +174,7 @@ export async function bookReservation(
   const streamName = reservationStreamName(tenantId, reservationId);
   const candidates = input.resourceId !== undefined ? [input.resourceId] : catalog.service.resourceIds;
 
-  const requestFor = (slot: BookableSlot): ReservationCommand => ({
+  const requestFor = (slot: BookableSlot, code?: string): ReservationCommand => ({
     type: 'RequestReservation',
     data: {
       reservationId,
@@ -190,6 +194,7 @@ export async function bookReservation(
       partySize,
       requiresConfirmation: catalog.service.requiresConfirmation,
       holdExpiresAt,
+      ...(code ? { code } : {}),
       now,
       actor: context.actor,
     },
@@ -274,7 +279,6 @@ export async function bookReservation(
   }
 
   const { slot, outcome } = taken;
-  const command = requestFor(slot);
   const seats: SlotSeats = {
     tenantId,
     reservationId,
@@ -284,7 +288,9 @@ export async function bookReservation(
   };
   let result: HandleResult<ReservationState>;
   try {
-    result = await handleCommand(deps, streamName, reservationDecider, command, context);
+    // The code is claimed once the seats are held, so a refused booking rarely leaves a claimed code unused.
+    const code = await claimReservationCode(deps, context, reservationId);
+    result = await handleCommand(deps, streamName, reservationDecider, requestFor(slot, code), context);
   } catch (error) {
     await abandonHold(deps, context, seats, outcome, now).catch((giveBack: unknown) =>
       logFailure(deps, giveBack, seats),
@@ -318,10 +324,8 @@ async function loadExisting(
   if (state.status === 'none' || revision === 'no_stream') {
     throw new NotFoundError('reservation-not-found', `Reservation ${reservationId} does not exist.`, { reservationId });
   }
-  if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-    throw new ConcurrencyError('stale-revision', `The resource changed since revision ${options.expectedRevision}.`, {
-      currentRevision: revision.toString(),
-    });
+  if (options.expectedRevision !== undefined && !isExpectedRevision(revision, options.expectedRevision)) {
+    throw staleRevision(revision, options.expectedRevision);
   }
   return { state, revision };
 }

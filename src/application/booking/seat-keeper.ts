@@ -21,9 +21,13 @@ import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
 import { RESERVATION_EVENT_TYPES } from '../projections/reservation-details.projection.js';
 import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
+import type { Intent, ProcessManager } from '../process-managers/process-manager.js';
+import { processManagerConsumer, type IntentHandler } from '../process-managers/process-manager-runner.js';
 import { confirmSlot, holdSlot, holdsSlot, releaseSlot, type ReleasedSeats, type SlotSeats } from './seat-holds.js';
 
 export const HOLD_EXPIRY_JOB = 'reservation.hold-expiry';
+/** Intents of this target bring a reservation's seats in line with its state. */
+export const SEATS_TARGET = 'seats';
 const SYSTEM_ACTOR = 'system:seat-keeper';
 const EXPIRY_ACTOR = 'system:hold-expiry';
 
@@ -213,42 +217,63 @@ export function createSeatKeeper(deps: SeatKeeperDeps): SeatKeeper {
   const now = () => deps.clock.now().toISOString();
   const reconcile = createSeatReconciler(deps);
 
-  const consumer: EventConsumer = {
-    name: 'process:seat-keeper',
-    eventTypes: new Set<string>(RESERVATION_EVENT_TYPES),
+  /** Process manager (the one shape): after a reservation event, its seats follow it and its hold may expire. */
+  const manager: ProcessManager & { readonly concurrency: number } = {
+    name: 'seat-keeper',
+    eventTypes: RESERVATION_EVENT_TYPES,
     concurrency: 8,
-    async handle(event) {
+    async react(event) {
       const reservationId = (event.data as { reservationId?: unknown }).reservationId;
-      if (typeof reservationId !== 'string') return;
+      if (typeof reservationId !== 'string') return [];
       const tenantId = event.metadata.tenantId;
-      const correlationId = typeof event.metadata.correlationId === 'string' ? event.metadata.correlationId : event.id;
       const domainEvent = toDomainEvent<ReservationEvent>(event);
       const created = domainEvent.type === 'ReservationRequested' || domainEvent.type === 'ReservationConfirmed';
       // External reservations were never sold from our inventory.
-      if (created && domainEvent.data.reservation.source !== 'internal') return;
-
+      if (created && domainEvent.data.reservation.source !== 'internal') return [];
+      const intents: Intent[] = [];
       if (domainEvent.type === 'ReservationRequested' && domainEvent.data.reservation.requiresConfirmation) {
         // Runs at holdExpiresAt; a no-op by then unless the reservation is still a running hold.
-        await deps.scheduler.schedule({
-          name: HOLD_EXPIRY_JOB,
-          key: holdExpiryKey(tenantId, reservationId),
-          runAt: new Date(domainEvent.data.holdExpiresAt),
-          tenantId,
-          data: { reservationId },
+        intents.push({
+          kind: 'schedule',
+          job: {
+            name: HOLD_EXPIRY_JOB,
+            key: holdExpiryKey(tenantId, reservationId),
+            runAt: new Date(domainEvent.data.holdExpiresAt),
+            tenantId,
+            data: { reservationId },
+          },
         });
       }
       // Seats follow the current state, so one reconciliation per append is enough: an event followed by others in
       // its stream (Requested + Confirmed in one append, a redelivered old event) leaves it to the last one.
       const { revision } = await deps.eventStore.readStream(event.streamName);
-      if (revision !== 'no_stream' && revision > event.revision) return;
-      const { status } = await reconcile(tenantId, reservationId, { causationId: event.id, correlationId });
-      if (status === 'not-ours' || status === 'none') return;
-      if (status !== 'requested' && domainEvent.type !== 'PaymentRecorded') {
-        // Confirmed or ended: the hold can no longer expire. (The job would be a no-op; this keeps the queue clean.)
-        await deps.scheduler.cancel(holdExpiryKey(tenantId, reservationId));
-      }
+      if (revision !== 'no_stream' && revision > event.revision) return intents;
+      intents.push({
+        kind: 'command',
+        target: SEATS_TARGET,
+        tenantId,
+        aggregateId: reservationId,
+        command: {
+          type: 'ReconcileSeats',
+          data: { reservationId, cancelExpiry: domainEvent.type !== 'PaymentRecorded' },
+        },
+        idempotencyKey: event.id,
+      });
+      return intents;
     },
   };
+
+  const handlers: Record<string, IntentHandler> = {
+    [SEATS_TARGET]: async (intent, context) => {
+      const { reservationId, cancelExpiry } = intent.command.data as { reservationId: string; cancelExpiry: boolean };
+      const { status } = await reconcile(intent.tenantId, reservationId, context);
+      if (status === 'not-ours' || status === 'none') return;
+      // Confirmed or ended: the hold can no longer expire. (The job would be a no-op; this keeps the queue clean.)
+      if (status !== 'requested' && cancelExpiry)
+        await deps.scheduler.cancel(holdExpiryKey(intent.tenantId, reservationId));
+    },
+  };
+  const consumer = processManagerConsumer(manager, { scheduler: deps.scheduler, handlers, logger: deps.logger });
 
   const holdExpiryJob: JobHandler = async (job) => {
     const { reservationId } = job.data as { reservationId: string };

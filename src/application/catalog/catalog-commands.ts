@@ -9,7 +9,13 @@ import type {
 import type { ScheduleExceptions, WeeklyHours } from '../../domain/catalog/schedule.js';
 import type { ServiceCommand, ServiceSettings, ServiceState } from '../../domain/catalog/service.decider.js';
 import type { Command, DomainEvent } from '../../domain/shared/decider.js';
-import { handleCommand, type CommandContext, type CommandHandlerDeps, type HandleResult } from '../command-handler.js';
+import {
+  handleCommand,
+  type CommandContext,
+  type CommandHandlerDeps,
+  type ExpectedRevision,
+  type HandleResult,
+} from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import { findActiveLocation, findActiveResource } from './catalog-queries.js';
 import { locationStream, resourceStream, serviceStream, type CatalogStream } from './catalog-streams.js';
@@ -24,8 +30,8 @@ export interface CatalogCommandsDeps extends CommandHandlerDeps {
 }
 
 export interface WriteOptions {
-  /** If-Match: the revision the client last saw; a mismatch is a 412. */
-  readonly expectedRevision?: bigint;
+  /** If-Match: the revision(s) the client accepts; a mismatch is a 412. */
+  readonly expectedRevision?: ExpectedRevision;
 }
 
 type Stamp = { now: string; actor: string };

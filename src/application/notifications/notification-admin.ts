@@ -9,7 +9,13 @@ import {
   type NotificationSettings,
 } from '../../domain/notification/index.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
-import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import {
+  handleCommand,
+  loadAggregate,
+  type CommandContext,
+  type CommandHandlerDeps,
+  type ExpectedRevision,
+} from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { IdSource } from '../ports/id-source.port.js';
@@ -20,7 +26,7 @@ import {
   reservationDetailsProjection,
   type ReservationDocument,
 } from '../projections/reservation-details.projection.js';
-import { customerRefOf, heraldDefaultSettings } from './notification-settings.js';
+import { customerRefOf, tenantDefaultSettings } from './notification-settings.js';
 import {
   creditsStreamName,
   customerPreferencesStreamName,
@@ -58,7 +64,7 @@ export async function readNotificationSettings(eventStore: EventStore, tenantId:
     notificationSettingsDecider,
   );
   return {
-    settings: state.status === 'configured' ? state.settings : heraldDefaultSettings(),
+    settings: state.status === 'configured' ? state.settings : await tenantDefaultSettings(eventStore, tenantId),
     revision: revisionOf(revision),
   };
 }
@@ -68,7 +74,7 @@ export async function changeNotificationSettings(
   deps: NotificationAdminDeps,
   context: CommandContext,
   settings: NotificationSettings,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<SettingsView & { readonly changed: boolean }> {
   const result = await handleCommand(
     deps,
@@ -82,7 +88,10 @@ export async function changeNotificationSettings(
     expectedRevision !== undefined ? { expectedRevision } : {},
   );
   return {
-    settings: result.state.status === 'configured' ? result.state.settings : heraldDefaultSettings(),
+    settings:
+      result.state.status === 'configured'
+        ? result.state.settings
+        : await tenantDefaultSettings(deps.eventStore, context.tenantId),
     revision: revisionOf(result.revision),
     changed: result.newEvents.length > 0,
   };
@@ -144,12 +153,12 @@ export async function changeCustomerPreferences(
   context: CommandContext,
   customerRef: string,
   change: PreferencesChange,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<PreferencesView> {
   const stream = customerPreferencesStreamName(context.tenantId, customerRef);
   const at = deps.clock.now().toISOString();
   const ref = { customerId: customerRef, tenantId: context.tenantId };
-  let guard: bigint | undefined = expectedRevision;
+  let guard: ExpectedRevision | undefined = expectedRevision;
   if (change.blocked !== undefined) {
     await handleCommand(
       deps,
@@ -245,8 +254,11 @@ export interface CreditEntry {
   readonly reason?: string;
 }
 
-function entryOf(event: CreditEvent): CreditEntry {
+function entryOf(event: CreditEvent): CreditEntry | null {
   switch (event.type) {
+    case 'CreditsLowBalanceThresholdSet':
+    case 'CreditsBalanceLow':
+      return null;
     case 'CreditsCharged':
       return {
         type: 'charge',
@@ -281,17 +293,46 @@ export async function readCredits(
   eventStore: EventStore,
   tenantId: string,
   limit = 50,
-): Promise<{ balance: number; revision: Revision; entries: CreditEntry[] }> {
+): Promise<{
+  balance: number;
+  revision: Revision;
+  entries: CreditEntry[];
+  lowBalanceThreshold: number | null;
+  lowBalance: boolean;
+}> {
   const { state, revision, events } = await loadAggregate(
     eventStore,
     creditsStreamName(tenantId),
     creditAccountDecider,
   );
-  const entries = events
-    .slice(-limit)
-    .reverse()
-    .map((recorded) => entryOf({ type: recorded.type, data: recorded.data } as CreditEvent));
-  return { balance: state.status === 'open' ? state.balance : 0, revision: revisionOf(revision), entries };
+  const entries: CreditEntry[] = [];
+  for (const recorded of [...events].reverse()) {
+    if (entries.length >= limit) break;
+    const entry = entryOf({ type: recorded.type, data: recorded.data } as CreditEvent);
+    if (entry) entries.push(entry);
+  }
+  return {
+    balance: state.status === 'open' ? state.balance : 0,
+    revision: revisionOf(revision),
+    entries,
+    lowBalanceThreshold: state.status === 'open' ? (state.lowBalanceThreshold ?? null) : null,
+    lowBalance: state.status === 'open' && state.lowBalanceAlerted === true,
+  };
+}
+
+/** Sets (or with null, removes) the balance below which admins are alerted, once per crossing. */
+export async function setLowBalanceThreshold(
+  deps: NotificationAdminDeps,
+  context: CommandContext,
+  threshold: number | null,
+): Promise<void> {
+  await handleCommand(
+    deps,
+    creditsStreamName(context.tenantId),
+    creditAccountDecider,
+    { type: 'SetLowBalanceThreshold', data: { threshold, at: deps.clock.now().toISOString(), by: context.actor } },
+    context,
+  );
 }
 
 /** Idempotent by `topUpId`: the same top-up again changes nothing; the same id with another amount is a 409. */

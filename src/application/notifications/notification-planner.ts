@@ -1,4 +1,5 @@
 import {
+  hasEnded,
   reservationDecider,
   reservationStreamName,
   type ReservationDetails,
@@ -7,14 +8,25 @@ import {
 } from '../../domain/booking/reservation.decider.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
 import {
-  CHANNELS,
   creditAccountDecider,
   deliveryDecider,
+  effectiveWorkflows,
+  kindOfTrigger,
+  timeSignature,
+  timeTriggersFor,
+  triggerOffsetMinutes,
   waitlistExhaustedAlert,
+  workflowsDecider,
+  workflowsForEvent,
+  workflowsForTime,
   type Contact,
   type CustomerPreferences,
   type NotificationKind,
   type NotificationSettings,
+  type Workflow,
+  type WorkflowEvent,
+  type WorkflowSubject,
+  type WorkflowTrigger,
 } from '../../domain/notification/index.js';
 import {
   findEntry,
@@ -25,7 +37,13 @@ import {
   type WaitlistEvent,
   type WaitlistState,
 } from '../../domain/waitlist/waitlist.decider.js';
-import { handleCommand, toDomainEvent, type CommandHandlerDeps } from '../command-handler.js';
+import { handleCommand, loadAggregate, toDomainEvent, type CommandHandlerDeps } from '../command-handler.js';
+import type { ReadModelStore, StoredDocument } from '../ports/read-model-store.port.js';
+import { physicalCollection } from '../projections/projection.js';
+import {
+  reservationDetailsProjection,
+  type ReservationDocument,
+} from '../projections/reservation-details.projection.js';
 import type { ClaimLinks } from '../ports/claim-links.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { RecordedEvent } from '../ports/event-store.port.js';
@@ -41,7 +59,7 @@ import {
 } from '../process-managers/process-manager-runner.js';
 import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
 import { customerRefOf, loadCustomerPreferences, loadNotificationSettings } from './notification-settings.js';
-import { creditsStreamName, deliveryStreamName } from './notification-streams.js';
+import { creditsStreamName, deliveryStreamName, workflowsStreamName } from './notification-streams.js';
 import { planNotifications, type NotificationCause, type PlannedDelivery } from './plan-notifications.js';
 
 export interface NotificationPlannerDeps extends CommandHandlerDeps {
@@ -50,12 +68,14 @@ export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly logger: Logger;
   /** Staff contacts of a resource (the catalog); none when the reservation names no resource. */
   readonly resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
-  /** The service's description and after-payment text for messages (the catalog). */
-  readonly serviceTexts: (tenantId: string, serviceId: string) => Promise<ServiceTexts>;
+  /** The service's description and after-payment text for messages (the catalog), with those of the slot at `start`. */
+  readonly serviceTexts: (tenantId: string, serviceId: string, start?: string) => Promise<ServiceTexts>;
   /** Attempts before a delivery is dead-lettered. */
   readonly maxAttempts?: number;
   /** Signed links of waitlist offers; without them an offer message cannot be rendered (it is skipped). */
   readonly claimLinks?: ClaimLinks;
+  /** The reservations read model: which future reservations' timed messages follow a workflow change. */
+  readonly readModels?: ReadModelStore;
 }
 
 export interface ServiceTexts {
@@ -67,13 +87,18 @@ export const REMINDER_JOB = 'reservation.reminder';
 /** Intents of this target plan one delivery each: charge its credits, then request it (or record why not). */
 export const DELIVERY_TARGET = 'delivery';
 
-const PLANNED_EVENTS: readonly ReservationEvent['type'][] = [
-  'ReservationConfirmed',
-  'ReservationCancelled',
-  'ReservationDeclined',
-  'ReservationRescheduled',
-  'PaymentRecorded',
-];
+/** Reservation events that start workflows, and the workflow event each stands for. */
+const RESERVATION_TRIGGERS: Partial<Record<ReservationEvent['type'], WorkflowEvent>> = {
+  ReservationRequested: 'reservation-requested',
+  ReservationConfirmed: 'reservation-confirmed',
+  ReservationCancelled: 'reservation-cancelled',
+  ReservationDeclined: 'reservation-declined',
+  ReservationDeleted: 'reservation-deleted',
+  ReservationMarkedNotTaken: 'reservation-not-taken',
+  ReservationCompleted: 'reservation-completed',
+  ReservationRescheduled: 'reservation-rescheduled',
+  PaymentRecorded: 'payment-received',
+};
 /** Events after which no reminder may go out. */
 const ENDING_EVENTS: readonly ReservationEvent['type'][] = [
   'ReservationCancelled',
@@ -83,13 +108,18 @@ const ENDING_EVENTS: readonly ReservationEvent['type'][] = [
   'ReservationCompleted',
   'ReservationHoldExpired',
 ];
-/** Waitlist events the customer (or staff) are told about. */
-const WAITLIST_EVENTS: readonly WaitlistEvent['type'][] = [
-  'WaitlistEntryJoined',
-  'WaitlistOfferMade',
-  'WaitlistOfferExpired',
-  'WaitlistExhausted',
-];
+/** Waitlist events that start workflows. */
+const WAITLIST_TRIGGERS: Partial<Record<WaitlistEvent['type'], WorkflowEvent>> = {
+  WaitlistEntryJoined: 'waitlist-joined',
+  WaitlistOfferMade: 'waitlist-offer',
+  WaitlistOfferExpired: 'waitlist-offer-expired',
+  WaitlistExhausted: 'waitlist-exhausted',
+  WaitlistSeatsFreed: 'slot-freed',
+};
+/** A change of what is scheduled: the reminders of future reservations follow it. */
+const WORKFLOW_CHANGES = ['WorkflowSaved', 'WorkflowRemoved', 'NotificationSettingsChanged'] as const;
+/** Future reservations whose timed messages are re-planned after one workflow change (the rest: their own events). */
+const MAX_RESCHEDULED = 10_000;
 
 /** A claim page stays reachable this long after the offer ran out, to say so instead of a dead link. */
 const CLAIM_LINK_GRACE_MS = 24 * 60 * 60_000;
@@ -132,8 +162,40 @@ export function reminderOffsets(settings: NotificationSettings): number[] {
   return [...offsets].sort((a, b) => b - a);
 }
 
-function reminderKey(tenantId: string, reservationId: string, minutesBefore: number): string {
-  return `reminder:${tenantId}:${reservationId}:${minutesBefore}`;
+type TimeTrigger = Extract<WorkflowTrigger, { type: 'time' }>;
+
+/** Minutes before the start keep the key reminders always had, so jobs scheduled before workflows still match. */
+function timeJobKey(tenantId: string, reservationId: string, trigger: TimeTrigger): string {
+  return trigger.anchor === 'start' && trigger.direction === 'before'
+    ? `reminder:${tenantId}:${reservationId}:${trigger.minutes}`
+    : `workflow-time:${tenantId}:${reservationId}:${timeSignature(trigger)}`;
+}
+
+/** What a timed job carries: the reservation and the anchor instant it was planned for (a reschedule moves it). */
+type TimeJobData =
+  | { readonly reservationId: string; readonly start: string; readonly minutesBefore: number }
+  | {
+      readonly reservationId: string;
+      readonly anchor: 'start' | 'end';
+      readonly direction: 'before' | 'after';
+      readonly minutes: number;
+      readonly at: string;
+    };
+
+function triggerOfJob(data: TimeJobData): { trigger: TimeTrigger; at: string } {
+  return 'anchor' in data
+    ? { trigger: { type: 'time', anchor: data.anchor, direction: data.direction, minutes: data.minutes }, at: data.at }
+    : { trigger: { type: 'time', anchor: 'start', direction: 'before', minutes: data.minutesBefore }, at: data.start };
+}
+
+/** The subject workflows scope over. */
+function subjectOf(reservation: ReservationDetails, paid: boolean): WorkflowSubject {
+  return {
+    serviceId: reservation.serviceId,
+    locationId: reservation.locationId,
+    resourceId: reservation.resourceId,
+    paid,
+  };
 }
 
 /** A waitlist entry seen as the reservation it asks for: what the standard templates render from. */
@@ -158,28 +220,6 @@ function entryAsReservation(
     partySize: entry.partySize,
     requiresConfirmation: false,
     external: null,
-  };
-}
-
-/** The customer is told on the channels they chose when joining: the others are off for this message. */
-function onlyChannels(
-  settings: NotificationSettings,
-  kind: NotificationKind,
-  channels: readonly string[],
-): NotificationSettings {
-  const kindSettings = settings.kinds[kind];
-  return {
-    ...settings,
-    kinds: {
-      ...settings.kinds,
-      [kind]: Object.fromEntries(
-        Object.entries(kindSettings).map(([key, value]) =>
-          (CHANNELS as readonly string[]).includes(key)
-            ? [key, value === true && channels.includes(key)]
-            : [key, value],
-        ),
-      ) as unknown as typeof kindSettings,
-    },
   };
 }
 
@@ -271,23 +311,45 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
       } satisfies CommandIntent;
     });
 
-  const plan = async (cause: NotificationCause, settings: NotificationSettings, paid: boolean): Promise<Intent[]> => {
+  /** The tenant's settings and the workflows in force (defaults derived from the settings, edited or its own). */
+  const loadPolicy = async (tenantId: string) => {
+    const [settings, { state }] = await Promise.all([
+      loadNotificationSettings(deps.eventStore, tenantId),
+      loadAggregate(deps.eventStore, workflowsStreamName(tenantId), workflowsDecider),
+    ]);
+    return { settings, workflows: effectiveWorkflows(settings, new Map(Object.entries(state.saved))) };
+  };
+
+  const plan = async (
+    cause: NotificationCause,
+    settings: NotificationSettings,
+    workflows: readonly Workflow[],
+    paid: boolean,
+    byCustomer = false,
+    reservationStatus?: string,
+  ): Promise<Intent[]> => {
+    if (workflows.length === 0) return [];
     const reservation = cause.reservation;
     const [preferences, resourceStaff, texts] = await Promise.all<
       [Promise<CustomerPreferences>, Promise<Contact[]>, Promise<ServiceTexts>]
     >([
       loadCustomerPreferences(deps.eventStore, cause.tenantId, cause.customerRef),
       reservation.resourceId ? deps.resourceStaff(cause.tenantId, reservation.resourceId) : Promise.resolve([]),
-      reservation.serviceId ? deps.serviceTexts(cause.tenantId, reservation.serviceId) : Promise.resolve({}),
+      reservation.serviceId
+        ? deps.serviceTexts(cause.tenantId, reservation.serviceId, reservation.start)
+        : Promise.resolve({}),
     ]);
     return deliveryIntents(
       planNotifications({
         cause,
         settings,
+        workflows,
+        byCustomer,
         preferences,
         resourceStaff,
         admins: settings.admins ?? [],
         paid,
+        ...(reservationStatus !== undefined ? { reservationStatus } : {}),
         ...(texts.afterPaymentText ? { afterPaymentText: texts.afterPaymentText } : {}),
         ...(texts.description ? { serviceDescription: texts.description } : {}),
         now: deps.clock.now().toISOString(),
@@ -297,22 +359,36 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     );
   };
 
-  const reminderIntents = (tenantId: string, state: ReservationState, settings: NotificationSettings): Intent[] => {
+  /** One job per distinct time trigger in force for the reservation; a trigger already past is not scheduled. */
+  const timeIntents = (tenantId: string, state: ReservationState, workflows: readonly Workflow[]): Intent[] => {
     if (state.status !== 'confirmed') return [];
-    const start = Date.parse(state.reservation.start);
+    const r = state.reservation;
     const now = deps.clock.now().getTime();
     const intents: Intent[] = [];
-    for (const minutesBefore of reminderOffsets(settings)) {
-      const runAt = start - minutesBefore * 60_000;
-      if (runAt <= now) continue; // booked later than the offset: that reminder would only arrive late
+    const triggers = timeTriggersFor(workflows, subjectOf(r, state.payments.length > 0)).sort(
+      (a, b) => triggerRunAt(r, a) - triggerRunAt(r, b),
+    );
+    for (const trigger of triggers) {
+      const runAt = triggerRunAt(r, trigger);
+      if (runAt <= now) continue; // booked later than the offset: that message would only arrive late
+      const data: TimeJobData =
+        trigger.anchor === 'start' && trigger.direction === 'before'
+          ? { reservationId: r.reservationId, start: r.start, minutesBefore: trigger.minutes }
+          : {
+              reservationId: r.reservationId,
+              anchor: trigger.anchor,
+              direction: trigger.direction,
+              minutes: trigger.minutes,
+              at: r[trigger.anchor],
+            };
       intents.push({
         kind: 'schedule',
         job: {
           name: REMINDER_JOB,
-          key: reminderKey(tenantId, state.reservation.reservationId, minutesBefore),
+          key: timeJobKey(tenantId, r.reservationId, trigger),
           runAt: new Date(runAt),
           tenantId,
-          data: { reservationId: state.reservation.reservationId, start: state.reservation.start, minutesBefore },
+          data: { ...data },
         },
       });
     }
@@ -325,17 +401,20 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     const { state: asOf, reschedules } = foldUpTo(events, event.revision);
     if (asOf.status === 'none') return [];
     const reservation = asOf.reservation;
-    const settings = await loadNotificationSettings(deps.eventStore, tenantId);
+    const { settings, workflows } = await loadPolicy(tenantId);
     const intents: Intent[] = [];
 
     if ((ENDING_EVENTS as readonly string[]).includes(event.type)) {
-      for (const minutesBefore of reminderOffsets(settings)) {
-        intents.push({ kind: 'cancel-schedule', key: reminderKey(tenantId, reservation.reservationId, minutesBefore) });
+      const signatures = new Map<string, TimeTrigger>();
+      for (const w of workflows) if (w.trigger.type === 'time') signatures.set(timeSignature(w.trigger), w.trigger);
+      for (const trigger of signatures.values()) {
+        intents.push({ kind: 'cancel-schedule', key: timeJobKey(tenantId, reservation.reservationId, trigger) });
       }
     }
-    if (!(PLANNED_EVENTS as readonly string[]).includes(event.type)) return intents;
-
     const domainEvent = toDomainEvent<ReservationEvent>(event);
+    let trigger = RESERVATION_TRIGGERS[domainEvent.type];
+    if (!trigger) return intents;
+
     const customerRef = customerRefOf(deps.ids, tenantId, reservation.customer);
     const base = {
       eventId: event.id,
@@ -345,18 +424,33 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
       ...(customerRef ? { customerRef } : {}),
     };
     const paid = asOf.payments.length > 0;
+    const subject = subjectOf(reservation, paid);
     let cause: NotificationCause;
+    let cancelledBy: 'customer' | 'staff' | undefined;
+    let byCustomer = false;
     switch (domainEvent.type) {
       case 'ReservationConfirmed': {
+        // Over before it was confirmed (a historical import, or staff confirming too late): nothing to tell, no
+        // reminder to schedule (decision 0011). Decided from the payload, so a replay decides the same.
+        if (domainEvent.data.historical || hasEnded(domainEvent.data.reservation, domainEvent.data.confirmedAt)) {
+          deps.logger.info(
+            { tenantId, reservationId: reservation.reservationId },
+            'reservation had ended when confirmed: no confirmation sent',
+          );
+          return intents;
+        }
         // A seat the waitlist booked for the customer is news of its own: "you have a place", with the invitation.
         const assigned = reservation.origin?.type === 'waitlist' && reservation.origin.mode === 'assign';
+        if (assigned) trigger = 'waitlist-seat-assigned';
+        // The customer's own booking (no confirmation step) or their acceptance of an offer.
+        byCustomer = !reservation.requiresConfirmation || reservation.origin?.mode === 'offer';
         cause = {
           ...base,
           kind: assigned ? 'waitlist-seat-assigned' : 'reservation-confirmed',
           calendar: { method: 'REQUEST', sequence: reschedules },
           ...(reservation.origin ? { waitlistEntryId: reservation.origin.entryId } : {}),
         };
-        intents.push(...reminderIntents(tenantId, asOf, settings));
+        intents.push(...timeIntents(tenantId, asOf, workflows));
         break;
       }
       case 'ReservationRescheduled':
@@ -367,9 +461,11 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
           // A request staff has not confirmed yet has no invitation to move: its confirmation brings the first one.
           ...(asOf.status === 'confirmed' ? { calendar: { method: 'REQUEST' as const, sequence: reschedules } } : {}),
         };
-        intents.push(...reminderIntents(tenantId, asOf, settings));
+        intents.push(...timeIntents(tenantId, asOf, workflows));
         break;
       case 'ReservationCancelled':
+        cancelledBy = domainEvent.data.by;
+        byCustomer = cancelledBy === 'customer';
         cause = {
           ...base,
           kind: 'reservation-cancelled',
@@ -398,19 +494,37 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         };
         break;
       default:
-        return intents;
+        // Requested, deleted, not taken, completed: the tenant's own workflows only (no standard message).
+        byCustomer = domainEvent.type === 'ReservationRequested';
+        cause = { ...base, kind: 'custom-message' };
     }
-    intents.push(...(await plan(cause, settings, paid)));
+    const started = workflowsForEvent(workflows, trigger, subject, cancelledBy ? { cancelledBy } : {});
+    intents.push(...(await plan(cause, settings, started, paid, byCustomer, asOf.status)));
     return intents;
   };
 
   const reactToWaitlist = async (event: RecordedEvent): Promise<Intent[]> => {
     const tenantId = event.metadata.tenantId;
     const waitlistEvent = toDomainEvent<WaitlistEvent>(event);
+    const trigger = WAITLIST_TRIGGERS[waitlistEvent.type];
+    if (!trigger) return [];
     const { events } = await deps.eventStore.readStream(waitlistStreamName(tenantId, waitlistEvent.data.waitlistId));
     const state = foldWaitlistUpTo(events, event.revision);
     if (state.status === 'none') return [];
-    const settings = await loadNotificationSettings(deps.eventStore, tenantId);
+    const { settings, workflows } = await loadPolicy(tenantId);
+    const subject = (resourceId: string | null): WorkflowSubject => ({
+      serviceId: state.slot.serviceId,
+      locationId: state.slot.locationId,
+      resourceId,
+      paid: false,
+    });
+    const forCustomer = (entry: WaitlistEntry, resourceId: string | null) =>
+      workflowsForEvent(workflows, trigger, subject(resourceId)).map((w) =>
+        // The customer is told on the channels they chose when joining.
+        w.recipients.customer && !entry.channels.includes(w.channel)
+          ? { ...w, recipients: { ...w.recipients, customer: false } }
+          : w,
+      );
     const customerCause = (entry: WaitlistEntry, reservationId: string, resourceId: string | null) => {
       const customerRef = customerRefOf(deps.ids, tenantId, entry.customer);
       return {
@@ -422,27 +536,53 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         waitlistEntryId: entry.entryId,
       };
     };
+    /** Messages about the slot rather than one customer (staff alerts, a freed slot). */
+    const slotCause = (kind: NotificationKind, resourceId: string | null, seats: number, extra = {}) => {
+      const subjectEntry: WaitlistEntry = {
+        entryId: state.waitlistId,
+        seq: 0,
+        customer: { name: '-', locale: settings.defaultLocale },
+        customerKey: '',
+        partySize: seats,
+        resourceId,
+        channels: [],
+        joinedAt: event.recordedAt,
+        status: 'waiting',
+        offer: null,
+        offerCount: 0,
+        reservationId: null,
+      };
+      return {
+        eventId: event.id,
+        tenantId,
+        occurredAt: event.recordedAt,
+        kind,
+        reservation: entryAsReservation(state, subjectEntry, state.waitlistId, resourceId),
+        auditReservationId: null,
+        extra,
+      } satisfies NotificationCause;
+    };
     switch (waitlistEvent.type) {
       case 'WaitlistEntryJoined': {
         const entry = findEntry(state, waitlistEvent.data.entryId);
         if (!entry) return [];
-        const kind = 'waitlist-joined';
         return plan(
           {
             ...customerCause(entry, entry.entryId, entry.resourceId),
-            kind,
+            kind: 'waitlist-joined',
             auditReservationId: null,
             extra: { position: waitlistEvent.data.position },
           },
-          onlyChannels(settings, kind, entry.channels),
+          settings,
+          forCustomer(entry, entry.resourceId),
           false,
+          true,
         );
       }
       case 'WaitlistOfferMade': {
         const entry = findEntry(state, waitlistEvent.data.entryId);
         if (!entry) return [];
         const d = waitlistEvent.data;
-        const kind = 'waitlist-offer';
         if (!deps.claimLinks) {
           deps.logger.warn({ tenantId, offerId: d.offerId }, 'no claim links configured: offer message not planned');
           return [];
@@ -454,59 +594,46 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         return plan(
           {
             ...customerCause(entry, d.reservationId, d.resourceId),
-            kind,
+            kind: 'waitlist-offer',
             extra: { offer: { expiresAt: d.expiresAt }, claimUrl },
           },
-          onlyChannels(settings, kind, entry.channels),
+          settings,
+          forCustomer(entry, d.resourceId),
           false,
         );
       }
       case 'WaitlistOfferExpired': {
         const entry = findEntry(state, waitlistEvent.data.entryId);
         if (!entry) return [];
-        const kind = 'waitlist-offer-expired';
         return plan(
           {
             ...customerCause(entry, waitlistEvent.data.reservationId, waitlistEvent.data.resourceId),
-            kind,
+            kind: 'waitlist-offer-expired',
             auditReservationId: null,
           },
-          onlyChannels(settings, kind, entry.channels),
+          settings,
+          forCustomer(entry, waitlistEvent.data.resourceId),
           false,
         );
       }
       case 'WaitlistExhausted': {
         const seats = waitlistEvent.data.free.reduce((sum, f) => sum + f.seats, 0);
         const resourceId = waitlistEvent.data.free[0]?.resourceId ?? null;
-        const alertSubject: WaitlistEntry = {
-          entryId: state.waitlistId,
-          seq: 0,
-          customer: { name: '-', locale: settings.defaultLocale },
-          customerKey: '',
-          partySize: seats,
-          resourceId,
-          channels: [],
-          joinedAt: event.recordedAt,
-          status: 'waiting',
-          offer: null,
-          offerCount: 0,
-          reservationId: null,
-        };
+        const message = waitlistExhaustedAlert(settings.defaultLocale, seats, waitlistEvent.data.waiting);
         return plan(
-          {
-            eventId: event.id,
-            tenantId,
-            occurredAt: event.recordedAt,
-            kind: 'staff-alert',
-            reservation: entryAsReservation(state, alertSubject, state.waitlistId, resourceId),
-            auditReservationId: null,
-            extra: {
-              alert: {
-                message: waitlistExhaustedAlert(settings.defaultLocale, seats, waitlistEvent.data.waiting),
-              },
-            },
-          },
+          slotCause('staff-alert', resourceId, seats, { alert: { message } }),
           settings,
+          workflowsForEvent(workflows, trigger, subject(resourceId)),
+          false,
+        );
+      }
+      case 'WaitlistSeatsFreed': {
+        const seats = waitlistEvent.data.free.reduce((sum, f) => sum + f.seats, 0);
+        const resourceId = waitlistEvent.data.cause.resourceId ?? waitlistEvent.data.free[0]?.resourceId ?? null;
+        return plan(
+          slotCause('custom-message', resourceId, seats),
+          settings,
+          workflowsForEvent(workflows, trigger, subject(resourceId)),
           false,
         );
       }
@@ -515,54 +642,92 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     }
   };
 
-  const manager: ProcessManager & { readonly concurrency: number } = {
-    name: 'notification-planner',
-    eventTypes: [...PLANNED_EVENTS, ...ENDING_EVENTS, ...WAITLIST_EVENTS],
-    concurrency: 8,
-    react: (event) =>
-      (WAITLIST_EVENTS as readonly string[]).includes(event.type) ? reactToWaitlist(event) : reactToReservation(event),
+  /**
+   * A workflow or the settings changed: the timed messages of confirmed reservations still ahead follow (a new or
+   * moved trigger is scheduled — also "after the end" ones of a reservation under way; a job whose trigger is gone
+   * finds no workflow when it runs and sends nothing).
+   */
+  const reactToWorkflowChange = async (event: RecordedEvent): Promise<Intent[]> => {
+    const tenantId = event.metadata.tenantId;
+    if (!deps.readModels) return [];
+    const { workflows } = await loadPolicy(tenantId);
+    const timed = workflows.flatMap((w) => (w.enabled && w.trigger.type === 'time' ? [w.trigger] : []));
+    if (timed.length === 0) return [];
+    // Every reservation one of whose timed messages may still be due: an "after" trigger reaches past the end.
+    const reach = Math.max(0, ...timed.map((t) => (t.direction === 'after' ? t.minutes : 0)));
+    const cutoff = new Date(deps.clock.now().getTime() - reach * 60_000).toISOString();
+    const future = await deps.readModels.find<ReservationDocument & StoredDocument>(
+      physicalCollection(reservationDetailsProjection),
+      { tenantId, status: 'confirmed', end: { $gt: cutoff } },
+      { sort: { field: 'start', direction: 1 }, limit: MAX_RESCHEDULED },
+    );
+    const intents: Intent[] = [];
+    for (const doc of future) {
+      const { state } = await loadAggregate(
+        deps.eventStore,
+        reservationStreamName(tenantId, doc.reservationId),
+        reservationDecider,
+      );
+      intents.push(...timeIntents(tenantId, state, workflows));
+    }
+    return intents;
   };
 
-  /** A reminder job: sends only if the reservation is still confirmed at the time the job was planned for. */
+  const manager: ProcessManager & { readonly concurrency: number } = {
+    name: 'notification-planner',
+    eventTypes: [
+      ...(Object.keys(RESERVATION_TRIGGERS) as ReservationEvent['type'][]),
+      ...ENDING_EVENTS,
+      ...(Object.keys(WAITLIST_TRIGGERS) as WaitlistEvent['type'][]),
+      ...WORKFLOW_CHANGES,
+    ],
+    concurrency: 8,
+    react: (event) =>
+      Object.hasOwn(WAITLIST_TRIGGERS, event.type)
+        ? reactToWaitlist(event)
+        : (WORKFLOW_CHANGES as readonly string[]).includes(event.type)
+          ? reactToWorkflowChange(event)
+          : reactToReservation(event),
+  };
+
+  /**
+   * A timed job (a reminder, or any time trigger): sends only if the reservation is still confirmed (or, after its
+   * start, completed) at the time the job was planned for, through the workflows of that trigger in force now.
+   */
   const reminderJob: JobHandler = async (job) => {
-    const { reservationId, start, minutesBefore } = job.data as {
-      reservationId: string;
-      start: string;
-      minutesBefore: number;
-    };
-    const { events } = await deps.eventStore.readStream(reservationStreamName(job.tenantId, reservationId));
+    const data = job.data as unknown as TimeJobData;
+    const { trigger, at } = triggerOfJob(data);
+    const { events } = await deps.eventStore.readStream(reservationStreamName(job.tenantId, data.reservationId));
     const last = events.at(-1);
     if (!last) return;
     const { state } = foldUpTo(events, last.revision);
-    // Cancelled, or moved to another time (whose own reminder job exists): this one is obsolete.
-    if (state.status !== 'confirmed' || state.reservation.start !== start) return;
-    const settings = await loadNotificationSettings(deps.eventStore, job.tenantId);
-    const kind: NotificationKind = 'reservation-reminder';
-    const reminderSettings: NotificationSettings = {
-      ...settings,
-      kinds: {
-        ...settings.kinds,
-        [kind]: {
-          ...settings.kinds[kind],
-          email: settings.kinds[kind].email && settings.reminderOffsets.email.includes(minutesBefore),
-          sms: settings.kinds[kind].sms && settings.reminderOffsets.sms.includes(minutesBefore),
-        },
-      },
-    };
-    const causeId = deps.ids.derive('reminder', job.tenantId, reservationId, start, String(minutesBefore));
+    const follows = trigger.anchor === 'end' || trigger.direction === 'after';
+    const alive = state.status === 'confirmed' || (follows && state.status === 'completed');
+    // Cancelled, or moved to another time (whose own job exists): this one is obsolete.
+    if (!alive || state.reservation[trigger.anchor] !== at) return;
+    const { settings, workflows } = await loadPolicy(job.tenantId);
+    const paid = state.payments.length > 0;
+    const started = workflowsForTime(workflows, timeSignature(trigger), subjectOf(state.reservation, paid));
+    const reminder = trigger.anchor === 'start' && trigger.direction === 'before';
+    const causeId = reminder
+      ? deps.ids.derive('reminder', job.tenantId, data.reservationId, at, String(trigger.minutes))
+      : deps.ids.derive('workflow-time', job.tenantId, data.reservationId, at, timeSignature(trigger));
     const customerRef = customerRefOf(deps.ids, job.tenantId, state.reservation.customer);
     const intents = await plan(
       {
         eventId: causeId,
         tenantId: job.tenantId,
-        kind,
+        kind: kindOfTrigger(trigger),
         occurredAt: job.runAt.toISOString(),
         reservation: state.reservation,
         ...(customerRef ? { customerRef } : {}),
-        extra: { minutesBefore },
+        ...(reminder ? { extra: { minutesBefore: trigger.minutes } } : {}),
       },
-      reminderSettings,
-      state.payments.length > 0,
+      settings,
+      started,
+      paid,
+      false,
+      state.status,
     );
     await executeIntents(runner, intents, (tenantId) =>
       processContext(manager.name, tenantId, { id: causeId, correlationId: causeId }),
@@ -570,4 +735,9 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
   };
 
   return { manager, deliveryHandler, consumer: processManagerConsumer(manager, runner), reminderJob };
+}
+
+/** When a time trigger fires for a reservation (epoch ms). */
+function triggerRunAt(reservation: ReservationDetails, trigger: TimeTrigger): number {
+  return Date.parse(reservation[trigger.anchor]) + triggerOffsetMinutes(trigger) * 60_000;
 }

@@ -8,6 +8,7 @@ import {
   type NotificationSettings,
 } from '../../domain/notification/index.js';
 import type { Customer } from '../../domain/booking/reservation.decider.js';
+import { tenantDecider, tenantStreamName } from '../../domain/tenancy/tenant.decider.js';
 import { loadAggregate } from '../command-handler.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { IdSource } from '../ports/id-source.port.js';
@@ -42,6 +43,17 @@ export function heraldDefaultSettings(): NotificationSettings {
   };
 }
 
+/**
+ * The defaults of one tenant: Herald's, with the sender and default locale its operator gave it at creation
+ * (TenantCreated). They are in force until the tenant's first NotificationSettingsChanged.
+ */
+export async function tenantDefaultSettings(eventStore: EventStore, tenantId: string): Promise<NotificationSettings> {
+  const defaults = heraldDefaultSettings();
+  const { state } = await loadAggregate(eventStore, tenantStreamName(tenantId), tenantDecider);
+  if (state.status === 'none') return defaults;
+  return { ...defaults, sender: { ...state.tenant.sender }, defaultLocale: state.tenant.defaultLocale };
+}
+
 export async function loadNotificationSettings(
   eventStore: EventStore,
   tenantId: string,
@@ -51,7 +63,7 @@ export async function loadNotificationSettings(
     notificationSettingsStreamName(tenantId),
     notificationSettingsDecider,
   );
-  return state.status === 'configured' ? withEveryKind(state.settings) : heraldDefaultSettings();
+  return state.status === 'configured' ? withEveryKind(state.settings) : tenantDefaultSettings(eventStore, tenantId);
 }
 
 /** The id preferences are kept under: the booking system's customer id, else one derived from email or phone. */

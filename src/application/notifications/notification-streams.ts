@@ -8,3 +8,5 @@ export const notificationSettingsStreamName = (tenantId: string) =>
 export const creditsStreamName = (tenantId: string) => compoundStreamName('credits', tenantId, 'account');
 export const customerPreferencesStreamName = (tenantId: string, customerRef: string) =>
   compoundStreamName('customer', tenantId, customerRef);
+/** The tenant's saved workflows (its own, and its edits of the ready-made ones). */
+export const workflowsStreamName = (tenantId: string) => compoundStreamName('settings', tenantId, 'workflows');

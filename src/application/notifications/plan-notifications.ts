@@ -2,15 +2,18 @@ import type { ReservationDetails } from '../../domain/booking/reservation.decide
 import {
   analyzeSms,
   buildIcs,
-  CHANNELS,
+  customMessageIdOf,
   decideRecipients,
   deliveryIdentityKey,
   isValidAddress,
   maskAddress,
   priceOf,
   renderCustomTemplate,
+  quietUntil,
+  quietWindowFor,
   renderMessage,
   reservationIcsUid,
+  resolveLanguage,
   type Channel,
   type Contact,
   type CustomerPreferences,
@@ -18,11 +21,14 @@ import {
   type DeliveryIdentity,
   type MessageContext,
   type NotificationKind,
+  type ContentAttachment,
   type NotificationSettings,
   type RecipientType,
   type RequestNotification,
   type SkipReason,
+  type Workflow,
 } from '../../domain/notification/index.js';
+import { neutraliseText } from '../../domain/shared/text.js';
 
 /** The fact a message is about, as the planner needs it. */
 export interface NotificationCause {
@@ -61,6 +67,15 @@ export interface PlanInput {
   readonly maxAttempts?: number;
   /** UUID v5 of the parts; the same cause gives the same ids. */
   readonly deriveId: (...parts: string[]) => string;
+  /** The workflows this cause starts (triggered, enabled, in scope): each one plans its deliveries. */
+  readonly workflows: readonly Workflow[];
+  /** Caused by the customer's own action: exempt from quiet hours when the tenant says so. */
+  readonly byCustomer?: boolean;
+  /**
+   * The reservation's status when the cause happened. A message deferred by quiet hours carries it with the start
+   * (`validWhile`): if either has changed when the quiet hours end, the message is obsolete and not sent.
+   */
+  readonly reservationStatus?: string;
 }
 
 export type PlannedDelivery =
@@ -77,6 +92,40 @@ export type PlannedDelivery =
       readonly detail?: string;
     };
 
+/** Customer emails that carry the reservation's PDF when the tenant's `reservationPdf` setting is on. */
+const PDF_KINDS: ReadonlySet<NotificationKind> = new Set([
+  'reservation-confirmed',
+  'waitlist-seat-assigned',
+  'reservation-rescheduled',
+]);
+
+/** The reservation's PDF as an attachment of its email: data only, rendered when the email is sent. */
+function reservationPdf(
+  reservation: ReservationDetails,
+  locale: string,
+  senderName: string,
+  issuedAt: string,
+): ContentAttachment {
+  return {
+    kind: 'reservation-pdf',
+    reservation: {
+      reservationId: reservation.reservationId,
+      code: reservation.code ?? reservation.reservationId,
+      customerName: reservation.customer.name,
+      serviceName: reservation.serviceName,
+      locationName: reservation.location.name,
+      locationAddress: reservation.location.address,
+      start: reservation.start,
+      end: reservation.end,
+      timeZone: reservation.location.timeZone,
+      locale,
+      partySize: reservation.partySize,
+      senderName,
+      issuedAt,
+    },
+  };
+}
+
 /** Settings that merely switch a kind or channel off are not recorded as skips: nothing was expected. */
 const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
   'blocked-by-customer',
@@ -85,18 +134,26 @@ const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
   'invalid-contact',
   'insufficient-credits',
   'obsolete',
+  'quiet-hours',
 ]);
 
 /**
- * Decides, purely, every delivery a cause leads to: the standard message per enabled channel and recipient,
- * the tenant's custom messages for the kind, and a recorded skip for each recipient that cannot or must not get
- * one. Delivery ids are derived from (cause, kind, channel, recipient), so planning twice gives the same ids.
+ * Decides, purely, every delivery a cause leads to: for each workflow it starts, its message (Herald's standard one
+ * or the tenant's own) to each of its recipients, and a recorded skip for each recipient that cannot or must not get
+ * one. Customers inside quiet hours get it deferred (or skipped when too late). Delivery ids are derived from
+ * (cause, kind, channel, recipient), so planning twice gives the same ids.
  */
 export function planNotifications(input: PlanInput): PlannedDelivery[] {
-  const { cause, settings } = input;
+  const { cause } = input;
+  // A sender name recorded before unsafe characters were refused is neutralised here (it becomes the From header).
+  const settings: NotificationSettings = {
+    ...input.settings,
+    sender: { ...input.settings.sender, name: neutraliseText(input.settings.sender.name, 'line') },
+  };
   const reservation = cause.reservation;
   const baseContext: MessageContext = {
     reservationId: reservation.reservationId,
+    ...(reservation.code ? { code: reservation.code } : {}),
     customerName: reservation.customer.name,
     serviceName: reservation.serviceName,
     ...(input.serviceDescription ? { serviceDescription: input.serviceDescription } : {}),
@@ -184,18 +241,39 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     };
   };
 
-  for (const channel of CHANNELS) {
+  /** Herald's standard message of the cause's kind, to the workflow's recipients on its channel. */
+  const standardDeliveries = (workflow: Workflow, channel: Channel): PlannedDelivery[] => {
+    const out: PlannedDelivery[] = [];
+    const r = workflow.recipients;
+    // The recipient rules of the settings, for exactly this workflow: one kind, one channel, its recipients.
+    const only: NotificationSettings = {
+      ...settings,
+      kinds: {
+        ...settings.kinds,
+        [cause.kind]: {
+          email: channel === 'email',
+          sms: channel === 'sms',
+          recipients: {
+            customer: r.customer,
+            resourceStaff: r.resourceStaff,
+            admins: r.admins,
+            custom: r.addresses.length > 0,
+          },
+        },
+      },
+      customRecipients: { ...settings.customRecipients, [channel]: r.addresses },
+    };
     const decision = decideRecipients({
       kind: cause.kind,
       channel,
-      settings,
+      settings: only,
       customer,
       resourceStaff: input.resourceStaff,
       admins: input.admins,
     });
     for (const skipped of decision.skipped) {
       if (!RECORDED_SKIPS.has(skipped.reason)) continue;
-      plans.push({
+      out.push({
         type: 'skip',
         identity: identity(channel, skipped.type, skipped.address, cause.kind),
         reason: skipped.reason,
@@ -227,7 +305,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
                 }),
               }
             : undefined;
-        plans.push(
+        out.push(
           request(
             channel,
             recipient.type,
@@ -238,6 +316,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
               text: email.text,
               html: email.html,
               ...(ics ? { ics } : {}),
+              ...(settings.reservationPdf && recipient.type === 'customer' && PDF_KINDS.has(cause.kind)
+                ? { attachments: [reservationPdf(reservation, locale, settings.sender.name, cause.occurredAt)] }
+                : {}),
             },
             undefined,
             cause.kind,
@@ -245,56 +326,136 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
         );
       } else {
         const sms = renderMessage(cause.kind, 'sms', context, audience);
-        plans.push(request(channel, recipient.type, recipient.address, { text: sms.text }, sms.sms.parts, cause.kind));
+        out.push(request(channel, recipient.type, recipient.address, { text: sms.text }, sms.sms.parts, cause.kind));
       }
     }
-  }
+    return out;
+  };
 
-  // The tenant's own automatic messages ("60 minutes before start, send TURN ON THE SAUNA" is a reminder-kind one).
-  for (const custom of settings.customMessages.filter((message) => message.kind === cause.kind)) {
-    // A reminder-kind custom message has its own offset and fires only for the reminder job of that offset.
-    if (custom.minutesBefore !== undefined && custom.minutesBefore !== cause.extra?.minutesBefore) continue;
-    // The channel's master switch applies to custom messages too; nothing was expected, so nothing is recorded.
-    if (!settings.channels[custom.channel]) continue;
-    const address =
-      custom.to.type === 'custom'
-        ? custom.to.address
-        : custom.channel === 'email'
-          ? reservation.customer.email
-          : reservation.customer.phone;
-    const type: RecipientType = custom.to.type === 'custom' ? 'custom' : 'customer';
-    if (!address) {
-      plans.push({
-        type: 'skip',
-        identity: identity(custom.channel, type, undefined, cause.kind, `#${custom.id}`),
-        reason: 'missing-contact',
+  /**
+   * The tenant's own text ("60 minutes before start, send TURN ON THE SAUNA"). Messages migrated from the settings'
+   * custom messages keep that message's identity (`#<id>`), so an upgraded tenant's deliveries keep their ids.
+   */
+  const customDeliveries = (
+    workflow: Workflow,
+    message: Extract<Workflow['message'], { type: 'custom' }>,
+  ): PlannedDelivery[] => {
+    const out: PlannedDelivery[] = [];
+    const channel = workflow.channel;
+    const migrated = customMessageIdOf(workflow);
+    const variant = migrated !== undefined ? `#${migrated}` : `#wf:${workflow.workflowId}`;
+    const candidates: { type: RecipientType; address: string | undefined; locale?: string }[] = [];
+    if (workflow.recipients.customer) {
+      candidates.push({
+        type: 'customer',
+        address: channel === 'email' ? reservation.customer.email : reservation.customer.phone,
       });
-      continue;
     }
-    const refusal: SkipReason | undefined = !isValidAddress(custom.channel, address)
-      ? 'invalid-contact'
-      : type !== 'customer'
-        ? undefined
-        : custom.channel === 'sms' && input.preferences.smsOptedOut
-          ? 'opted-out'
-          : input.preferences.blocked[custom.channel].includes(cause.kind)
-            ? 'blocked-by-customer'
-            : undefined;
-    if (refusal) {
-      plans.push({
-        type: 'skip',
-        identity: identity(custom.channel, type, address, cause.kind, `#${custom.id}`),
-        reason: refusal,
-      });
-      continue;
+    const contactsOf = (type: RecipientType, contacts: readonly Contact[]) => {
+      for (const contact of contacts) {
+        candidates.push({
+          type,
+          address: channel === 'email' ? contact.email : contact.phone,
+          ...(contact.locale ? { locale: contact.locale } : {}),
+        });
+      }
+    };
+    if (workflow.recipients.resourceStaff) contactsOf('staff', input.resourceStaff);
+    if (workflow.recipients.admins) contactsOf('admin', input.admins);
+    for (const address of workflow.recipients.addresses) candidates.push({ type: 'custom', address });
+    const seen = new Set<string>();
+    for (const candidate of candidates) {
+      const { type, address } = candidate;
+      if (!address) {
+        out.push({
+          type: 'skip',
+          identity: identity(channel, type, undefined, cause.kind, variant),
+          reason: 'missing-contact',
+        });
+        continue;
+      }
+      const key = `${type}|${address}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const refusal: SkipReason | undefined = !isValidAddress(channel, address)
+        ? 'invalid-contact'
+        : type !== 'customer'
+          ? undefined
+          : channel === 'sms' && input.preferences.smsOptedOut
+            ? 'opted-out'
+            : input.preferences.blocked[channel].includes(cause.kind)
+              ? 'blocked-by-customer'
+              : undefined;
+      if (refusal) {
+        out.push({ type: 'skip', identity: identity(channel, type, address, cause.kind, variant), reason: refusal });
+        continue;
+      }
+      // The customer's language for the customer (and, as before workflows, for everyone of a migrated message).
+      const locale =
+        type === 'customer' || migrated !== undefined
+          ? baseContext.locale
+          : (candidate.locale ?? settings.defaultLocale);
+      const context = { ...baseContext, locale };
+      const texts = message.translations?.[resolveLanguage(locale)] ?? message;
+      const text = renderCustomTemplate(texts.text, cause.kind, context);
+      const content: DeliveryContent =
+        channel === 'email'
+          ? {
+              from: settings.sender,
+              subject: renderCustomTemplate(texts.subject ?? '', cause.kind, context, 'line'),
+              text,
+            }
+          : { text };
+      const parts = channel === 'sms' ? analyzeSms(text).parts : undefined;
+      out.push(request(channel, type, address, content, parts, cause.kind, variant));
     }
-    const text = renderCustomTemplate(custom.text, cause.kind, baseContext);
-    const content: DeliveryContent =
-      custom.channel === 'email'
-        ? { from: settings.sender, subject: renderCustomTemplate(custom.subject ?? '', cause.kind, baseContext), text }
-        : { text };
-    const parts = custom.channel === 'sms' ? analyzeSms(text).parts : undefined;
-    plans.push(request(custom.channel, type, address, content, parts, cause.kind, `#${custom.id}`));
+    return out;
+  };
+
+  /** Quiet hours (customers only): when a message to this customer on this channel may go out, if at all. */
+  const whenQuiet = (channel: Channel): { notBefore?: string; skip?: string } => {
+    const nowMs = Date.parse(input.now);
+    const window = quietWindowFor(settings.quietHours, channel, reservation.locationId);
+    if (!window || (input.byCustomer && settings.quietHours?.exemptCustomerActions)) return {};
+    const until = quietUntil(window, reservation.location.timeZone, nowMs);
+    if (until <= nowMs) return {};
+    if (until >= Date.parse(reservation.start)) return { skip: `quiet hours until ${new Date(until).toISOString()}` };
+    return { notBefore: new Date(until).toISOString() };
+  };
+  /** A customer's request inside quiet hours is deferred to their end, or skipped when that is after the start. */
+  const toCustomer = (plan: PlannedDelivery): PlannedDelivery => {
+    if (plan.type !== 'request' || plan.request.recipient.type !== 'customer') return plan;
+    const quiet = whenQuiet(plan.request.channel);
+    if (quiet.skip) return { type: 'skip', identity: plan.identity, reason: 'quiet-hours', detail: quiet.skip };
+    if (!quiet.notBefore) return plan;
+    const validWhile =
+      input.reservationStatus !== undefined && plan.request.reservationId === reservation.reservationId
+        ? { reservationId: reservation.reservationId, status: input.reservationStatus, start: reservation.start }
+        : undefined;
+    return {
+      ...plan,
+      request: { ...plan.request, notBefore: quiet.notBefore, ...(validWhile ? { validWhile } : {}) },
+    };
+  };
+
+  /** Every delivery names the workflow that planned it, for the audit trail (not part of its id). */
+  const fromWorkflow =
+    (workflowId: string) =>
+    (plan: PlannedDelivery): PlannedDelivery =>
+      plan.type === 'skip'
+        ? { ...plan, identity: { ...plan.identity, workflowId } }
+        : { ...plan, identity: { ...plan.identity, workflowId }, request: { ...plan.request, workflowId } };
+
+  for (const workflow of input.workflows) {
+    const channel = workflow.channel;
+    // The channel's master switch applies to every workflow; nothing was expected, so nothing is recorded.
+    if (!settings.channels[channel]) continue;
+    const named = fromWorkflow(workflow.workflowId);
+    if (workflow.message.type === 'standard') {
+      plans.push(...standardDeliveries(workflow, channel).map(toCustomer).map(named));
+    } else if (workflow.message.type === 'custom') {
+      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer).map(named));
+    }
   }
   return plans;
 }

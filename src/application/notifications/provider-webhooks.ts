@@ -7,7 +7,9 @@ import {
   type ProviderStatus,
   type SmsKeywordAction,
 } from '../../domain/notification/index.js';
-import { handleCommand, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import { compoundStreamName } from '../../domain/catalog/stream-name.js';
+import { ConcurrencyError } from '../../domain/shared/errors.js';
+import { buildMetadata, handleCommand, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { ReadModelStore, StoredDocument } from '../ports/read-model-store.port.js';
 import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
@@ -123,7 +125,12 @@ export async function recordTwilioStatus(
   return { outcome: 'recorded', ...target, newEvents: result.newEvents.length };
 }
 
-const INBOUND_MESSAGES = 'twilio_inbound_messages';
+/**
+ * `smsinbound-<tenant>+<MessageSid>`: one `InboundSmsKeywordHandled` per inbound keyword message Herald acted on.
+ * Kept with the events (not in the read models), so a rebuild cannot make Herald apply a late retry twice.
+ */
+export const inboundSmsStreamName = (tenantId: string, messageSid: string) =>
+  compoundStreamName('smsinbound', tenantId, messageSid);
 
 export interface InboundSms {
   readonly tenantId: string;
@@ -145,8 +152,10 @@ export async function recordInboundSms(
   const keyword = parseSmsKeyword(message.body);
   if (keyword === undefined || keyword.action === 'help')
     return { action: keyword?.action ?? 'none', customerRefs: [] };
-  const processedId = `${message.tenantId}:${message.messageSid}`;
-  if (await deps.readModels.get(INBOUND_MESSAGES, processedId)) return { action: keyword.action, customerRefs: [] };
+  const handledStream = inboundSmsStreamName(message.tenantId, message.messageSid);
+  if ((await deps.eventStore.readStream(handledStream)).revision !== 'no_stream') {
+    return { action: keyword.action, customerRefs: [] };
+  }
 
   const phone = normalizeAddress('sms', message.from);
   const reservations = await deps.readModels.find<ReservationDocument & StoredDocument>(
@@ -184,11 +193,28 @@ export async function recordInboundSms(
       context,
     );
   }
-  await deps.readModels.put(INBOUND_MESSAGES, {
-    _id: processedId,
-    tenantId: message.tenantId,
-    action: keyword.action,
-    at,
-  });
+  try {
+    await deps.eventStore.appendToStream(
+      handledStream,
+      [
+        {
+          id: deps.ids.derive('inbound-sms-handled', message.tenantId, message.messageSid),
+          type: 'InboundSmsKeywordHandled',
+          data: {
+            messageSid: message.messageSid,
+            keyword: keyword.keyword,
+            action: keyword.action,
+            customerRefs: [...refs],
+            at,
+          },
+          metadata: buildMetadata(context),
+        },
+      ],
+      'no_stream',
+    );
+  } catch (error) {
+    // The same message handled at the same time by another request: its marker is there, which is all we need.
+    if (!(error instanceof ConcurrencyError)) throw error;
+  }
   return { action: keyword.action, customerRefs: [...refs] };
 }

@@ -7,12 +7,22 @@ export interface Principal {
   readonly role: Role;
 }
 
-/** API keys, stored hashed: the secret is shown once, at creation, and never stored or logged. */
-export interface ApiKeys {
-  authenticate(secret: string): Promise<Principal | null>;
-  create(input: { tenantId: string; role: Role; name: string }): Promise<{ principal: Principal; secret: string }>;
-  /** Creates a key with exactly this secret unless it exists (BOOTSTRAP_API_KEY); idempotent. */
-  ensure(input: { secret: string; tenantId: string; role: Role; name: string }): Promise<Principal>;
-  list(tenantId: string): Promise<{ keyId: string; role: Role; name: string; createdAt: string }[]>;
-  revoke(tenantId: string, keyId: string): Promise<boolean>;
+/** The operator: creates, lists and deactivates tenants, and issues a tenant's first keys. */
+export interface Operator {
+  /** For the audit trail: `operator:<id>` for OPERATOR_API_KEY, `apikey:<id>` for the bootstrap key. */
+  readonly actor: string;
+}
+
+/** What a key opens: a tenant (a tenant key), the operator role (OPERATOR_API_KEY), or both (the bootstrap key). */
+export interface Authentication {
+  readonly principal?: Principal;
+  readonly operator?: Operator;
+}
+
+/** What the HTTP edge needs to let a request in. */
+export interface ApiKeyAuthenticator {
+  /** null for a secret that is malformed, unknown, revoked, expired or of a deactivated tenant. */
+  authenticate(secret: string): Promise<Authentication | null>;
+  /** Notes that a key was used; cheap and throttled (last use is coarse by design). */
+  recordUse(principal: Principal): void;
 }

@@ -47,7 +47,7 @@ export interface ReadModelStore {
    * `_position` is lower than `position`. Returns whether it wrote.
    */
   putGuarded(collection: string, id: string, doc: Record<string, unknown> | null, position: bigint): Promise<boolean>;
-  /** Unguarded upsert for documents that are not projections (settings caches, idempotency records, api keys). */
+  /** Unguarded upsert for documents that are not projections: checkpoints, and the loss-tolerant `api_key_usage`. */
   put(collection: string, doc: StoredDocument): Promise<void>;
   /** Inserts only if absent; returns false when a document with that `_id` exists. */
   insertIfAbsent(collection: string, doc: StoredDocument): Promise<boolean>;

@@ -63,3 +63,18 @@ export async function ensureProjectionIndexes(
     for (const fields of projection.indexes ?? []) await readModels.ensureIndex(physicalCollection(projection), fields);
   }
 }
+
+/**
+ * Inline projection (Marten's word): applies a stream's events to the read model right after the command that
+ * appended them, so the writer's next request sees its own write (a new key authenticates at once, a revoked one
+ * stops at once). The same guarded writes as the checkpointed consumer: whichever comes second changes nothing.
+ * Pass the whole stream, in order: a document is only ever built from a complete prefix of its stream.
+ */
+export async function projectInline(
+  readModels: ReadModelStore,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+): Promise<void> {
+  const consumer = projectionConsumer(readModels, projection);
+  for (const event of events) if (consumer.eventTypes.has(event.type)) await consumer.handle(event);
+}

@@ -70,6 +70,7 @@ import {
   loadAggregate,
   type CommandContext,
   type CommandHandlerDeps,
+  type ExpectedRevision,
   type HandleResult,
 } from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -77,11 +78,12 @@ import type { IdSource } from '../ports/id-source.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Scheduler } from '../ports/scheduler.port.js';
+import { codeForReservation } from '../booking/reservation-codes.js';
 
 /**
  * Waitlists: joining, leaving, allocation of freed seats, offers and their answers, admin overrides. The waitlist
  * aggregate decides who is next; the resource-day inventory decides whether a seat is free. The order of steps
- * keeps both honest (docs/decisions/0009-waitlist.md):
+ * keeps both honest (docs/decisions/0012-waitlist.md):
  * - allocate: decide from the waitlist, hold the seats of each offer on the inventory (as a tentative hold under the
  *   offer's reservation id, expiring with the offer), then append the offers at the revision decided from. A lost
  *   race decides again; holds no longer needed are given back.
@@ -137,7 +139,7 @@ export async function changeWaitlistSettings(
   deps: CommandHandlerDeps & { readonly clock: Clock },
   context: CommandContext,
   settings: WaitlistSettings,
-  expectedRevision?: bigint,
+  expectedRevision?: ExpectedRevision,
 ): Promise<{ settings: WaitlistSettings; revision: bigint | undefined }> {
   const result = await handleCommand(
     deps,
@@ -432,7 +434,7 @@ export async function changeEntry(
   waitlistId: string,
   entryId: string,
   change: EntryChange,
-  options: { expectedRevision?: bigint } = {},
+  options: { expectedRevision?: ExpectedRevision } = {},
 ): Promise<HandleResult<WaitlistState>> {
   const tenantId = context.tenantId;
   const { state } = await requireWaitlist(deps.eventStore, tenantId, waitlistId);
@@ -680,8 +682,22 @@ export async function allocateWaitlist(
     });
   } finally {
     const releasedAt = deps.clock.now().toISOString();
+    // A run records only offers whose seats it held itself, so a hold this run took and did not keep is nobody
+    // else's; still, should a concurrent run have recorded the very offer (same state, same decision, same id) on the
+    // same resource, that hold is the offer's now and stays.
+    const recorded = new Set<string>();
+    if ([...taken.keys()].some((key) => !kept.has(key))) {
+      const { state } = await loadAggregate(deps.eventStore, stream, waitlistDecider);
+      if (state.status !== 'none') {
+        for (const entry of state.entries) {
+          if (entry.offer && (entry.offer.status === 'open' || entry.offer.status === 'accepted')) {
+            recorded.add(holdKeyOf(entry.offer.reservationId, entry.offer.resourceId));
+          }
+        }
+      }
+    }
     for (const [key, hold] of taken) {
-      if (kept.has(key)) continue;
+      if (kept.has(key) || recorded.has(key)) continue;
       await abandonHold(deps, context, hold.seats, hold.outcome, releasedAt).catch((error: unknown) =>
         logFailure(deps, error, 'giving back an unused waitlist hold failed; it runs out on its own'),
       );
@@ -708,6 +724,7 @@ export async function bookAllocation(
     throw new IllegalStateError('offer-not-accepted', `Offer ${offerId} has not been accepted.`, { offerId });
   }
   const { entry, offer } = found;
+  const code = await codeForReservation(deps, context, offer.reservationId);
   const nowDate = deps.clock.now();
   const now = nowDate.toISOString();
   const command: ReservationCommand = {
@@ -727,6 +744,7 @@ export async function bookAllocation(
       requiresConfirmation: false,
       holdExpiresAt: new Date(nowDate.getTime() + deps.holdMinutes * MINUTE_MS).toISOString(),
       origin: { type: 'waitlist', waitlistId, entryId: entry.entryId, offerId, mode: offer.mode },
+      ...(code ? { code } : {}),
       now,
       actor: context.actor,
     },

@@ -152,7 +152,7 @@ export function createWaitlistManager(deps: WaitlistManagerDeps): ProcessManager
             reservationId: data.reservationId,
             resourceId: data.resourceId,
             seats: data.seats,
-            freedAt: event.recordedAt,
+            freedAt: data.releasedAt,
           };
           return [command(tenantId, waitlistId, event.id, { type: 'AllocateWaitlist', data: { waitlistId, cause } })];
         }

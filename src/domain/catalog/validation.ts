@@ -1,4 +1,6 @@
 import { ValidationError } from '../shared/errors.js';
+import { isEmailAddress } from '../shared/email-address.js';
+import { requireSafeText, type TextKind } from '../shared/text.js';
 import { normalizeInstant, normalizeTimeZone } from '../shared/zoned-time.js';
 
 /**
@@ -14,19 +16,24 @@ export function invalid(
   return new ValidationError('invalid-input', message, { field, rule, ...extra });
 }
 
-export function requireText(field: string, value: unknown, maxLength = 200): string {
+/**
+ * Required text, trimmed. One line unless `kind` is `multiline`: control, bidi and line-separator characters are
+ * refused (src/domain/shared/text.ts), since names and reasons end up in subjects, SMS and headers.
+ */
+export function requireText(field: string, value: unknown, maxLength = 200, kind: TextKind = 'line'): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid(field, 'required', `${field} is required.`);
-  const trimmed = value.trim();
+  const trimmed = requireSafeText(field, value.trim(), kind);
   if (trimmed.length > maxLength) {
     throw invalid(field, 'max-length', `${field} must be at most ${maxLength} characters.`, { maxLength });
   }
   return trimmed;
 }
 
-export function optionalText(field: string, value: unknown, maxLength: number): string {
+/** Optional text ('' when absent), trimmed, with the same character rules as requireText. */
+export function optionalText(field: string, value: unknown, maxLength: number, kind: TextKind = 'line'): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw invalid(field, 'string', `${field} must be a string.`);
-  const trimmed = value.trim();
+  const trimmed = requireSafeText(field, value.trim(), kind);
   if (trimmed.length > maxLength) {
     throw invalid(field, 'max-length', `${field} must be at most ${maxLength} characters.`, { maxLength });
   }
@@ -73,12 +80,10 @@ export function requireTimeZone(field: string, value: unknown): string {
   return zone;
 }
 
-// Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is the email adapter's question.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 
 export function requireEmail(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length > 254 || !EMAIL_PATTERN.test(value.trim())) {
+  if (typeof value !== 'string' || !isEmailAddress(value.trim())) {
     throw invalid(field, 'email', `${field} must be an email address.`);
   }
   return value.trim();

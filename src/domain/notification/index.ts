@@ -6,3 +6,6 @@ export * from './templates.js';
 export * from './delivery.decider.js';
 export * from './preferences.js';
 export * from './credits.js';
+export * from './workflows.js';
+export * from './workflows.decider.js';
+export * from './quiet-hours.js';

@@ -24,7 +24,7 @@ import { parseInstant } from '../shared/zoned-time.js';
  * Order is the order of joining (`seq`, strictly increasing within the stream: no ties). Allocation is first fit
  * in that order: the first waiting entry whose party fits the seats free on a resource it accepts gets them. An
  * entry whose party is larger than what was freed keeps its place and is first in line for the next seats that fit
- * it (docs/decisions/0009-waitlist.md).
+ * it (docs/decisions/0012-waitlist.md).
  *
  * Ids are built from ids already in the state (`<entryId>.<n>` for an entry's n-th offer, which is also the id of
  * the reservation it turns into), so deciding twice from the same state gives the same ids.

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { createTransport } from 'nodemailer';
 import type { NodemailerError, SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../application/ports/clock.port.js';
@@ -39,18 +40,45 @@ export function messageIdFor(idempotencyKey: string): string {
   return `<${local}@herald>`;
 }
 
+/**
+ * An address as SMTP carries it. An internationalised domain becomes its punycode A-label (`user@exämple.com` ->
+ * `user@xn--exmple-cua.com`), which every server accepts. A non-ASCII local part cannot be written in ASCII: it is
+ * left in UTF-8 and nodemailer sends `MAIL FROM:<…> SMTPUTF8` (RFC 6531) when the server offers the extension; a
+ * server that does not refuses the recipient, which is a permanent failure with the server's reason.
+ */
+export function smtpAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(domain) || /[^\x00-\x7f]/.test(local)) return address;
+  const ascii = domainToASCII(domain);
+  return ascii === '' ? address : `${local}@${ascii}`;
+}
+
 /** The nodemailer message both the SMTP and the outbox adapter send, so the outbox shows what SMTP would carry. */
 export function composeMail(message: EmailMessage, date: Date): SendMailOptions {
+  const from = smtpAddress(message.from.address);
   return {
     messageId: messageIdFor(message.idempotencyKey),
     date,
-    from: message.from.name ? { name: message.from.name, address: message.from.address } : message.from.address,
-    to: message.to,
+    from: message.from.name ? { name: message.from.name, address: from } : from,
+    to: smtpAddress(message.to),
     subject: message.subject,
     text: message.text,
     ...(message.html !== undefined ? { html: message.html } : {}),
     ...(message.calendar
       ? { icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content } }
+      : {}),
+    ...(message.attachments && message.attachments.length > 0
+      ? {
+          attachments: message.attachments.map((attachment) => ({
+            filename: attachment.filename,
+            contentType: attachment.contentType,
+            content: Buffer.from(attachment.content),
+          })),
+        }
       : {}),
     ...(message.headers ? { headers: { ...message.headers } } : {}),
     // Quoted-printable rather than base64 keeps non-ASCII bodies readable in the raw message (and the outbox).

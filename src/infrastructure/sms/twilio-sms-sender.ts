@@ -8,7 +8,7 @@ import type { SentSms, SmsSender } from '../../application/ports/sms-sender.port
 export interface TwilioSmsSenderOptions {
   readonly accountSid: string;
   readonly authToken: string;
-  /** The sending number (E.164). */
+  /** The sending number (E.164), or a Messaging Service SID (`MG...`) that picks a number of its pool. */
   readonly from: string;
   /** Base URL that replaces `https://*.twilio.com` (a stand-in or a proxy). Unset: Twilio itself. */
   readonly apiUrl?: string;
@@ -59,6 +59,7 @@ export function createTwilioSmsSender(options: TwilioSmsSenderOptions): SmsSende
   }
   // `env: {}`: configuration comes from config.ts, never from TWILIO_* variables the SDK would read by itself.
   const client = twilio(options.accountSid, options.authToken, { httpClient, env: {} });
+  const messagingService = /^MG[0-9a-fA-F]{32}$/.test(options.from) ? options.from : undefined;
 
   return {
     channel: 'sms',
@@ -66,7 +67,7 @@ export function createTwilioSmsSender(options: TwilioSmsSenderOptions): SmsSende
       try {
         const created = await client.messages.create({
           to: message.to,
-          from: options.from,
+          ...(messagingService ? { messagingServiceSid: messagingService } : { from: options.from }),
           body: message.body,
           ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
         });
@@ -80,7 +81,10 @@ export function createTwilioSmsSender(options: TwilioSmsSenderOptions): SmsSende
       try {
         // No DateSent filter: a message still queued at Twilio has no date_sent yet, and it is exactly the one an
         // interrupted attempt may have left behind. Twilio lists newest first; the recent page is enough.
-        found = await client.messages.list({ to, from: options.from, limit: 200 });
+        // A Messaging Service sends from a number of its pool: filter on the service instead of the number.
+        found = messagingService
+          ? (await client.messages.list({ to, limit: 200 })).filter((m) => m.messagingServiceSid === messagingService)
+          : await client.messages.list({ to, from: options.from, limit: 200 });
       } catch (err) {
         throw toDeliveryError(err);
       }

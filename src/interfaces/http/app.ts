@@ -1,15 +1,10 @@
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerAuthentication } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
-import { registerErrorHandling } from './problem.js';
+import { registerOpenApi } from './openapi.js';
+import { answerClientError, answerFrameworkError, registerErrorHandling } from './problem.js';
 import { healthRoutes } from './routes/health.routes.js';
 import type { HttpDeps } from './http-deps.js';
 import { apiRoutes } from './routes/index.js';
@@ -18,49 +13,64 @@ import { claimPageRoutes } from './routes/claim-page.routes.js';
 export interface BuildAppOptions {
   /** A pino instance to log requests with; none in tests. */
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** TRUST_PROXY: which proxies' X-Forwarded-For give the client address (rate limits). Default: none. */
+  readonly trustProxy?: FastifyServerOptions['trustProxy'];
+  /** How long a client may take to send a whole request before a 408 (default 30 s). */
+  readonly requestTimeoutMs?: number;
 }
 
+const ONE_MINUTE_MS = 60_000;
+
 const ONE_MIB = 1024 * 1024;
+/** Node's limit on the request head: no path segment can be longer, so the router never refuses one by length. */
+const MAX_HEADER_SIZE = 16 * 1024;
 
 /** Builds the HTTP app apart from `listen()`, so tests drive it with `app.inject`. */
 export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     bodyLimit: ONE_MIB,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ajv: { customOptions: { removeAdditional: false } },
+    // A path parameter is checked by its route's schema (a 400 naming it), not cut off by the router (a 414).
+    routerOptions: { maxParamLength: MAX_HEADER_SIZE },
+    // fastify disables Node's request timeout; a client announcing more body than it sends would hold a socket.
+    // Node arms the timeout only when the server is created with it, hence `http` as well.
+    requestTimeout: requestTimeoutMs,
+    http: { requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.ceil(requestTimeoutMs / 2) },
+    // Requests refused before they reach a route are problem+json like every other error.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Only JSON (and, on the Twilio routes, forms): a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Herald',
-        version: '0.1.0',
-        description:
-          'Customer communication for reservation systems: confirmations, reminders, waitlists and a delivery audit trail. Errors are RFC 9457 application/problem+json.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key.' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-        },
-      },
-      security: [{ bearerAuth: [] }, { apiKey: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-  });
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+  await registerOpenApi(app);
 
-  registerAuthentication(app, deps.apiKeys);
-  registerIdempotency(app, deps.readModels, () => deps.clock.now());
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // @fastify/rate-limit without its global hook: authentication asks it about failures and about each key.
+  await app.register(fastifyRateLimit, { global: false });
+  const limits = deps.limits ?? { requestsPerKeyPerMinute: 6000, authFailuresPerMinute: 30 };
+  registerAuthentication(app, deps.tenancy, {
+    failedAuthentication: app.createRateLimit({
+      max: limits.authFailuresPerMinute,
+      timeWindow: ONE_MINUTE_MS,
+      keyGenerator: (request) => `address:${request.ip}`,
+    }),
+    ...(limits.requestsPerKeyPerMinute > 0
+      ? {
+          perKey: app.createRateLimit({
+            max: limits.requestsPerKeyPerMinute,
+            timeWindow: ONE_MINUTE_MS,
+            keyGenerator: (request) => `key:${request.principal?.keyId ?? request.operator?.actor ?? request.ip}`,
+          }),
+        }
+      : {}),
+  });
+  registerIdempotency(app, deps);
   await app.register(healthRoutes(deps));
   await app.register(claimPageRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });

@@ -1,15 +1,16 @@
 import type { Health } from '../../application/health.js';
-import type { ApiKeys } from '../../application/ports/api-keys.port.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { EventStore } from '../../application/ports/event-store.port.js';
 import type { IdSource } from '../../application/ports/id-source.port.js';
 import type { ReadModelStore } from '../../application/ports/read-model-store.port.js';
 import type { ClaimLinks } from '../../application/ports/claim-links.port.js';
 import type { WaitlistDeps } from '../../application/waitlist/waitlist-commands.js';
+import type { Tenancy } from '../../application/tenancy/tenancy.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
-  readonly apiKeys: ApiKeys;
+  /** Tenants and API keys; also what authentication asks. */
+  readonly tenancy: Tenancy;
   readonly health: Health;
   readonly readModels: ReadModelStore;
   readonly clock: Clock;
@@ -17,10 +18,20 @@ export interface HttpDeps {
   readonly ids: IdSource;
   /** Twilio webhook verification: the auth token and the public base URL Twilio calls. Unset: webhooks refuse (403). */
   readonly twilio?: { readonly authToken?: string; readonly publicUrl?: string };
+  /**
+   * RATE_LIMIT_PER_KEY (requests a minute per key, 0 = off; default 6000) and AUTH_FAILURES_PER_MINUTE (failed
+   * authentications a minute per client address; default 30).
+   */
+  readonly limits?: { readonly requestsPerKeyPerMinute: number; readonly authFailuresPerMinute: number };
   /** RESERVATION_HOLD_MINUTES: how long a booked-but-unconfirmed reservation holds its seats (default 10). */
   readonly reservationHoldMinutes?: number;
   /** Waitlists: joins, offers, overrides; the booking gate that keeps freed seats for the line. */
   readonly waitlist: WaitlistDeps;
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
+  /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly messaging?: {
+    readonly throttle: Readonly<Record<'email' | 'sms', number>>;
+    readonly maxAttempts?: number;
+  };
 }

@@ -1,127 +1,89 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReadModelStore, StoredDocument } from '../../application/ports/read-model-store.port.js';
+import { createIdempotentRequests } from '../../application/idempotency/idempotent-requests.js';
+import type { Clock } from '../../application/ports/clock.port.js';
+import type { EventStore } from '../../application/ports/event-store.port.js';
+import type { IdSource } from '../../application/ports/id-source.port.js';
+import { IllegalStateError } from '../../domain/shared/errors.js';
+import { commandContext } from './auth.js';
 import { HttpProblem, problem } from './problem.js';
-
-const COLLECTION = 'idempotency_keys';
-const STALE_AFTER_MS = 60_000;
-
-interface IdempotencyRecord extends StoredDocument {
-  tenantId: string;
-  requestHash: string;
-  state: 'in-progress' | 'done';
-  statusCode?: number;
-  contentType?: string;
-  location?: string;
-  etag?: string;
-  payload?: string;
-  createdAt: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotencyRecordId?: string;
+    /** Set while this request runs under an Idempotency-Key: where its answer is recorded. */
+    idempotentAttempt?: { readonly requestId: string; readonly attempt: number };
+  }
+  interface FastifyContextConfig {
+    /** false: the answer must not be stored (it carries a secret), so Idempotency-Key is not honoured. */
+    idempotent?: boolean;
   }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * `Idempotency-Key` on POST: the first successful answer is stored and replayed for a retry with the same key and
- * body (header `Idempotent-Replayed: true`), without running the handler again, so nothing is appended twice.
- * The same key with another body is 422; a retry while the first is still running is 409. Failed requests are
- * not stored: they changed nothing, so running them again is safe.
+ * `Idempotency-Key` on POST: the first successful answer is recorded in the event store (decision 0010) and replayed
+ * for a retry with the same key and body (header `Idempotent-Replayed: true`), without running the handler again,
+ * so nothing is appended or sent twice — also after the read models were deleted and rebuilt. The same key with
+ * another body is 422; a retry while the first is still running is 409. A failed request is recorded as abandoned:
+ * it changed nothing, so running it again is safe.
  */
-export function registerIdempotency(app: FastifyInstance, store: ReadModelStore, now: () => Date): void {
+export function registerIdempotency(
+  app: FastifyInstance,
+  deps: { readonly eventStore: EventStore; readonly ids: IdSource; readonly clock: Clock },
+): void {
+  const requests = createIdempotentRequests(deps);
+
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers['idempotency-key'];
     if (request.method !== 'POST' || typeof key !== 'string' || !request.principal) return;
+    if (request.routeOptions.config?.idempotent === false) return;
     if (key.length < 1 || key.length > 255) {
       throw new HttpProblem(problem(400, 'invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters.'));
     }
-    const tenantId = request.principal.tenantId;
-    const id = sha256(`${tenantId}\u001f${request.routeOptions.url}\u001f${key}`);
+    const context = commandContext(request.principal, request.id);
+    const requestId = sha256(`${request.routeOptions.url}\u001f${key}`);
     const requestHash = sha256(`${request.url}\u001f${JSON.stringify(request.body ?? null)}`);
-    const fresh: IdempotencyRecord = {
-      _id: id,
-      tenantId,
-      requestHash,
-      state: 'in-progress',
-      createdAt: now().toISOString(),
-    };
-    if (await store.insertIfAbsent(COLLECTION, fresh)) {
-      request.idempotencyRecordId = id;
+    let begun;
+    try {
+      begun = await requests.begin(context, requestId, requestHash);
+    } catch (error) {
+      if (error instanceof IllegalStateError && error.code === 'idempotency-key-reused') {
+        throw new HttpProblem(problem(422, error.code, error.message));
+      }
+      if (error instanceof IllegalStateError && error.code === 'idempotency-key-in-progress') {
+        throw new HttpProblem(problem(409, error.code, error.message));
+      }
+      throw error;
+    }
+    if (begun.outcome === 'run') {
+      request.idempotentAttempt = { requestId, attempt: begun.attempt };
       return;
     }
-    const existing = await store.get<IdempotencyRecord>(COLLECTION, id);
-    if (!existing) throw new HttpProblem(problem(409, 'idempotency-key-in-use', 'Retry the request.'));
-    if (existing.requestHash !== requestHash) {
-      throw new HttpProblem(
-        problem(422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request.'),
-      );
-    }
-    if (existing.state !== 'done' && now().getTime() - Date.parse(existing.createdAt) > STALE_AFTER_MS) {
-      // The first attempt died mid-request (its answer was never stored): let this one run.
-      await store.put(COLLECTION, fresh);
-      request.idempotencyRecordId = id;
-      return;
-    }
-    if (existing.state !== 'done') {
-      throw new HttpProblem(
-        problem(409, 'idempotency-key-in-progress', 'A request with this Idempotency-Key is still being processed.'),
-      );
-    }
+    const { response } = begun;
     reply.header('idempotent-replayed', 'true');
-    if (existing.location) reply.header('location', existing.location);
-    if (existing.etag) reply.header('etag', existing.etag);
-    reply.header('content-type', existing.contentType ?? 'application/json; charset=utf-8');
-    return reply.code(existing.statusCode ?? 200).send(existing.payload ?? '');
+    if (response.location) reply.header('location', response.location);
+    if (response.etag) reply.header('etag', response.etag);
+    reply.header('content-type', response.contentType);
+    return reply.code(response.statusCode).send(response.payload);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
-    const id = request.idempotencyRecordId;
-    if (!id || !request.principal) return payload;
+    const running = request.idempotentAttempt;
+    if (!running || !request.principal) return payload;
+    request.idempotentAttempt = undefined;
+    const context = commandContext(request.principal, request.id);
     if (reply.statusCode >= 200 && reply.statusCode < 300) {
-      const record: IdempotencyRecord = {
-        _id: id,
-        tenantId: request.principal.tenantId,
-        requestHash: sha256(`${request.url}\u001f${JSON.stringify(request.body ?? null)}`),
-        state: 'done',
+      await requests.complete(context, running.requestId, running.attempt, {
         statusCode: reply.statusCode,
         contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-        createdAt: now().toISOString(),
-        ...(typeof payload === 'string' ? { payload } : {}),
+        payload: typeof payload === 'string' ? payload : '',
         ...(reply.getHeader('location') ? { location: String(reply.getHeader('location')) } : {}),
         ...(reply.getHeader('etag') ? { etag: String(reply.getHeader('etag')) } : {}),
-      };
-      await store.put(COLLECTION, record);
+      });
     } else {
-      await store.delete(COLLECTION, id);
+      await requests.abandon(context, running.requestId, running.attempt, reply.statusCode);
     }
     return payload;
   });
-}
-
-/** `ETag` of an event-sourced resource: its stream revision. */
-export function etagFor(revision: bigint): string {
-  return `"${revision}"`;
-}
-
-/** Parses `If-Match: "<revision>"`; undefined when absent; 400 when not one of ours. */
-export function expectedRevisionFrom(request: FastifyRequest): bigint | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
-  const match = /^(?:W\/)?"(\d+)"$/.exec(String(header).trim());
-  if (!match) {
-    throw new HttpProblem(
-      problem(400, 'invalid-if-match', 'If-Match must be an ETag this service returned, e.g. "3".'),
-    );
-  }
-  return BigInt(match[1]!);
-}
-
-/** The write options of an If-Match request: the revision the client last saw, when it sent one. */
-export function writeOptionsFrom(request: FastifyRequest): { expectedRevision?: bigint } {
-  const expectedRevision = expectedRevisionFrom(request);
-  return expectedRevision !== undefined ? { expectedRevision } : {};
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError } from '../../domain/shared/errors.js';
@@ -31,11 +33,64 @@ export function problem(status: number, code: string, title: string, extra: Part
   };
 }
 
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+const pathOf = (url: string) => url.split('?')[0] ?? url;
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, body: Problem): FastifyReply {
   return reply
     .code(body.status)
-    .header('content-type', 'application/problem+json; charset=utf-8')
-    .send({ ...body, instance: body.instance ?? request.url.split('?')[0] });
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send({ ...body, instance: body.instance ?? pathOf(request.url) });
+}
+
+/**
+ * fastify's `frameworkErrors`: a request refused before it reached a route (malformed percent-encoding in the path,
+ * an over-long path segment). No route schema applies, so the problem is serialized here.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body =
+    error.code === 'FST_ERR_BAD_URL'
+      ? problem(400, 'malformed-url', 'The URL is not valid.', {
+          detail: 'The path has a malformed percent-encoding.',
+        })
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? problem(414, 'path-segment-too-long', 'A path segment is too long.')
+        : problem(400, 'bad-request', 'The request is not valid.', { detail: error.message });
+  void reply
+    .code(body.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...body, instance: pathOf(request.url) }));
+}
+
+/**
+ * The HTTP server's `clientError`: the request could not even be parsed (a malformed request line, header or
+ * Content-Length; headers over the size limit; a request not received in time), so there is no request to answer
+ * through fastify. The answer is written to the socket as it is closed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? problem(408, 'request-timeout', 'The request was not received in time.')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? problem(431, 'headers-too-large', 'The request headers are too large.')
+        : problem(400, 'malformed-request', 'The request is not valid HTTP.', {
+            detail: 'The request line, a header or the Content-Length could not be parsed.',
+          });
+  const payload = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+    );
+  }
+  socket.destroy(error);
+}
+
+/** The media types a route accepts: its `consumes`, or JSON. */
+function acceptedMediaTypes(request: FastifyRequest): string {
+  const consumes = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes;
+  return (consumes?.length ? consumes : ['application/json']).join(', ');
 }
 
 /** Thrown by route handlers for HTTP-level refusals (auth, preconditions) that are not domain rules. */
@@ -107,12 +162,31 @@ export function registerErrorHandling(app: FastifyInstance): void {
           problem(400, 'malformed-json', 'The body is not valid JSON.', { detail: error.message }),
         );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendProblem(reply, request, problem(413, 'body-too-large', 'The body is larger than 1 MiB.'));
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendProblem(
           reply,
           request,
-          problem(415, 'unsupported-media-type', 'Send application/json.', { detail: error.message }),
+          problem(413, 'body-too-large', 'The body is too large.', {
+            detail: `This route accepts at most ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes.`,
+          }),
+        );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+        const sent = request.headers['content-type'];
+        return sendProblem(
+          reply,
+          request,
+          problem(415, 'unsupported-media-type', `Send ${acceptedMediaTypes(request)}.`, {
+            detail:
+              sent === undefined
+                ? 'The request has a body but no Content-Type.'
+                : `Content-Type ${JSON.stringify(sent)} is not accepted here.`,
+          }),
+        );
+      }
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendProblem(
+          reply,
+          request,
+          problem(400, 'invalid-content-length', 'The body does not have the length Content-Length announced.'),
         );
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
@@ -122,11 +196,47 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(reply, request, problem(500, 'internal', 'Internal server error.'));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
+  // A path that exists with other methods is a 405 naming them (RFC 9110 §15.5.6), any other a 404. Answered in
+  // onRequest, before fastify looks at the body of a method it does not route (QUERY without a Content-Type).
+  const allowedMethods = routeMethodsByPath(app);
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = pathOf(request.url);
+    const allowed = allowedMethods(path);
+    if (allowed.length === 0) {
+      return sendProblem(reply, request, problem(404, 'route-not-found', `No route ${request.method} ${path}.`));
+    }
+    return sendProblem(
+      reply.header('allow', allowed.join(', ')),
       request,
-      problem(404, 'route-not-found', `No route ${request.method} ${request.url.split('?')[0]}.`),
-    ),
-  );
+      problem(405, 'method-not-allowed', `${request.method} is not allowed on ${path}.`, { allowed }),
+    );
+  };
+  app.addHook('onRequest', async (request, reply) => (request.is404 ? notFound(request, reply) : undefined));
+  app.setNotFoundHandler(notFound);
+}
+
+/** The methods routed for a concrete path, from the routes registered after this call (onRoute). */
+function routeMethodsByPath(app: FastifyInstance): (path: string) => string[] {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(
+      `^${route.url
+        .split('/')
+        .map((segment) =>
+          segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('/')}$`,
+    );
+    routes.push({ pattern, methods: [route.method].flat().map((method) => method.toUpperCase()) });
+  });
+  return (path) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return [];
+    }
+    const methods = new Set(routes.filter(({ pattern }) => pattern.test(decoded)).flatMap(({ methods }) => methods));
+    return [...methods].sort();
+  };
 }

@@ -10,6 +10,11 @@ import type { ReservationDetails } from '../../../src/domain/booking/reservation
 import {
   analyzeSms,
   DEFAULT_CUSTOMER_PREFERENCES,
+  effectiveWorkflows,
+  workflowsForEvent,
+  workflowsForTime,
+  type Workflow,
+  type WorkflowEvent,
   type CustomMessageSetting,
   type NotificationKind,
   type NotificationSettings,
@@ -40,18 +45,47 @@ const CUSTOMER_PHONE = '+819012345678';
 
 type Overrides = Omit<Partial<PlanInput>, 'cause'> & { cause?: Partial<NotificationCause> };
 
+/** The ready-made workflows the settings give for this cause, as the planner selects them. */
+function workflowsOf(settings: NotificationSettings, cause: NotificationCause): Workflow[] {
+  const all = effectiveWorkflows(settings, new Map());
+  const subject = {
+    serviceId: reservation.serviceId,
+    locationId: reservation.locationId,
+    resourceId: null,
+    paid: false,
+  };
+  if (cause.kind === 'reservation-reminder') {
+    return workflowsForTime(all, `start:before:${cause.extra?.minutesBefore ?? 1440}`, subject);
+  }
+  const event = (Object.keys(EVENT_KINDS) as WorkflowEvent[]).find((e) => EVENT_KINDS[e] === cause.kind)!;
+  return workflowsForEvent(all, event, subject, { cancelledBy: cause.extra?.cancelledBy });
+}
+const EVENT_KINDS: Partial<Record<WorkflowEvent, NotificationKind>> = {
+  'reservation-confirmed': 'reservation-confirmed',
+  'reservation-cancelled': 'reservation-cancelled',
+  'reservation-declined': 'reservation-declined',
+  'reservation-rescheduled': 'reservation-rescheduled',
+  'payment-received': 'payment-received',
+  'waitlist-offer': 'waitlist-offer',
+  'waitlist-seat-assigned': 'waitlist-seat-assigned',
+  'waitlist-exhausted': 'staff-alert',
+};
+
 function plan(overrides: Overrides = {}): PlannedDelivery[] {
-  const { cause, ...rest } = overrides;
+  const { cause: causeOverrides, ...rest } = overrides;
+  const cause: NotificationCause = {
+    eventId: 'evt-1',
+    tenantId: 'tenant-1',
+    kind: 'reservation-confirmed',
+    occurredAt: '2030-06-01T10:00:00.000Z',
+    reservation,
+    customerRef: 'cust-9',
+    ...causeOverrides,
+  };
+  const settings = rest.settings ?? heraldDefaultSettings();
   return planNotifications({
-    cause: {
-      eventId: 'evt-1',
-      tenantId: 'tenant-1',
-      kind: 'reservation-confirmed',
-      occurredAt: '2030-06-01T10:00:00.000Z',
-      reservation,
-      customerRef: 'cust-9',
-      ...cause,
-    },
+    cause,
+    workflows: workflowsOf(settings, cause),
     settings: heraldDefaultSettings(),
     preferences: DEFAULT_CUSTOMER_PREFERENCES,
     resourceStaff: [],

@@ -249,10 +249,24 @@ describe('reservation decider', () => {
               reservation: externalDetails,
               confirmedAt: NOW,
               actor: 'integration:legacy-pos',
+              // It ended before it was recorded: a historical import, which nobody is sent a confirmation of.
+              historical: true,
             },
           },
         ]);
       expect(state.status).toBe('confirmed');
+    });
+
+    it('marks an external reservation historical only once it has ended (one under way is not)', () => {
+      const underWay = { ...external, data: { ...external.data, start: '2025-03-20T09:30:00Z', end: NOW } };
+      const [ended] = reservationDecider.decide(underWay, reservationDecider.initialState());
+      expect(ended!.data).toMatchObject({ historical: true });
+      const running = {
+        ...external,
+        data: { ...external.data, start: '2025-03-20T09:30:00Z', end: '2025-03-20T10:00:01Z' },
+      };
+      const [confirmed] = reservationDecider.decide(running, reservationDecider.initialState());
+      expect(confirmed!.data).not.toHaveProperty('historical');
     });
 
     it('refuses a different reservation under the same id', () => {

@@ -198,7 +198,7 @@ describe('TenantNotificationSettings decider', () => {
     [
       'a sender name with a newline',
       { sender: { name: 'Zen\r\nBcc: x@y.z', address: 'a@b.cz' } },
-      'invalid-sender',
+      'unsafe-text',
       'sender.name',
     ],
     [

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { queryNotificationAnalytics } from '../../../application/notifications/notification-analytics.js';
+import { queryWaitlistAnalytics } from '../../../application/waitlist/waitlist-analytics.js';
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { instant, problems, timeZone } from '../schemas/common.js';
+import { id, instant, json, problems, timeZone } from '../schemas/common.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** Bounds the work of one request; a longer period is several requests. */
@@ -51,12 +52,108 @@ const analyticsSchema = rateSummary
   })
   .meta({ id: 'NotificationAnalytics' });
 
+const timing = z.object({
+  count: z.number().int(),
+  medianMs: z.number().nullable(),
+  p90Ms: z.number().nullable().describe('Nearest-rank 90th percentile.'),
+  maxMs: z.number().nullable(),
+});
+const waitlistFigures = z.object({
+  joined: z.number().int().describe('Entries that joined in [from, to); every other figure is about them.'),
+  offered: z.number().int().describe('Entries offered (or assigned) a seat at least once.'),
+  booked: z.number().int().describe('Entries that got a reservation: accepted + assigned.'),
+  accepted: z.number().int(),
+  assigned: z.number().int(),
+  attended: z.number().int().describe('Booked entries whose reservation was completed.'),
+  declined: z.number().int(),
+  expired: z.number().int().describe('Entries whose offer ran out unanswered.'),
+  left: z.number().int(),
+  removed: z.number().int(),
+  stillWaiting: z.number().int(),
+  notServed: z.number().int().describe('Still waiting when the slot started or the list closed.'),
+  seatsFilled: z.number().int().describe('Seats filled from waitlists (party sizes of booked entries).'),
+  conversionPercent: z.number().nullable().describe('booked ÷ joined × 100.'),
+  expiryRatePercent: z.number().nullable().describe('expired ÷ offered × 100.'),
+  freedToFilled: timing.describe('From the release that freed the seat to the reservation.'),
+  timeToOffer: timing.describe('From joining to the first offer.'),
+});
+const waitlistAnalyticsSchema = waitlistFigures
+  .extend({
+    from: z.string(),
+    to: z.string(),
+    groupBy: z.enum(['service', 'location', 'day', 'none']),
+    groups: z.array(waitlistFigures.extend({ key: z.string(), label: z.string() })),
+  })
+  .meta({ id: 'WaitlistAnalytics' });
+
+const waitlistQuerySchema = z.strictObject({
+  from: instant.optional().describe('Entries that joined at or after this instant. Default: 30 days before `to`.'),
+  to: instant.optional().describe('Exclusive end. Default: now.'),
+  serviceId: id.optional(),
+  locationId: id.optional(),
+  groupBy: z.enum(['service', 'location', 'day', 'none']).optional().describe('Default service; day is UTC.'),
+});
+
+function rangeOf(query: { from?: string; to?: string }, now: Date): { from: Date; to: Date } {
+  const to = query.to ? new Date(query.to) : now;
+  const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
+  if (from.getTime() >= to.getTime()) {
+    throw new HttpProblem(
+      problem(400, 'invalid-range', 'The range is empty.', {
+        detail: '`from` must be before `to`.',
+        errors: [{ field: 'querystring.from', message: 'must be before to' }],
+      }),
+    );
+  }
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+    throw new HttpProblem(
+      problem(400, 'range-too-long', `The range may span at most ${MAX_RANGE_DAYS} days.`, {
+        errors: [{ field: 'querystring.from', message: `must be at most ${MAX_RANGE_DAYS} days before to` }],
+      }),
+    );
+  }
+  return { from, to };
+}
+
 export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): FastifyPluginAsyncZod {
   return async (app) => {
+    app.get(
+      '/analytics/waitlists',
+      {
+        schema: {
+          operationId: 'getWaitlistAnalytics',
+          tags: ['analytics'],
+          summary: 'Waitlist conversion: joined → offered → booked → attended, expiry rate, time from freed to filled.',
+          description:
+            'Counts the entries that joined in [from, to), per service, location or day. Booked = accepted an offer or ' +
+            'was assigned a seat; attended = its reservation was completed; freed-to-filled runs from the release ' +
+            'that freed the seat to the reservation. Medians and p90 are nearest-rank (measured values).',
+          querystring: waitlistQuerySchema,
+          response: { 200: json(waitlistAnalyticsSchema, 'The figures, in total and per group.'), ...problems(403) },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin', 'staff');
+        const now = deps.clock.now();
+        const { from, to } = rangeOf(request.query, now);
+        const analytics = await queryWaitlistAnalytics(deps.readModels, {
+          tenantId: principal.tenantId,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          now: now.toISOString(),
+          ...(request.query.serviceId ? { serviceId: request.query.serviceId } : {}),
+          ...(request.query.locationId ? { locationId: request.query.locationId } : {}),
+          ...(request.query.groupBy ? { groupBy: request.query.groupBy } : {}),
+        });
+        return { ...analytics, groups: analytics.groups.map((group) => ({ ...group })) };
+      },
+    );
+
     app.get(
       '/analytics/notifications',
       {
         schema: {
+          operationId: 'getNotificationAnalytics',
           tags: ['analytics'],
           summary:
             'Delivery rate, notification times and success per channel, kind and day, from the delivery audit trail.',
@@ -65,28 +162,12 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
             'reported by reason and excluded from every rate. Times run from the causing event to the provider ' +
             'accepting the message, and to its delivery report.',
           querystring: querySchema,
-          response: { 200: analyticsSchema, ...problems(400, 401, 403) },
+          response: { 200: json(analyticsSchema, 'The figures for [from, to).'), ...problems(403) },
         },
       },
       async (request) => {
         const principal = requireRole(request, 'admin', 'staff');
-        const to = request.query.to ? new Date(request.query.to) : deps.clock.now();
-        const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 30 * DAY_MS);
-        if (from.getTime() >= to.getTime()) {
-          throw new HttpProblem(
-            problem(400, 'invalid-range', 'The range is empty.', {
-              detail: '`from` must be before `to`.',
-              errors: [{ field: 'querystring.from', message: 'must be before to' }],
-            }),
-          );
-        }
-        if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-          throw new HttpProblem(
-            problem(400, 'range-too-long', `The range may span at most ${MAX_RANGE_DAYS} days.`, {
-              errors: [{ field: 'querystring.from', message: `must be at most ${MAX_RANGE_DAYS} days before to` }],
-            }),
-          );
-        }
+        const { from, to } = rangeOf(request.query, deps.clock.now());
         const analytics = await queryNotificationAnalytics(deps.readModels, {
           tenantId: principal.tenantId,
           from: from.toISOString(),

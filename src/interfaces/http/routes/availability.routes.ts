@@ -3,7 +3,7 @@ import { findAvailability } from '../../../application/booking/availability-quer
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { availabilityQuerySchema, availabilitySchema } from '../schemas/booking.js';
-import { problems } from '../schemas/common.js';
+import { json, problems } from '../schemas/common.js';
 
 /** Bookable slots from the read models; the seats are checked again, by the aggregate, when booking. */
 export function availabilityRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
@@ -12,10 +12,11 @@ export function availabilityRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/availability',
       {
         schema: {
+          operationId: 'getAvailability',
           tags: ['booking'],
           summary: 'Bookable slots of a service with their remaining seats, in the location’s time zone.',
           querystring: availabilityQuerySchema,
-          response: { 200: availabilitySchema, ...problems(400, 401, 403) },
+          response: { 200: json(availabilitySchema, 'The slots, earliest first.'), ...problems(403, 404) },
         },
       },
       async (request) => {

@@ -21,6 +21,7 @@ import { getReservation } from '../../../application/reservations/reservation-qu
 import {
   allocateWaitlist,
   allocationsCausedBy,
+  loadWaitlistSettings,
   previewFreeing,
   WAITLIST_ACTOR,
   waitlistIdFor,
@@ -31,9 +32,10 @@ import { outcomeView, previewSchema, type allocationOutcomeSchema } from '../sch
 import type { CommandContext, HandleResult } from '../../../application/command-handler.js';
 import type { ReservationState } from '../../../domain/booking/reservation.decider.js';
 import { IllegalStateError, NotFoundError } from '../../../domain/shared/errors.js';
+import { policyFor } from '../../../domain/waitlist/waitlist-settings.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, writeOptionsFrom } from '../idempotency.js';
+import { etagFor, writeOptionsFrom } from '../conditional.js';
 import { HttpProblem, problem } from '../problem.js';
 import {
   bookReservationSchema,
@@ -46,7 +48,7 @@ import {
   reservationListQuery,
   reservationPageSchema,
 } from '../schemas/booking.js';
-import { id, ifMatchHeaders, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { createReservationSchema, freedReservationSchema, reservationSchema } from '../schemas/reservations.js';
 
 const DEFAULT_HOLD_MINUTES = 10;
@@ -76,6 +78,7 @@ export function reservationView(state: ReservationState, revision: bigint | 'no_
   const r = state.reservation;
   return {
     reservationId: r.reservationId,
+    ...(r.code ? { code: r.code } : {}),
     status: state.status,
     source: r.source,
     customer: r.customer,
@@ -153,6 +156,8 @@ export async function handleBookingPost(
       error instanceof IllegalStateError &&
       (error.code === 'slot-full' || error.code === 'resource-busy' || error.code === 'slot-reserved-for-waitlist')
     ) {
+      const { settings } = await loadWaitlistSettings(deps.eventStore, principal.tenantId);
+      if (!policyFor(settings, body.serviceId).enabled) throw error;
       throw new IllegalStateError(error.code, error.message, {
         ...error.details,
         // For the waitlist: where to ask to be told when a seat frees up, and what to send.
@@ -173,9 +178,17 @@ export async function handleBookingPost(
   }
 }
 
-const params = z.object({ reservationId: id });
-const transitionResponses = { 200: reservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
-const freeingResponses = { 200: freedReservationSchema, ...problems(400, 401, 403, 404, 409, 412, 422) };
+const params = z.object({ reservationId: id.describe('The reservation id, or its short code.') });
+const transitionResponses = {
+  200: json(reservationSchema, 'The reservation as it is now.', { ETag: true }),
+  ...problems(403, 404, 409, 412),
+};
+const freeingResponses = {
+  200: json(freedReservationSchema, 'The reservation as it is now, and who on the waitlist got its seats.', {
+    ETag: true,
+  }),
+  ...problems(403, 404, 409, 412),
+};
 
 /**
  * Seats a staff transition gave back go to the slot's waitlist at once, so the answer can say who was offered (or
@@ -243,6 +256,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
      */
     const transitionRoute = <Body = undefined>(
       action: string,
+      operationId: string,
       summary: string,
       body: z.ZodType<Body> | undefined,
       run: Transition<Body>,
@@ -252,6 +266,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         `/reservations/:reservationId/${action}`,
         {
           schema: {
+            operationId,
             tags: ['reservations'],
             summary,
             params,
@@ -280,10 +295,11 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations',
       {
         schema: {
+          operationId: 'listReservations',
           tags: ['reservations'],
           summary: 'Reservations by status, start range, customer, service, resource and location; cursor pages.',
           querystring: reservationListQuery,
-          response: { 200: reservationPageSchema, ...problems(400, 401, 403) },
+          response: { 200: json(reservationPageSchema, 'One page of reservations.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -313,10 +329,11 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId/history',
       {
         schema: {
+          operationId: 'getReservationHistory',
           tags: ['reservations'],
           summary: 'Every event of the reservation, oldest first, with who did it and what caused it.',
           params,
-          response: { 200: historySchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(historySchema, 'The history.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => {
@@ -334,12 +351,14 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     transitionRoute(
       'confirm',
+      'confirmReservation',
       'Confirm a requested reservation (its seats become final).',
       undefined,
       (context, reservationId, _body, options) => confirmReservation(booking, context, reservationId, options),
     );
     transitionRoute(
       'cancel',
+      'cancelReservation',
       'Cancel (by customer or staff); the seats are freed and go to the waitlist (the answer says to whom).',
       cancelSchema,
       (context, reservationId, body, options) => cancelReservation(booking, context, reservationId, body, options),
@@ -347,6 +366,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'decline',
+      'declineReservation',
       'Decline a requested reservation (staff); the seats are freed and go to the waitlist.',
       freeingSchema.nullish(),
       (context, reservationId, body, options) =>
@@ -355,6 +375,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'no-show',
+      'markReservationNoShow',
       'Mark a confirmed reservation as not taken (no-show); the seat is freed and goes to the waitlist.',
       freeingSchema.nullish(),
       (context, reservationId, body, options) => markNotTaken(booking, context, reservationId, body ?? {}, options),
@@ -362,12 +383,14 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'complete',
+      'completeReservation',
       'Mark a confirmed reservation that has started as completed.',
       undefined,
       (context, reservationId, _body, options) => completeReservation(booking, context, reservationId, options),
     );
     transitionRoute(
       'reschedule',
+      'rescheduleReservation',
       'Move to another slot: the new seat is taken before the old one is freed.',
       rescheduleSchema,
       (context, reservationId, { start, resourceId, reason }, options) =>
@@ -381,6 +404,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
     transitionRoute(
       'payments',
+      'recordReservationPayment',
       'Record a payment (the provider’s id makes a repeat harmless).',
       paymentSchema,
       (context, reservationId, payment, options) => recordPayment(booking, context, reservationId, payment, options),
@@ -390,6 +414,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId',
       {
         schema: {
+          operationId: 'deleteReservation',
           tags: ['reservations'],
           summary: 'Delete a reservation (it stays in the history); its seats are freed.',
           params,
@@ -424,13 +449,17 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId/waitlist-preview',
       {
         schema: {
+          operationId: 'previewReservationFreeing',
           tags: ['waitlists'],
           summary: 'Before freeing a seat: who on the waitlist would get it (a dry run, nothing changes).',
           description:
             'The warning of seed 004: when staff free a seat, the next customer on the waiting list automatically ' +
             'receives the offer. 404 for a reservation that holds no seats of the catalog (external).',
           params,
-          response: { 200: previewSchema, ...problems(400, 401, 403, 404) },
+          response: {
+            200: json(previewSchema, 'Who would get the seats, and the warning to show.'),
+            ...problems(403, 404),
+          },
         },
       },
       async (request) => {

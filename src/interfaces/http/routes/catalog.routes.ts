@@ -30,7 +30,7 @@ import type { ResourceState } from '../../../domain/catalog/resource.decider.js'
 import type { ServiceState } from '../../../domain/catalog/service.decider.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, writeOptionsFrom } from '../idempotency.js';
+import { etagFor, writeOptionsFrom } from '../conditional.js';
 import {
   archiveQuery,
   catalogListQuery,
@@ -45,7 +45,7 @@ import {
   updateResourceSchema,
   updateServiceSchema,
 } from '../schemas/catalog.js';
-import { id, ifMatchHeaders, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 
 type Existing<S> = Exclude<S, { status: 'none' }>;
 
@@ -87,6 +87,8 @@ const readers = ['admin', 'staff', 'integration'] as const;
 /** One catalog entity's routes: what differs between locations, resources and services. */
 interface CatalogEntityRoutes<S extends { status: string }, View, Create, Update, IdParam extends string> {
   readonly kind: CatalogKind;
+  /** `Location`: the noun of the operationIds (createLocation, listLocations, getLocation...). */
+  readonly noun: string;
   /** `/locations`: the collection; one entity is `<path>/:<idParam>`. */
   readonly path: string;
   readonly idParam: IdParam;
@@ -96,6 +98,8 @@ interface CatalogEntityRoutes<S extends { status: string }, View, Create, Update
   readonly load: (eventStore: EventStore, tenantId: string, id: string) => Promise<Loaded<S>>;
   readonly create: {
     readonly summary: string;
+    /** What creating can run into besides 403 and 409 (already exists): 404 for a location it refers to. */
+    readonly problems: readonly number[];
     readonly body: z.ZodType<Create>;
     readonly run: (
       deps: CatalogCommandsDeps,
@@ -135,7 +139,7 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
   deps: HttpDeps,
   entity: CatalogEntityRoutes<S, View, Create, Update, IdParam>,
 ): void {
-  const { toView } = entity;
+  const { toView, noun } = entity;
   // Fastify's type provider cannot resolve request and reply types through these generics: the view schema is
   // widened (toView types the view), and the params and bodies are cast to what their schemas have validated.
   const view: z.ZodType = entity.view;
@@ -147,10 +151,15 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
     entity.path,
     {
       schema: {
+        operationId: `create${noun}`,
         tags: ['catalog'],
         summary: entity.create.summary,
         body: entity.create.body,
-        response: { 201: view, 200: view, ...problems(400, 401, 403, 409, 422) },
+        response: {
+          201: json(view, 'Created.', { ETag: true, Location: true }),
+          200: json(view, 'Already created with this id and the same settings.', { ETag: true, Location: true }),
+          ...problems(403, 409, ...entity.create.problems),
+        },
       },
     },
     async (request, reply) => {
@@ -173,9 +182,13 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
     entity.path,
     {
       schema: {
+        operationId: `list${noun}s`,
         tags: ['catalog'],
         querystring: entity.listQuery,
-        response: { 200: z.object({ items: z.array(view) }), ...problems(400, 401, 403) },
+        response: {
+          200: json(z.object({ items: z.array(view) }), 'Every match (archived ones on request).'),
+          ...problems(403),
+        },
       },
     },
     async (request) => {
@@ -191,9 +204,10 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
     one,
     {
       schema: {
+        operationId: `get${noun}`,
         tags: ['catalog'],
         params,
-        response: { 200: view, ...problems(400, 401, 403, 404) },
+        response: { 200: json(view, 'The current state.', { ETag: true }), ...problems(403, 404) },
       },
     },
     async (request, reply) => {
@@ -206,12 +220,13 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
     one,
     {
       schema: {
+        operationId: `update${noun}`,
         tags: ['catalog'],
         summary: entity.update.summary,
         params,
         headers: ifMatchHeaders,
         body: entity.update.body,
-        response: { 200: view, ...problems(400, 401, 403, 404, 409, 412) },
+        response: { 200: json(view, 'The state after the change.', { ETag: true }), ...problems(403, 404, 409, 412) },
       },
     },
     async (request, reply) => {
@@ -230,12 +245,13 @@ function registerCatalogEntity<S extends { status: string }, View, Create, Updat
     one,
     {
       schema: {
+        operationId: `archive${noun}`,
         tags: ['catalog'],
         summary: entity.archive.summary,
         params,
         querystring: archiveQuery,
         headers: ifMatchHeaders,
-        response: { 200: view, ...problems(400, 401, 403, 404, 412) },
+        response: { 200: json(view, 'The archived entity.', { ETag: true }), ...problems(403, 404, 409, 412) },
       },
     },
     async (request, reply) => {
@@ -257,6 +273,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {
     registerCatalogEntity(app, deps, {
       kind: 'location',
+      noun: 'Location',
       path: '/locations',
       idParam: 'locationId',
       view: locationViewSchema,
@@ -265,6 +282,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       load: getLocation,
       create: {
         summary: 'Create a location (address and IANA time zone).',
+        problems: [],
         body: createLocationSchema,
         run: createLocation,
       },
@@ -278,6 +296,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     registerCatalogEntity(app, deps, {
       kind: 'resource',
+      noun: 'Resource',
       path: '/resources',
       idParam: 'resourceId',
       view: resourceViewSchema,
@@ -286,6 +305,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       load: getResource,
       create: {
         summary: 'Create a resource (a stylist, a lane, a room) with weekly hours, exceptions and a staff contact.',
+        problems: [404],
         body: createResourceSchema,
         run: createResource,
       },
@@ -303,12 +323,16 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/resources/:resourceId/schedule',
       {
         schema: {
+          operationId: 'replaceResourceSchedule',
           tags: ['catalog'],
           summary: 'Replace weekly hours and exceptions (closed days, extra hours). If-Match: a stale revision is 412.',
           params: z.object({ resourceId: id }),
           headers: ifMatchHeaders,
           body: scheduleSchema,
-          response: { 200: resourceViewSchema, ...problems(400, 401, 403, 404, 409, 412) },
+          response: {
+            200: json(resourceViewSchema, 'The resource with its new schedule.', { ETag: true }),
+            ...problems(403, 404, 409, 412),
+          },
         },
       },
       async (request, reply) => {
@@ -326,6 +350,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     registerCatalogEntity(app, deps, {
       kind: 'service',
+      noun: 'Service',
       path: '/services',
       idParam: 'serviceId',
       view: serviceViewSchema,
@@ -334,6 +359,7 @@ export function catalogRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       load: getService,
       create: {
         summary: 'Create a service: duration, seats per slot, buffer, party size, resources, confirmation step, texts.',
+        problems: [404],
         body: createServiceSchema,
         run: createService,
       },

@@ -12,7 +12,7 @@ import type { DeliveryDocument } from '../../../application/projections/deliveri
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { id, problems } from '../schemas/common.js';
+import { id, json, problems } from '../schemas/common.js';
 import {
   deliveryDetailSchema,
   deliveryListQuerySchema,
@@ -58,6 +58,8 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     notificationId: doc.notificationId,
     reservationId: doc.reservationId,
     customerId: doc.customerId,
+    workflowId: doc.workflowId ?? null,
+    campaignId: doc.campaignId ?? null,
     kind: doc.kind,
     channel: doc.channel,
     recipientType: doc.recipientType,
@@ -74,6 +76,7 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     causationEventId: doc.causationEventId,
     causedAt: doc.causedAt,
     requestedAt: doc.requestedAt,
+    notBefore: doc.notBefore ?? null,
     sentAt: doc.sentAt,
     deliveredAt: doc.deliveredAt,
     finishedAt: doc.finishedAt,
@@ -96,11 +99,12 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/deliveries',
       {
         schema: {
+          operationId: 'listDeliveries',
           tags: ['notifications'],
           summary:
             'Deliveries, newest first, filtered; status=dead-lettered lists the dead letters. Cursor pagination.',
           querystring: deliveryListQuerySchema,
-          response: { 200: deliveryListSchema, ...problems(400, 401, 403) },
+          response: { 200: json(deliveryListSchema, 'One page of deliveries.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -120,10 +124,11 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/deliveries/:notificationId',
       {
         schema: {
+          operationId: 'getDelivery',
           tags: ['notifications'],
           summary: 'One delivery: its status history and the append-only audit entries of every recorded event.',
           params,
-          response: { 200: deliveryDetailSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(deliveryDetailSchema, 'The delivery.'), ...problems(403, 404) },
         },
       },
       async (request) => {
@@ -155,6 +160,7 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/deliveries/:notificationId/resend',
       {
         schema: {
+          operationId: 'resendDelivery',
           tags: ['notifications'],
           summary:
             'Send a failed or dead-lettered delivery again (a new round, charged again). 409 when not re-sendable.',
@@ -163,8 +169,10 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             'One already accepted (sent, delivered, undelivered...) or skipped is a 409; one already pending again is a 202 ' +
             'that changes nothing. Out of credits for the new round is a 409 insufficient-credits.',
           params,
-          headers: z.object({ 'idempotency-key': z.string().max(255).optional() }).loose(),
-          response: { 202: resendResultSchema, ...problems(400, 401, 403, 404, 409) },
+          response: {
+            202: json(resendResultSchema, 'A new round is requested (or already was).', { Location: true }),
+            ...problems(403, 404, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -182,10 +190,11 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/sms/sent',
       {
         schema: {
+          operationId: 'listSentSms',
           tags: ['notifications'],
           summary: 'The sent-SMS log: every SMS the provider accepted, newest first, with parts, encoding and cost.',
           querystring: sentSmsQuerySchema,
-          response: { 200: sentSmsSchema, ...problems(400, 401, 403) },
+          response: { 200: json(sentSmsSchema, 'One page of the log.'), ...problems(403) },
         },
       },
       async (request) => {

@@ -4,13 +4,13 @@ import { recordExternalReservation } from '../../../application/reservations/res
 import { getReservation, listReservationNotifications } from '../../../application/reservations/reservation-queries.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor } from '../idempotency.js';
-import { id, problems } from '../schemas/common.js';
+import { etagFor } from '../conditional.js';
+import { id, json, problems } from '../schemas/common.js';
 import { isBooking, reservationPostSchema } from '../schemas/booking.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
 import { checkReservationBody, handleBookingPost, reservationView } from './booking.routes.js';
 
-const params = z.object({ reservationId: id });
+const params = z.object({ reservationId: id.describe('The reservation id, or its short code.') });
 
 export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -18,12 +18,19 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations',
       {
         schema: {
+          operationId: 'createReservation',
           tags: ['reservations'],
           summary:
             'Book a slot of a catalog service (with serviceId), or record a reservation finalized elsewhere (with serviceName and location); confirmations go out by email and SMS.',
-          headers: z.object({ 'idempotency-key': z.string().max(255).optional() }).loose(),
           body: reservationPostSchema,
-          response: { 201: reservationSchema, 200: reservationSchema, ...problems(400, 401, 403, 409, 413, 415, 422) },
+          response: {
+            201: json(reservationSchema, 'Recorded (or booked).', { ETag: true, Location: true }),
+            200: json(reservationSchema, 'Already recorded: the same reservationId or external reference.', {
+              ETag: true,
+              Location: true,
+            }),
+            ...problems(403, 404, 409),
+          },
         },
         preValidation: checkReservationBody,
       },
@@ -47,7 +54,14 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/reservations/:reservationId',
-      { schema: { tags: ['reservations'], params, response: { 200: reservationSchema, ...problems(400, 401, 404) } } },
+      {
+        schema: {
+          operationId: 'getReservation',
+          tags: ['reservations'],
+          params,
+          response: { 200: json(reservationSchema, 'The reservation.', { ETag: true }), ...problems(403, 404) },
+        },
+      },
       async (request, reply) => {
         const principal = requireRole(request, 'admin', 'staff', 'integration');
         const { state, revision } = await getReservation(
@@ -63,10 +77,14 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/reservations/:reservationId/notifications',
       {
         schema: {
+          operationId: 'listReservationNotifications',
           tags: ['notifications'],
           summary: 'Every delivery caused by this reservation, with its status history (the audit trail).',
           params,
-          response: { 200: z.object({ items: z.array(deliverySchema) }), ...problems(400, 401, 404) },
+          response: {
+            200: json(z.object({ items: z.array(deliverySchema) }), 'The deliveries, oldest first.'),
+            ...problems(403, 404),
+          },
         },
       },
       async (request) => {

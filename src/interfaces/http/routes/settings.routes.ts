@@ -8,6 +8,7 @@ import {
   readCredits,
   readCustomerPreferences,
   readNotificationSettings,
+  setLowBalanceThreshold,
   topUpCredits,
   type PreferencesView,
   type Revision,
@@ -15,8 +16,8 @@ import {
 import type { NotificationSettings } from '../../../domain/notification/index.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, expectedRevisionFrom } from '../idempotency.js';
-import { id, ifMatchHeaders, problems } from '../schemas/common.js';
+import { etagFor, expectedRevisionFrom } from '../conditional.js';
+import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import {
   creditsSchema,
   customerLookupQuerySchema,
@@ -27,6 +28,10 @@ import {
   preferencesSchema,
   topUpSchema,
 } from '../schemas/settings.js';
+
+const topUpResultSchema = z
+  .object({ topUpId: z.string(), balance: z.number().int() })
+  .meta({ id: 'CreditTopUpResult' });
 
 function withEtag(reply: FastifyReply, revision: Revision): FastifyReply {
   return revision === undefined ? reply : reply.header('etag', etagFor(revision));
@@ -53,9 +58,15 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/settings/notifications',
       {
         schema: {
+          operationId: 'getNotificationSettings',
           tags: ['settings'],
           summary: "The tenant's notification settings (Herald's defaults until changed). ETag: the settings revision.",
-          response: { 200: notificationSettingsViewSchema, ...problems(401, 403) },
+          response: {
+            200: json(notificationSettingsViewSchema, 'The settings; no ETag while the defaults are in force.', {
+              ETag: false,
+            }),
+            ...problems(403),
+          },
         },
       },
       async (request, reply) => {
@@ -69,6 +80,7 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/settings/notifications',
       {
         schema: {
+          operationId: 'replaceNotificationSettings',
           tags: ['settings'],
           summary:
             'Replace the notification settings. If-Match with the ETag of a GET guards against lost updates (412).',
@@ -78,7 +90,10 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             'An invalid document is a 400 naming each field, and nothing is recorded.',
           headers: ifMatchHeaders,
           body: notificationSettingsSchema,
-          response: { 200: notificationSettingsViewSchema, ...problems(400, 401, 403, 412, 415) },
+          response: {
+            200: json(notificationSettingsViewSchema, 'The settings now in force.', { ETag: false }),
+            ...problems(403, 412),
+          },
         },
       },
       async (request, reply) => {
@@ -99,6 +114,7 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/customers/lookup',
       {
         schema: {
+          operationId: 'lookupCustomers',
           tags: ['customers'],
           summary: 'The customer refs Herald keeps preferences under, for an email address or phone number.',
           description:
@@ -106,7 +122,7 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             'otherwise Herald derives it from the email address, else from the phone number. This lookup finds the refs ' +
             'of the customers with reservations at that address, and the ref derived from the address alone.',
           querystring: customerLookupQuerySchema,
-          response: { 200: customerLookupSchema, ...problems(400, 401, 403) },
+          response: { 200: json(customerLookupSchema, 'The matching customer refs.'), ...problems(403) },
         },
       },
       async (request) => {
@@ -127,10 +143,14 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/customers/:customerRef/preferences',
       {
         schema: {
+          operationId: 'getCustomerPreferences',
           tags: ['customers'],
           summary: "A customer's message preferences: blocked kinds per channel and the SMS opt-out.",
           params: customerParams,
-          response: { 200: preferencesSchema, ...problems(400, 401, 403) },
+          response: {
+            200: json(preferencesSchema, 'The preferences; no ETag while nothing was ever recorded.', { ETag: false }),
+            ...problems(403),
+          },
         },
       },
       async (request, reply) => {
@@ -144,12 +164,16 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/customers/:customerRef/preferences',
       {
         schema: {
+          operationId: 'updateCustomerPreferences',
           tags: ['customers'],
           summary: "Change a customer's preferences (blocked kinds per channel, SMS opt-out). If-Match supported.",
           params: customerParams,
           headers: ifMatchHeaders,
           body: preferencesChangeSchema,
-          response: { 200: preferencesSchema, ...problems(400, 401, 403, 412, 415) },
+          response: {
+            200: json(preferencesSchema, 'The preferences now in force.', { ETag: false }),
+            ...problems(403, 412),
+          },
         },
       },
       async (request, reply) => {
@@ -172,10 +196,14 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/credits',
       {
         schema: {
+          operationId: 'getCredits',
           tags: ['credits'],
           summary: 'The credit balance, the price list and the latest charges, refunds and top-ups (newest first).',
           querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
-          response: { 200: creditsSchema, ...problems(400, 401, 403) },
+          response: {
+            200: json(creditsSchema, 'The balance; no ETag before the first charge or top-up.', { ETag: false }),
+            ...problems(403),
+          },
         },
       },
       async (request, reply) => {
@@ -187,8 +215,46 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         return withEtag(reply, credits.revision).send({
           balance: credits.balance,
           prices: settings.prices,
+          lowBalanceThreshold: credits.lowBalanceThreshold,
+          lowBalance: credits.lowBalance,
           entries: credits.entries,
         });
+      },
+    );
+
+    app.put(
+      '/credits/low-balance-threshold',
+      {
+        schema: {
+          operationId: 'setLowBalanceThreshold',
+          tags: ['credits'],
+          summary: 'Alert the admins (staff alert) once when the balance falls below this many credits; null: never.',
+          description:
+            'Recorded on the credits stream. The alert goes out once per crossing: the next one only after a top-up ' +
+            'has brought the balance back to the threshold or above. Setting a threshold above the balance alerts now.',
+          body: z.strictObject({ threshold: z.number().int().min(0).max(1_000_000_000).nullable() }),
+          response: {
+            200: json(
+              z.object({
+                lowBalanceThreshold: z.number().int().nullable(),
+                balance: z.number().int(),
+                lowBalance: z.boolean(),
+              }),
+              'The threshold and the balance now.',
+            ),
+            ...problems(400, 401, 403, 415),
+          },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin');
+        await setLowBalanceThreshold(deps, commandContext(principal, request.id), request.body.threshold);
+        const credits = await readCredits(deps.eventStore, principal.tenantId, 1);
+        return {
+          lowBalanceThreshold: credits.lowBalanceThreshold,
+          balance: credits.balance,
+          lowBalance: credits.lowBalance,
+        };
       },
     );
 
@@ -196,13 +262,14 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/credits/top-ups',
       {
         schema: {
+          operationId: 'topUpCredits',
           tags: ['credits'],
           summary: 'Add credits. Idempotent by topUpId: 201 when recorded, 200 when it already was.',
           body: topUpSchema,
           response: {
-            201: z.object({ topUpId: z.string(), balance: z.number().int() }),
-            200: z.object({ topUpId: z.string(), balance: z.number().int() }),
-            ...problems(400, 401, 403, 409, 415),
+            201: json(topUpResultSchema, 'Recorded.'),
+            200: json(topUpResultSchema, 'This topUpId was already recorded (with the same amount).'),
+            ...problems(403, 409),
           },
         },
       },

@@ -26,9 +26,9 @@ import {
 import { NotFoundError } from '../../../domain/shared/errors.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
-import { etagFor, expectedRevisionFrom, writeOptionsFrom } from '../idempotency.js';
+import { etagFor, expectedRevisionFrom, writeOptionsFrom } from '../conditional.js';
 import { historySchema } from '../schemas/booking.js';
-import { id, ifMatchHeaders, problems } from '../schemas/common.js';
+import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
 import {
   allocationOutcomeSchema,
@@ -47,6 +47,11 @@ import {
 import { reservationView } from './booking.routes.js';
 
 type EntryView = z.infer<typeof waitlistEntrySchema>;
+
+const waitlistHistorySchema = historySchema
+  .omit({ reservationId: true })
+  .extend({ waitlistId: z.string() })
+  .meta({ id: 'WaitlistHistory' });
 
 export function entryView(state: OpenWaitlistState, entry: WaitlistEntry): EntryView {
   return {
@@ -100,7 +105,6 @@ const waitlistParams = z.object({ waitlistId: id });
 const entryParams = z.object({ waitlistId: id, entryId: id });
 const offerParams = z.object({ waitlistId: id, offerId: z.string().regex(/^[A-Za-z0-9._:-]{1,140}$/) });
 const allRoles = ['admin', 'staff', 'integration'] as const;
-const idempotencyHeaders = z.object({ 'idempotency-key': z.string().max(255).optional() }).loose();
 
 /**
  * Waitlists (issue 7): join a full slot, see one's place, leave; staff see each list and override its order;
@@ -113,18 +117,18 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/waitlists/entries',
       {
         schema: {
+          operationId: 'joinWaitlist',
           tags: ['waitlists'],
           summary:
             'Join the waitlist of a full slot. 201 joined (the customer is told their place); 200 already on it.',
           description:
             'The order is the order of joining. 409 slot-available (with the booking to send instead) when the slot has ' +
             'seats for the party and nobody waits; waitlist-disabled, waitlist-closed (past the cut-off), waitlist-full.',
-          headers: idempotencyHeaders,
           body: joinWaitlistSchema,
           response: {
-            201: waitlistEntrySchema,
-            200: waitlistEntrySchema,
-            ...problems(400, 401, 403, 409, 413, 415, 422),
+            201: json(waitlistEntrySchema, 'Joined: the customer is told their place.', { ETag: true, Location: true }),
+            200: json(waitlistEntrySchema, 'Already on the list: the entry they have.', { ETag: true, Location: true }),
+            ...problems(403, 409),
           },
         },
       },
@@ -144,9 +148,13 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'listWaitlists',
           summary: 'Waitlists by service, status and start range, soonest first.',
           querystring: waitlistListQuery,
-          response: { 200: z.object({ items: z.array(waitlistSummarySchema) }), ...problems(400, 401, 403) },
+          response: {
+            200: json(z.object({ items: z.array(waitlistSummarySchema) }), 'The waitlists, soonest slot first.'),
+            ...problems(403),
+          },
         },
       },
       async (request) => {
@@ -160,9 +168,10 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'getWaitlist',
           summary: 'One waitlist: its slot and every entry, waiting ones in line order with their place.',
           params: waitlistParams,
-          response: { 200: waitlistSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(waitlistSchema, 'The waitlist.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => {
@@ -181,11 +190,12 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'getWaitlistHistory',
           summary: 'Every event of the waitlist, oldest first, with who did it (overrides carry actor and reason).',
           params: waitlistParams,
           response: {
-            200: historySchema.omit({ reservationId: true }).extend({ waitlistId: z.string() }),
-            ...problems(400, 401, 403, 404),
+            200: json(waitlistHistorySchema, 'The events, oldest first.', { ETag: true }),
+            ...problems(403, 404),
           },
         },
       },
@@ -207,9 +217,10 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'getWaitlistEntry',
           summary: 'One entry: its status, place in line and latest offer.',
           params: entryParams,
-          response: { 200: waitlistEntrySchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(waitlistEntrySchema, 'The entry.', { ETag: true }), ...problems(403, 404) },
         },
       },
       async (request, reply) => {
@@ -229,9 +240,13 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'listWaitlistEntryNotifications',
           summary: 'Every message about this entry (joined, offers, expiry), with its status history.',
           params: entryParams,
-          response: { 200: z.object({ items: z.array(deliverySchema) }), ...problems(400, 401, 403, 404) },
+          response: {
+            200: json(z.object({ items: z.array(deliverySchema) }), 'The deliveries, oldest first.'),
+            ...problems(403, 404),
+          },
         },
       },
       async (request) => {
@@ -249,10 +264,14 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'leaveWaitlist',
           summary: 'The customer leaves the waitlist (an open offer is withdrawn and goes to the next in line).',
           params: entryParams,
           headers: ifMatchHeaders,
-          response: { 200: waitlistEntrySchema, ...problems(400, 401, 403, 404, 409, 412) },
+          response: {
+            200: json(waitlistEntrySchema, 'The entry, now left.', { ETag: true }),
+            ...problems(403, 404, 409, 412),
+          },
         },
       },
       async (request, reply) => {
@@ -272,17 +291,21 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       },
     );
 
-    const adminEntryAction = (action: 'skip' | 'remove', summary: string) =>
+    const adminEntryAction = (action: 'skip' | 'remove', operationId: string, summary: string) =>
       app.post(
         `/waitlists/:waitlistId/entries/:entryId/${action}`,
         {
           schema: {
+            operationId,
             tags: ['waitlists'],
             summary,
             params: entryParams,
             headers: ifMatchHeaders,
             body: reasonRequiredSchema,
-            response: { 200: waitlistEntrySchema, ...problems(400, 401, 403, 404, 409, 412) },
+            response: {
+              200: json(waitlistEntrySchema, 'The entry as it is now.', { ETag: true }),
+              ...problems(403, 404, 409, 412),
+            },
           },
         },
         async (request, reply) => {
@@ -301,19 +324,24 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           return reply.send(entryView(state, requireEntry(state, entryId)));
         },
       );
-    adminEntryAction('skip', 'Staff pass an entry over: it goes to the end of the line, its open offer is withdrawn.');
-    adminEntryAction('remove', 'Staff remove an entry from the waitlist, with a reason.');
+    adminEntryAction(
+      'skip',
+      'skipWaitlistEntry',
+      'Staff pass an entry over: it goes to the end of the line, its open offer is withdrawn.',
+    );
+    adminEntryAction('remove', 'removeWaitlistEntry', 'Staff remove an entry from the waitlist, with a reason.');
 
     app.post(
       '/waitlists/:waitlistId/entries/:entryId/offer',
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'offerWaitlistSeat',
           summary: 'Admin override: give or offer a free seat to this entry now, out of order (a reason is required).',
           description: '409 no-free-seat when no resource has free seats for the party.',
           params: entryParams,
           body: overrideSchema,
-          response: { 200: allocationOutcomeSchema, ...problems(400, 401, 403, 404, 409) },
+          response: { 200: json(allocationOutcomeSchema, 'What the entry got.'), ...problems(403, 404, 409) },
         },
       },
       async (request) => {
@@ -335,10 +363,11 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'allocateWaitlist',
           summary: 'Admin: allocate free seats to the line now, ignoring the cut-off and a switched-off waitlist.',
           params: waitlistParams,
           body: urgentAllocationSchema,
-          response: { 200: allocationOutcomeSchema, ...problems(400, 401, 403, 404) },
+          response: { 200: json(allocationOutcomeSchema, 'Who got seats.'), ...problems(403, 404) },
         },
       },
       async (request) => {
@@ -359,13 +388,17 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'acceptWaitlistOffer',
           summary: 'The customer takes the offered seat: the reservation (id = offer id) is booked and confirmed.',
           description:
             '409 offer-expired after the response window (also when the expiry wins a race with the answer), ' +
             'offer-not-open when declined or withdrawn. Accepting twice answers with the same reservation.',
           params: offerParams,
           body: answerOfferSchema.nullish(),
-          response: { 200: reservationSchema, ...problems(400, 401, 403, 404, 409) },
+          response: {
+            200: json(reservationSchema, 'The reservation the offer became.', { ETag: true, Location: true }),
+            ...problems(403, 404, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -390,10 +423,14 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['waitlists'],
+          operationId: 'declineWaitlistOffer',
           summary: 'The customer lets the offered seat go: it is offered to the next in line.',
           params: offerParams,
           body: answerOfferSchema.nullish(),
-          response: { 200: waitlistEntrySchema, ...problems(400, 401, 403, 404, 409) },
+          response: {
+            200: json(waitlistEntrySchema, 'The entry, now declined.', { ETag: true }),
+            ...problems(403, 404, 409),
+          },
         },
       },
       async (request, reply) => {
@@ -417,10 +454,11 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/settings/waitlist',
       {
         schema: {
+          operationId: 'getWaitlistSettings',
           tags: ['settings'],
           summary:
             'The waitlist policy: on/off, offer or assign, response window, cap, cut-off; per-service overrides.',
-          response: { 200: waitlistSettingsSchema, ...problems(401, 403) },
+          response: { 200: json(waitlistSettingsSchema, 'The policy in force.', { ETag: false }), ...problems(403) },
         },
       },
       async (request, reply) => {
@@ -435,12 +473,16 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       '/settings/waitlist',
       {
         schema: {
+          operationId: 'replaceWaitlistSettings',
           tags: ['settings'],
           summary:
             'Replace the waitlist policy. Switching it off keeps every entry; switching it on resumes allocation.',
           headers: ifMatchHeaders,
           body: waitlistSettingsSchema,
-          response: { 200: waitlistSettingsSchema, ...problems(400, 401, 403, 412, 415) },
+          response: {
+            200: json(waitlistSettingsSchema, 'The policy now in force.', { ETag: false }),
+            ...problems(403, 412),
+          },
         },
       },
       async (request, reply) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CANCELLED_BY } from '../../../domain/booking/reservation.decider.js';
-import { id } from './common.js';
+import { id, line } from './common.js';
 import { createReservationSchema, customerSchema, reservationViewFields } from './reservations.js';
 
 // Instants are plain strings here on purpose: the domain checks them and answers 400 naming the rule
@@ -30,7 +30,7 @@ export function isBooking(body: unknown): body is z.infer<typeof bookReservation
   return typeof body === 'object' && body !== null && 'serviceId' in body;
 }
 
-const reason = z.string().max(1000).optional();
+const reason = line(1000).optional();
 const bypassWaitlist = z
   .boolean()
   .optional()
@@ -52,7 +52,10 @@ export const paymentSchema = z
   .strictObject({
     paymentId: id.describe('The payment provider’s id; recording it twice is harmless.'),
     amount: z.number().int().min(1).describe('In the currency’s minor unit (cents, øre).'),
-    currency: z.string().describe('ISO 4217, e.g. NOK'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as NOK')
+      .describe('ISO 4217, e.g. NOK'),
   })
   .meta({ id: 'RecordPayment' });
 

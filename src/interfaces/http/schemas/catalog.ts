@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { RESOURCE_KINDS } from '../../../domain/catalog/resource.decider.js';
-import { e164, email, id, timeZone } from './common.js';
+import { MAX_SEATS_PER_SLOT } from '../../../domain/catalog/service.decider.js';
+import { e164, email, id, line, multiline, timeZone } from './common.js';
 
 // Shapes only: the rules (HH:MM, intervals that do not overlap, maxPartySize <= seatsPerSlot...) are the domain's,
 // which answers 400 `invalid-input` naming the field and the rule.
 
-const text = (max: number) => z.string().max(max);
+const text = line;
+/** An integer whose range the domain checks (400 invalid-input naming the rule); documented here for clients. */
+const integerIn = (minimum: number, maximum: number) => z.number().int().meta({ minimum, maximum });
+const MINUTES_PER_DAY = 24 * 60;
 
 export const addressSchema = z
   .strictObject({
@@ -121,15 +125,17 @@ export const resourceViewSchema = z
 
 const serviceSettings = {
   name: text(200),
-  description: text(4000).optional().describe('Goes into customer messages.'),
-  durationMinutes: z.number().int(),
-  seatsPerSlot: z.number().int().describe('1 for an appointment, N for a class or a pool session.'),
-  bufferMinutes: z.number().int().optional().describe('Time the resource stays blocked after each booking.'),
-  maxPartySize: z.number().int().optional(),
+  description: multiline(4000).optional().describe('Goes into customer messages.'),
+  durationMinutes: integerIn(1, MINUTES_PER_DAY),
+  seatsPerSlot: integerIn(1, MAX_SEATS_PER_SLOT).describe('1 for an appointment, N for a class or a pool session.'),
+  bufferMinutes: integerIn(0, MINUTES_PER_DAY)
+    .optional()
+    .describe('Time the resource stays blocked after each booking.'),
+  maxPartySize: integerIn(1, MAX_SEATS_PER_SLOT).optional().describe('At most seatsPerSlot. Default 1.'),
   resourceIds: z.array(id).max(500).describe('The resources that can deliver it, in the order booking tries them.'),
   requiresConfirmation: z.boolean().optional().describe('true: staff confirms (or declines) each request.'),
-  slotIntervalMinutes: z.number().int().optional().describe('Default: duration + buffer (back to back).'),
-  afterPaymentText: text(2000).optional().describe('Goes into the payment receipt.'),
+  slotIntervalMinutes: integerIn(1, MINUTES_PER_DAY).optional().describe('Default: duration + buffer (back to back).'),
+  afterPaymentText: multiline(2000).optional().describe('Goes into the payment receipt.'),
 };
 
 export const createServiceSchema = z

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { e164, email, id, instant, locale, timeZone } from './common.js';
+import { e164, email, id, instant, line, locale, timeZone } from './common.js';
 
 export const customerSchema = z
   .strictObject({
     id: id.optional(),
-    name: z.string().trim().min(1).max(200),
+    name: line(200).trim().min(1),
     email: email.optional(),
     phone: e164.optional(),
     locale: locale.default('en'),
@@ -13,8 +13,8 @@ export const customerSchema = z
 
 export const locationSnapshotSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    address: z.string().trim().min(1).max(500),
+    name: line(200).trim().min(1),
+    address: line(500).trim().min(1),
     timeZone,
   })
   .meta({ id: 'LocationSnapshot' });
@@ -27,13 +27,13 @@ export const createReservationSchema = z
   .strictObject({
     reservationId: id.optional().describe('Your id for it; generated when absent.'),
     customer: customerSchema,
-    serviceName: z.string().trim().min(1).max(200),
+    serviceName: line(200).trim().min(1),
     location: locationSnapshotSchema,
     start: instant,
     end: instant,
     partySize: z.number().int().min(1).max(10_000).optional(),
     external: z
-      .strictObject({ system: z.string().trim().min(1).max(100), reference: z.string().trim().min(1).max(200) })
+      .strictObject({ system: line(100).trim().min(1), reference: line(200).trim().min(1) })
       .optional()
       .describe('The owning system and its reference; the same reference always maps to the same reservation.'),
   })
@@ -42,6 +42,10 @@ export const createReservationSchema = z
 
 /** What a reservation answer and a reservation list item both show, from `source` to `payments`. */
 export const reservationViewFields = {
+  code: z
+    .string()
+    .optional()
+    .describe('The short code customers read (6 characters); accepted wherever a reservation id is.'),
   source: z.enum(['internal', 'external']),
   customer: z.object({
     id: z.string().optional(),

@@ -3,16 +3,18 @@ import {
   CHANNELS,
   customTemplateFields,
   CUSTOMER_BLOCKABLE_KINDS,
+  DELIVERY_KINDS,
   isValidAddress,
   NOTIFICATION_KINDS,
   validateCustomTemplate,
   validateNotificationSettings,
+  type DeliveryKind,
   type NotificationKind,
   type NotificationSettings,
 } from '../../../domain/notification/index.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import { deliverySchema } from './reservations.js';
-import { e164, email, id, instant, locale } from './common.js';
+import { e164, email, id, instant, line, locale, multiline } from './common.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Notification settings
@@ -29,7 +31,7 @@ const kindSettingsSchema = z.strictObject({
 });
 
 /** Kinds added after the first release may be left out of a document: they keep their default. */
-const LATER_KINDS: readonly NotificationKind[] = ['waitlist-joined', 'waitlist-offer-expired'];
+const LATER_KINDS: readonly NotificationKind[] = ['waitlist-joined', 'waitlist-offer-expired', 'custom-message'];
 const kindsShape = Object.fromEntries(
   NOTIFICATION_KINDS.map((kind) => [
     kind,
@@ -47,8 +49,8 @@ const customMessageSchema = z.strictObject({
   id,
   kind: z.enum(NOTIFICATION_KINDS),
   channel: z.enum(CHANNELS),
-  subject: z.string().max(300).optional().describe('Email only (required there); may use {{placeholders}}.'),
-  text: z.string().min(1).max(1600).describe('May use {{placeholders}}: the fields of the kind.'),
+  subject: line(300).optional().describe('Email only (required there); may use {{placeholders}}.'),
+  text: multiline(1600).min(1).describe('May use {{placeholders}}: the fields of the kind.'),
   to: z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('customer') }),
     z.strictObject({ type: z.literal('custom'), address: z.string().trim().min(1).max(254) }),
@@ -61,6 +63,10 @@ const customMessageSchema = z.strictObject({
     .describe('reservation-reminder only: minutes before the start at which this message goes out.'),
 });
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+const quietWindow = z.strictObject({ start: hhmm, end: hhmm }).nullable();
+const quietWindows = z.strictObject({ email: quietWindow.optional(), sms: quietWindow.optional() });
+
 const settingsShape = z.strictObject({
   channels: z.strictObject({ email: z.boolean(), sms: z.boolean() }).describe('Master switch per channel.'),
   kinds: z.strictObject(kindsShape).describe('Per kind: channels on or off, and who receives it.'),
@@ -69,19 +75,17 @@ const settingsShape = z.strictObject({
     .strictObject({ email: z.array(email).max(50), sms: z.array(e164).max(50) })
     .describe('Extra recipients of kinds whose recipients.custom is on.'),
   sender: z.strictObject({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .regex(/^[^\r\n]*$/, 'must be one line'),
+    name: line(200).trim().min(1),
     address: email,
   }),
-  footer: z.string().max(4000).optional().describe('Appended to every customer email.'),
+  footer: multiline(4000).optional().describe('Appended to every customer email.'),
   defaultLocale: locale,
   prices: z
-    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price })
-    .describe('Credits per SMS part, per hand-sent email, per automatic email.'),
+    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price, emailBulk: price.optional() })
+    .describe(
+      'Credits per SMS part (every SMS: automatic, hand-sent, bulk), per hand-sent email, per automatic email, and ' +
+        'per email of a bulk message (default: the hand-sent price).',
+    ),
   customMessages: z.array(customMessageSchema).max(50),
   admins: z
     .array(
@@ -90,6 +94,31 @@ const settingsShape = z.strictObject({
     .max(50)
     .optional()
     .describe('The tenant admins: recipients of staff alerts (kinds with recipients.admins).'),
+  quietHours: z
+    .strictObject({
+      channels: quietWindows.describe('The tenant’s windows per channel.'),
+      locations: z
+        .record(id, quietWindows)
+        .optional()
+        .describe('Per location: replaces the tenant’s window of a channel (null: no quiet hours there).'),
+      exemptCustomerActions: z
+        .boolean()
+        .describe(
+          'Messages caused by the customer’s own action (booking, cancelling, joining a waitlist) go out anyway.',
+        ),
+    })
+    .optional()
+    .describe(
+      'Windows (wall clock of the location) in which customers are sent nothing on a channel, e.g. no SMS 21:00–08:00: ' +
+        'a message due inside is deferred to their end, or skipped (recorded) when that is after the start.',
+    ),
+  reservationPdf: z
+    .boolean()
+    .optional()
+    .describe(
+      "Attach the reservation's PDF (its short code as text and QR code, and its details) to the customer's " +
+        'confirmation, seat-assigned and rescheduled emails. Default false.',
+    ),
 });
 
 type Issue = { path: (string | number)[]; message: string };
@@ -168,7 +197,7 @@ export const notificationSettingsViewSchema = settingsShape.meta({ id: 'Notifica
 // ---------------------------------------------------------------------------------------------------------------
 // Customer preferences
 
-const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [NotificationKind, ...NotificationKind[]]);
+const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [DeliveryKind, ...DeliveryKind[]]);
 
 export const preferencesChangeSchema = z
   .strictObject({
@@ -231,7 +260,18 @@ export const topUpSchema = z
 export const creditsSchema = z
   .object({
     balance: z.number().int(),
-    prices: z.object({ smsPerPart: z.number(), emailManual: z.number(), emailAutomatic: z.number() }),
+    prices: z.object({
+      smsPerPart: z.number(),
+      emailManual: z.number(),
+      emailAutomatic: z.number(),
+      emailBulk: z.number().optional(),
+    }),
+    lowBalanceThreshold: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Admins are alerted once when the balance falls below it; a top-up above it re-arms the alert.'),
+    lowBalance: z.boolean().describe('The balance fell below the threshold and has not been topped up above it.'),
     entries: z.array(
       z.object({
         type: z.enum(['charge', 'refund', 'top-up']),
@@ -269,9 +309,10 @@ export const deliveryListQuerySchema = z.strictObject({
     ])
     .optional(),
   channel: z.enum(CHANNELS).optional(),
-  kind: z.enum(NOTIFICATION_KINDS).optional(),
+  kind: z.enum(DELIVERY_KINDS as [DeliveryKind, ...DeliveryKind[]]).optional(),
   reservationId: id.optional(),
   customerId: id.optional(),
+  campaignId: id.optional().describe("A campaign's deliveries: one per recipient and channel."),
   from: instant.optional().describe('requestedAt at or after'),
   to: instant.optional().describe('requestedAt before'),
   cursor,
@@ -282,7 +323,10 @@ export const deliveryRecordSchema = deliverySchema
   .extend({
     reservationId: z.string().nullable(),
     customerId: z.string().nullable(),
+    workflowId: z.string().nullable().describe('The workflow that planned it; null for messages staff wrote.'),
+    campaignId: z.string().nullable().optional().describe('The campaign (bulk message) it belongs to.'),
     causedAt: z.string().nullable(),
+    notBefore: z.string().nullable().describe('Deferred to the end of quiet hours: not sent before this time.'),
     finishedAt: z.string().nullable(),
     latencyToDeliveredMs: z.number().nullable(),
   })

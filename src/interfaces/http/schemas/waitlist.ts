@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { AllocationOutcome } from '../../../application/waitlist/waitlist-commands.js';
-import { id } from './common.js';
+import { id, line } from './common.js';
 import { customerSchema, locationSnapshotSchema } from './reservations.js';
 
 const instantText = z.string().max(64).describe('ISO-8601 instant with Z or an offset, e.g. 2030-06-03T09:00:00+02:00');
-const reason = z.string().trim().min(1).max(1000);
+const reason = line(1000).pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const waitlistModeSchema = z.enum(['offer', 'assign']);
 const channels = z
@@ -53,7 +53,13 @@ export const waitlistEntrySchema = z
     entryId: z.string(),
     status: z.enum(['waiting', 'offered', 'booked', 'declined', 'expired', 'left', 'removed', 'closed']),
     position: z.number().int().nullable().describe('1 = next in line; null when not waiting.'),
-    customer: customerSchema,
+    customer: z.object({
+      id: z.string().optional(),
+      name: z.string(),
+      email: z.string().optional(),
+      phone: z.string().optional(),
+      locale: z.string(),
+    }),
     partySize: z.number().int(),
     resourceId: z.string().nullable(),
     channels: z.array(z.enum(['email', 'sms'])),
