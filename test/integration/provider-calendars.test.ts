@@ -32,6 +32,10 @@ let server: Server;
 let base: string;
 const email = recordingEmail();
 let herald: TestHerald;
+/** Every log line Herald writes, to check that no feed address reaches the logs. */
+const logged: string[] = [];
+const log = (fields: Record<string, unknown>, message: string) =>
+  void logged.push(`${message} ${JSON.stringify(fields)}`);
 const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
 function calendar(...events: string[]): string {
@@ -63,6 +67,7 @@ beforeAll(async () => {
   herald = await startTestHerald({
     clock,
     email,
+    logger: { info: log, warn: log, error: log, debug: log },
     env: {
       CALENDAR_FEED_ALLOW_LOOPBACK: 'true',
       CALENDAR_FEED_ALLOW_HTTP: 'true',
@@ -260,6 +265,9 @@ describe('provider calendars: an iCal feed linked to a resource', () => {
     expect(
       JSON.stringify(events, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)),
     ).not.toContain('very-secret');
+    expect(logged.some((line) => line.includes('calendar linked'))).toBe(true);
+    // No log line names a feed address (the first test's feed had its secret in the query).
+    expect(logged.filter((line) => line.includes('very-secret') || line.includes('s3cr3t'))).toEqual([]);
   });
 
   it('flags a booking a newly busy time collides with to staff and leaves it booked', async () => {
