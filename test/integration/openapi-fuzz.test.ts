@@ -397,6 +397,20 @@ async function seed(): Promise<Record<string, unknown>> {
       'GET /v1/analytics/notifications': [{ from: inDays(-30), to: inDays(1), timeZone: 'Europe/Oslo' }],
       'GET /v1/customers/lookup': [{ email: customer(1).email }, { phone: customer(2).phone }],
       'GET /v1/reservations': [{ status: 'confirmed,requested', serviceId: 'fuzz-class' }],
+      // asOf: the first revision, a revision past the end (404 revision-not-found), an instant now and long ago.
+      ...Object.fromEntries(
+        [
+          'GET /v1/reservations/{reservationId}',
+          'GET /v1/reservations/{reservationId}/history',
+          'GET /v1/deliveries/{notificationId}',
+          'GET /v1/waitlists/{waitlistId}',
+          'GET /v1/waitlists/{waitlistId}/history',
+          'GET /v1/waitlists/{waitlistId}/entries/{entryId}',
+        ].map((operation) => [
+          operation,
+          [{ asOf: '0' }, { asOf: '999' }, { asOf: new Date().toISOString() }, { asOf: '2000-01-01T00:00:00+01:00' }],
+        ]),
+      ),
       'POST /v1/webhooks/twilio/inbound': [{ tenant: 'default' }],
       'POST /v1/webhooks/twilio/status': [{}],
     },

@@ -1,3 +1,4 @@
+import { describeAsOf, foldAsOf, type AsOf } from '../as-of.js';
 import { validateSlot, type BookableSlot } from '../../domain/booking/availability.js';
 import {
   reservationDecider,
@@ -180,10 +181,17 @@ export async function requireWaitlist(
   eventStore: EventStore,
   tenantId: string,
   waitlistId: string,
+  asOf?: AsOf,
 ): Promise<{ state: OpenWaitlistState; revision: bigint }> {
-  const { state, revision } = await loadWaitlist(eventStore, tenantId, waitlistId);
+  const loaded = asOf
+    ? foldAsOf((await eventStore.readStream(waitlistStreamName(tenantId, waitlistId))).events, waitlistDecider, asOf)
+    : await loadWaitlist(eventStore, tenantId, waitlistId);
+  const { state, revision } = loaded;
   if (state.status === 'none' || revision === 'no_stream') {
-    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, { waitlistId });
+    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, {
+      waitlistId,
+      ...(asOf ? { detail: `Waitlist ${waitlistId} did not exist at ${describeAsOf(asOf)}.` } : {}),
+    });
   }
   return { state, revision };
 }
