@@ -59,6 +59,11 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /** MongoDB database names: no `/\. "$*<>:|?` or NUL, at most 63 bytes. */
 const MONGODB_DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
 
+/** Whether `name` can name a MongoDB database (the rule MONGODB_DATABASE is checked with). */
+export function isMongoDatabaseName(name: string): boolean {
+  return MONGODB_DATABASE_NAME.test(name);
+}
+
 function validTrustProxy(value: string): boolean {
   if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
   return value.split(',').every((entry) => {

@@ -80,7 +80,8 @@ export interface Herald {
   stop(): Promise<void>;
 }
 
-const PROJECTIONS = [
+/** Every projection Herald keeps (the rebuild command rebuilds and verifies exactly these). */
+export const PROJECTIONS = [
   reservationDetailsProjection,
   deliveriesProjection,
   notificationAuditLogProjection,

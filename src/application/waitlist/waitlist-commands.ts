@@ -183,14 +183,14 @@ export async function requireWaitlist(
   waitlistId: string,
   asOf?: AsOf,
 ): Promise<{ state: OpenWaitlistState; revision: bigint }> {
-  const loaded = asOf
-    ? foldAsOf((await eventStore.readStream(waitlistStreamName(tenantId, waitlistId))).events, waitlistDecider, asOf)
-    : await loadWaitlist(eventStore, tenantId, waitlistId);
-  const { state, revision } = loaded;
+  const { events } = await eventStore.readStream(waitlistStreamName(tenantId, waitlistId));
+  const { state, revision } = foldAsOf(events, waitlistDecider, asOf);
   if (state.status === 'none' || revision === 'no_stream') {
     throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, {
       waitlistId,
-      ...(asOf ? { detail: `Waitlist ${waitlistId} did not exist at ${describeAsOf(asOf)}.` } : {}),
+      ...(asOf && events.length > 0
+        ? { detail: `Waitlist ${waitlistId} did not exist yet at ${describeAsOf(asOf)}.` }
+        : {}),
     });
   }
   return { state, revision };
