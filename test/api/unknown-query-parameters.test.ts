@@ -22,8 +22,9 @@ afterAll(async () => {
   await herald.stop();
 });
 
-/** A concrete URL for an OpenAPI path: every path parameter gets a valid-looking id. */
-const concrete = (path: string) => path.replace(/\{[^}]+\}/g, 'zz-unknown-id');
+/** A concrete URL for an OpenAPI path: every path parameter gets a valid-looking id (an instant for `start`). */
+const concrete = (path: string) =>
+  path.replace(/\{([^}]+)\}/g, (_, name: string) => (name === 'start' ? '2030-01-01T10:00:00Z' : 'zz-unknown-id'));
 
 /** Query parameters the operation documents as required, with values that pass validation. */
 function requiredQuery(operation: Operation): string {
