@@ -21,6 +21,22 @@ const post = (url: string, payload?: object) =>
   herald.app.inject({ method: 'POST', url, headers: herald.auth, ...(payload ? { payload } : {}) });
 
 describe('a reservation as of a revision or an instant', () => {
+  it('is found by its short code too (main: codes wherever a reservation id is), history included', async () => {
+    moveTo('2030-06-04T08:00:00Z');
+    expect((await post('/v1/reservations', aReservation({ reservationId: 'asof-code' }))).statusCode).toBe(201);
+    moveTo('2030-06-04T09:00:00Z');
+    expect((await post('/v1/reservations/asof-code/cancel', { by: 'customer' })).statusCode).toBe(200);
+    await herald.settle();
+    const code = await herald.codeOf(herald.auth, 'asof-code');
+    expect(code).not.toBe('asof-code');
+    const then = await get(`/v1/reservations/${code}?asOf=2030-06-04T08:30:00Z`);
+    expect(then.statusCode, then.body).toBe(200);
+    expect(then.json()).toMatchObject({ reservationId: 'asof-code', status: 'confirmed' });
+    const history = await get(`/v1/reservations/${code}/history?asOf=0`);
+    expect(history.statusCode, history.body).toBe(200);
+    expect(history.json().events.map((event: { type: string }) => event.type)).toEqual(['ReservationConfirmed']);
+  });
+
   it('is the state folded from the events up to then, with that revision as its ETag', async () => {
     moveTo('2030-06-03T08:00:00Z');
     expect((await post('/v1/reservations', aReservation({ reservationId: 'asof-1' }))).statusCode).toBe(201);
