@@ -50,6 +50,12 @@ describe('GET /metrics', () => {
       headers: herald.auth,
     });
     expect(read.statusCode).toBe(200);
+    const missing = await herald.app.inject({
+      method: 'GET',
+      url: `/v1/no-such-route/${reservationId}`,
+      headers: herald.auth,
+    });
+    expect(missing.statusCode).toBe(404);
     const after = await scrape();
 
     const moved = (name: string, labels: Record<string, string>) =>
@@ -58,6 +64,8 @@ describe('GET /metrics', () => {
     expect(
       moved('herald_http_requests_total', { method: 'GET', route: '/v1/reservations/:reservationId', status: '200' }),
     ).toBe(1);
+    // A URL no route matched is counted without its path (which could hold anything a client sent).
+    expect(moved('herald_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     // The confirmation goes out by email and by SMS: each requested, started and sent once.
     for (const channel of ['email', 'sms']) {
       for (const status of ['requested', 'sending', 'sent']) {

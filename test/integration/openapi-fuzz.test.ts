@@ -41,6 +41,8 @@ const CHECKS = [
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(REPO_ROOT, 'scripts', 'schemathesis.sh');
 const API_KEY = 'fuzz-admin-key-0123456789abcdef';
+/** GET /metrics answers a scraper holding this token (test/fuzz/hooks.py sends it there instead of the API key). */
+const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
 /** A customer whose SMS Twilio refuses: its delivery fails, so POST /deliveries/{id}/resend has something to do. */
@@ -108,6 +110,7 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      METRICS_TOKEN,
     },
     startTimeoutMs: 60_000,
   });
@@ -415,6 +418,7 @@ async function seed(): Promise<Record<string, unknown>> {
       'POST /v1/webhooks/twilio/status': [{}],
     },
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
+    metricsToken: METRICS_TOKEN,
     statusFile: join(workDir, 'statuses.json'),
   };
 }
