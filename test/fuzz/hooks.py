@@ -35,7 +35,6 @@ OPERATION_IDS = SEED.get("operationIds", {})
 BODIES = SEED.get("bodies", {})
 QUERIES = SEED.get("queries", {})
 TWILIO = SEED.get("twilio")
-METRICS_TOKEN = SEED.get("metricsToken")
 STATUSES = defaultdict(lambda: defaultdict(int))
 SAMPLES = defaultdict(dict)  # operation -> status -> one answer, to say why an operation never reached 2xx
 
@@ -88,13 +87,7 @@ def twilio_signature(auth_token, url, params):
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """Sign the Twilio webhook calls with the configured auth token, exactly over what will be sent; send the metrics
-    token (not the API key) to GET /metrics, unless the case is about authentication (no or another Authorization)."""
-    if METRICS_TOKEN and case.path == "/metrics":
-        headers = case.headers or {}
-        if headers.get("Authorization", "").startswith("Bearer fuzz-") or "Authorization" not in headers:
-            case.headers = {**headers, "Authorization": "Bearer " + METRICS_TOKEN}
-        return
+    """Sign the Twilio webhook calls with the configured auth token, exactly over what will be sent."""
     if TWILIO is None or not case.path.startswith("/v1/webhooks/twilio/"):
         return
     prepared = requests.Request(**{

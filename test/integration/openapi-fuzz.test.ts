@@ -41,7 +41,10 @@ const CHECKS = [
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(REPO_ROOT, 'scripts', 'schemathesis.sh');
 const API_KEY = 'fuzz-admin-key-0123456789abcdef';
-/** GET /metrics answers a scraper holding this token (test/fuzz/hooks.py sends it there instead of the API key). */
+/**
+ * Set, so GET /metrics is served: the fuzzer sends it the API key (the CLI header wins over a hook's), which must be
+ * a documented 401 problem+json; its 200 is tested in test/api/metrics.test.ts.
+ */
 const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
@@ -418,7 +421,6 @@ async function seed(): Promise<Record<string, unknown>> {
       'POST /v1/webhooks/twilio/status': [{}],
     },
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
-    metricsToken: METRICS_TOKEN,
     statusFile: join(workDir, 'statuses.json'),
   };
 }
