@@ -67,6 +67,11 @@ export const CALENDAR_PROVIDER_NAMES = ['ical', 'google', 'microsoft'] as const;
 /** 64 hex digits or 32 bytes in base64: a 256-bit key. */
 const KEY_256 = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
 
+/** Whether `name` can name a MongoDB database (the rule MONGODB_DATABASE is checked with). */
+export function isMongoDatabaseName(name: string): boolean {
+  return MONGODB_DATABASE_NAME.test(name);
+}
+
 function validTrustProxy(value: string): boolean {
   if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
   return value.split(',').every((entry) => {
@@ -163,6 +168,17 @@ const schema = z
      * Signs the claim links of waitlist offers. Every instance needs the same one; without it, embedded Herald keeps
      * a generated one in DATA_DIR/claim-link.secret.
      */
+    /**
+     * Bearer token Prometheus sends to scrape GET /metrics. Unset: /metrics is not served (404). Its own secret, not
+     * an API key: a scraper gets counters and nothing else, and an API key never sits in a scrape config.
+     */
+    METRICS_TOKEN: optional(
+      z
+        .string()
+        .min(32, 'must be at least 32 characters')
+        .max(512, 'must be at most 512 characters')
+        .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces'),
+    ),
     CLAIM_LINK_SECRET: optional(
       z
         .string()
@@ -240,6 +256,15 @@ const schema = z
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none of them',
       });
+    }
+    for (const key of ['BOOTSTRAP_API_KEY', 'OPERATOR_API_KEY'] as const) {
+      if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN === env[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['METRICS_TOKEN'],
+          message: `must differ from ${key}: whoever scrapes metrics must not hold an API key`,
+        });
+      }
     }
     if (env.OPERATOR_API_KEY !== undefined && env.OPERATOR_API_KEY === env.BOOTSTRAP_API_KEY) {
       ctx.addIssue({
