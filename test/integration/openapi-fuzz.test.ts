@@ -235,6 +235,7 @@ async function seed(): Promise<Record<string, unknown>> {
   // Provider calendars (issue 12): feeds at an address that never resolves (.invalid), so syncs fail fast and
   // are recorded as failures; one link for the fuzzer to unlink.
   const calendarIds: string[] = [];
+  const mostly = (id: string) => [id, id, id, id];
   for (const name of ['Fuzz feed', 'Fuzz feed to unlink']) {
     const link = await created<{ calendarId: string }>('POST', '/v1/resources/fuzz-spare-room/calendars', {
       provider: 'ical',
@@ -381,15 +382,17 @@ async function seed(): Promise<Record<string, unknown>> {
       ['PATCH /v1/services/{serviceId}', { serviceId: ['fuzz-spare-class'] }],
       ['DELETE /v1/services/{serviceId}', { serviceId: ['fuzz-archivable-class'] }],
       ['POST /v1/deliveries/{notificationId}/resend', { notificationId: failed }],
-      ['GET /v1/resources/{resourceId}/calendars', { resourceId: ['fuzz-spare-room'] }],
-      ['POST /v1/resources/{resourceId}/calendars', { resourceId: ['fuzz-spare-room'] }],
+      // A link's operations need two ids that exist at once: each is drawn from the seeded one most of the time (the
+      // hook draws between the generated value and each listed one), so they reach their real logic in a short run.
+      ['GET /v1/resources/{resourceId}/calendars', { resourceId: mostly('fuzz-spare-room') }],
+      ['POST /v1/resources/{resourceId}/calendars', { resourceId: mostly('fuzz-spare-room') }],
       ...['GET', 'PATCH', 'POST'].map((method) => [
         `${method} /v1/resources/{resourceId}/calendars/{calendarId}${method === 'POST' ? '/sync' : ''}`,
-        { resourceId: ['fuzz-spare-room'], calendarId: calendarIds.slice(0, 1) },
+        { resourceId: mostly('fuzz-spare-room'), calendarId: mostly(calendarIds[0] ?? '') },
       ]),
       [
         'DELETE /v1/resources/{resourceId}/calendars/{calendarId}',
-        { resourceId: ['fuzz-spare-room'], calendarId: calendarIds.slice(1) },
+        { resourceId: mostly('fuzz-spare-room'), calendarId: mostly(calendarIds[1] ?? '') },
       ],
     ]),
     bodies: {
