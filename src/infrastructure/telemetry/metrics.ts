@@ -4,7 +4,7 @@ import type { NewEvent } from '../../application/ports/event-store.port.js';
 /**
  * Herald's Prometheus metrics (prom-client), in a registry of their own (no process-global default registry).
  * Labels are bounded by construction — route templates, channels, statuses, job names, consumer names; never an id,
- * an address, a name or a tenant (docs/decisions/XXXX-metrics-and-traces.md): the exposition holds no PII and its
+ * an address, a name or a tenant (docs/decisions/0015-metrics.md): the exposition holds no PII and its
  * size does not grow with the data.
  */
 export interface HeraldMetrics {

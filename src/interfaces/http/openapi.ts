@@ -105,7 +105,7 @@ export function applyHttpConventions(route: RouteOptions): void {
  * Unknown query parameters are refused (400 problem+json naming each), never ignored: a client that sends `asOf` to
  * a route that does not know it must not get the current state as if it were the old one. Applied to every route as
  * it is added (onRoute), so a new route cannot forget it: a route without a query schema takes none, a loose query
- * object becomes strict. Two kinds of route keep ignoring them, on purpose (docs/decisions/XXXX-strict-query-and-as-of.md):
+ * object becomes strict. Two kinds of route keep ignoring them, on purpose (docs/decisions/0016-strict-query-and-as-of.md):
  * Swagger UI's pages (`/docs`), and routes whose `config.ignoreUnknownQuery` is true — the claim page that customers
  * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters.
  */
