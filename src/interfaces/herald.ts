@@ -38,6 +38,13 @@ import {
   WAITLIST_TARGET,
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
+import { createHmacCustomerLinks } from '../infrastructure/auth/hmac-customer-links.js';
+import { createHmacStaffSessions } from '../infrastructure/auth/hmac-staff-sessions.js';
+import { createArgon2PasswordHasher } from '../infrastructure/auth/argon2-password-hasher.js';
+import type { PasswordHasher } from '../application/ports/password-hasher.port.js';
+import type { StaffDeps } from '../application/staff/staff-accounts.js';
+import { staffAccountsProjection } from '../application/projections/staff-accounts.projection.js';
+import { loadWebAssets, type WebAssets } from './http/web-assets.js';
 import {
   startSubscriber,
   type EventConsumer,
@@ -60,6 +67,10 @@ export interface HeraldOptions {
   readonly ids?: IdSource;
   /** Backoff between delivery attempts; the domain's default (5 s doubling to 10 min) when absent. */
   readonly retryPolicy?: RetryPolicy;
+  /** Staff password hashing; argon2id with OWASP's parameters when absent. */
+  readonly passwordHasher?: PasswordHasher;
+  /** The built pages (dist/web); read from disk when absent. */
+  readonly webAssets?: WebAssets;
 }
 
 export interface Herald {
@@ -90,10 +101,15 @@ const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  staffAccountsProjection,
 ] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
-const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
+const AUTHENTICATION_PROJECTIONS = [
+  tenantsProjection,
+  apiKeysProjection,
+  staffAccountsProjection,
+] as unknown as readonly Projection[];
 
 /** Where customers reach this service: PUBLIC_URL, else the address it listens on (embedded, development). */
 function publicBaseUrl(config: Config): string {
@@ -128,6 +144,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger.warn({}, 'no CLAIM_LINK_SECRET: waitlist claim links will not survive a restart of this process');
   }
   const claimLinks = createHmacClaimLinks({ secret: claimLinkSecret, publicUrl: publicBaseUrl(config) });
+  const customerLinks = createHmacCustomerLinks({ secret: claimLinkSecret, publicUrl: publicBaseUrl(config) });
+  const staff: StaffDeps = {
+    eventStore,
+    ids,
+    clock,
+    readModels,
+    hasher: options.passwordHasher ?? createArgon2PasswordHasher(),
+    sessions: createHmacStaffSessions(claimLinkSecret),
+    sessionHours: config.STAFF_SESSION_HOURS,
+  };
   const waitlistDeps: WaitlistDeps = {
     eventStore,
     ids,
@@ -151,6 +177,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...catalogLookups(eventStore),
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
     claimLinks,
+    customerLinks,
     readModels,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
@@ -201,9 +228,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
     waitlist: waitlistDeps,
     claimLinks,
+    customerLinks,
+    staff,
+    // Secure cookies unless the service is reached over plain http (development on loopback).
+    secureCookies: !publicBaseUrl(config).startsWith('http://'),
+    web: options.webAssets ?? loadWebAssets(),
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
+      publicRequestsPerMinute: config.PUBLIC_REQUESTS_PER_MINUTE,
     },
   };
   const app = await buildApp(httpDeps, {

@@ -226,9 +226,24 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          staffSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'herald_staff',
+            description:
+              'The staff console session (POST /v1/staff-sessions). POST, PUT, PATCH and DELETE also need the ' +
+              "session's CSRF token in X-CSRF-Token (403 csrf-token-invalid without it).",
+          },
+          customerToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Customer-Token',
+            description:
+              "The signed token of a customer's own-page link (/my/<token>): that reservation or waitlist place only.",
+          },
         },
       },
-      security: [{ bearerAuth: [] }, { apiKey: [] }],
+      security: [{ bearerAuth: [] }, { apiKey: [] }, { staffSession: [] }],
     },
     transform: transformRoute,
     transformObject: transformDocument,
