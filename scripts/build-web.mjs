@@ -22,7 +22,7 @@ const result = await build({
   bundle: true,
   minify: true,
   format: 'esm',
-  target: ['es2020', 'chrome90', 'firefox90', 'safari14'],
+  target: ['es2020'],
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
@@ -40,6 +40,8 @@ writeFileSync(join(outdir, 'manifest.json'), JSON.stringify(manifest, null, 2) +
 if (!quiet) {
   for (const name of [...Object.values(manifest.pages), manifest.styles]) {
     const body = readFileSync(join(outdir, name));
-    console.log(`${name.padEnd(28)} ${String(body.length).padStart(7)} B  ${String(gzipSync(body).length).padStart(6)} B gzip`);
+    console.log(
+      `${name.padEnd(28)} ${String(body.length).padStart(7)} B  ${String(gzipSync(body).length).padStart(6)} B gzip`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { findAvailability } from '../../../application/booking/availability-query.js';
 import {
   bookReservation,
@@ -59,7 +59,6 @@ import {
   customerPreferencesChangeSchema,
   customerRescheduleSchema,
   customerSlotsQuery,
-  customerTokenHeaders,
   publicAvailabilityQuery,
   publicBookingAnswerSchema,
   publicBookingSchema,
@@ -569,8 +568,8 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
 
     const selfSchema = {
       tags: ['customer page'],
+      // The token travels in X-Customer-Token (the customerToken security scheme); resolve() checks it.
       security: [{ customerToken: [] }],
-      headers: customerTokenHeaders,
     };
     const pageAnswerResponse = { 200: json(customerPageSchema, 'The customer’s page.', { 'Cache-Control': true }) };
 
@@ -703,7 +702,7 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
                   schema: { type: 'string', enum: ['no-store'] },
                 },
               },
-              content: { 'text/calendar': { schema: { type: 'string' } } },
+              content: { 'text/calendar': { schema: z.string().describe('An iCalendar (RFC 5545) VCALENDAR.') } },
             },
             ...problems(401, 404, 429),
           },

@@ -171,17 +171,6 @@ export const customerPageSchema = z
   })
   .meta({ id: 'CustomerPage' });
 
-export const customerTokenHeaders = z
-  .object({
-    'x-customer-token': z
-      .string()
-      .min(16)
-      .max(800)
-      .regex(/^[A-Za-z0-9_-]+$/)
-      .describe('The token of the customer’s link (the last segment of /my/<token>).'),
-  })
-  .loose();
-
 export const customerCancelSchema = z
   .strictObject({ reason: line(500).optional() })
   .nullish()
