@@ -6,6 +6,7 @@ import {
   type DeliveryCommand,
   type DeliveryDetails,
   type DeliveryEvent,
+  type ContentAttachment,
   type DeliveryState,
   type RetryPolicy,
 } from '../../domain/notification/index.js';
@@ -16,6 +17,7 @@ import { DeliveryError, type EmailSender, type ProviderAcceptance } from '../por
 import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
 import type { SmsSender } from '../ports/sms-sender.port.js';
+import type { DocumentRenderer, RenderedAttachment } from '../ports/document-renderer.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
 import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
 import { physicalCollection } from '../projections/projection.js';
@@ -40,6 +42,8 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly readModels?: ReadModelStore;
   /** Backoff of transient failures. Default DEFAULT_RETRY_POLICY (5 s doubling to 10 min). */
   readonly retryPolicy?: RetryPolicy;
+  /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
+  readonly documents?: DocumentRenderer;
 }
 
 /** How far back an interrupted attempt is looked for at the provider (clock skew between us and Twilio). */
@@ -78,6 +82,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   const send = async (state: Extract<DeliveryState, { status: 'sending' }>): Promise<ProviderAcceptance> => {
     const { delivery } = state;
     if (delivery.channel === 'email') {
+      const attachments = await renderAttachments(delivery.content.attachments ?? []);
       return deps.email.send({
         idempotencyKey: delivery.notificationId,
         from: delivery.content.from ?? { address: 'no-reply@herald.invalid' },
@@ -86,6 +91,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         text: delivery.content.text,
         ...(delivery.content.html ? { html: delivery.content.html } : {}),
         ...(delivery.content.ics ? { calendar: delivery.content.ics } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
       });
     }
     return deps.sms.send({
@@ -101,6 +107,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           }
         : {}),
     });
+  };
+
+  /** Rendered from the delivery's own data, so every attempt sends the same bytes; a rendering fault is permanent. */
+  const renderAttachments = async (attachments: readonly ContentAttachment[]): Promise<RenderedAttachment[]> => {
+    if (attachments.length === 0) return [];
+    if (!deps.documents) throw new DeliveryError('no document renderer configured for the attachments', false);
+    const renderer = deps.documents;
+    try {
+      return await Promise.all(attachments.map((attachment) => renderer.render(attachment)));
+    } catch (error) {
+      throw new DeliveryError(`attachment could not be rendered: ${describe(error)}`, false);
+    }
   };
 
   /** An attempt that started but never reported back (the process died). */

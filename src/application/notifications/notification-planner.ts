@@ -72,8 +72,8 @@ export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly logger: Logger;
   /** Staff contacts of a resource (the catalog); none when the reservation names no resource. */
   readonly resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
-  /** The service's description and after-payment text for messages (the catalog). */
-  readonly serviceTexts: (tenantId: string, serviceId: string) => Promise<ServiceTexts>;
+  /** The service's description and after-payment text for messages (the catalog), with those of the slot at `start`. */
+  readonly serviceTexts: (tenantId: string, serviceId: string, start?: string) => Promise<ServiceTexts>;
   /** Attempts before a delivery is dead-lettered. */
   readonly maxAttempts?: number;
   /** Signed links of waitlist offers; without them an offer message cannot be rendered (it is skipped). */
@@ -347,7 +347,9 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     >([
       loadCustomerPreferences(deps.eventStore, cause.tenantId, cause.customerRef),
       reservation.resourceId ? deps.resourceStaff(cause.tenantId, reservation.resourceId) : Promise.resolve([]),
-      reservation.serviceId ? deps.serviceTexts(cause.tenantId, reservation.serviceId) : Promise.resolve({}),
+      reservation.serviceId
+        ? deps.serviceTexts(cause.tenantId, reservation.serviceId, reservation.start)
+        : Promise.resolve({}),
     ]);
     return deliveryIntents(
       planNotifications({

@@ -21,6 +21,7 @@ import {
   type DeliveryIdentity,
   type MessageContext,
   type NotificationKind,
+  type ContentAttachment,
   type NotificationSettings,
   type RecipientType,
   type RequestNotification,
@@ -93,6 +94,40 @@ export type PlannedDelivery =
       readonly detail?: string;
     };
 
+/** Customer emails that carry the reservation's PDF when the tenant's `reservationPdf` setting is on. */
+const PDF_KINDS: ReadonlySet<NotificationKind> = new Set([
+  'reservation-confirmed',
+  'waitlist-seat-assigned',
+  'reservation-rescheduled',
+]);
+
+/** The reservation's PDF as an attachment of its email: data only, rendered when the email is sent. */
+function reservationPdf(
+  reservation: ReservationDetails,
+  locale: string,
+  senderName: string,
+  issuedAt: string,
+): ContentAttachment {
+  return {
+    kind: 'reservation-pdf',
+    reservation: {
+      reservationId: reservation.reservationId,
+      code: reservation.code ?? reservation.reservationId,
+      customerName: reservation.customer.name,
+      serviceName: reservation.serviceName,
+      locationName: reservation.location.name,
+      locationAddress: reservation.location.address,
+      start: reservation.start,
+      end: reservation.end,
+      timeZone: reservation.location.timeZone,
+      locale,
+      partySize: reservation.partySize,
+      senderName,
+      issuedAt,
+    },
+  };
+}
+
 /** Settings that merely switch a kind or channel off are not recorded as skips: nothing was expected. */
 const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
   'blocked-by-customer',
@@ -120,6 +155,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   const reservation = cause.reservation;
   const baseContext: MessageContext = {
     reservationId: reservation.reservationId,
+    ...(reservation.code ? { code: reservation.code } : {}),
     customerName: reservation.customer.name,
     serviceName: reservation.serviceName,
     ...(input.serviceDescription ? { serviceDescription: input.serviceDescription } : {}),
@@ -286,6 +322,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
               text: email.text,
               html: email.html,
               ...(ics ? { ics } : {}),
+              ...(settings.reservationPdf && recipient.type === 'customer' && PDF_KINDS.has(cause.kind)
+                ? { attachments: [reservationPdf(reservation, locale, settings.sender.name, cause.occurredAt)] }
+                : {}),
             },
             undefined,
             cause.kind,

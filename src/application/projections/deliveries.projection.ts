@@ -12,6 +12,8 @@ export interface DeliveryDocument extends Record<string, unknown> {
   waitlistEntryId?: string | null;
   /** The workflow that planned it; null before workflows and for messages staff wrote. */
   workflowId?: string | null;
+  /** Deliveries of a campaign (bulk message). Absent in documents built before campaigns (read as null). */
+  campaignId?: string | null;
   kind: string;
   channel: 'email' | 'sms';
   recipientType: string;
@@ -85,6 +87,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     ['tenantId', 'reservationId', 'requestedAt'],
     ['tenantId', 'customerId', 'requestedAt'],
     ['tenantId', 'waitlistEntryId', 'requestedAt'],
+    ['tenantId', 'campaignId', 'channel', 'status'],
+    ['tenantId', 'campaignId', 'requestedAt'],
     ['tenantId', 'status', 'requestedAt'],
     ['tenantId', 'channel', 'requestedAt'],
     ['tenantId', 'providerMessageId'],
@@ -109,6 +113,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
           workflowId: d.workflowId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipient.type,
@@ -144,6 +149,7 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
           workflowId: d.workflowId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipientType,

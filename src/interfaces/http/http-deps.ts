@@ -47,4 +47,9 @@ export interface HttpDeps {
   readonly secureCookies: boolean;
   /** The built pages and their scripts and styles (npm run build:web). */
   readonly web: WebAssets;
+  /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly messaging?: {
+    readonly throttle: Readonly<Record<'email' | 'sms', number>>;
+    readonly maxAttempts?: number;
+  };
 }

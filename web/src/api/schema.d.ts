@@ -455,6 +455,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credits/low-balance-threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Alert the admins (staff alert) once when the balance falls below this many credits; null: never.
+         * @description Recorded on the credits stream. The alert goes out once per crossing: the next one only after a top-up has brought the balance back to the threshold or above. Setting a threshold above the balance alerts now.
+         */
+        put: operations["setLowBalanceThreshold"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credits/top-ups": {
         parameters: {
             query?: never;
@@ -1307,6 +1327,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers by name, email, phone, tag, last visit and number of reservations; cursor pages.
+         * @description Built from the reservations (the contact of the latest one) and the customer streams (preferences, tags). Sorted by name. Several words in `query` must all match a customer.
+         */
+        get: operations["listCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerRef}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One customer: contact, preferences, tags and reservations (404 when Herald knows nothing of them). */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customerRef}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a customer's tags (CustomerTagsChanged). If-Match: the ETag of the customer's stream. */
+        put: operations["setCustomerTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message staff wrote to one customer, or to the customer of one reservation (email or SMS).
+         * @description Texts may use {{customerName}}, {{senderName}} and, for a message about a reservation, {{reservationCode}}, {{reservationId}}, {{serviceName}}, {{locationName}}, {{locationAddress}}, {{start}}, {{end}}, {{date}}, {{time}} (in the customer's language and the location's time zone). Charged per the price list (an SMS per part, a hand-sent email at emailManual). 409 with nothing sent or charged when the customer has no contact on the channel, opted out of SMS or blocked messages from staff there, or the credits do not cover it. The same messageId (or Idempotency-Key) again answers the message already sent (200).
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/bulk/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Before sending a bulk message: recipients, channel mix, SMS parts, credit cost, who is left out and why.
+         * @description Texts may use {{customerName}}, {{senderName}} and, for a message about a reservation, {{reservationCode}}, {{reservationId}}, {{serviceName}}, {{locationName}}, {{locationAddress}}, {{start}}, {{end}}, {{date}}, {{time}} (in the customer's language and the location's time zone). Nothing changes. POST /v1/campaigns with the same audience and message sends it.
+         */
+        post: operations["previewBulkMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Campaigns, newest first. */
+        get: operations["listCampaigns"];
+        put?: never;
+        /**
+         * Send a bulk message as a tracked campaign: recipients fixed now, sent throttled, cancellable.
+         * @description Texts may use {{customerName}}, {{senderName}} and, for a message about a reservation, {{reservationCode}}, {{reservationId}}, {{serviceName}}, {{locationName}}, {{locationAddress}}, {{start}}, {{end}}, {{date}}, {{time}} (in the customer's language and the location's time zone). The recipients are decided at creation and recorded with the campaign; each gets one delivery per channel (preferences and opt-outs are checked again when it is sent, and a left-out recipient is recorded as skipped with the reason). SMS and email go out at most at the configured rate (CAMPAIGN_SMS_PER_SECOND, CAMPAIGN_EMAIL_PER_SECOND). 409 insufficient-credits when the credits do not cover it. Idempotent: the same campaignId, or the same Idempotency-Key, never sends twice.
+         */
+        post: operations["createCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A campaign and its progress per channel while it runs (processed, requested, skipped, by status).
+         * @description The deliveries of the campaign: GET /v1/deliveries?campaignId=...
+         */
+        get: operations["getCampaign"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{campaignId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a campaign: no further recipients are sent to (those already requested still go out). */
+        post: operations["cancelCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/services/{serviceId}/occurrences/{start}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The texts of one occurrence (slot) of a service; none set reads as none. */
+        get: operations["getServiceOccurrence"];
+        /**
+         * Set the texts of one occurrence: shown after the service's own in that slot's messages.
+         * @description `afterPaymentText` goes into the confirmation (once paid) and the payment receipt of reservations in this slot, after the service’s after-payment text; `description` into the emails about the booking, after the service's description. Both empty removes them. If-Match: the service's ETag.
+         */
+        put: operations["setServiceOccurrence"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1390,6 +1583,182 @@ export interface components {
                     address: string;
                     timeZone: string;
                 };
+            }[];
+        };
+        BulkMessagePreview: {
+            /** @description Distinct customers the filter matched. */
+            matched: number;
+            /** @description Matching reservations whose customer has neither id, email nor phone. */
+            unreachable: number;
+            channels: {
+                [key: string]: {
+                    recipients: number;
+                    excluded: number;
+                    parts?: number;
+                    credits: number;
+                };
+            };
+            credits: {
+                total: number;
+                balance: number;
+                sufficient: boolean;
+            };
+            excluded: {
+                customerRef: string;
+                name: string;
+                /** @enum {string} */
+                channel: "email" | "sms";
+                /** @enum {string} */
+                reason: "missing-contact" | "invalid-contact" | "opted-out" | "blocked-by-customer";
+            }[];
+            excludedTotal: number;
+            sample: {
+                [key: string]: {
+                    subject?: string;
+                    text: string;
+                };
+            };
+        };
+        BulkMessagePreviewRequest: {
+            /** @description Who: the customers of the reservations that match (each once), or the customers that match. */
+            audience: {
+                /** @constant */
+                type: "reservations";
+                filter: {
+                    serviceId?: string;
+                    locationId?: string;
+                    resourceId?: string;
+                    /**
+                     * Format: date-time
+                     * @description Reservations starting at or after.
+                     */
+                    from?: string;
+                    /**
+                     * Format: date-time
+                     * @description ... and before.
+                     */
+                    to?: string;
+                    /** @description Default: every status. */
+                    status?: ("requested" | "confirmed" | "cancelled" | "declined" | "deleted" | "not-taken" | "completed" | "expired")[];
+                };
+            } | {
+                /** @constant */
+                type: "customers";
+                filter: {
+                    query?: string;
+                    tag?: string;
+                    /** Format: date-time */
+                    lastVisitBefore?: string;
+                    /** Format: date-time */
+                    lastVisitAfter?: string;
+                    minReservations?: number;
+                };
+            };
+            /** @description The text per channel; a campaign sends on the channels it has a text for. */
+            message: {
+                email?: {
+                    subject: string;
+                    text: string;
+                };
+                sms?: {
+                    text: string;
+                };
+            };
+        };
+        Campaign: {
+            campaignId: string;
+            name: string;
+            /** @enum {string} */
+            status: "preparing" | "running" | "completed" | "cancelled";
+            audience: {
+                [key: string]: unknown;
+            };
+            channels: ("email" | "sms")[];
+            recipientCount: number;
+            progress: {
+                [key: string]: {
+                    recipients: number;
+                    /** @description Recipients whose delivery on this channel was requested or skipped. */
+                    processed: number;
+                    requested: number;
+                    skipped: number;
+                    throttlePerSecond: number | null;
+                    nextBatchAt: string | null;
+                    /** @description The deliveries by status, as the audit trail has them. */
+                    deliveries: {
+                        [key: string]: number;
+                    };
+                };
+            };
+            createdAt: string;
+            createdBy: string;
+            startedAt: string | null;
+            completedAt: string | null;
+            cancelledAt: string | null;
+            revision: number;
+        };
+        CampaignCancel: {
+            reason?: string;
+        };
+        CampaignCreate: {
+            /** @description Your id for it: the same id and body again answers the same campaign. */
+            campaignId?: string;
+            name: string;
+            /** @description Who: the customers of the reservations that match (each once), or the customers that match. */
+            audience: {
+                /** @constant */
+                type: "reservations";
+                filter: {
+                    serviceId?: string;
+                    locationId?: string;
+                    resourceId?: string;
+                    /**
+                     * Format: date-time
+                     * @description Reservations starting at or after.
+                     */
+                    from?: string;
+                    /**
+                     * Format: date-time
+                     * @description ... and before.
+                     */
+                    to?: string;
+                    /** @description Default: every status. */
+                    status?: ("requested" | "confirmed" | "cancelled" | "declined" | "deleted" | "not-taken" | "completed" | "expired")[];
+                };
+            } | {
+                /** @constant */
+                type: "customers";
+                filter: {
+                    query?: string;
+                    tag?: string;
+                    /** Format: date-time */
+                    lastVisitBefore?: string;
+                    /** Format: date-time */
+                    lastVisitAfter?: string;
+                    minReservations?: number;
+                };
+            };
+            /** @description The text per channel; a campaign sends on the channels it has a text for. */
+            message: {
+                email?: {
+                    subject: string;
+                    text: string;
+                };
+                sms?: {
+                    text: string;
+                };
+            };
+        };
+        CampaignList: {
+            items: {
+                campaignId: string;
+                name: string;
+                status: string;
+                channels: string[];
+                recipientCount: number;
+                createdAt: string;
+                completedAt: string | null;
+                cancelledAt: string | null;
             }[];
         };
         CancelReservation: {
@@ -1530,7 +1899,12 @@ export interface components {
                 smsPerPart: number;
                 emailManual: number;
                 emailAutomatic: number;
+                emailBulk?: number;
             };
+            /** @description Admins are alerted once when the balance falls below it; a top-up above it re-arms the alert. */
+            lowBalanceThreshold: number | null;
+            /** @description The balance fell below the threshold and has not been topped up above it. */
+            lowBalance: boolean;
             entries: {
                 /** @enum {string} */
                 type: "charge" | "refund" | "top-up";
@@ -1613,8 +1987,8 @@ export interface components {
         CustomerPreferencesChange: {
             /** @description Kinds the customer does not want, per channel. A channel left out keeps its list. */
             blocked?: {
-                email?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message")[];
-                sms?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message")[];
+                email?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
+                sms?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
             };
             /** @description Opt the customer out of all SMS (true) or back in (false). */
             smsOptedOut?: boolean;
@@ -1622,11 +1996,44 @@ export interface components {
         CustomerPreferencesChangeBySelf: {
             /** @description The kinds of message the customer does not want, per channel. */
             blocked?: {
-                email: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message")[];
-                sms: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message")[];
+                email: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
+                sms: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
             };
             /** @description No SMS at all (true), or SMS again (false). */
             smsOptedOut?: boolean;
+        };
+        CustomerProfile: {
+            /** @description The id messages and preferences are kept under. */
+            customerRef: string;
+            /** @description The booking system's customer id, when it sends one. */
+            customerId: string | null;
+            name: string | null;
+            email: string | null;
+            phone: string | null;
+            locale: string | null;
+            tags: string[];
+            preferences: {
+                blocked: {
+                    email: string[];
+                    sms: string[];
+                };
+                smsOptedOut: boolean;
+            };
+            /** @description Reservations made and not called off. */
+            reservationCount: number;
+            /** @description Start of the latest confirmed or completed reservation. */
+            lastVisitAt: string | null;
+            reservations: {
+                reservationId: string;
+                code: string | null;
+                status: string;
+                serviceId: string | null;
+                serviceName: string;
+                locationId: string | null;
+                start: string;
+                end: string;
+            }[];
+            updatedAt: string;
         };
         CustomerReschedule: {
             /** @description A slot’s start from the reschedule options. */
@@ -1655,6 +2062,14 @@ export interface components {
                 phone: string | null;
                 locale: string;
             };
+        };
+        CustomerTags: {
+            customerRef: string;
+            tags: string[];
+        };
+        CustomerTagsChange: {
+            /** @description The whole list: tags left out are removed. */
+            tags: string[];
         };
         CustomerWaitlistEntry: {
             waitlistId: string;
@@ -1756,6 +2171,8 @@ export interface components {
             customerId: string | null;
             /** @description The workflow that planned it; null for messages staff wrote. */
             workflowId: string | null;
+            /** @description The campaign (bulk message) it belongs to. */
+            campaignId?: string | null;
             causedAt: string | null;
             /** @description Deferred to the end of quiet hours: not sent before this time. */
             notBefore: string | null;
@@ -1799,6 +2216,8 @@ export interface components {
             customerId: string | null;
             /** @description The workflow that planned it; null for messages staff wrote. */
             workflowId: string | null;
+            /** @description The campaign (bulk message) it belongs to. */
+            campaignId?: string | null;
             causedAt: string | null;
             /** @description Deferred to the end of quiet hours: not sent before this time. */
             notBefore: string | null;
@@ -1813,6 +2232,8 @@ export interface components {
         FreedReservation: {
             reservationId: string;
             status: string;
+            /** @description The short code customers read (6 characters); accepted wherever a reservation id is. */
+            code?: string;
             /** @enum {string} */
             source: "internal" | "external";
             customer: {
@@ -1904,6 +2325,40 @@ export interface components {
             name: string;
             address: string;
             timeZone: string;
+        };
+        ManualMessage: {
+            /** @enum {string} */
+            channel: "email" | "sms";
+            to: {
+                customerRef: string;
+            } | {
+                /** @description The reservation id or its short code. */
+                reservationId: string;
+            };
+            /** @description Email only (required for email). */
+            subject?: string;
+            /** @description The message, with placeholders. */
+            text: string;
+            /** @description Your id of this message: the same id is the same message, never sent twice. */
+            messageId?: string;
+            /** @description An email to a reservation's customer: attach the reservation's PDF (code, QR code, details). */
+            attachReservationPdf?: boolean;
+        };
+        ManualMessageResult: {
+            /** @description The delivery id: GET /v1/deliveries/{messageId} shows its audit trail. */
+            messageId: string;
+            /** @enum {string} */
+            channel: "email" | "sms";
+            status: string;
+            kind: string;
+            maskedRecipient: string | null;
+            reservationId: string | null;
+            customerRef: string | null;
+            cost: number;
+            sms: {
+                encoding: string;
+                parts: number;
+            } | null;
         };
         NewApiKey: {
             keyId: string;
@@ -2179,11 +2634,12 @@ export interface components {
             /** @description Appended to every customer email. */
             footer?: string;
             defaultLocale: string;
-            /** @description Credits per SMS part, per hand-sent email, per automatic email. */
+            /** @description Credits per SMS part (every SMS: automatic, hand-sent, bulk), per hand-sent email, per automatic email, and per email of a bulk message (default: the hand-sent price). */
             prices: {
                 smsPerPart: number;
                 emailManual: number;
                 emailAutomatic: number;
+                emailBulk?: number;
             };
             customMessages: {
                 id: string;
@@ -2243,6 +2699,8 @@ export interface components {
                 /** @description Messages caused by the customer’s own action (booking, cancelling, joining a waitlist) go out anyway. */
                 exemptCustomerActions: boolean;
             };
+            /** @description Attach the reservation's PDF (its short code as text and QR code, and its details) to the customer's confirmation, seat-assigned and rescheduled emails. Default false. */
+            reservationPdf?: boolean;
         };
         NotificationSettingsView: {
             /** @description Master switch per channel. */
@@ -2391,11 +2849,12 @@ export interface components {
             /** @description Appended to every customer email. */
             footer?: string;
             defaultLocale: string;
-            /** @description Credits per SMS part, per hand-sent email, per automatic email. */
+            /** @description Credits per SMS part (every SMS: automatic, hand-sent, bulk), per hand-sent email, per automatic email, and per email of a bulk message (default: the hand-sent price). */
             prices: {
                 smsPerPart: number;
                 emailManual: number;
                 emailAutomatic: number;
+                emailBulk?: number;
             };
             customMessages: {
                 id: string;
@@ -2455,6 +2914,8 @@ export interface components {
                 /** @description Messages caused by the customer’s own action (booking, cancelling, joining a waitlist) go out anyway. */
                 exemptCustomerActions: boolean;
             };
+            /** @description Attach the reservation's PDF (its short code as text and QR code, and its details) to the customer's confirmation, seat-assigned and rescheduled emails. Default false. */
+            reservationPdf?: boolean;
         };
         /** @description RFC 9457 problem details (application/problem+json). Extension members (e.g. `currentRevision`, `remainingSeats`) may follow the standard ones. */
         Problem: {
@@ -2549,6 +3010,8 @@ export interface components {
         Reservation: {
             reservationId: string;
             status: string;
+            /** @description The short code customers read (6 characters); accepted wherever a reservation id is. */
+            code?: string;
             /** @enum {string} */
             source: "internal" | "external";
             customer: {
@@ -2613,6 +3076,8 @@ export interface components {
             reservationId: string;
             status: string;
             statusReason?: string;
+            /** @description The short code customers read (6 characters); accepted wherever a reservation id is. */
+            code?: string;
             /** @enum {string} */
             source: "internal" | "external";
             customer: {
@@ -2779,6 +3244,12 @@ export interface components {
             /** @enum {string} */
             status: "active" | "archived";
             revision: number;
+        };
+        ServiceOccurrence: {
+            serviceId: string;
+            start: string;
+            description?: string;
+            afterPaymentText?: string;
         };
         StaffAccount: {
             tenantId: string;
@@ -3558,6 +4029,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -3645,6 +4117,7 @@ export interface operations {
                 "if-match"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -3761,6 +4234,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -3841,6 +4315,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -3926,6 +4401,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4058,6 +4534,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4194,6 +4671,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4330,6 +4808,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4466,6 +4945,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4598,6 +5078,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4734,6 +5215,7 @@ export interface operations {
                 "idempotency-key"?: string;
             };
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -4865,6 +5347,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The reservation id, or its short code. */
                 reservationId: string;
             };
             cookie?: never;
@@ -7236,6 +7719,101 @@ export interface operations {
             };
         };
     };
+    setLowBalanceThreshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    threshold: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The threshold and the balance now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lowBalanceThreshold: number | null;
+                        balance: number;
+                        lowBalance: boolean;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     topUpCredits: {
         parameters: {
             query?: never;
@@ -7364,9 +7942,11 @@ export interface operations {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
                 channel?: "email" | "sms";
-                kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
+                kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
+                /** @description A campaign's deliveries: one per recipient and channel. */
+                campaignId?: string;
                 /** @description requestedAt at or after */
                 from?: string;
                 /** @description requestedAt before */
@@ -12838,6 +13418,1133 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description Words of the name (any of their beginnings), an email or its beginning, a phone number or its last digits. */
+                query?: string;
+                /** @description Customers with this tag (any case). */
+                tag?: string;
+                /** @description Customers whose last visit was before this instant. */
+                lastVisitBefore?: string;
+                /** @description Customers whose last visit was at or after this instant. */
+                lastVisitAfter?: string;
+                minReservations?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of customers matching the filter. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPage"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerRef: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerProfile"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setCustomerTags: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only if the resource is still at this revision: its ETag (e.g. "3"), a comma-separated list of them, or * for any current revision. Strong comparison: a weak tag (W/"3") never matches. A mismatch is a 412. */
+                "if-match"?: string;
+            };
+            path: {
+                customerRef: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerTagsChange"];
+            };
+        };
+        responses: {
+            /** @description The customer's tags now. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTags"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current revision (the ETag): read the resource again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualMessage"];
+            };
+        };
+        responses: {
+            /** @description The message already sent with this messageId. */
+            200: {
+                headers: {
+                    /** @description The path of the resource this request created or acted on. */
+                    Location: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManualMessageResult"];
+                };
+            };
+            /** @description Sent: its delivery (Location). */
+            201: {
+                headers: {
+                    /** @description The path of the resource this request created or acted on. */
+                    Location: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManualMessageResult"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewBulkMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkMessagePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Who would get the message, and what it would cost. */
+            200: {
+                headers: {
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkMessagePreview"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCampaigns: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Campaigns, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignList"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCampaign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCreate"];
+            };
+        };
+        responses: {
+            /** @description The campaign already created with this id or key. */
+            200: {
+                headers: {
+                    /** @description The path of the resource this request created or acted on. */
+                    Location: string;
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The campaign, created and starting. */
+            201: {
+                headers: {
+                    /** @description The path of the resource this request created or acted on. */
+                    Location: string;
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The campaign and its progress. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelCampaign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                campaignId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCancel"];
+            };
+        };
+        responses: {
+            /** @description The campaign, cancelled. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getServiceOccurrence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serviceId: string;
+                /** @description The slot: its start instant, e.g. 2030-12-01T17:00:00Z (URL-encoded). */
+                start: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The texts of this occurrence. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceOccurrence"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setServiceOccurrence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only if the resource is still at this revision: its ETag (e.g. "3"), a comma-separated list of them, or * for any current revision. Strong comparison: a weak tag (W/"3") never matches. A mismatch is a 412. */
+                "if-match"?: string;
+            };
+            path: {
+                serviceId: string;
+                /** @description The slot: its start instant, e.g. 2030-12-01T17:00:00Z (URL-encoded). */
+                start: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string;
+                    afterPaymentText?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The texts of this occurrence now. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceOccurrence"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current revision (the ETag): read the resource again and retry. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -59,6 +59,7 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     reservationId: doc.reservationId,
     customerId: doc.customerId,
     workflowId: doc.workflowId ?? null,
+    campaignId: doc.campaignId ?? null,
     kind: doc.kind,
     channel: doc.channel,
     recipientType: doc.recipientType,

@@ -83,10 +83,9 @@ type CustomerEntry = z.infer<typeof customerWaitlistEntrySchema>;
 
 function customerReservation(state: ExistingState): CustomerReservation {
   const r = state.reservation;
-  const code = (r as { code?: unknown }).code;
   return {
     reservationId: r.reservationId,
-    code: typeof code === 'string' ? code : null,
+    code: r.code ?? null,
     status: state.status,
     serviceId: r.serviceId ?? null,
     serviceName: r.serviceName,
