@@ -43,7 +43,7 @@ function isDocumentedResponse(value: unknown): value is DocumentedResponse<Recor
  * - If-Match routes (`headers: ifMatchHeaders`): 412;
  * - authenticated POSTs (registerIdempotency): the `Idempotency-Key` header, 409 (the first request with the key
  *   is still running), 422 (the key was used with another body) and `Idempotent-Replayed` on every 2xx — except
- *   routes that answer a secret (`config.idempotent: false`), which do not honour the header.
+ *   routes that answer a secret or take a password (`config.idempotent: false`), which do not honour the header.
  * Idempotent: fastify runs it again for the HEAD route of a GET.
  */
 export function applyHttpConventions(route: RouteOptions): void {
@@ -52,7 +52,8 @@ export function applyHttpConventions(route: RouteOptions): void {
   const methods = [route.method].flat().map((method) => method.toUpperCase());
   const authenticated = route.config?.public !== true;
   const takesBody = methods.some((method) => BODY_METHODS.has(method));
-  // Routes that answer a secret opt out (`config.idempotent: false`): a stored answer would keep the secret.
+  // Routes that answer a secret or take a password opt out (`config.idempotent: false`): the idempotency record
+  // would keep the secret (the stored answer) or an unsalted hash of the password (the request's hash).
   const idempotent =
     authenticated &&
     methods.includes('POST') &&
