@@ -4,11 +4,12 @@ import { campaignTable, runCampaignBench } from './campaign.bench.js';
 import { confirmationsBench } from './confirmations.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
 import { waitlistBench } from './waitlist.bench.js';
+import { webBudgetBench } from './web-budget.bench.js';
 
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`, `waitlist`, `campaign`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `waitlist`, `campaign`, `web`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -53,6 +54,7 @@ const benches: readonly (readonly [string, (servers: Servers) => Promise<string>
   ['booking', () => bookingSection()],
   ['waitlist', (servers) => waitlistBench(servers, waitlistSizes)],
   ['campaign', (servers) => campaignSection(servers)],
+  ['web', async () => (await webBudgetBench()).markdown],
 ];
 
 const servers = await startServers();
