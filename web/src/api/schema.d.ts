@@ -1939,7 +1939,7 @@ export interface components {
             /** @description The ref of a customer known only by this address (no customer id from the booking system). */
             derivedCustomerRef: string;
         };
-        CustomerPage: {
+        CustomerOwnPage: {
             /** @enum {string} */
             kind: "reservation" | "waitlist-entry";
             tenant: {
@@ -1973,6 +1973,10 @@ export interface components {
                 smsOptedOut: boolean;
                 blockableKinds: string[];
             } | null;
+        };
+        CustomerPage: {
+            items: components["schemas"]["CustomerProfile"][];
+            nextCursor: string | null;
         };
         CustomerPreferences: {
             customerRef: string;
@@ -12788,7 +12792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
@@ -12852,7 +12856,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
@@ -13032,7 +13036,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
@@ -13203,7 +13207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
@@ -13290,7 +13294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
@@ -13386,7 +13390,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerPage"];
+                    "application/json": components["schemas"]["CustomerOwnPage"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */

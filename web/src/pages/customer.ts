@@ -9,7 +9,7 @@ import { CHANNEL_NAMES, kindName } from '../lib/kinds.js';
 import { LanguagePicker } from '../lib/language-picker.js';
 import { html, mount, useEffect, useState } from '../lib/ui.js';
 
-type View = Schemas['CustomerPage'];
+type View = Schemas['CustomerOwnPage'];
 type Slot = Schemas['Availability']['slots'][number];
 
 const T = {

@@ -169,7 +169,7 @@ export const customerPageSchema = z
       })
       .nullable(),
   })
-  .meta({ id: 'CustomerPage' });
+  .meta({ id: 'CustomerOwnPage' });
 
 export const customerCancelSchema = z
   .strictObject({ reason: line(500).optional() })
