@@ -322,6 +322,56 @@ function customerPagesSuite(): void {
       expect(Date.parse(theirs[0]!.start)).toBe(Date.parse(START));
       await opened.context.close();
     }, 120_000);
+
+    it('staff sign in to the console, open the day, and free a seat: the warning names the next customer in line', async () => {
+      // A full 12:00 seat, and Petr next in line for it.
+      const start = `${DAY}T12:00:00+02:00`;
+      const holder = { name: 'Karel Holder', email: 'karel@example.test', locale: 'cs-CZ' };
+      const petr = { name: 'Petr Svoboda', email: 'petr@example.test', locale: 'cs-CZ' };
+      const held = await inject('POST', '/v1/reservations', { serviceId: 'spa-sauna', start, customer: holder }, 201);
+      await inject('POST', '/v1/waitlists/entries', { serviceId: 'spa-sauna', start, customer: petr }, 201);
+      const password = 'correct horse battery staple';
+      await inject(
+        'POST',
+        '/v1/staff-accounts',
+        { email: 'desk@example.test', name: 'Front Desk', role: 'staff', locale: 'en', password },
+        201,
+      );
+
+      const opened = await open(desktop('en-GB'), `${base}/staff?date=${DAY}`);
+      const { page } = opened;
+      await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await page.getByLabel('Organisation').fill('default');
+      await page.getByLabel('Email').fill('desk@example.test');
+      await page.getByLabel('Password').fill(password);
+      await expectWellFormed(opened);
+      await shot(page, 'staff-en-desktop-1-sign-in');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+
+      // The day: every reservation of DAY by resource, in the location's wall-clock time.
+      await page.getByRole('heading', { level: 1, name: 'Day' }).waitFor({ timeout: 10_000 });
+      const karel = page.getByRole('link', { name: /12:00 Karel Holder/ });
+      await karel.waitFor();
+      expect(await page.getByRole('link', { name: /10:00 Ola Nordmann/ }).count()).toBe(1);
+      await expectWellFormed(opened);
+      await shot(page, 'staff-en-desktop-2-day');
+
+      await karel.click();
+      await page.getByRole('heading', { level: 1, name: 'Karel Holder: Sauna' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel reservation' }).click();
+      const warning = page.getByRole('alertdialog');
+      await warning.waitFor();
+      expect(await warning.innerText()).toContain('Petr Svoboda, number 1 on the waitlist');
+      await shot(page, 'staff-en-desktop-3-free-seat-warning');
+      await page.getByRole('button', { name: 'Cancel it and free the seat' }).click();
+      await page.getByRole('status').filter({ hasText: 'The seat is freed' }).waitFor({ timeout: 10_000 });
+      expect(await page.locator('.status[data-status="cancelled"]').innerText()).toBe('cancelled');
+      await expectWellFormed(opened);
+      await shot(page, 'staff-en-desktop-4-freed');
+      const after = await inject('GET', `/v1/reservations/${held.reservationId}`, undefined, 200);
+      expect(after.status).toBe('cancelled');
+      await opened.context.close();
+    }, 120_000);
   });
 }
 
