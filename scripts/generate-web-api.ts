@@ -1,6 +1,6 @@
 // Writes web/src/api/schema.d.ts: the types openapi-typescript generates from Herald's OpenAPI document, which the
 // pages' API client (openapi-fetch) is typed with. Run `npm run gen:web-api` after changing a route; the test
-// test/integration/web-api-types.test.ts fails while the committed file differs from what the served document gives.
+// test/api/web-api-types.test.ts fails while the committed file differs from what the served document gives.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -32,6 +32,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (operators; needs METRICS_TOKEN).
+         * @description Counters, gauges and histograms in the Prometheus text format: HTTP requests by route template, deliveries by channel and status, provider latency, consumer lag, scheduled-job lateness, dead letters, credits. Labels never carry an id, an address, a name or a tenant. Send `Authorization: Bearer <METRICS_TOKEN>`; without METRICS_TOKEN set, the route answers 404.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reservations": {
         parameters: {
             query?: never;
@@ -57,6 +77,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One reservation, now or as it was at a revision or an instant (asOf). */
         get: operations["getReservation"];
         put?: never;
         post?: never;
@@ -91,7 +112,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every event of the reservation, oldest first, with who did it and what caused it. */
+        /** Every event of the reservation, oldest first, with who did it and what caused it (up to asOf, when given). */
         get: operations["getReservationHistory"];
         put?: never;
         post?: never;
@@ -516,7 +537,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One delivery: its status history and the append-only audit entries of every recorded event. */
+        /** One delivery: its status history and the append-only audit entries of every recorded event; with asOf, as it was at a revision of its notification stream or an instant. */
         get: operations["getDelivery"];
         put?: never;
         post?: never;
@@ -681,7 +702,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One waitlist: its slot and every entry, waiting ones in line order with their place. */
+        /** One waitlist: its slot and every entry, waiting ones in line order with their place (as of a revision or an instant with asOf). */
         get: operations["getWaitlist"];
         put?: never;
         post?: never;
@@ -698,7 +719,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every event of the waitlist, oldest first, with who did it (overrides carry actor and reason). */
+        /** Every event of the waitlist, oldest first, with who did it (overrides carry actor and reason); up to asOf, when given. */
         get: operations["getWaitlistHistory"];
         put?: never;
         post?: never;
@@ -715,7 +736,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One entry: its status, place in line and latest offer. */
+        /** One entry: its status, place in line and latest offer; with asOf, as it was at a revision of its waitlist or an instant. */
         get: operations["getWaitlistEntry"];
         put?: never;
         post?: never;
@@ -3805,6 +3826,62 @@ export interface operations {
             };
         };
     };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or a wrong METRICS_TOKEN. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Metrics are not served: METRICS_TOKEN is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listReservations: {
         parameters: {
             query?: {
@@ -4030,7 +4107,10 @@ export interface operations {
     };
     getReservation: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 /** @description The reservation id, or its short code. */
@@ -4316,7 +4396,10 @@ export interface operations {
     };
     getReservationHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 /** @description The reservation id, or its short code. */
@@ -8025,7 +8108,10 @@ export interface operations {
     };
     getDelivery: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 notificationId: string;
@@ -8852,7 +8938,10 @@ export interface operations {
     };
     getWaitlist: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 waitlistId: string;
@@ -8932,7 +9021,10 @@ export interface operations {
     };
     getWaitlistHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 waitlistId: string;
@@ -9012,7 +9104,10 @@ export interface operations {
     };
     getWaitlistEntry: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a read model. Before the first event it is a 404; a revision the stream has not reached is a 404 `revision-not-found`. */
+                asOf?: string;
+            };
             header?: never;
             path: {
                 waitlistId: string;
