@@ -77,7 +77,9 @@ export function webPageRoutes(deps: HttpDeps) {
     const notFound = (reply: FastifyReply) =>
       reply.code(404).header('content-type', 'text/plain; charset=utf-8').send('Not found\n');
 
-    const config = { public: true };
+    // Pages people open from a message or a bookmark: tracking parameters that mail clients and link checkers add are
+    // ignored, as on the claim page (decision 0016); the pages read only ?lang=, ?date= and ?tenant=.
+    const config = { public: true, ignoreUnknownQuery: true };
     const schema = { hide: true };
     app.get<{ Params: { tenant: string } }>('/book/:tenant', { config, schema }, (request, reply) =>
       TENANT.test(request.params.tenant) ? shell('booking')(request, reply) : notFound(reply),
