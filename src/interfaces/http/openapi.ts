@@ -108,7 +108,8 @@ export function applyHttpConventions(route: RouteOptions): void {
  * it is added (onRoute), so a new route cannot forget it: a route without a query schema takes none, a loose query
  * object becomes strict. Two kinds of route keep ignoring them, on purpose (docs/decisions/0016-strict-query-and-as-of.md):
  * Swagger UI's pages (`/docs`), and routes whose `config.ignoreUnknownQuery` is true — the claim page that customers
- * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters.
+ * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters, and the
+ * other pages (booking page, customer's page, staff console: web-pages.routes.ts) for the same reason.
  */
 export function refuseUnknownQueryParameters(route: RouteOptions): void {
   if (route.url.startsWith('/docs')) return;
