@@ -30,6 +30,11 @@ export interface Adapters {
   readonly sms: SmsSender;
   /** Signs waitlist claim links: CLAIM_LINK_SECRET, or the one kept in DATA_DIR. Absent: one per process (tests). */
   readonly claimLinkSecret?: string;
+  /**
+   * Seals calendar feed addresses and provider tokens in the event store: CALENDAR_CREDENTIALS_KEY, or the key kept
+   * in DATA_DIR/calendar-credentials.key. Absent: one per process (tests).
+   */
+  readonly calendarCredentialsKey?: string;
   /** What each port is backed by, for the start-up line and /health/ready. */
   readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string>;
   close(): Promise<void>;
@@ -94,6 +99,7 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
     email,
     sms,
     claimLinkSecret: config.CLAIM_LINK_SECRET ?? keptSecret(join(dataDir, 'claim-link.secret')),
+    calendarCredentialsKey: config.CALENDAR_CREDENTIALS_KEY ?? keptSecret(join(dataDir, 'calendar-credentials.key')),
     describe: {
       eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : `sqlite:${join(dataDir, 'events.sqlite')}`,
       readModels: config.MONGODB_URL ? 'mongodb' : `sqlite:${join(dataDir, 'read-models.sqlite')}`,

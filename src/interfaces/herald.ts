@@ -54,6 +54,18 @@ import type { StaffDeps } from '../application/staff/staff-accounts.js';
 import { staffAccountsProjection } from '../application/projections/staff-accounts.projection.js';
 import { loadWebAssets, type WebAssets } from './http/web-assets.js';
 import {
+  CALENDAR_CONFLICT_TARGET,
+  CALENDAR_SYNC_JOB,
+  createCalendarConflictHandler,
+  createCalendarSyncJob,
+  createResourceCalendarManager,
+  type ResourceCalendarDeps,
+} from '../application/calendars/resource-calendars.js';
+import { resourceCalendarsProjection } from '../application/projections/resource-calendars.projection.js';
+import { createCalendarBusyReader } from '../infrastructure/calendars/calendar-busy-reader.js';
+import { refusedUrl } from '../infrastructure/calendars/guarded-http.js';
+import { createSecretBox, parseKey256 } from '../infrastructure/crypto/secret-box.js';
+import {
   startSubscriber,
   type EventConsumer,
   type RunningSubscriber,
@@ -118,6 +130,7 @@ export const PROJECTIONS = [
   tenantsProjection,
   apiKeysProjection,
   staffAccountsProjection,
+  resourceCalendarsProjection,
   campaignsProjection,
 ] as unknown as readonly Projection[];
 
@@ -191,6 +204,48 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger,
   });
 
+  let calendarKey = adapters.calendarCredentialsKey ? parseKey256(adapters.calendarCredentialsKey) : undefined;
+  if (!calendarKey) {
+    calendarKey = randomBytes(32);
+    logger.warn({}, 'no calendar credentials key: calendar links made by this process will not sync after a restart');
+  }
+  const feedGuard = { allowLoopback: config.CALENDAR_FEED_ALLOW_LOOPBACK, allowHttp: config.CALENDAR_FEED_ALLOW_HTTP };
+  const calendarDeps: ResourceCalendarDeps = {
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    readModels,
+    logger,
+    secrets: createSecretBox(calendarKey),
+    reader: createCalendarBusyReader({
+      limits: {
+        timeoutMs: config.CALENDAR_FETCH_TIMEOUT_SECONDS * 1000,
+        maxBytes: config.CALENDAR_MAX_RESPONSE_BYTES,
+        maxRedirects: config.CALENDAR_MAX_REDIRECTS,
+      },
+      guard: feedGuard,
+      googleApiUrl: config.CALENDAR_GOOGLE_API_URL,
+      graphApiUrl: config.CALENDAR_GRAPH_API_URL,
+      providers: config.CALENDAR_PROVIDERS,
+      now: () => clock.now(),
+    }),
+    settings: {
+      providers: config.CALENDAR_PROVIDERS,
+      horizonDays: config.CALENDAR_HORIZON_DAYS,
+      maxBusyIntervals: config.CALENDAR_MAX_BUSY_INTERVALS,
+      defaultIntervalMinutes: config.CALENDAR_SYNC_INTERVAL_MINUTES,
+      minIntervalMinutes: config.CALENDAR_SYNC_MIN_MINUTES,
+      maxRetryAfterMinutes: config.CALENDAR_RETRY_AFTER_MAX_MINUTES,
+    },
+    feedUrlRefusal: (url) => refusedUrl(url, feedGuard),
+  };
+  const calendarManager = processManagerConsumer(createResourceCalendarManager(calendarDeps), {
+    scheduler,
+    handlers: { [CALENDAR_CONFLICT_TARGET]: createCalendarConflictHandler(calendarDeps) },
+    logger,
+  });
+
   const planner = createNotificationPlanner({
     eventStore,
     ids,
@@ -233,6 +288,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     dispatcher.consumer,
     seatKeeper.consumer,
     waitlistManager,
+    calendarManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
     customersConsumer({ eventStore, readModels, ids }),
@@ -249,6 +305,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
     [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
+    [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
   ]);
   const running: RunningSubscriber[] = [];
   metrics.setConsumerSource(async () => ({
@@ -279,6 +336,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     // Secure cookies unless the service is reached over plain http (development on loopback).
     secureCookies: !publicBaseUrl(config).startsWith('http://'),
     web: options.webAssets ?? loadWebAssets(),
+    calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
