@@ -383,6 +383,60 @@ export interface paths {
         patch: operations["updateService"];
         trace?: never;
     };
+    "/v1/resources/{resourceId}/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The external calendars linked to a resource, with their last successful sync. */
+        get: operations["listResourceCalendars"];
+        put?: never;
+        /** Link an external calendar (an iCal feed; Google or Microsoft where enabled): its busy times block the resource’s slots. The first sync runs at once; then every syncIntervalMinutes. */
+        post: operations["linkResourceCalendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/resources/{resourceId}/calendars/{calendarId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One calendar link: its last successful sync, the error since (if any), the next sync. */
+        get: operations["getResourceCalendar"];
+        put?: never;
+        post?: never;
+        /** Unlink a calendar: its busy times stop blocking the resource and its syncs stop. */
+        delete: operations["unlinkResourceCalendar"];
+        options?: never;
+        head?: never;
+        /** Rename a link, change its sync interval, or replace its secret (a new feed address or token). */
+        patch: operations["changeResourceCalendar"];
+        trace?: never;
+    };
+    "/v1/resources/{resourceId}/calendars/{calendarId}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync now. The outcome is recorded either way (a failure keeps the last good busy times). 409 `calendar-sync-deferred` while the provider’s Retry-After is in force. */
+        post: operations["syncResourceCalendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/availability": {
         parameters: {
             query?: never;
@@ -1686,6 +1740,87 @@ export interface components {
                 };
             };
         };
+        CalendarLink: {
+            calendarId: string;
+            resourceId: string;
+            name: string;
+            /** @enum {string} */
+            provider: "ical" | "google" | "microsoft";
+            /** @description What may be shown of the secret: the feed’s host, or the token’s last characters. */
+            hint: string;
+            /** @description Google: the calendar id; Microsoft: user / schedule; iCal: null. */
+            target: string | null;
+            syncIntervalMinutes: number;
+            /** @enum {string} */
+            status: "linked" | "unlinked";
+            /** @description The last successful sync; null before the first. */
+            lastSyncedAt: string | null;
+            /** @description Busy times are known up to here. */
+            horizonEnd: string | null;
+            /** @description Busy intervals (merged) the last successful sync found. */
+            busyCount: number;
+            /** @description More busy times than CALENDAR_MAX_BUSY_INTERVALS: the horizon was cut short. */
+            truncated: boolean;
+            /** @description Why syncs fail since the last success (the last good busy times stay in force); null when fine. */
+            lastError: {
+                /** @enum {string} */
+                code: "unauthorized" | "rate-limited" | "provider-error" | "not-found" | "network" | "timeout" | "too-large" | "invalid-response" | "forbidden-address" | "not-configured";
+                message: string;
+                httpStatus?: number;
+                since: string;
+            } | null;
+            /** @description When the next scheduled sync runs. */
+            nextSyncAt?: string;
+            revision: number;
+        };
+        CalendarLinkChange: {
+            /** @description What staff call it, e.g. "Dr Novák’s Google calendar". */
+            name?: string;
+            /** @description Minutes between syncs; default CALENDAR_SYNC_INTERVAL_MINUTES, at least CALENDAR_SYNC_MIN_MINUTES. */
+            syncIntervalMinutes?: number;
+            /** @description iCal links: a new feed address. */
+            url?: string;
+            /** @description Google and Microsoft links: a new access token. */
+            token?: string;
+        };
+        CalendarSyncResult: {
+            calendarId: string;
+            resourceId: string;
+            name: string;
+            /** @enum {string} */
+            provider: "ical" | "google" | "microsoft";
+            /** @description What may be shown of the secret: the feed’s host, or the token’s last characters. */
+            hint: string;
+            /** @description Google: the calendar id; Microsoft: user / schedule; iCal: null. */
+            target: string | null;
+            syncIntervalMinutes: number;
+            /** @enum {string} */
+            status: "linked" | "unlinked";
+            /** @description The last successful sync; null before the first. */
+            lastSyncedAt: string | null;
+            /** @description Busy times are known up to here. */
+            horizonEnd: string | null;
+            /** @description Busy intervals (merged) the last successful sync found. */
+            busyCount: number;
+            /** @description More busy times than CALENDAR_MAX_BUSY_INTERVALS: the horizon was cut short. */
+            truncated: boolean;
+            /** @description Why syncs fail since the last success (the last good busy times stay in force); null when fine. */
+            lastError: {
+                /** @enum {string} */
+                code: "unauthorized" | "rate-limited" | "provider-error" | "not-found" | "network" | "timeout" | "too-large" | "invalid-response" | "forbidden-address" | "not-configured";
+                message: string;
+                httpStatus?: number;
+                since: string;
+            } | null;
+            /** @description When the next scheduled sync runs. */
+            nextSyncAt?: string;
+            revision: number;
+            /**
+             * @description failed: see lastError.
+             * @enum {string}
+             */
+            outcome: "synced" | "failed";
+        };
         Campaign: {
             campaignId: string;
             name: string;
@@ -2300,6 +2435,14 @@ export interface components {
                 /** @enum {string} */
                 mode: "offer" | "assign";
             };
+            /** @description Busy times of the resource’s linked external calendars found overlapping this reservation after it was booked. Staff were alerted; Herald never cancels or moves a reservation because of them. */
+            calendarConflicts?: {
+                calendarId: string;
+                resourceId: string;
+                busyStart: string;
+                busyEnd: string;
+                detectedAt: string;
+            }[];
             /** @description What the freed seats went to: an offer, an assignment, or back to public availability. */
             waitlist?: {
                 waitlistId: string;
@@ -2408,6 +2551,40 @@ export interface components {
             revokedBy: string | null;
             /** @description The key itself. Shown this once: Herald keeps only its SHA-256. */
             secret: string;
+        };
+        NewCalendarLink: {
+            /** @constant */
+            provider: "ical";
+            /** @description The calendar’s secret address in iCal format (https:// or webcal://), as Google Calendar and Outlook publish it. Kept encrypted; never shown again (the answer shows only its host). */
+            url: string;
+            /** @description What staff call it, e.g. "Dr Novák’s Google calendar". */
+            name?: string;
+            /** @description Minutes between syncs; default CALENDAR_SYNC_INTERVAL_MINUTES, at least CALENDAR_SYNC_MIN_MINUTES. */
+            syncIntervalMinutes?: number;
+        } | {
+            /** @constant */
+            provider: "google";
+            /** @description The Google calendar id (often an email address). */
+            calendar: string;
+            /** @description An OAuth 2.0 access token for the provider’s API. Kept encrypted; never shown again. */
+            token: string;
+            /** @description What staff call it, e.g. "Dr Novák’s Google calendar". */
+            name?: string;
+            /** @description Minutes between syncs; default CALENDAR_SYNC_INTERVAL_MINUTES, at least CALENDAR_SYNC_MIN_MINUTES. */
+            syncIntervalMinutes?: number;
+        } | {
+            /** @constant */
+            provider: "microsoft";
+            /** @description The Graph user (id or userPrincipalName) whose calendar answers. */
+            user: string;
+            /** @description The SMTP address whose free/busy is asked for (a user, a room). */
+            schedule: string;
+            /** @description An OAuth 2.0 access token for the provider’s API. Kept encrypted; never shown again. */
+            token: string;
+            /** @description What staff call it, e.g. "Dr Novák’s Google calendar". */
+            name?: string;
+            /** @description Minutes between syncs; default CALENDAR_SYNC_INTERVAL_MINUTES, at least CALENDAR_SYNC_MIN_MINUTES. */
+            syncIntervalMinutes?: number;
         };
         NotificationAnalytics: {
             /** @description Deliveries meant to go out (skipped ones excluded). */
@@ -3078,6 +3255,14 @@ export interface components {
                 /** @enum {string} */
                 mode: "offer" | "assign";
             };
+            /** @description Busy times of the resource’s linked external calendars found overlapping this reservation after it was booked. Staff were alerted; Herald never cancels or moves a reservation because of them. */
+            calendarConflicts?: {
+                calendarId: string;
+                resourceId: string;
+                busyStart: string;
+                busyEnd: string;
+                detectedAt: string;
+            }[];
         };
         ReservationHistory: {
             reservationId: string;
@@ -3714,7 +3899,7 @@ export interface components {
             /** @constant */
             type: "event";
             /** @enum {string} */
-            event: "reservation-requested" | "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-deleted" | "reservation-not-taken" | "reservation-completed" | "reservation-rescheduled" | "payment-received" | "slot-freed" | "waitlist-joined" | "waitlist-offer" | "waitlist-offer-expired" | "waitlist-seat-assigned" | "waitlist-exhausted";
+            event: "reservation-requested" | "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-deleted" | "reservation-not-taken" | "reservation-completed" | "reservation-rescheduled" | "payment-received" | "slot-freed" | "waitlist-joined" | "waitlist-offer" | "waitlist-offer-expired" | "waitlist-seat-assigned" | "waitlist-exhausted" | "calendar-conflict";
             /**
              * @description reservation-cancelled only.
              * @enum {string}
@@ -7200,6 +7385,647 @@ export interface operations {
             };
             /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listResourceCalendars: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resourceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The linked calendars. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CalendarLink"][];
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkResourceCalendar: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                resourceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCalendarLink"];
+            };
+        };
+        responses: {
+            /** @description Linked. */
+            201: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    /** @description The path of the resource this request created or acted on. */
+                    Location: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarLink"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getResourceCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                resourceId: string;
+                calendarId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarLink"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlinkResourceCalendar: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only if the resource is still at this revision: its ETag (e.g. "3"), a comma-separated list of them, or * for any current revision. Strong comparison: a weak tag (W/"3") never matches. A mismatch is a 412. */
+                "if-match"?: string;
+            };
+            path: {
+                resourceId: string;
+                calendarId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current revision (the ETag): read the resource again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeResourceCalendar: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Only if the resource is still at this revision: its ETag (e.g. "3"), a comma-separated list of them, or * for any current revision. Strong comparison: a weak tag (W/"3") never matches. A mismatch is a 412. */
+                "if-match"?: string;
+            };
+            path: {
+                resourceId: string;
+                calendarId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarLinkChange"];
+            };
+        };
+        responses: {
+            /** @description The link now. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarLink"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current revision (the ETag): read the resource again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    syncResourceCalendar: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                resourceId: string;
+                calendarId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link after the sync. */
+            200: {
+                headers: {
+                    /** @description The revision of the resource, a strong entity tag; send it back in If-Match. */
+                    ETag: string;
+                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarSyncResult"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
