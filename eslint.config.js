@@ -12,6 +12,7 @@ export default tseslint.config(
       'test/support/mongo-server/target/**',
       'test/client/generated/**',
       '.venv-fuzz/**',
+      'web/src/api/schema.d.ts',
     ],
   },
   {
@@ -44,6 +45,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Build scripts run by node (scripts/*.mjs, scripts/*.ts via tsx).
+    files: ['scripts/**/*.{mjs,ts}'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: { 'no-console': 'off' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/interfaces/cli/**/*.ts', 'src/interfaces/main.ts'],

@@ -5,11 +5,12 @@ import { confirmationsBench } from './confirmations.bench.js';
 import { rebuildBench, rebuildSection } from './rebuild.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
 import { waitlistBench } from './waitlist.bench.js';
+import { webBudgetBench } from './web-budget.bench.js';
 
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`, `waitlist`, `campaign`, `rebuild`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `waitlist`, `campaign`, `rebuild`, `web`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -54,6 +55,7 @@ const benches: readonly (readonly [string, (servers: Servers) => Promise<string>
   ['booking', () => bookingSection()],
   ['waitlist', (servers) => waitlistBench(servers, waitlistSizes)],
   ['campaign', (servers) => campaignSection(servers)],
+  ['web', async () => (await webBudgetBench()).markdown],
   // Issue 11 item 4: 1M generated events (BENCH_SCALE scales it), rebuilt and verified by the real command.
   [
     'rebuild',

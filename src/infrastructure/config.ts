@@ -154,6 +154,12 @@ const schema = z
     RATE_LIMIT_PER_KEY: withDefault(integer(0, 1_000_000), '6000'),
     /** Failed authentications one client address may make per minute before it gets 429. */
     AUTH_FAILURES_PER_MINUTE: withDefault(integer(1, 10_000), '30'),
+    /** How long a staff console session lasts after signing in (hours). */
+    STAFF_SESSION_HOURS: withDefault(integer(1, 24 * 7), '12'),
+    /** Sign-in attempts one client address may make per minute (staff console). */
+    SIGN_IN_ATTEMPTS_PER_MINUTE: withDefault(integer(1, 1000), '10'),
+    /** Requests one client address may make per minute to the public booking page's and customer page's API. */
+    PUBLIC_REQUESTS_PER_MINUTE: withDefault(integer(1, 100_000), '120'),
     /** Which proxies' X-Forwarded-For to believe for the client address: false, true, a hop count or addresses. */
     TRUST_PROXY: withDefault(
       z
@@ -165,8 +171,9 @@ const schema = z
       'false',
     ),
     /**
-     * Signs the claim links of waitlist offers. Every instance needs the same one; without it, embedded Herald keeps
-     * a generated one in DATA_DIR/claim-link.secret.
+     * Signs the claim links of waitlist offers, the links to customers' own pages and staff session cookies (each
+     * under its own purpose). Every instance needs the same one; without it, embedded Herald keeps a generated one in
+     * DATA_DIR/claim-link.secret.
      */
     /**
      * Bearer token Prometheus sends to scrape GET /metrics. Unset: /metrics is not served (404). Its own secret, not

@@ -13,7 +13,8 @@ export function createLogger(level: string): Pino {
       req: (req: { id?: unknown; method?: string; url?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url?.split('?')[0],
+        // A customer's page link is their key: its token is not logged.
+        url: req.url?.split('?')[0]?.replace(/^\/my\/[^/]+/, '/my/(token)'),
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },

@@ -46,6 +46,13 @@ import {
   WAITLIST_TARGET,
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
+import { createHmacCustomerLinks } from '../infrastructure/auth/hmac-customer-links.js';
+import { createHmacStaffSessions } from '../infrastructure/auth/hmac-staff-sessions.js';
+import { createArgon2PasswordHasher } from '../infrastructure/auth/argon2-password-hasher.js';
+import type { PasswordHasher } from '../application/ports/password-hasher.port.js';
+import type { StaffDeps } from '../application/staff/staff-accounts.js';
+import { staffAccountsProjection } from '../application/projections/staff-accounts.projection.js';
+import { loadWebAssets, type WebAssets } from './http/web-assets.js';
 import {
   CALENDAR_CONFLICT_TARGET,
   CALENDAR_SYNC_JOB,
@@ -87,6 +94,10 @@ export interface HeraldOptions {
   readonly ids?: IdSource;
   /** Backoff between delivery attempts; the domain's default (5 s doubling to 10 min) when absent. */
   readonly retryPolicy?: RetryPolicy;
+  /** Staff password hashing; argon2id with OWASP's parameters when absent. */
+  readonly passwordHasher?: PasswordHasher;
+  /** The built pages (dist/web); read from disk when absent. */
+  readonly webAssets?: WebAssets;
 }
 
 export interface Herald {
@@ -118,6 +129,7 @@ export const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  staffAccountsProjection,
   resourceCalendarsProjection,
   campaignsProjection,
 ] as unknown as readonly Projection[];
@@ -126,7 +138,11 @@ export const PROJECTIONS = [
 const ENRICHED_PROJECTIONS = [customersProjection] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
-const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
+const AUTHENTICATION_PROJECTIONS = [
+  tenantsProjection,
+  apiKeysProjection,
+  staffAccountsProjection,
+] as unknown as readonly Projection[];
 
 /** Where customers reach this service: PUBLIC_URL, else the address it listens on (embedded, development). */
 function publicBaseUrl(config: Config): string {
@@ -164,6 +180,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger.warn({}, 'no CLAIM_LINK_SECRET: waitlist claim links will not survive a restart of this process');
   }
   const claimLinks = createHmacClaimLinks({ secret: claimLinkSecret, publicUrl: publicBaseUrl(config) });
+  const customerLinks = createHmacCustomerLinks({ secret: claimLinkSecret, publicUrl: publicBaseUrl(config) });
+  const staff: StaffDeps = {
+    eventStore,
+    ids,
+    clock,
+    readModels,
+    hasher: options.passwordHasher ?? createArgon2PasswordHasher(),
+    sessions: createHmacStaffSessions(claimLinkSecret),
+    sessionHours: config.STAFF_SESSION_HOURS,
+  };
   const waitlistDeps: WaitlistDeps = {
     eventStore,
     ids,
@@ -229,6 +255,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...catalogLookups(eventStore),
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
     claimLinks,
+    customerLinks,
     readModels,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
@@ -304,11 +331,18 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
     waitlist: waitlistDeps,
     claimLinks,
+    customerLinks,
+    staff,
+    // Secure cookies unless the service is reached over plain http (development on loopback).
+    secureCookies: !publicBaseUrl(config).startsWith('http://'),
+    web: options.webAssets ?? loadWebAssets(),
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
+      publicRequestsPerMinute: config.PUBLIC_REQUESTS_PER_MINUTE,
     },
     metrics: {
       observeRequest: (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds),

@@ -9,6 +9,7 @@ logic; they never change what is checked. The test writes a file (HERALD_FUZZ_DA
   bodies         "METHOD /path" -> field sets; one may replace the fields of a generated body that it already has
                  (a locationId that exists for POST /v1/resources; a booking shape keeps its shape)
   queries        "METHOD /path" -> whole query strings that may replace the generated one (an availability window)
+  customerTokens link tokens of customers' own pages, sent as X-Customer-Token to /v1/self/... most of the time
   twilio         authToken and publicUrl to sign webhook calls with, as Twilio would
   statusFile     where to write, per operation, how often each status came back
 
@@ -21,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 from collections import defaultdict
 from urllib.parse import parse_qsl
 
@@ -35,6 +37,7 @@ OPERATION_IDS = SEED.get("operationIds", {})
 BODIES = SEED.get("bodies", {})
 QUERIES = SEED.get("queries", {})
 TWILIO = SEED.get("twilio")
+CUSTOMER_TOKENS = SEED.get("customerTokens", [])
 STATUSES = defaultdict(lambda: defaultdict(int))
 SAMPLES = defaultdict(dict)  # operation -> status -> one answer, to say why an operation never reached 2xx
 
@@ -87,7 +90,15 @@ def twilio_signature(auth_token, url, params):
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    """Sign the Twilio webhook calls with the configured auth token, exactly over what will be sent."""
+    """A customer's link token on their own page's calls (most of the time: a generated one is still sent, too).
+    Sign the Twilio webhook calls with the configured auth token, exactly over what will be sent."""
+    if CUSTOMER_TOKENS and case.path.startswith("/v1/self"):
+        if case.headers is None:
+            case.headers = {}
+        choice = random.randrange(len(CUSTOMER_TOKENS) + 1)
+        if choice < len(CUSTOMER_TOKENS):
+            case.headers["X-Customer-Token"] = CUSTOMER_TOKENS[choice]
+        return
     if TWILIO is None or not case.path.startswith("/v1/webhooks/twilio/"):
         return
     prepared = requests.Request(**{

@@ -350,6 +350,32 @@ async function seed(): Promise<Record<string, unknown>> {
   );
   const offerIds = (cancelled.waitlist ?? []).flatMap((w) => w.allocated.map((a) => a.offerId));
   if (offerIds.length === 0) throw new Error(`no waitlist offer to seed: ${JSON.stringify(cancelled)}`);
+
+  // The public booking page, switched on, and two customers' own pages: a reservation booked on the page, and a place
+  // on the full waitlist slot joined from it. Their link tokens go in X-Customer-Token (hooks.py, /v1/self/...).
+  await created('PUT', '/v1/settings/self-service', {
+    bookingPage: { enabled: true },
+    cancellation: { allowed: true, untilMinutesBefore: 0 },
+    reschedule: { allowed: true, untilMinutesBefore: 0 },
+  });
+  const pageGuest = (index: number) => ({
+    name: `Page guest ${index}`,
+    email: `page-${index}@example.test`,
+    locale: 'en',
+  });
+  const ownPages = [
+    await created<{ customerToken: string }>('POST', '/v1/public/tenants/default/reservations', {
+      requestId: '6f1c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f',
+      serviceId: 'fuzz-class',
+      start: starts[slot + 5],
+      customer: pageGuest(1),
+    }),
+    await created<{ customerToken: string }>('POST', '/v1/public/tenants/default/waitlist-entries', {
+      serviceId: 'fuzz-wait',
+      start: waitStart,
+      customer: pageGuest(2),
+    }),
+  ].map((answer) => answer.customerToken);
   const transition = (action: string, ids: string[]) => [
     `POST /v1/reservations/{reservationId}/${action}`,
     { reservationId: ids },
@@ -388,6 +414,12 @@ async function seed(): Promise<Record<string, unknown>> {
       ['PATCH /v1/services/{serviceId}', { serviceId: ['fuzz-spare-class'] }],
       ['DELETE /v1/services/{serviceId}', { serviceId: ['fuzz-archivable-class'] }],
       ['POST /v1/deliveries/{notificationId}/resend', { notificationId: failed }],
+      ...[
+        'GET /v1/public/tenants/{tenantId}/booking-page',
+        'GET /v1/public/tenants/{tenantId}/availability',
+        'POST /v1/public/tenants/{tenantId}/reservations',
+        'POST /v1/public/tenants/{tenantId}/waitlist-entries',
+      ].map((operation) => [operation, { tenantId: ['default'] }]),
       // A link's operations need two ids that exist at once: each is drawn from the seeded one most of the time (the
       // hook draws between the generated value and each listed one), so they reach their real logic in a short run.
       ['GET /v1/resources/{resourceId}/calendars', { resourceId: mostly('fuzz-spare-room') }],
@@ -424,6 +456,13 @@ async function seed(): Promise<Record<string, unknown>> {
         { channel: 'email', to: { customerRef: 'fuzz-customer-1' }, subject: 'Hello', text: 'Hello {{customerName}}.' },
       ],
       'PUT /v1/settings/notifications': [settings],
+      'POST /v1/public/tenants/{tenantId}/reservations': newStarts
+        .slice(30, 40)
+        .map((start, index) => ({ serviceId: 'fuzz-class', start, customer: pageGuest(10 + index) })),
+      'POST /v1/public/tenants/{tenantId}/waitlist-entries': [
+        { serviceId: 'fuzz-wait', start: waitStart, customer: pageGuest(30) },
+      ],
+      'POST /v1/self/reschedule': newStarts.slice(40, 45).map((start) => ({ start })),
       'POST /v1/webhooks/twilio/status': messageSids.flatMap((sid) => [
         { MessageSid: sid, MessageStatus: 'delivered' },
         { MessageSid: sid, MessageStatus: 'sending' },
@@ -441,6 +480,8 @@ async function seed(): Promise<Record<string, unknown>> {
       'GET /v1/analytics/notifications': [{ from: inDays(-30), to: inDays(1), timeZone: 'Europe/Oslo' }],
       'GET /v1/customers/lookup': [{ email: customer(1).email }, { phone: customer(2).phone }],
       'GET /v1/reservations': [{ status: 'confirmed,requested', serviceId: 'fuzz-class' }],
+      'GET /v1/public/tenants/{tenantId}/availability': [{ serviceId: 'fuzz-class', from, to }],
+      'GET /v1/self/slots': [{ from, to }],
       // asOf: the first revision, a revision past the end (404 revision-not-found), an instant now and long ago.
       ...Object.fromEntries(
         [
@@ -458,6 +499,7 @@ async function seed(): Promise<Record<string, unknown>> {
       'POST /v1/webhooks/twilio/inbound': [{ tenant: 'default' }],
       'POST /v1/webhooks/twilio/status': [{}],
     },
+    customerTokens: ownPages,
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
     statusFile: join(workDir, 'statuses.json'),
   };

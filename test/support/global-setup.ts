@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startMongoServer } from './mongo-server.js';
 import type {} from './mongo.js'; // ProvidedContext keys
@@ -10,6 +12,11 @@ import type {} from './mongo.js'; // ProvidedContext keys
  * CI=true, where that is a failure of the whole run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The pages (dist/web) are served by every Herald the tests start: build them from web/src first (esbuild, ~1 s),
+  // so `npx vitest run` on a fresh clone tests the current front end, never a stale or missing build.
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-web.mjs', import.meta.url)), '--quiet'], {
+    stdio: 'inherit',
+  });
   const fromEnvironment = process.env.MONGODB_URL?.trim();
   if (fromEnvironment) {
     project.provide('mongodbUrl', fromEnvironment);

@@ -62,6 +62,10 @@ import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js'
 import { customerRefOf, loadCustomerPreferences, loadNotificationSettings } from './notification-settings.js';
 import { creditsStreamName, deliveryStreamName, workflowsStreamName } from './notification-streams.js';
 import { planNotifications, type NotificationCause, type PlannedDelivery } from './plan-notifications.js';
+import type { CustomerLinks, CustomerLinkSubject } from '../ports/customer-links.port.js';
+
+/** How long the link to a customer's page works after the reservation (or the waitlisted slot) has ended. */
+export const CUSTOMER_LINK_DAYS_AFTER_END = 30;
 
 export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly clock: Clock;
@@ -75,6 +79,8 @@ export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly maxAttempts?: number;
   /** Signed links of waitlist offers; without them an offer message cannot be rendered (it is skipped). */
   readonly claimLinks?: ClaimLinks;
+  /** Signed links of the customer's own page, put in every customer message; none: messages carry no such link. */
+  readonly customerLinks?: CustomerLinks;
   /** The reservations read model: which future reservations' timed messages follow a workflow change. */
   readonly readModels?: ReadModelStore;
 }
@@ -329,9 +335,15 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     paid: boolean,
     byCustomer = false,
     reservationStatus?: string,
+    waitlistId?: string,
   ): Promise<Intent[]> => {
     if (workflows.length === 0) return [];
     const reservation = cause.reservation;
+    const page = customerPageOf(cause, waitlistId);
+    if (page && deps.customerLinks) {
+      const validUntil = new Date(Date.parse(reservation.end) + CUSTOMER_LINK_DAYS_AFTER_END * 86_400_000);
+      cause = { ...cause, customerPageUrl: deps.customerLinks.linkFor(page, validUntil.toISOString()) };
+    }
     const [preferences, resourceStaff, texts] = await Promise.all<
       [Promise<CustomerPreferences>, Promise<Contact[]>, Promise<ServiceTexts>]
     >([
@@ -597,6 +609,8 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
           forCustomer(entry, entry.resourceId),
           false,
           true,
+          undefined,
+          state.waitlistId,
         );
       }
       case 'WaitlistOfferMade': {
@@ -620,6 +634,9 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
           settings,
           forCustomer(entry, d.resourceId),
           false,
+          false,
+          undefined,
+          state.waitlistId,
         );
       }
       case 'WaitlistOfferExpired': {
@@ -634,6 +651,9 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
           settings,
           forCustomer(entry, waitlistEvent.data.resourceId),
           false,
+          false,
+          undefined,
+          state.waitlistId,
         );
       }
       case 'WaitlistExhausted': {
@@ -760,4 +780,20 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
 /** When a time trigger fires for a reservation (epoch ms). */
 function triggerRunAt(reservation: ReservationDetails, trigger: TimeTrigger): number {
   return Date.parse(reservation[trigger.anchor]) + triggerOffsetMinutes(trigger) * 60_000;
+}
+
+/**
+ * Whose page a message links to: a waitlist entry's messages (joined, offer, expired) open the entry — its place and
+ * its offer; a reservation's open the reservation; a message about a slot (to staff) opens nothing.
+ */
+function customerPageOf(cause: NotificationCause, waitlistId: string | undefined): CustomerLinkSubject | undefined {
+  if (waitlistId && cause.waitlistEntryId) {
+    return { kind: 'waitlist-entry', tenantId: cause.tenantId, waitlistId, entryId: cause.waitlistEntryId };
+  }
+  if (cause.auditReservationId === null) return undefined;
+  return {
+    kind: 'reservation',
+    tenantId: cause.tenantId,
+    reservationId: cause.auditReservationId ?? cause.reservation.reservationId,
+  };
 }

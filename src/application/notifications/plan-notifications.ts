@@ -50,6 +50,8 @@ export interface NotificationCause {
    * message about no reservation (a waitlist entry that has none yet).
    */
   readonly auditReservationId?: string | null;
+  /** The signed link of the customer's own page: in customer messages only (it is the customer's key). */
+  readonly customerPageUrl?: string;
 }
 
 export interface PlanInput {
@@ -283,7 +285,11 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
       const audience = recipient.type === 'customer' ? 'customer' : 'staff';
       // Staff and admins without a locale of their own read the tenant's language, not the customer's.
       const locale = recipient.locale ?? (recipient.type === 'customer' ? baseContext.locale : settings.defaultLocale);
-      const context = { ...baseContext, locale };
+      const context = {
+        ...baseContext,
+        locale,
+        ...(recipient.type === 'customer' && cause.customerPageUrl ? { pageUrl: cause.customerPageUrl } : {}),
+      };
       if (channel === 'email') {
         const email = renderMessage(cause.kind, 'email', context, audience);
         const ics =

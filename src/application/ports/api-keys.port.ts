@@ -5,6 +5,8 @@ export interface Principal {
   readonly keyId: string;
   readonly tenantId: string;
   readonly role: Role;
+  /** Who acts, in the events' metadata; `apikey:<keyId>` when absent (`staff:<id>` for a console session). */
+  readonly actor?: string;
 }
 
 /** The operator: creates, lists and deactivates tenants, and issues a tenant's first keys. */

@@ -59,6 +59,11 @@ export interface MessageContext {
   readonly position?: number;
   /** Required by `waitlist-offer`: the signed link of the offer's claim page. */
   readonly claimUrl?: string;
+  /**
+   * The signed link of the customer's own page (their reservation or waitlist entry, its messages, cancelling,
+   * moving, the calendar file, their message preferences). Customer messages only: it is the customer's key.
+   */
+  readonly pageUrl?: string;
 }
 
 /** Who reads the message: the customer, or staff/admins/custom recipients who get a neutral summary. */
@@ -318,6 +323,8 @@ interface EmailModel {
   readonly footer?: string;
   /** A call to action: a link the reader opens (a waitlist offer's claim page). */
   readonly action?: { readonly label: string; readonly url: string };
+  /** The customer's own page. */
+  readonly page?: { readonly label: string; readonly url: string };
 }
 
 function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audience): EmailModel {
@@ -363,7 +370,13 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
     sender: v.sender,
     ...(!toStaff && ctx.footer?.trim() ? { footer: paragraph(ctx.footer) } : {}),
     ...(!toStaff && v.claimUrl ? { action: { label: labels.claim, url: v.claimUrl } } : {}),
+    ...(!toStaff && pageUrlOf(ctx) ? { page: { label: labels.yourPage, url: pageUrlOf(ctx)! } } : {}),
   };
+}
+
+/** The customer's page link, when it is a plain http(s) URL (it goes into text, HTML and SMS as is). */
+function pageUrlOf(ctx: MessageContext): string | undefined {
+  return ctx.pageUrl && /^https?:\/\/[!#-~]+$/.test(ctx.pageUrl) ? ctx.pageUrl : undefined;
 }
 
 function emailText(model: EmailModel): string {
@@ -373,6 +386,7 @@ function emailText(model: EmailModel): string {
     model.rows.map(([label, value]) => `${label}: ${value}`).join('\n'),
     ...(model.action ? [`${model.action.label}:\n${model.action.url}`] : []),
     ...model.paragraphs,
+    ...(model.page ? [`${model.page.label}:\n${model.page.url}`] : []),
     `${model.signOff}\n${model.sender}`,
   ];
   // "-- " is the conventional signature separator, so mail clients can fold the footer away.
@@ -418,6 +432,9 @@ function emailHtml(model: EmailModel): string {
         ]
       : []),
     ...model.paragraphs.map((p) => htmlParagraph(p)),
+    ...(model.page
+      ? [`<p><a href="${escapeHtml(model.page.url)}" style="color:#1a5fb4">${escapeHtml(model.page.label)}</a></p>`]
+      : []),
     htmlParagraph(`${model.signOff}\n${model.sender}`),
     ...(model.footer ? ['<hr>', htmlParagraph(model.footer, 'color:#666;font-size:13px')] : []),
     '</body>',
@@ -465,10 +482,11 @@ export function renderSms(kind: NotificationKind, ctx: MessageContext, audience:
           `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.code}.`,
         ]
       : [texts.sms(v), ...(texts.smsCompact?.(v) ?? [])];
+  const page = audience === 'customer' && kind !== 'waitlist-offer' ? pageUrlOf(ctx) : undefined;
   // The fullest wording that takes the fewest parts: a compact variant only when it saves a part (and credits).
   let best: { text: string; sms: SmsAnalysis } | undefined;
   for (const line of lines) {
-    const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
+    const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line))) + (page ? ` ${page}` : '');
     const sms = analyzeSms(text);
     if (!best || sms.parts < best.sms.parts) best = { text, sms };
   }

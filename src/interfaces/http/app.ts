@@ -9,6 +9,8 @@ import { healthRoutes } from './routes/health.routes.js';
 import type { HttpDeps } from './http-deps.js';
 import { apiRoutes } from './routes/index.js';
 import { claimPageRoutes } from './routes/claim-page.routes.js';
+import { webPageRoutes } from './routes/web-pages.routes.js';
+import { authenticateSession } from '../../application/staff/staff-accounts.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
 
 export interface BuildAppOptions {
@@ -67,26 +69,36 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   // @fastify/rate-limit without its global hook: authentication asks it about failures and about each key.
   await app.register(fastifyRateLimit, { global: false });
   const limits = deps.limits ?? { requestsPerKeyPerMinute: 6000, authFailuresPerMinute: 30 };
-  registerAuthentication(app, deps.tenancy, {
-    failedAuthentication: app.createRateLimit({
-      max: limits.authFailuresPerMinute,
-      timeWindow: ONE_MINUTE_MS,
-      keyGenerator: (request) => `address:${request.ip}`,
-    }),
-    ...(limits.requestsPerKeyPerMinute > 0
-      ? {
-          perKey: app.createRateLimit({
-            max: limits.requestsPerKeyPerMinute,
-            timeWindow: ONE_MINUTE_MS,
-            keyGenerator: (request) => `key:${request.principal?.keyId ?? request.operator?.actor ?? request.ip}`,
-          }),
-        }
-      : {}),
-  });
+  const sessionCheck = {
+    authenticate: (token: string) => authenticateSession(deps.staff, token),
+    verifyCsrfToken: (sessionId: string, token: string) => deps.staff.sessions.verifyCsrfToken(sessionId, token),
+  };
+  registerAuthentication(
+    app,
+    deps.tenancy,
+    {
+      failedAuthentication: app.createRateLimit({
+        max: limits.authFailuresPerMinute,
+        timeWindow: ONE_MINUTE_MS,
+        keyGenerator: (request) => `address:${request.ip}`,
+      }),
+      ...(limits.requestsPerKeyPerMinute > 0
+        ? {
+            perKey: app.createRateLimit({
+              max: limits.requestsPerKeyPerMinute,
+              timeWindow: ONE_MINUTE_MS,
+              keyGenerator: (request) => `key:${request.principal?.keyId ?? request.operator?.actor ?? request.ip}`,
+            }),
+          }
+        : {}),
+    },
+    sessionCheck,
+  );
   registerIdempotency(app, deps);
   await app.register(healthRoutes(deps));
   await app.register(metricsRoutes(metrics));
   await app.register(claimPageRoutes(deps));
+  await app.register(webPageRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });
   return app;
 }

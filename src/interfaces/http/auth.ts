@@ -1,10 +1,40 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandContext } from '../../application/command-handler.js';
-import type { ApiKeyAuthenticator, Operator, Principal, Role } from '../../application/ports/api-keys.port.js';
+import type {
+  ApiKeyAuthenticator,
+  Authentication,
+  Operator,
+  Principal,
+  Role,
+} from '../../application/ports/api-keys.port.js';
 import { HttpProblem, problem } from './problem.js';
+import type { StaffSession } from '../../application/staff/staff-accounts.js';
+
+/** The staff console's session cookie (HttpOnly, SameSite=Strict, Secure outside plain-http development). */
+export const SESSION_COOKIE = 'herald_staff';
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The session cookie's value, from the Cookie header (RFC 6265 §5.4; the first one if sent twice). */
+export function readSessionCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (typeof header !== 'string' || header.length > 8192) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export interface StaffSessionCheck {
+  authenticate(token: string): Promise<StaffSession | null>;
+  verifyCsrfToken(sessionId: string, token: string): boolean;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** Set when the request was made with a staff console session cookie (and no API key). */
+    staffSession?: StaffSession;
     /** The tenant key's principal; absent for the operator key (it has no tenant). */
     principal?: Principal;
     /** Set when the key is the operator's (OPERATOR_API_KEY, or the bootstrap key without it). */
@@ -49,6 +79,38 @@ export interface AuthenticationLimits {
   readonly perKey?: RateLimiter;
 }
 
+/**
+ * A staff console request: the session cookie instead of an API key. Unsafe methods also need the session's CSRF
+ * token in X-CSRF-Token (the cookie is SameSite=Strict as well; the header is what a cross-site form cannot send).
+ */
+async function sessionAuthentication(
+  request: FastifyRequest,
+  sessions: StaffSessionCheck,
+  token: string,
+): Promise<Authentication | null> {
+  const session = await sessions.authenticate(token);
+  if (!session) return null;
+  if (!SAFE_METHODS.has(request.method)) {
+    const csrf = request.headers[CSRF_HEADER];
+    if (typeof csrf !== 'string' || !sessions.verifyCsrfToken(session.claims.sessionId, csrf)) {
+      throw new HttpProblem(
+        problem(403, 'csrf-token-invalid', 'This request needs the session’s CSRF token.', {
+          detail: 'Send the csrfToken of GET /v1/staff-sessions/current in the X-CSRF-Token header.',
+        }),
+      );
+    }
+  }
+  request.staffSession = session;
+  return {
+    principal: {
+      keyId: `staff:${session.account.staffId}`,
+      tenantId: session.account.tenantId,
+      role: session.account.role,
+      actor: `staff:${session.account.staffId}`,
+    },
+  };
+}
+
 function tooManyRequests(reply: FastifyReply, retryAfterSeconds: number, code: string, title: string, detail: string) {
   reply.header('retry-after', String(Math.max(1, retryAfterSeconds)));
   return new HttpProblem(problem(429, code, title, { detail, retryAfterSeconds: Math.max(1, retryAfterSeconds) }));
@@ -65,12 +127,18 @@ export function registerAuthentication(
   app: FastifyInstance,
   apiKeys: ApiKeyAuthenticator,
   limits: AuthenticationLimits,
+  sessions?: StaffSessionCheck,
 ): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.public) return;
     if (!request.routeOptions.url) return; // unknown route: let the 404 handler answer
     const secret = readSecret(request);
-    const authentication = secret ? await apiKeys.authenticate(secret) : null;
+    const cookie = secret || !sessions ? undefined : readSessionCookie(request);
+    const authentication = secret
+      ? await apiKeys.authenticate(secret)
+      : cookie && sessions
+        ? await sessionAuthentication(request, sessions, cookie)
+        : null;
     if (!authentication) {
       const limit = await limits.failedAuthentication(request);
       if (!limit.isAllowed && limit.isExceeded) {
@@ -100,7 +168,7 @@ export function registerAuthentication(
     }
     if (authentication.principal) {
       request.principal = authentication.principal;
-      apiKeys.recordUse(authentication.principal);
+      if (!request.staffSession) apiKeys.recordUse(authentication.principal);
     }
     if (authentication.operator) request.operator = authentication.operator;
     if (request.routeOptions.config?.operator) {
@@ -146,5 +214,5 @@ export function requireRole(request: FastifyRequest, ...roles: Role[]): Principa
 
 /** Who acts, for the events a request appends: the caller's key, correlated with the request id. */
 export function commandContext(principal: Principal, correlationId: string): CommandContext {
-  return { tenantId: principal.tenantId, actor: `apikey:${principal.keyId}`, correlationId };
+  return { tenantId: principal.tenantId, actor: principal.actor ?? `apikey:${principal.keyId}`, correlationId };
 }

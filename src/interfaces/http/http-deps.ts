@@ -7,6 +7,9 @@ import type { ReadModelStore } from '../../application/ports/read-model-store.po
 import type { ClaimLinks } from '../../application/ports/claim-links.port.js';
 import type { WaitlistDeps } from '../../application/waitlist/waitlist-commands.js';
 import type { Tenancy } from '../../application/tenancy/tenancy.js';
+import type { CustomerLinks } from '../../application/ports/customer-links.port.js';
+import type { StaffDeps } from '../../application/staff/staff-accounts.js';
+import type { WebAssets } from './web-assets.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -23,13 +26,28 @@ export interface HttpDeps {
    * RATE_LIMIT_PER_KEY (requests a minute per key, 0 = off; default 6000) and AUTH_FAILURES_PER_MINUTE (failed
    * authentications a minute per client address; default 30).
    */
-  readonly limits?: { readonly requestsPerKeyPerMinute: number; readonly authFailuresPerMinute: number };
+  readonly limits?: {
+    readonly requestsPerKeyPerMinute: number;
+    readonly authFailuresPerMinute: number;
+    /** SIGN_IN_ATTEMPTS_PER_MINUTE: staff sign-ins per client address a minute (default 10). */
+    readonly signInAttemptsPerMinute?: number;
+    /** PUBLIC_REQUESTS_PER_MINUTE: booking page and customer page API requests per address a minute (default 120). */
+    readonly publicRequestsPerMinute?: number;
+  };
   /** RESERVATION_HOLD_MINUTES: how long a booked-but-unconfirmed reservation holds its seats (default 10). */
   readonly reservationHoldMinutes?: number;
   /** Waitlists: joins, offers, overrides; the booking gate that keeps freed seats for the line. */
   readonly waitlist: WaitlistDeps;
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
+  /** Signs and verifies the links of the customer's own page. */
+  readonly customerLinks: CustomerLinks;
+  /** Staff accounts and console sessions. */
+  readonly staff: StaffDeps;
+  /** Set the Secure attribute on the session cookie (false only when served over plain http, in development). */
+  readonly secureCookies: boolean;
+  /** The built pages and their scripts and styles (npm run build:web). */
+  readonly web: WebAssets;
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */

@@ -50,7 +50,7 @@ function isDocumentedResponse(value: unknown): value is DocumentedResponse<Recor
  * - If-Match routes (`headers: ifMatchHeaders`): 412;
  * - authenticated POSTs (registerIdempotency): the `Idempotency-Key` header, 409 (the first request with the key
  *   is still running), 422 (the key was used with another body) and `Idempotent-Replayed` on every 2xx — except
- *   routes that answer a secret (`config.idempotent: false`), which do not honour the header.
+ *   routes that answer a secret or take a password (`config.idempotent: false`), which do not honour the header.
  * Idempotent: fastify runs it again for the HEAD route of a GET.
  */
 export function applyHttpConventions(route: RouteOptions): void {
@@ -59,7 +59,8 @@ export function applyHttpConventions(route: RouteOptions): void {
   const methods = [route.method].flat().map((method) => method.toUpperCase());
   const authenticated = route.config?.public !== true;
   const takesBody = methods.some((method) => BODY_METHODS.has(method));
-  // Routes that answer a secret opt out (`config.idempotent: false`): a stored answer would keep the secret.
+  // Routes that answer a secret or take a password opt out (`config.idempotent: false`): the idempotency record
+  // would keep the secret (the stored answer) or an unsalted hash of the password (the request's hash).
   const idempotent =
     authenticated &&
     methods.includes('POST') &&
@@ -107,7 +108,8 @@ export function applyHttpConventions(route: RouteOptions): void {
  * it is added (onRoute), so a new route cannot forget it: a route without a query schema takes none, a loose query
  * object becomes strict. Two kinds of route keep ignoring them, on purpose (docs/decisions/0016-strict-query-and-as-of.md):
  * Swagger UI's pages (`/docs`), and routes whose `config.ignoreUnknownQuery` is true — the claim page that customers
- * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters.
+ * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters, and the
+ * other pages (booking page, customer's page, staff console: web-pages.routes.ts) for the same reason.
  */
 export function refuseUnknownQueryParameters(route: RouteOptions): void {
   if (route.url.startsWith('/docs')) return;
@@ -262,10 +264,25 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          staffSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'herald_staff',
+            description:
+              'The staff console session (POST /v1/staff-sessions). POST, PUT, PATCH and DELETE also need the ' +
+              "session's CSRF token in X-CSRF-Token (403 csrf-token-invalid without it).",
+          },
+          customerToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Customer-Token',
+            description:
+              "The signed token of a customer's own-page link (/my/<token>): that reservation or waitlist place only.",
+          },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics only).' },
         },
       },
-      security: [{ bearerAuth: [] }, { apiKey: [] }],
+      security: [{ bearerAuth: [] }, { apiKey: [] }, { staffSession: [] }],
     },
     transform: transformRoute,
     transformObject: transformDocument,

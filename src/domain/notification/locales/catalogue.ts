@@ -62,6 +62,8 @@ export interface Catalogue {
     readonly position: string;
     /** The label of a waitlist offer's link (email button, page). */
     readonly claim: string;
+    /** The label of the link to the customer's own page. */
+    readonly yourPage: string;
   };
   /** The word a customer texts back to take an offered seat, and the one to let it go (YES/ANO/JA, NO/NE/NEI). */
   readonly replyAccept: string;

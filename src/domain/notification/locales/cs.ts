@@ -19,6 +19,7 @@ export const cs: Catalogue = {
 
     position: 'Pořadí',
     claim: 'Přijmout nebo odmítnout místo',
+    yourPage: 'Vaše rezervace — zrušit, přesunout, kalendář, nastavení zpráv',
   },
   replyAccept: 'ANO',
   replyDecline: 'NE',

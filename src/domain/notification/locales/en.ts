@@ -18,6 +18,7 @@ export const en: Catalogue = {
 
     position: 'Place in line',
     claim: 'Take the place or let it go',
+    yourPage: 'Your booking — cancel, move, calendar, message settings',
   },
   replyAccept: 'YES',
   replyDecline: 'NO',

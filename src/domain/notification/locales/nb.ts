@@ -18,6 +18,7 @@ export const nb: Catalogue = {
 
     position: 'Plass i køen',
     claim: 'Ta plassen eller si fra deg den',
+    yourPage: 'Din bestilling — avbestill, flytt, kalender, meldingsvalg',
   },
   replyAccept: 'JA',
   replyDecline: 'NEI',

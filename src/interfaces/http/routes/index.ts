@@ -16,6 +16,8 @@ import { tenancyRoutes } from './tenancy.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 import { waitlistRoutes } from './waitlist.routes.js';
 import { workflowRoutes } from './workflows.routes.js';
+import { selfServiceRoutes } from './self-service.routes.js';
+import { staffRoutes } from './staff.routes.js';
 
 /** Every versioned API route, mounted under /v1. */
 export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
@@ -42,6 +44,8 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(waitlistRoutes(deps));
     await app.register(workflowRoutes(deps));
     await app.register(tenancyRoutes(deps));
+    await app.register(staffRoutes(deps));
+    await app.register(selfServiceRoutes(deps));
     await app.register(customerRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(serviceOccurrenceRoutes(deps));

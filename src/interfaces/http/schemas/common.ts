@@ -140,6 +140,16 @@ export const RESPONSE_HEADERS = {
     description: '"no-store": the answer carries a secret that must not be kept by caches.',
     schema: { type: 'string', enum: ['no-store'] },
   },
+  'Set-Cookie': {
+    description:
+      'The staff console session cookie (herald_staff): HttpOnly, SameSite=Strict, Path=/, Secure unless served ' +
+      'over plain http; cleared (Max-Age=0) when signing out.',
+    schema: { type: 'string', pattern: '^herald_staff=' },
+  },
+  'Content-Disposition': {
+    description: 'attachment, with the file name to save it under.',
+    schema: { type: 'string', pattern: '^attachment; filename=' },
+  },
 } as const satisfies Record<string, ResponseHeader>;
 
 export type ResponseHeaderName = keyof typeof RESPONSE_HEADERS;

@@ -1,0 +1,771 @@
+/**
+ * The staff console (/staff): sign in with an email address and a password (a session cookie, never an API key in
+ * the page), then the day and week by resource, a reservation's detail with its history and delivery audit trail,
+ * freeing a seat after the warning that names who gets it, waitlists with their order and overrides, deliveries
+ * (KPI charts, sent SMS, dead letters with re-send), credits, workflows. Every call is the public /v1 API, with the
+ * session cookie and its CSRF token.
+ */
+import { apiClient, csrf, problemText, type Schemas } from '../lib/api.js';
+import type { operations } from '../api/schema.js';
+import { dateKey, dateTime, day, isoDate, languageOf, startOfDate, time, type Language } from '../lib/format.js';
+import { CHANNEL_NAMES, kindName } from '../lib/kinds.js';
+import { LanguagePicker } from '../lib/language-picker.js';
+import { html, mount, useEffect, useState } from '../lib/ui.js';
+import { T, type Texts } from './staff-texts.js';
+
+type Session = Schemas['StaffSession'];
+type Reservation = Schemas['ReservationListItem'];
+type Preview = Schemas['WaitlistPreview'];
+type WaitlistList = operations['listWaitlists']['responses'][200]['content']['application/json'];
+
+let csrfToken: string | undefined;
+const api = apiClient([csrf(() => csrfToken)]);
+const params = new URLSearchParams(location.search);
+
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash.slice(1) || 'day');
+  useEffect(() => {
+    const on = () => setHash(location.hash.slice(1) || 'day');
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [language, setLanguage] = useState<Language>(languageOf(document.documentElement.lang));
+  const t = T[language];
+  useEffect(() => {
+    void api.GET('/v1/staff-sessions/current').then(({ data }) => {
+      if (data) signedIn(data);
+      else setSession(null);
+    });
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.title = t.console;
+  }, [language]);
+  const signedIn = (data: Session) => {
+    csrfToken = data.csrfToken;
+    setSession(data);
+    if (!params.get('lang')) setLanguage(languageOf(data.account.locale));
+  };
+  if (session === undefined) return html`<p class="loading" role="status">${t.loading}</p>`;
+  if (session === null)
+    return html`<${SignIn} language=${language} setLanguage=${setLanguage} onSignedIn=${signedIn} />`;
+  return html`<${Console}
+    session=${session}
+    language=${language}
+    setLanguage=${setLanguage}
+    onSignedOut=${() => {
+      csrfToken = undefined;
+      setSession(null);
+    }}
+  />`;
+}
+
+function SignIn(props: { language: Language; setLanguage: (l: Language) => void; onSignedIn: (s: Session) => void }) {
+  const t = T[props.language];
+  const [tenantId, setTenantId] = useState(params.get('tenant') ?? '');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const {
+      data,
+      error: problem,
+      response,
+    } = await api.POST('/v1/staff-sessions', {
+      body: { tenantId: tenantId.trim(), email: email.trim(), password },
+    });
+    setBusy(false);
+    if (data) props.onSignedIn(data);
+    else setError(response.status === 401 ? t.signInFailed : problemText(problem, t.failed));
+  };
+  return html`
+    <header class="bar">
+      <p class="brand">Herald</p>
+      <${LanguagePicker} language=${props.language} onChange=${props.setLanguage} />
+    </header>
+    <h1>${t.signIn}</h1>
+    <form class="card" onSubmit=${submit}>
+      <label
+        >${t.organisation}<input name="tenant" required value=${tenantId} onInput=${(e: Event) => setTenantId(v(e))}
+      /></label>
+      <label
+        >${t.email}<input
+          name="email"
+          type="email"
+          autocomplete="username"
+          required
+          value=${email}
+          onInput=${(e: Event) => setEmail(v(e))}
+      /></label>
+      <label
+        >${t.password}<input
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value=${password}
+          onInput=${(e: Event) => setPassword(v(e))}
+      /></label>
+      ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+      <button type="submit" class="primary" disabled=${busy}>${t.signIn}</button>
+    </form>
+  `;
+}
+
+function Console(props: {
+  session: Session;
+  language: Language;
+  setLanguage: (l: Language) => void;
+  onSignedOut: () => void;
+}) {
+  const { session, language } = props;
+  const t = T[language];
+  const hash = useHash();
+  const [route, arg] = hash.split('/');
+  const signOut = async () => {
+    await api.DELETE('/v1/staff-sessions/current');
+    props.onSignedOut();
+  };
+  const tabs: [string, string][] = [
+    ['day', t.tabs.day],
+    ['week', t.tabs.week],
+    ['waitlists', t.tabs.waitlists],
+    ['deliveries', t.tabs.deliveries],
+    ['workflows', t.tabs.workflows],
+  ];
+  return html`
+    <header class="bar">
+      <p class="brand">Herald · ${session.account.tenantId}</p>
+      <span>${session.account.name} (${t.roles[session.account.role]})</span>
+      <${LanguagePicker} language=${language} onChange=${props.setLanguage} />
+      <button type="button" onClick=${signOut}>${t.signOut}</button>
+    </header>
+    <nav class="tabs" aria-label=${t.console}>
+      ${tabs.map(([id, label]) => html`<a href=${`#${id}`} aria-current=${route === id ? 'page' : undefined}>${label}</a>`)}
+    </nav>
+    ${
+      route === 'reservation' && arg
+        ? html`<${ReservationDetail} id=${decodeURIComponent(arg)} language=${language} />`
+        : route === 'week'
+          ? html`<${Calendar} days=${7} language=${language} />`
+          : route === 'waitlists'
+            ? html`<${Waitlists} language=${language} />`
+            : route === 'deliveries'
+              ? html`<${Deliveries} language=${language} />`
+              : route === 'workflows'
+                ? html`<${Workflows} language=${language} />`
+                : html`<${Calendar} days=${1} language=${language} />`
+    }
+  `;
+}
+
+// The day and the week by resource ----------------------------------------------------------------------------------
+
+function Calendar({ days, language }: { days: number; language: Language }) {
+  const t = T[language];
+  const [date, setDate] = useState(params.get('date') ?? isoDate(0));
+  const [items, setItems] = useState<Reservation[] | null>(null);
+  const [resources, setResources] = useState<Map<string, string>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const from = startOfDate(date);
+    const to = new Date(Date.parse(from) + days * 86_400_000).toISOString();
+    void Promise.all([
+      api.GET('/v1/reservations', { params: { query: { from, to, limit: 200 } } }),
+      api.GET('/v1/resources', {}),
+    ]).then(([list, res]) => {
+      if (list.data) setItems(list.data.items);
+      else setError(problemText(list.error, t.failed));
+      if (res.data)
+        setResources(new Map(res.data.items.map((r: { resourceId: string; name: string }) => [r.resourceId, r.name])));
+    });
+  }, [date, days]);
+  const dates = Array.from({ length: days }, (_, i) => {
+    const d = new Date(Date.parse(startOfDate(date)) + i * 86_400_000 + 12 * 3_600_000);
+    return isoDate(0, d);
+  });
+  const rows = new Map<string, Reservation[]>();
+  for (const r of items ?? []) rows.set(r.resourceId ?? '-', [...(rows.get(r.resourceId ?? '-') ?? []), r]);
+  const zone = (r: Reservation) => r.location?.timeZone ?? 'UTC';
+  return html`
+    <h1>${days === 1 ? t.tabs.day : t.tabs.week}</h1>
+    <label class="inline">${t.date}<input type="date" value=${date} onInput=${(e: Event) => setDate(v(e))} /></label>
+    ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+    ${
+      items === null
+        ? html`<p class="loading">${t.loading}</p>`
+        : items.length === 0
+          ? html`<p>${t.noReservations}</p>`
+          : html`<div class="grid">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.resource}</th>
+                    ${dates.map((d) => html`<th scope="col">${day(language, startOfDate(d), Intl.DateTimeFormat().resolvedOptions().timeZone)}</th>`)}
+                  </tr>
+                </thead>
+                <tbody>
+                  ${[...rows.entries()].map(
+                    ([resourceId, list]) =>
+                      html`<tr>
+                        <th scope="row">${resources.get(resourceId) ?? resourceId}</th>
+                        ${dates.map(
+                          (d) =>
+                            html`<td>
+                              ${list
+                                .filter((r) => dateKey(r.start, zone(r)) === d)
+                                .sort((a, b) => (a.start < b.start ? -1 : 1))
+                                .map(
+                                  (r) =>
+                                    html`<a
+                                      class="res button"
+                                      data-status=${r.status}
+                                      href=${`#reservation/${encodeURIComponent(r.reservationId)}`}
+                                    >
+                                      ${time(language, r.start, zone(r))} ${r.customer.name} ·
+                                      ${t.status[r.status] ?? r.status}
+                                    </a>`,
+                                )}
+                            </td>`,
+                        )}
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+    }
+  `;
+}
+
+// A reservation: detail, history, deliveries, freeing a seat -------------------------------------------------------
+
+function ReservationDetail({ id, language }: { id: string; language: Language }) {
+  const t = T[language];
+  const [reservation, setReservation] = useState<Schemas['Reservation'] | null>(null);
+  const [history, setHistory] = useState<Schemas['ReservationHistory'] | null>(null);
+  const [deliveries, setDeliveries] = useState<Schemas['Delivery'][]>([]);
+  const [preview, setPreview] = useState<{ action: 'cancel' | 'no-show'; preview: Preview | null } | null>(null);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const load = async () => {
+    const path = { reservationId: id };
+    const [r, h, d] = await Promise.all([
+      api.GET('/v1/reservations/{reservationId}', { params: { path } }),
+      api.GET('/v1/reservations/{reservationId}/history', { params: { path } }),
+      api.GET('/v1/reservations/{reservationId}/notifications', { params: { path } }),
+    ]);
+    if (r.data) setReservation(r.data);
+    else setError(problemText(r.error, t.failed));
+    if (h.data) setHistory(h.data);
+    if (d.data) setDeliveries(d.data.items);
+  };
+  useEffect(() => void load(), [id]);
+  const askToFree = async (action: 'cancel' | 'no-show') => {
+    setOutcome(null);
+    const { data } = await api.GET('/v1/reservations/{reservationId}/waitlist-preview', {
+      params: { path: { reservationId: id } },
+    });
+    setPreview({ action, preview: data ?? null });
+  };
+  const free = async () => {
+    if (!preview || !reservation) return;
+    setBusy(true);
+    const path = { reservationId: id };
+    const headers = { 'if-match': `"${reservation.revision}"` };
+    const result =
+      preview.action === 'cancel'
+        ? await api.POST('/v1/reservations/{reservationId}/cancel', {
+            params: { path, header: headers },
+            body: { by: 'staff' },
+          })
+        : await api.POST('/v1/reservations/{reservationId}/no-show', { params: { path, header: headers }, body: {} });
+    setBusy(false);
+    setPreview(null);
+    if (result.data) {
+      const given = (result.data.waitlist ?? []).flatMap((w) => w.allocated ?? []);
+      setOutcome(given.length > 0 ? t.freedTo(given.map((g) => g.customerName ?? '').join(', ')) : t.freed);
+      await load();
+    } else setError(problemText(result.error, t.failed));
+  };
+  const confirm = async () => {
+    if (!reservation) return;
+    const result = await api.POST('/v1/reservations/{reservationId}/confirm', {
+      params: { path: { reservationId: id }, header: { 'if-match': `"${reservation.revision}"` } },
+    });
+    if (result.error) setError(problemText(result.error, t.failed));
+    await load();
+  };
+  if (!reservation)
+    return error ? html`<p class="notice" role="alert">${error}</p>` : html`<p class="loading">${t.loading}</p>`;
+  const zone = reservation.location.timeZone;
+  const holds = reservation.status === 'confirmed' || reservation.status === 'requested';
+  return html`
+    <h1>${reservation.customer.name}: ${reservation.serviceName}</h1>
+    <section class="card">
+      <p class="status" data-status=${reservation.status}>${t.status[reservation.status] ?? reservation.status}</p>
+      <dl class="facts">
+        <dt>${t.when}</dt>
+        <dd>${dateTime(language, reservation.start, zone)}–${time(language, reservation.end, zone)}</dd>
+        <dt>${t.where}</dt>
+        <dd>${reservation.location.name}</dd>
+        <dt>${t.customer}</dt>
+        <dd>
+          ${[reservation.customer.name, reservation.customer.email, reservation.customer.phone].filter(Boolean).join(' · ')}
+        </dd>
+        <dt>${t.party}</dt>
+        <dd>${reservation.partySize}</dd>
+      </dl>
+      <div class="actions">
+        ${reservation.status === 'requested' ? html`<button type="button" class="primary" onClick=${confirm}>${t.confirm}</button>` : null}
+        ${holds ? html`<button type="button" class="danger" onClick=${() => askToFree('cancel')}>${t.cancel}</button>` : null}
+        ${reservation.status === 'confirmed' ? html`<button type="button" onClick=${() => askToFree('no-show')}>${t.noShow}</button>` : null}
+      </div>
+      ${
+        preview
+          ? html`<div class="warning" role="alertdialog" aria-labelledby="free-warning">
+              <p id="free-warning"><strong>${warningText(t, preview.preview)}</strong></p>
+              <div class="actions">
+                <button type="button" class="danger" disabled=${busy} onClick=${free}>
+                  ${preview.action === 'cancel' ? t.cancelAnyway : t.noShowAnyway}
+                </button>
+                <button type="button" onClick=${() => setPreview(null)}>${t.keep}</button>
+              </div>
+            </div>`
+          : null
+      }
+      ${outcome ? html`<p class="notice ok" role="status">${outcome}</p>` : null}
+      ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+    </section>
+    <section class="card">
+      <h2>${t.deliveries}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">${t.kind}</th>
+            <th scope="col">${t.channel}</th>
+            <th scope="col">${t.to}</th>
+            <th scope="col">${t.statusCol}</th>
+            <th scope="col">${t.trail}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${deliveries.map(
+            (d) =>
+              html`<tr>
+                <td>${kindName(language, d.kind)}</td>
+                <td>${CHANNEL_NAMES[language][d.channel]}</td>
+                <td>${d.maskedRecipient ?? d.recipientType}</td>
+                <td>${d.status}${d.skipReason ? ` (${d.skipReason})` : ''}</td>
+                <td>
+                  <ol>
+                    ${d.history.map((h) => html`<li>${h.status} · ${dateTime(language, h.at, zone)}${h.detail ? ` · ${h.detail}` : ''}</li>`)}
+                  </ol>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>
+    <section class="card">
+      <h2>${t.history}</h2>
+      <ol>
+        ${(history?.events ?? []).map(
+          (e) =>
+            html`<li>
+              <strong>${e.type}</strong> · ${dateTime(language, e.recordedAt, zone)} · ${e.metadata.actor ?? ''}
+            </li>`,
+        )}
+      </ol>
+    </section>
+  `;
+}
+
+/** Seed 004's warning, in the staff member's language, from the API's preview. */
+function warningText(t: Texts, preview: Preview | null): string {
+  if (!preview || !preview.enabled) return t.warnNoWaitlist;
+  const first = preview.next[0];
+  if (!first) return t.warnNobody;
+  return preview.mode === 'assign'
+    ? t.warnAssign(first.customerName, first.position)
+    : t.warnOffer(first.customerName, first.position, Math.round(preview.responseWindowSeconds / 60));
+}
+
+// Waitlists -----------------------------------------------------------------------------------------------------------
+
+function Waitlists({ language }: { language: Language }) {
+  const t = T[language];
+  const [lists, setLists] = useState<WaitlistList['items'] | null>(null);
+  const [open, setOpen] = useState<Schemas['Waitlist'] | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const load = async () => {
+    const { data, error: problem } = await api.GET('/v1/waitlists', { params: { query: {} } });
+    if (data) setLists(data.items);
+    else setError(problemText(problem, t.failed));
+  };
+  useEffect(() => void load(), []);
+  const show = async (waitlistId: string) => {
+    const { data } = await api.GET('/v1/waitlists/{waitlistId}', { params: { path: { waitlistId } } });
+    setOpen(data ?? null);
+  };
+  const act = async (entryId: string, action: 'skip' | 'remove' | 'offer') => {
+    if (!open) return;
+    if (!reason.trim()) return setError(t.reasonNeeded);
+    const path = { waitlistId: open.waitlistId, entryId };
+    const body = { reason: reason.trim() };
+    const result =
+      action === 'skip'
+        ? await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/skip', { params: { path }, body })
+        : action === 'remove'
+          ? await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/remove', { params: { path }, body })
+          : await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/offer', { params: { path }, body });
+    if (result.error) setError(problemText(result.error, t.failed));
+    else setError(null);
+    await show(open.waitlistId);
+  };
+  return html`
+    <h1>${t.tabs.waitlists}</h1>
+    ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+    ${lists === null ? html`<p class="loading">${t.loading}</p>` : null}
+    <ul>
+      ${(lists ?? []).map(
+        (w) =>
+          html`<li>
+            <button type="button" class="res" onClick=${() => show(w.waitlistId)}>
+              ${w.serviceName} · ${dateTime(language, w.start, w.timeZone)} · ${t.waiting(w.waiting)}
+            </button>
+          </li>`,
+      )}
+    </ul>
+    ${
+      open
+        ? html`<section class="card">
+            <h2>${open.slot.serviceName} · ${dateTime(language, open.slot.start, open.slot.location.timeZone)}</h2>
+            <label>${t.reason}<input value=${reason} onInput=${(e: Event) => setReason(v(e))} /></label>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">${t.position}</th>
+                  <th scope="col">${t.customer}</th>
+                  <th scope="col">${t.party}</th>
+                  <th scope="col">${t.statusCol}</th>
+                  <th scope="col">${t.actions}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${open.entries.map(
+                  (e) =>
+                    html`<tr>
+                      <td>${e.position ?? '–'}</td>
+                      <td>${e.customer.name}</td>
+                      <td>${e.partySize}</td>
+                      <td>${e.status}</td>
+                      <td>
+                        ${
+                          e.status === 'waiting'
+                            ? html`<div class="actions">
+                                <button type="button" onClick=${() => act(e.entryId, 'offer')}>${t.offerNow}</button>
+                                <button type="button" onClick=${() => act(e.entryId, 'skip')}>${t.skip}</button>
+                                <button type="button" onClick=${() => act(e.entryId, 'remove')}>${t.remove}</button>
+                              </div>`
+                            : null
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : null
+    }
+  `;
+}
+
+// Deliveries: KPIs over time, sent SMS, dead letters, credits --------------------------------------------------------
+
+function Deliveries({ language }: { language: Language }) {
+  const t = T[language];
+  const [analytics, setAnalytics] = useState<Schemas['NotificationAnalytics'] | null>(null);
+  const [sms, setSms] = useState<unknown[]>([]);
+  const [dead, setDead] = useState<Schemas['Delivery'][]>([]);
+  const [credits, setCredits] = useState<{ balance?: number } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const load = async () => {
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const from = new Date(Date.now() - 13 * 86_400_000).toISOString();
+    const [a, s, d, c] = await Promise.all([
+      api.GET('/v1/analytics/notifications', { params: { query: { from, to, timeZone: zone } } }),
+      api.GET('/v1/sms/sent', { params: { query: {} } }),
+      api.GET('/v1/deliveries', { params: { query: { status: 'dead-lettered' } } }),
+      api.GET('/v1/credits', {}),
+    ]);
+    if (a.data) setAnalytics(a.data);
+    if (s.data) setSms(s.data.items);
+    if (d.data) setDead(d.data.items);
+    if (c.data) setCredits(c.data as { balance?: number });
+  };
+  useEffect(() => void load(), []);
+  const resend = async (notificationId: string) => {
+    const { error } = await api.POST('/v1/deliveries/{notificationId}/resend', {
+      params: { path: { notificationId } },
+    });
+    setNotice(error ? problemText(error, t.failed) : t.resent);
+    await load();
+  };
+  return html`
+    <h1>${t.tabs.deliveries}</h1>
+    ${notice ? html`<p class="notice ok" role="status">${notice}</p>` : null}
+    ${
+      analytics
+        ? html`<section class="card">
+            <h2>${t.kpis}</h2>
+            <div class="kpis">
+              <div class="kpi">${t.deliveryRate}<strong>${pct(analytics.deliveryRatePercent)}</strong></div>
+              <div class="kpi">${t.successRate}<strong>${pct(analytics.successPercent)}</strong></div>
+              <div class="kpi">
+                ${t.timeToProvider}<strong>${ms(analytics.timeToProviderAccepted.averageMs)}</strong>
+                <small>p95 ${ms(analytics.timeToProviderAccepted.p95Ms)}</small>
+              </div>
+              <div class="kpi">${t.sent}<strong>${analytics.accepted} / ${analytics.requested}</strong></div>
+            </div>
+            <${LineChart}
+              title=${t.chartTitle}
+              labels=${analytics.byDay.map((d) => d.day.slice(5))}
+              series=${[
+                { name: t.deliveryRate, values: analytics.byDay.map((d) => d.deliveryRatePercent) },
+                { name: t.successRate, values: analytics.byDay.map((d) => d.successPercent) },
+              ]}
+            />
+            <h3>${t.perChannel}</h3>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">${t.channel}</th>
+                  <th scope="col">${t.sent}</th>
+                  <th scope="col">${t.deliveryRate}</th>
+                  <th scope="col">${t.successRate}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${Object.entries(analytics.byChannel).map(
+                  ([channel, s]) =>
+                    html`<tr>
+                      <th scope="row">${CHANNEL_NAMES[language][channel as 'email' | 'sms'] ?? channel}</th>
+                      <td>${s.accepted} / ${s.requested}</td>
+                      <td>${pct(s.deliveryRatePercent)}</td>
+                      <td>${pct(s.successPercent)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : html`<p class="loading">${t.loading}</p>`
+    }
+    <section class="card">
+      <h2>${t.credits}</h2>
+      <p>${t.balance}: <strong>${credits?.balance ?? '–'}</strong></p>
+    </section>
+    <section class="card">
+      <h2>${t.deadLetters}</h2>
+      ${dead.length === 0 ? html`<p>${t.none}</p>` : null}
+      <ul>
+        ${dead.map(
+          (d) =>
+            html`<li>
+              ${kindName(language, d.kind)} · ${CHANNEL_NAMES[language][d.channel]} · ${d.maskedRecipient ?? ''} ·
+              ${d.lastError ?? ''} <button type="button" onClick=${() => resend(d.notificationId)}>${t.resend}</button>
+            </li>`,
+        )}
+      </ul>
+    </section>
+    <section class="card">
+      <h2>${t.sentSms}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">${t.to}</th>
+            <th scope="col">${t.text}</th>
+            <th scope="col">${t.statusCol}</th>
+            <th scope="col">${t.when}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${(
+            sms as {
+              maskedRecipient?: string;
+              summary?: string;
+              status?: string;
+              sentAt?: string;
+              requestedAt?: string;
+            }[]
+          ).map(
+            (m) =>
+              html`<tr>
+                <td>${m.maskedRecipient ?? ''}</td>
+                <td>${m.summary ?? ''}</td>
+                <td>${m.status ?? ''}</td>
+                <td>${(m.sentAt ?? m.requestedAt) ? dateTime(language, (m.sentAt ?? m.requestedAt)!, zone) : ''}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>
+  `;
+}
+
+/** An SVG line chart with its numbers in a table beside it (screen readers read the table). */
+function LineChart(props: { title: string; labels: string[]; series: { name: string; values: (number | null)[] }[] }) {
+  const width = 640;
+  const height = 220;
+  const pad = 36;
+  const n = Math.max(1, props.labels.length - 1);
+  const x = (i: number) => pad + (i * (width - 2 * pad)) / n;
+  const y = (value: number) => height - pad - (value / 100) * (height - 2 * pad);
+  return html`
+    <figure class="chart" data-testid="kpi-chart">
+      <figcaption>${props.title}</figcaption>
+      <ul class="legend">
+        ${props.series.map((s, i) => html`<li><span class=${`swatch series-${i}`} style=${{ background: i === 0 ? '#1a5fb4' : '#c64600' }}></span>${s.name}</li>`)}
+      </ul>
+      <svg viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${props.title}>
+        <line class="axis" x1=${pad} y1=${height - pad} x2=${width - pad} y2=${height - pad} />
+        <line class="axis" x1=${pad} y1=${pad} x2=${pad} y2=${height - pad} />
+        ${[0, 50, 100].map((p) => html`<text class="label" x="4" y=${y(p) + 4}>${p}%</text>`)}
+        ${props.labels.map((label, i) => (i % 2 === 0 ? html`<text class="label" x=${x(i) - 12} y=${height - 12}>${label}</text>` : null))}
+        ${props.series.map((s, si) => {
+          const points = s.values
+            .map((value, i) => (value === null ? null : `${x(i)},${y(value)}`))
+            .filter((p): p is string => p !== null);
+          return html`<g>
+            <polyline class=${`series-${si}`} points=${points.join(' ')} />
+            ${s.values.map((value, i) => (value === null ? null : html`<circle class=${`series-${si}`} cx=${x(i)} cy=${y(value)} r="3.5" />`))}
+          </g>`;
+        })}
+      </svg>
+      <table class="visually-hidden">
+        <thead>
+          <tr>
+            <th scope="col"></th>
+            ${props.series.map((s) => html`<th scope="col">${s.name}</th>`)}
+          </tr>
+        </thead>
+        <tbody>
+          ${props.labels.map(
+            (label, i) =>
+              html`<tr>
+                <th scope="row">${label}</th>
+                ${props.series.map((s) => html`<td>${pct(s.values[i] ?? null)}</td>`)}
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </figure>
+  `;
+}
+
+// Workflows -----------------------------------------------------------------------------------------------------------
+
+function Workflows({ language }: { language: Language }) {
+  const t = T[language];
+  const [items, setItems] = useState<Schemas['Workflow'][] | null>(null);
+  const [editing, setEditing] = useState<{ id: string; text: string } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const load = async () => {
+    const { data } = await api.GET('/v1/workflows', {});
+    setItems(data?.items ?? []);
+  };
+  useEffect(() => void load(), []);
+  const save = async () => {
+    if (!editing) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(editing.text);
+    } catch {
+      return setNotice(t.invalidJson);
+    }
+    const { error } = await api.PUT('/v1/workflows/{workflowId}', {
+      params: { path: { workflowId: editing.id } },
+      body: body as never,
+    });
+    setNotice(error ? problemText(error, t.failed) : t.saved);
+    if (!error) setEditing(null);
+    await load();
+  };
+  return html`
+    <h1>${t.tabs.workflows}</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">${t.name}</th>
+          <th scope="col">${t.trigger}</th>
+          <th scope="col">${t.channel}</th>
+          <th scope="col">${t.enabled}</th>
+          <th scope="col"></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${(items ?? []).map(
+          (w) =>
+            html`<tr>
+              <td>${w.name}</td>
+              <td>${JSON.stringify(w.trigger)}</td>
+              <td>${w.channel}</td>
+              <td>${w.enabled ? '✓' : '–'}</td>
+              <td>
+                <button
+                  type="button"
+                  onClick=${() => {
+                    const { workflowId: _id, revision: _r, origin: _o, ...editable } = w as Record<string, unknown>;
+                    setEditing({ id: w.workflowId, text: JSON.stringify(editable, null, 2) });
+                  }}
+                >
+                  ${t.edit}
+                </button>
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${
+      editing
+        ? html`<section class="card">
+            <label
+              >${t.workflowJson}<textarea
+                rows="16"
+                value=${editing.text}
+                onInput=${(e: Event) => setEditing({ ...editing, text: v(e) })}
+              ></textarea>
+            </label>
+            <div class="actions">
+              <button type="button" class="primary" onClick=${save}>${t.save}</button
+              ><button type="button" onClick=${() => setEditing(null)}>${t.keep}</button>
+            </div>
+          </section>`
+        : null
+    }
+  `;
+}
+
+function pct(value: number | null): string {
+  return value === null ? '–' : `${Math.round(value * 10) / 10} %`;
+}
+function ms(value: number | null): string {
+  return value === null ? '–' : value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+function v(event: Event): string {
+  return (event.target as HTMLInputElement).value;
+}
+
+mount(html`<${App} />`);
