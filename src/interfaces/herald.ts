@@ -47,7 +47,10 @@ import { keySecrets } from '../infrastructure/auth/key-secrets.js';
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
-import type { Adapters } from './adapters.js';
+import { defaultChannelProviders, type Adapters } from './adapters.js';
+import { createTenantChannelDirectory } from '../application/channels/channel-configuration.js';
+import { createChannelAdapterFactory } from '../infrastructure/channels/adapter-factory.js';
+import { createAesGcmCredentialCipher } from '../infrastructure/crypto/aes-gcm-credential-cipher.js';
 import { buildApp } from './http/app.js';
 import type { HttpDeps } from './http/http-deps.js';
 
@@ -153,6 +156,23 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     claimLinks,
     readModels,
   });
+  let channelKey = adapters.channelCredentialsKey;
+  if (!channelKey) {
+    channelKey = randomBytes(32);
+    logger.warn(
+      {},
+      "no channel credentials key: tenants' channel credentials will not survive a restart of this process",
+    );
+  }
+  const cipher = createAesGcmCredentialCipher(channelKey);
+  const environmentChannels = defaultChannelProviders(adapters);
+  const channels = createTenantChannelDirectory({
+    eventStore,
+    cipher,
+    factory: createChannelAdapterFactory({ clock, logger }),
+    environment: environmentChannels,
+    logger,
+  });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
     eventStore,
@@ -160,8 +180,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     scheduler,
     logger,
-    email: adapters.email,
-    sms: adapters.sms,
+    channels,
+    failoverAfterMs: config.CHANNEL_FAILOVER_AFTER_SECONDS * 1000,
+    retryAfterMaxMs: config.CHANNEL_RETRY_AFTER_MAX_SECONDS * 1000,
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
@@ -201,6 +222,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
     waitlist: waitlistDeps,
     claimLinks,
+    channels: { cipher, environment: environmentChannels },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
@@ -273,6 +295,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await recovery;
       await scheduler.stop();
       for (const subscriber of running.splice(0)) await subscriber.stop();
+      await channels.close();
       await adapters.close();
     },
   };

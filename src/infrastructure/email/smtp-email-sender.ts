@@ -96,6 +96,7 @@ export function createSmtpEmailSender(options: SmtpEmailSenderOptions): SmtpEmai
 
   return {
     channel: 'email',
+    provider: 'smtp',
     async send(message) {
       let info;
       try {

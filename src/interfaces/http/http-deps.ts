@@ -6,6 +6,9 @@ import type { ReadModelStore } from '../../application/ports/read-model-store.po
 import type { ClaimLinks } from '../../application/ports/claim-links.port.js';
 import type { WaitlistDeps } from '../../application/waitlist/waitlist-commands.js';
 import type { Tenancy } from '../../application/tenancy/tenancy.js';
+import type { ChannelAdapter } from '../../application/ports/channel.port.js';
+import type { CredentialCipher } from '../../application/ports/credential-cipher.port.js';
+import type { Channel } from '../../domain/notification/index.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -29,4 +32,9 @@ export interface HttpDeps {
   readonly waitlist: WaitlistDeps;
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
+  /** Per-tenant channel configuration: the cipher of credentials and the environment's providers. */
+  readonly channels?: {
+    readonly cipher: CredentialCipher;
+    readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
+  };
 }

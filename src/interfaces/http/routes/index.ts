@@ -4,6 +4,7 @@ import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { channelRoutes } from './channels.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
@@ -26,5 +27,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(waitlistRoutes(deps));
     await app.register(workflowRoutes(deps));
     await app.register(tenancyRoutes(deps));
+    await app.register(channelRoutes(deps));
   };
 }
