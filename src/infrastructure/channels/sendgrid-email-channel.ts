@@ -40,6 +40,8 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
     async send(message) {
       const { content } = message;
       const template = content.template?.system === 'sendgrid' ? content.template : undefined;
+      // Subject and content go even with a template: "a template that contains a subject and content will
+      // override" them (mail send reference), and the schema requires both.
       const body = {
         personalizations: [
           {
@@ -47,22 +49,24 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
             ...(template
               ? { dynamic_template_data: Object.fromEntries(template.parameters.map((p) => [p.name, p.value])) }
               : {}),
+            // Echoed in every Event Webhook event of the message: how a status finds its delivery.
+            custom_args: {
+              [SENDGRID_TENANT_ARG]: message.tenantId,
+              [SENDGRID_NOTIFICATION_ARG]: message.notificationId,
+            },
           },
         ],
         from: {
           email: content.from?.address ?? 'no-reply@herald.invalid',
           ...(content.from?.name ? { name: content.from.name } : {}),
         },
-        ...(template
-          ? { template_id: template.id }
-          : {
-              subject: content.subject ?? '',
-              content: [
-                { type: 'text/plain', value: content.text },
-                ...(content.html ? [{ type: 'text/html', value: content.html }] : []),
-              ],
-            }),
-        ...(content.ics && !template
+        subject: content.subject || content.text.split('\n', 1)[0]!.slice(0, 200),
+        content: [
+          { type: 'text/plain', value: content.text },
+          ...(content.html ? [{ type: 'text/html', value: content.html }] : []),
+        ],
+        ...(template ? { template_id: template.id } : {}),
+        ...(content.ics
           ? {
               attachments: [
                 {
@@ -76,7 +80,6 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
           : {}),
         // The same Message-ID on every attempt, as over SMTP: receivers fold a retransmission after a crash.
         headers: { 'Message-ID': messageIdFor(message.idempotencyKey) },
-        custom_args: { [SENDGRID_TENANT_ARG]: message.tenantId, [SENDGRID_NOTIFICATION_ARG]: message.notificationId },
       };
       const result = await request(
         joinUrl(base, '/v3/mail/send'),
@@ -101,7 +104,16 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
         .map((e) => [e.field, e.message].filter(Boolean).join(': '))
         .filter(Boolean)
         .join('; ');
-      return errorOutcome(answer, now, `SendGrid ${answer.status}: ${detail || 'refused'}`.slice(0, 400));
+      // SendGrid's 429 says when in X-RateLimit-Reset (epoch seconds), not in Retry-After.
+      const reset = Number(answer.headers.get('x-ratelimit-reset'));
+      const untilReset = Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now.getTime()) : undefined;
+      return errorOutcome(
+        answer,
+        now,
+        `SendGrid ${answer.status}: ${detail || 'refused'}`.slice(0, 400),
+        undefined,
+        untilReset,
+      );
     },
     async close() {},
   };

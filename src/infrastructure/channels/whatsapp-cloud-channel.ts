@@ -62,7 +62,7 @@ export function createWhatsAppCloudChannel(options: WhatsAppCloudOptions): Chann
               type: 'template',
               template: {
                 name: template.id,
-                language: { code: template.language ?? 'en' },
+                language: { policy: 'deterministic', code: template.language ?? 'en' },
                 ...(template.parameters.length > 0
                   ? {
                       components: [
