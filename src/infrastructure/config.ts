@@ -233,6 +233,10 @@ const schema = z
     CHANNEL_FAILOVER_AFTER_SECONDS: withDefault(integer(1, 7 * 24 * 3600), '300'),
     /** The longest wait a provider's Retry-After may impose on a delivery's next attempt. */
     CHANNEL_RETRY_AFTER_MAX_SECONDS: withDefault(integer(1, 24 * 3600), '3600'),
+    /** Campaigns (bulk messages) request at most this many SMS a second: the provider account's sending limit. */
+    CAMPAIGN_SMS_PER_SECOND: withDefault(integer(1, 10_000), '30'),
+    /** ... and at most this many emails a second (the SMTP relay's limit). */
+    CAMPAIGN_EMAIL_PER_SECOND: withDefault(integer(1, 10_000), '50'),
     /** Requests one API key may make per minute; 0 turns the limit off. */
     RATE_LIMIT_PER_KEY: withDefault(integer(0, 1_000_000), '6000'),
     /** Failed authentications one client address may make per minute before it gets 429. */

@@ -23,10 +23,18 @@ import { createTenancy, type Tenancy } from '../application/tenancy/tenancy.js';
 import { catalogLookups } from '../application/catalog/catalog-queries.js';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
-import { createNotificationPlanner, REMINDER_JOB } from '../application/notifications/notification-planner.js';
+import {
+  createNotificationPlanner,
+  DELIVERY_TARGET,
+  REMINDER_JOB,
+} from '../application/notifications/notification-planner.js';
+import { createLowCreditAlerts } from '../application/notifications/low-credit-alerts.js';
 import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
 import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
 import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
+import { customersConsumer, customersProjection } from '../application/projections/customers.projection.js';
+import { campaignsProjection } from '../application/projections/campaigns.projection.js';
+import { CAMPAIGN_BATCH_JOB, createCampaignRunner } from '../application/messages/campaign-runner.js';
 import { processManagerConsumer } from '../application/process-managers/process-manager-runner.js';
 import { waitlistEntriesProjection } from '../application/projections/waitlist-entries.projection.js';
 import { waitlistsProjection } from '../application/projections/waitlists.projection.js';
@@ -44,6 +52,7 @@ import {
   type RunningSubscriber,
 } from '../application/subscriptions/checkpointed-subscriber.js';
 import { keySecrets } from '../infrastructure/auth/key-secrets.js';
+import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-document-renderer.js';
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
@@ -93,7 +102,11 @@ const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  campaignsProjection,
 ] as unknown as readonly Projection[];
+
+/** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
+const ENRICHED_PROJECTIONS = [customersProjection] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
 const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
@@ -186,6 +199,17 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
+    documents: createPdfDocumentRenderer(),
+  });
+  const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
+  const campaignRunner = createCampaignRunner({
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    logger,
+    throttle: campaignThrottle,
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
@@ -195,11 +219,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlistManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
+    customersConsumer({ eventStore, readModels, ids }),
+    processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger }),
+    processManagerConsumer(createLowCreditAlerts({ eventStore, ids, clock }), {
+      scheduler,
+      handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
+      logger,
+    }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
     [RETRY_JOB, dispatcher.retryJob],
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
+    [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
   ]);
   const running: RunningSubscriber[] = [];
@@ -223,6 +255,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlist: waitlistDeps,
     claimLinks,
     channels: { cipher, environment: environmentChannels },
+    messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
@@ -241,7 +274,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     ids,
     async start() {
-      await ensureProjectionIndexes(readModels, PROJECTIONS);
+      await ensureProjectionIndexes(readModels, [...PROJECTIONS, ...ENRICHED_PROJECTIONS]);
       await ensureNotificationAdminIndexes(readModels);
       for (const consumer of consumers)
         running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
@@ -266,6 +299,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         await deliveries?.waitFor(head, 120_000);
         const recovered = await dispatcher.recoverUnfinished();
         if (recovered > 0) logger.info({ recovered }, 'unfinished deliveries dispatched again');
+        const campaigns = running.find((subscriber) => subscriber.name === projectionConsumerName(campaignsProjection));
+        await campaigns?.waitFor(head, 120_000);
+        const resumed = await campaignRunner.resumeRunning(readModels);
+        if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
       })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);

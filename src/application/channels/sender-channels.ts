@@ -52,6 +52,7 @@ export function emailSenderChannel(sender: EmailSender): ChannelAdapter {
           text: content.text,
           ...(content.html ? { html: content.html } : {}),
           ...(content.ics ? { calendar: content.ics } : {}),
+          ...(message.attachments && message.attachments.length > 0 ? { attachments: message.attachments } : {}),
         }),
       );
     },

@@ -1,9 +1,12 @@
+import { reservationDecider, reservationStreamName } from '../../domain/booking/reservation.decider.js';
 import {
   deliveryDecider,
   maskAddress,
   retryDelayMs,
   type DeliveryCommand,
+  type DeliveryDetails,
   type DeliveryEvent,
+  type ContentAttachment,
   type DeliveryState,
   type RetryPolicy,
 } from '../../domain/notification/index.js';
@@ -13,6 +16,7 @@ import type { ChannelAdapter, ChannelDirectory, OutboundMessage, SendOutcome } f
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
+import type { DocumentRenderer, RenderedAttachment } from '../ports/document-renderer.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
 import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
 import { physicalCollection } from '../projections/projection.js';
@@ -44,6 +48,8 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly failoverAfterMs?: number;
   /** The longest wait a provider's Retry-After may impose (CHANNEL_RETRY_AFTER_MAX_SECONDS). Default 1 hour. */
   readonly retryAfterMaxMs?: number;
+  /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
+  readonly documents?: DocumentRenderer;
 }
 
 export const DEFAULT_FAILOVER_AFTER_MS = 5 * 60_000;
@@ -81,6 +87,9 @@ export function nextAttemptDelayMs(
 }
 
 /** How far back an interrupted attempt is looked for at the provider (clock skew between us and the provider). */
+/** A document the email carries could not be rendered: the same delivery fails the same way every time. */
+class AttachmentError extends Error {}
+
 const RECONCILE_SKEW_MS = 5 * 60_000;
 
 const ACTOR = 'system:notification-dispatcher';
@@ -138,6 +147,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           }
         : {}),
     };
+  };
+
+  /** Rendered from the delivery's own data, so every attempt sends the same bytes; a rendering fault is permanent. */
+  const renderAttachments = async (attachments: readonly ContentAttachment[]): Promise<RenderedAttachment[]> => {
+    if (attachments.length === 0) return [];
+    if (!deps.documents) throw new AttachmentError('no document renderer configured for the attachments');
+    const renderer = deps.documents;
+    try {
+      return await Promise.all(attachments.map((attachment) => renderer.render(attachment)));
+    } catch (error) {
+      throw new AttachmentError(`attachment could not be rendered: ${describe(error)}`);
+    }
   };
 
   /** An attempt that started but never reported back (the process died). */
@@ -222,6 +243,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
       return;
     }
+    if (state.attempts === 0 && state.delivery.validWhile) {
+      const changed = await reservationChanged(tenantId, state.delivery.validWhile);
+      if (changed) {
+        await run(
+          tenantId,
+          notificationId,
+          { type: 'SkipNotification', data: { reason: 'obsolete', detail: changed, skippedAt: now() } },
+          context,
+        );
+        return;
+      }
+    }
 
     const attempt = state.attempts + 1;
     const providers = await deps.channels.providersFor(tenantId, state.delivery.channel);
@@ -253,10 +286,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       };
     } else {
       try {
-        result = await adapter.send(outbound(started, adapter));
+        const attachments = await renderAttachments(started.delivery.content.attachments ?? []);
+        result = await adapter.send({
+          ...outbound(started, adapter),
+          ...(attachments.length > 0 ? { attachments } : {}),
+        });
       } catch (error) {
-        // The port says adapters return outcomes; a throw is a bug or an unexpected failure, worth another attempt.
-        result = { outcome: 'retryable', reason: describe(error) };
+        if (error instanceof AttachmentError) {
+          result = { outcome: 'permanent', reason: error.message, code: 'attachment' };
+        } else {
+          // The port says adapters return outcomes; a throw is a bug or an unexpected failure, worth another attempt.
+          result = { outcome: 'retryable', reason: describe(error) };
+        }
       }
     }
     const provider = adapter?.provider ?? NO_PROVIDER;
@@ -291,6 +332,26 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       );
     }
     await run(tenantId, notificationId, outcome, context);
+  };
+
+  /** Why a deferred message about a reservation no longer fits it (cancelled or moved while it waited), if so. */
+  const reservationChanged = async (
+    tenantId: string,
+    validWhile: NonNullable<DeliveryDetails['validWhile']>,
+  ): Promise<string | undefined> => {
+    const { state } = await loadAggregate(
+      deps.eventStore,
+      reservationStreamName(tenantId, validWhile.reservationId),
+      reservationDecider,
+    );
+    if (state.status === 'none') return 'the reservation no longer exists';
+    if (state.status !== validWhile.status) {
+      return `the reservation became ${state.status} while the message waited for the end of quiet hours`;
+    }
+    if (state.reservation.start !== validWhile.start) {
+      return 'the reservation moved to another time while the message waited for the end of quiet hours';
+    }
+    return undefined;
   };
 
   const scheduleRetry = (tenantId: string, notificationId: string, runAt: string) =>

@@ -1,4 +1,5 @@
 import type { Channel, DeliveryContent, ProviderStatus } from '../../domain/notification/index.js';
+import type { RenderedAttachment } from './document-renderer.port.js';
 
 /**
  * The channel port: the one way a message leaves Herald. Every provider — SMTP, SendGrid, Amazon SES, Twilio SMS,
@@ -33,6 +34,8 @@ export interface OutboundMessage {
   readonly to: string;
   /** What the planner rendered: subject/text/html/ics, or an external template with its parameters. */
   readonly content: DeliveryContent;
+  /** The files the email carries (the reservation's PDF), rendered by the dispatcher: the same bytes every attempt. */
+  readonly attachments?: readonly RenderedAttachment[];
   /** Where the provider posts status callbacks for this message, when it takes one per message and Herald has a URL. */
   readonly statusCallbackUrl?: string;
 }

@@ -4,14 +4,16 @@ import { ValidationError } from '../shared/errors.js';
 import type { PriceList } from './credits.js';
 import { DEFAULT_PRICE_LIST, validatePriceList } from './credits.js';
 import type { SkipReason } from './delivery.decider.js';
-import type { Channel, NotificationKind, RecipientType, SettingsChannel } from './kinds.js';
+import type { Channel, DeliveryKind, NotificationKind, RecipientType, SettingsChannel } from './kinds.js';
 import {
   addressDescription,
   CHANNELS,
   contactKindOf,
   SETTINGS_CHANNELS,
   CUSTOMER_BLOCKABLE_KINDS,
+  DELIVERY_KINDS,
   isChannel,
+  isDeliveryKind,
   isEmailAddress,
   isNotificationKind,
   isTelegramChatId,
@@ -54,7 +56,7 @@ export function parseSmsKeyword(
 export type PerChannel<T> = Readonly<Record<SettingsChannel, T>> &
   Partial<Readonly<Record<Exclude<Channel, SettingsChannel>, T>>>;
 
-export type BlockedKinds = PerChannel<readonly NotificationKind[]>;
+export type BlockedKinds = PerChannel<readonly DeliveryKind[]>;
 
 /** What `decideRecipients` needs to know about a customer. */
 export interface CustomerPreferences {
@@ -80,6 +82,8 @@ export type CustomerPreferencesState =
       readonly smsOptOutChangedAt?: string;
       readonly telegramChatId?: string;
       readonly changedAt: string;
+      /** Staff's labels for the customer (`vip`, `yoga-regular`), for searching and bulk messages. */
+      readonly tags?: readonly string[];
     };
 
 export type SmsOptSource = 'keyword' | 'customer' | 'staff';
@@ -116,7 +120,13 @@ export type LinkTelegramChat = Command<
   'LinkTelegramChat',
   CustomerRef & { readonly chatId: string; readonly at: string }
 >;
-export type CustomerPreferencesCommand = ChangeCustomerPreferences | OptOutOfSms | OptInToSms | LinkTelegramChat;
+/** Replaces the customer's tags (an empty list removes them all). */
+export type ChangeCustomerTags = Command<
+  'ChangeCustomerTags',
+  CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
+>;
+export type CustomerPreferencesCommand =
+  ChangeCustomerPreferences | OptOutOfSms | OptInToSms | LinkTelegramChat | ChangeCustomerTags;
 
 export type CustomerPreferencesChanged = DomainEvent<
   'CustomerPreferencesChanged',
@@ -134,8 +144,46 @@ export type CustomerTelegramChatLinked = DomainEvent<
   'CustomerTelegramChatLinked',
   CustomerRef & { readonly chatId: string; readonly at: string }
 >;
+export type CustomerTagsChanged = DomainEvent<
+  'CustomerTagsChanged',
+  CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
+>;
 export type CustomerPreferencesEvent =
-  CustomerPreferencesChanged | CustomerSmsOptedOut | CustomerSmsOptedIn | CustomerTelegramChatLinked;
+  | CustomerPreferencesChanged
+  | CustomerSmsOptedOut
+  | CustomerSmsOptedIn
+  | CustomerTelegramChatLinked
+  | CustomerTagsChanged;
+
+export const MAX_CUSTOMER_TAGS = 50;
+export const MAX_CUSTOMER_TAG_LENGTH = 50;
+
+/**
+ * Tags as stored: trimmed, one line (shared/text.ts), 1-50 characters, at most 50, the same tag in another case
+ * kept once (the first spelling), sorted case-insensitively so that the same set compares equal.
+ */
+export function normalizeCustomerTags(tags: readonly unknown[]): string[] {
+  if (!Array.isArray(tags)) throw new ValidationError('invalid-tags', 'tags must be a list.', { field: 'tags' });
+  const byKey = new Map<string, string>();
+  for (const [index, raw] of tags.entries()) {
+    const field = `tags[${index}]`;
+    const tag = requireSafeText(field, requireText(raw as string, field).trim(), 'line');
+    if (tag.length > MAX_CUSTOMER_TAG_LENGTH) {
+      throw new ValidationError('invalid-tags', `A tag has at most ${MAX_CUSTOMER_TAG_LENGTH} characters.`, { field });
+    }
+    const key = tag.toLowerCase();
+    if (!byKey.has(key)) byKey.set(key, tag);
+  }
+  if (byKey.size > MAX_CUSTOMER_TAGS) {
+    throw new ValidationError('invalid-tags', `A customer has at most ${MAX_CUSTOMER_TAGS} tags.`, { field: 'tags' });
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, tag]) => tag);
+}
+
+/** The customer's tags (none when never tagged). */
+export function customerTagsOf(state: CustomerPreferencesState): readonly string[] {
+  return state.status === 'customised' ? (state.tags ?? []) : [];
+}
 
 export function initialCustomerPreferencesState(): CustomerPreferencesState {
   return { status: 'default' };
@@ -153,7 +201,7 @@ export function customerPreferencesOf(state: CustomerPreferencesState): Customer
 }
 
 function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
-  const result: Partial<Record<Channel, NotificationKind[]>> & Record<SettingsChannel, NotificationKind[]> = {
+  const result: Partial<Record<Channel, DeliveryKind[]>> & Record<SettingsChannel, DeliveryKind[]> = {
     email: [],
     sms: [],
   };
@@ -161,7 +209,7 @@ function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
     if (!isChannel(channel))
       throw new ValidationError('invalid-channel', `Unknown channel ${channel}.`, { field: `blocked.${channel}` });
     for (const kind of kinds ?? []) {
-      if (!isNotificationKind(kind))
+      if (!isDeliveryKind(kind))
         throw new ValidationError('invalid-kind', `Unknown kind ${String(kind)}.`, { field: `blocked.${channel}` });
       if (!CUSTOMER_BLOCKABLE_KINDS.includes(kind)) {
         throw new ValidationError('kind-not-blockable', `${kind} cannot be blocked by a customer.`, {
@@ -179,13 +227,13 @@ function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
     const list = result[channel];
     if (list === undefined) continue;
     if (list.length === 0 && !(SETTINGS_CHANNELS as readonly string[]).includes(channel)) delete result[channel];
-    else list.sort((a, b) => NOTIFICATION_KINDS.indexOf(a) - NOTIFICATION_KINDS.indexOf(b));
+    else list.sort((a, b) => DELIVERY_KINDS.indexOf(a) - DELIVERY_KINDS.indexOf(b));
   }
   return result;
 }
 
 /** The kinds a customer blocked on a channel (none when the channel is not mentioned). */
-export function blockedOn(blocked: BlockedKinds, channel: Channel): readonly NotificationKind[] {
+export function blockedOn(blocked: BlockedKinds, channel: Channel): readonly DeliveryKind[] {
   return blocked[channel] ?? [];
 }
 
@@ -235,6 +283,15 @@ export function decideCustomerPreferences(
       if (current.telegramChatId === chatId) return [];
       return [{ type: 'CustomerTelegramChatLinked', data: { customerId, tenantId, chatId, at } }];
     }
+    case 'ChangeCustomerTags': {
+      const { customerId, tenantId, at, by } = command.data;
+      validateRef(command.data, at);
+      requireText(by, 'by');
+      const tags = normalizeCustomerTags(command.data.tags);
+      const currentTags = customerTagsOf(state);
+      if (tags.length === currentTags.length && tags.every((tag, i) => tag === currentTags[i])) return [];
+      return [{ type: 'CustomerTagsChanged', data: { customerId, tenantId, tags, at, by } }];
+    }
   }
 }
 
@@ -271,6 +328,8 @@ export function evolveCustomerPreferences(
       return { ...base, smsOptedOut: false, smsOptOutChangedAt: event.data.at, changedAt: event.data.at };
     case 'CustomerTelegramChatLinked':
       return { ...base, telegramChatId: event.data.chatId, changedAt: event.data.at };
+    case 'CustomerTagsChanged':
+      return { ...base, tags: event.data.tags, changedAt: event.data.at };
   }
 }
 
@@ -344,6 +403,11 @@ export interface NotificationSettings {
   readonly admins?: readonly Contact[];
   /** Windows per channel (and per location) in which customers are sent nothing; absent: none. */
   readonly quietHours?: QuietHours;
+  /**
+   * Attach the reservation's PDF (its code as text and QR code, and its details) to the customer's confirmation,
+   * seat-assigned and rescheduled emails. Absent: false.
+   */
+  readonly reservationPdf?: boolean;
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
@@ -482,6 +546,9 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
     });
   }
   validatePriceList(settings.prices ?? ({} as PriceList));
+  if (settings.reservationPdf !== undefined && typeof settings.reservationPdf !== 'boolean') {
+    throw new ValidationError('invalid-settings', 'reservationPdf must be true or false.', { field: 'reservationPdf' });
+  }
   for (const [index, admin] of (settings.admins ?? []).entries()) {
     if (admin.email !== undefined && !isValidAddress('email', admin.email)) {
       throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, {

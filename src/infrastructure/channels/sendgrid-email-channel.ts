@@ -39,6 +39,24 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
     provider: 'sendgrid',
     async send(message) {
       const { content } = message;
+      const attachments = [
+        ...(content.ics
+          ? [
+              {
+                content: Buffer.from(content.ics.content, 'utf8').toString('base64'),
+                type: `text/calendar; method=${content.ics.method}`,
+                filename: 'invite.ics',
+                disposition: 'attachment',
+              },
+            ]
+          : []),
+        ...(message.attachments ?? []).map((attachment) => ({
+          content: Buffer.from(attachment.content).toString('base64'),
+          type: attachment.contentType,
+          filename: attachment.filename,
+          disposition: 'attachment',
+        })),
+      ];
       const template = content.template?.system === 'sendgrid' ? content.template : undefined;
       // Subject and content go even with a template: "a template that contains a subject and content will
       // override" them (mail send reference), and the schema requires both.
@@ -66,18 +84,7 @@ export function createSendGridEmailChannel(options: SendGridOptions): ChannelAda
           ...(content.html ? [{ type: 'text/html', value: content.html }] : []),
         ],
         ...(template ? { template_id: template.id } : {}),
-        ...(content.ics
-          ? {
-              attachments: [
-                {
-                  content: Buffer.from(content.ics.content, 'utf8').toString('base64'),
-                  type: `text/calendar; method=${content.ics.method}`,
-                  filename: 'invite.ics',
-                  disposition: 'attachment',
-                },
-              ],
-            }
-          : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
         // The same Message-ID on every attempt, as over SMTP: receivers fold a retransmission after a crash.
         headers: { 'Message-ID': messageIdFor(message.idempotencyKey) },
       };

@@ -37,4 +37,9 @@ export interface HttpDeps {
     readonly cipher: CredentialCipher;
     readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
   };
+  /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly messaging?: {
+    readonly throttle: Readonly<Record<'email' | 'sms', number>>;
+    readonly maxAttempts?: number;
+  };
 }

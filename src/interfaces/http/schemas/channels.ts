@@ -27,7 +27,7 @@ export const channelConfigurationInputSchema = z
         'First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS).',
       ),
   })
-  .meta({ id: 'ChannelConfigurationInput' });
+  .meta({ id: 'ChannelConfiguration' });
 
 export const channelViewSchema = z
   .object({
