@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { smsSenderChannel, emailSenderChannel } from '../../src/application/channels/sender-channels.js';
 import type { OutboundMessage } from '../../src/application/ports/channel.port.js';
 import { createSmtpEmailSender } from '../../src/infrastructure/email/smtp-email-sender.js';
@@ -5,6 +6,11 @@ import {
   createSendGridEmailChannel,
   sendGridStatusWebhook,
 } from '../../src/infrastructure/channels/sendgrid-email-channel.js';
+import {
+  createDiscordChannel,
+  createSlackChannel,
+  createTeamsChannel,
+} from '../../src/infrastructure/channels/staff-chat-channels.js';
 import { createTelegramChannel } from '../../src/infrastructure/channels/telegram-channel.js';
 import {
   createWhatsAppCloudChannel,
@@ -15,6 +21,7 @@ import { createTwilioSmsSender } from '../../src/infrastructure/sms/twilio-sms-s
 import { startSendGridStandIn, type SendGridStandIn } from '../support/sendgrid-stand-in.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 import { silentLogger } from '../support/silent-logger.js';
+import { startStaffChatStandIn, type StaffChatStandIn } from '../support/staff-chat-stand-ins.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../support/telegram-stand-in.js';
 import { signTwilioRequest, startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
 import { startWhatsAppStandIn, type WhatsAppStandIn } from '../support/whatsapp-stand-in.js';
@@ -181,6 +188,49 @@ channelPortContract('Telegram Bot API sendMessage', {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Staff chat: Slack, Teams, Discord webhooks. The webhook URL is the credential (its path carries the secret).
+const staffChat = (
+  name: string,
+  provider: 'slack' | 'teams' | 'discord',
+  create: typeof createSlackChannel,
+  refused: 'empty' | 'too-long',
+) => {
+  let standIn: StaffChatStandIn;
+  channelPortContract(name, {
+    statusCallbacks: false,
+    credentials: true,
+    async setUp() {
+      standIn = await startStaffChatStandIn(provider);
+      const adapter = (webhookUrl: string) => create({ webhookUrl, clock, timeoutMs: 2_000 });
+      const message = (n: number, text: string): OutboundMessage => ({
+        ...base(n),
+        channel: 'staff-chat',
+        to: 'front-desk',
+        content: { text },
+      });
+      return {
+        adapter: adapter(standIn.webhookUrl),
+        wrongCredentials: adapter(standIn.wrongWebhookUrl),
+        message: (n) =>
+          message(n, `Nobody took the offered seat (${n})\nYoga, Tuesday 18:00: the waitlist is exhausted.`),
+        // Slack refuses a section without text (invalid_blocks); Teams and Discord alerts longer than the
+        // documented bound are refused by the adapter before any request.
+        refusedMessage: () => message(0, refused === 'empty' ? '' : 'x'.repeat(5000)),
+        requests: () => standIn.requests.length,
+        failNext: (count, status, retryAfter) => standIn.failNext(count, status, retryAfter),
+        setDown: (down) => standIn.setDown(down),
+        retryAfter: true,
+        violations: () => standIn.violations,
+      };
+    },
+    tearDown: async () => standIn?.close(),
+  });
+};
+staffChat('Slack incoming webhook (Block Kit)', 'slack', createSlackChannel, 'empty');
+staffChat('Microsoft Teams Workflows webhook (Adaptive Card)', 'teams', createTeamsChannel, 'too-long');
+staffChat('Discord webhook (embeds)', 'discord', createDiscordChannel, 'too-long');
+
+// ---------------------------------------------------------------------------------------------------------------
 let twilio: TwilioStandIn;
 const TWILIO = {
   accountSid: 'AC' + 'c0ffee00'.repeat(4),
@@ -266,4 +316,58 @@ channelPortContract('SMTP (nodemailer)', {
     };
   },
   tearDown: async () => smtp?.close(),
+});
+
+describe('staff chat: what the room sees', () => {
+  const alert = (n: number): OutboundMessage => ({
+    ...base(n),
+    channel: 'staff-chat',
+    to: 'front-desk',
+    content: { text: 'Nobody took the offered seat\nYoga <@everyone> *Tuesday* 18:00: the waitlist is exhausted.' },
+  });
+
+  it.each([
+    ['slack', createSlackChannel],
+    ['teams', createTeamsChannel],
+    ['discord', createDiscordChannel],
+  ] as const)(
+    '%s: the title and the text as sent, plain, and no webhook secret in a failure reason',
+    async (p, create) => {
+      const standIn = await startStaffChatStandIn(p);
+      try {
+        const adapter = create({ webhookUrl: standIn.webhookUrl, clock, timeoutMs: 2_000 });
+        expect((await adapter.send(alert(1))).outcome).toBe('accepted');
+        expect(standIn.posts).toEqual([
+          expect.objectContaining({
+            title: 'Nobody took the offered seat',
+            body: 'Yoga <@everyone> *Tuesday* 18:00: the waitlist is exhausted.',
+          }),
+        ]);
+        const raw = standIn.posts[0]!.raw;
+        if (p === 'slack')
+          expect(raw).toMatchObject({
+            mrkdwn: false,
+            blocks: [{ type: 'header' }, { type: 'section', text: { type: 'plain_text' } }],
+          });
+        if (p === 'discord') expect(raw).toMatchObject({ allowed_mentions: { parse: [] } });
+        const wrong = await create({ webhookUrl: standIn.wrongWebhookUrl, clock, timeoutMs: 2_000 }).send(alert(2));
+        expect(wrong.outcome).toBe('permanent');
+        expect(JSON.stringify(wrong)).not.toContain(new URL(standIn.wrongWebhookUrl).pathname);
+        expect(standIn.violations).toEqual([]);
+      } finally {
+        await standIn.close();
+      }
+    },
+  );
+
+  it('discord: a 429 whose wait is only in the JSON body (retry_after, seconds) is honoured', async () => {
+    const standIn = await startStaffChatStandIn('discord');
+    try {
+      standIn.failNext(1, 429, undefined);
+      const outcome = await createDiscordChannel({ webhookUrl: standIn.webhookUrl, clock }).send(alert(3));
+      expect(outcome).toMatchObject({ outcome: 'retryable', retryAfterMs: 1_000 });
+    } finally {
+      await standIn.close();
+    }
+  });
 });

@@ -19,6 +19,8 @@ export interface StandInRequest {
 export interface StandInAnswer {
   readonly status: number;
   readonly json?: unknown;
+  /** A plain-text body (Slack answers `ok` or an error word), when there is no `json`. */
+  readonly text?: string;
   readonly headers?: Record<string, string>;
   /** Runs after the answer was written (e.g. record the accepted message). */
   readonly after?: () => void;
@@ -82,9 +84,12 @@ export async function startHttpStandIn(options: {
     }
     res.writeHead(answer.status, {
       ...(answer.json !== undefined ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+      ...(answer.json === undefined && answer.text !== undefined
+        ? { 'content-type': 'text/plain; charset=utf-8' }
+        : {}),
       ...answer.headers,
     });
-    res.end(answer.json !== undefined ? JSON.stringify(answer.json) : undefined);
+    res.end(answer.json !== undefined ? JSON.stringify(answer.json) : answer.text);
     answer.after?.();
     for (const wake of waiters) wake();
   }

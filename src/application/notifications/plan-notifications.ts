@@ -177,7 +177,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     ...(cause.customerRef ? { id: cause.customerRef } : {}),
     ...(reservation.customer.email ? { email: reservation.customer.email } : {}),
     ...(reservation.customer.phone ? { phone: reservation.customer.phone } : {}),
-    // The chat the customer linked by pressing Start in the tenant's Telegram bot (docs/channels/telegram.md).
+    // The chat the customer linked by pressing Start in the tenant's Telegram bot (docs/channels.md, "Telegram").
     ...(input.preferences.telegramChatId ? { telegram: input.preferences.telegramChatId } : {}),
     locale: reservation.customer.locale,
     preferences: input.preferences,

@@ -67,6 +67,22 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       webhookSecret: { required: false, pattern: /^[A-Za-z0-9_-]{16,256}$/ },
     },
   },
+  // Staff chat: the incoming webhook URL is the whole credential (it carries its own secret).
+  slack: {
+    channel: 'staff-chat',
+    settings: {},
+    credentials: { webhookUrl: { required: true, pattern: /^https?:\/\/[^\s]{8,2000}$/ } },
+  },
+  teams: {
+    channel: 'staff-chat',
+    settings: {},
+    credentials: { webhookUrl: { required: true, pattern: /^https?:\/\/[^\s]{8,2000}$/ } },
+  },
+  discord: {
+    channel: 'staff-chat',
+    settings: {},
+    credentials: { webhookUrl: { required: true, pattern: /^https?:\/\/[^\s]{8,2000}$/ } },
+  },
 };
 
 export const MAX_PROVIDERS_PER_CHANNEL = 3;

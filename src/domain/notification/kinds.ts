@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -47,12 +47,25 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
   return channel === 'email' || channel === 'sms';
 }
 
-/** What a channel sends to: an email address, a phone number (SMS, WhatsApp) or a Telegram chat id. */
-export type ContactKind = 'email' | 'phone' | 'telegram';
+/**
+ * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, or the name of a
+ * staff room (staff chat: the Slack, Teams or Discord webhook configured for the tenant posts to one room; the name
+ * is a label for the audit trail, the webhook URL is a credential).
+ */
+export type ContactKind = 'email' | 'phone' | 'telegram' | 'room';
 
 export function contactKindOf(channel: Channel): ContactKind {
-  return channel === 'email' ? 'email' : channel === 'telegram' ? 'telegram' : 'phone';
+  return channel === 'email'
+    ? 'email'
+    : channel === 'telegram'
+      ? 'telegram'
+      : channel === 'staff-chat'
+        ? 'room'
+        : 'phone';
 }
+
+/** A staff room's label: `staff`, `front-desk`, `ops.alerts`. */
+const ROOM_LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** How people call a channel in texts. */
 export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
@@ -60,12 +73,19 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   sms: 'SMS',
   whatsapp: 'WhatsApp',
   telegram: 'Telegram',
+  'staff-chat': 'staff chat',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */
 export function addressDescription(channel: Channel): string {
   const kind = contactKindOf(channel);
-  return kind === 'email' ? 'email address' : kind === 'phone' ? 'E.164 phone number' : 'Telegram chat id';
+  return kind === 'email'
+    ? 'email address'
+    : kind === 'phone'
+      ? 'E.164 phone number'
+      : kind === 'room'
+        ? 'staff room label (a-z, 0-9, . _ -)'
+        : 'Telegram chat id';
 }
 
 export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
@@ -108,6 +128,7 @@ export function normalizeAddress(channel: Channel, address: string): string {
   const trimmed = address.trim();
   switch (contactKindOf(channel)) {
     case 'email':
+    case 'room':
       return trimmed.toLowerCase();
     case 'phone':
       return trimmed.replace(/[\s\-.()]/g, '');
@@ -125,6 +146,8 @@ export function isValidAddress(channel: Channel, address: string): boolean {
       return isE164Phone(normalized);
     case 'telegram':
       return isTelegramChatId(normalized);
+    case 'room':
+      return ROOM_LABEL.test(normalized);
   }
 }
 

@@ -794,7 +794,11 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
   return { recipients, skipped };
 }
 
-/** A contact's address on a channel: email, phone (SMS and WhatsApp) or Telegram chat. */
+/**
+ * A contact's address on a channel: email, phone (SMS and WhatsApp) or Telegram chat. People have no staff-chat
+ * address: staff chat posts to a room, named in a workflow's custom recipients.
+ */
 export function contactAddress(contact: Contact, channel: Channel): string | undefined {
-  return contact[contactKindOf(channel)];
+  const kind = contactKindOf(channel);
+  return kind === 'room' ? undefined : contact[kind];
 }

@@ -24,7 +24,7 @@ interface TelegramAnswer {
 }
 
 /**
- * Telegram Bot API `sendMessage` to the customer's chat id (how Herald learns it: docs/channels/telegram.md). Plain
+ * Telegram Bot API `sendMessage` to the customer's chat id (how Herald learns it: docs/channels.md, "Telegram"). Plain
  * text, no parse_mode, so nothing in a customer's name can turn into markup. The provider id is `<chat>:<message_id>`
  * (message ids are per chat). Telegram has no delivery receipts: a message ends at `sent`.
  *
