@@ -345,6 +345,7 @@ async function seed(): Promise<Record<string, unknown>> {
       workflowId: ['standard:reservation-confirmed:email', 'reminder:1440:email'],
     },
     operationIds: Object.fromEntries([
+      ['PUT /v1/channels/{channel}', { channel: ['staff-chat'] }],
       transition('confirm', pools.confirm),
       transition('decline', pools.decline),
       transition('cancel', pools.cancel),
@@ -384,6 +385,14 @@ async function seed(): Promise<Record<string, unknown>> {
         { channel: 'email', to: { customerRef: 'fuzz-customer-1' }, subject: 'Hello', text: 'Hello {{customerName}}.' },
       ],
       'PUT /v1/settings/notifications': [settings],
+      // Staff chat through a Slack webhook: the path's channel is seeded to staff-chat below.
+      'PUT /v1/channels/{channel}': [
+        {
+          providers: [
+            { provider: 'slack', credentials: { webhookUrl: 'https://hooks.slack.invalid/services/T0/B0/fuzz' } },
+          ],
+        },
+      ],
       'POST /v1/webhooks/twilio/status': messageSids.flatMap((sid) => [
         { MessageSid: sid, MessageStatus: 'delivered' },
         { MessageSid: sid, MessageStatus: 'sending' },
