@@ -60,6 +60,12 @@ import { defaultChannelProviders, type Adapters } from './adapters.js';
 import { createTenantChannelDirectory } from '../application/channels/channel-configuration.js';
 import { createChannelAdapterFactory } from '../infrastructure/channels/adapter-factory.js';
 import { createAesGcmCredentialCipher } from '../infrastructure/crypto/aes-gcm-credential-cipher.js';
+import { createHeraldMetrics } from '../infrastructure/telemetry/metrics.js';
+import {
+  instrumentEmailSender,
+  instrumentEventStore,
+  instrumentSmsSender,
+} from '../infrastructure/telemetry/instrumented.js';
 import { buildApp } from './http/app.js';
 import type { HttpDeps } from './http/http-deps.js';
 
@@ -92,7 +98,8 @@ export interface Herald {
   stop(): Promise<void>;
 }
 
-const PROJECTIONS = [
+/** Every projection Herald keeps (the rebuild command rebuilds and verifies exactly these). */
+export const PROJECTIONS = [
   reservationDetailsProjection,
   deliveriesProjection,
   notificationAuditLogProjection,
@@ -123,7 +130,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const { config, adapters, logger } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdSource;
-  const { eventStore, readModels, scheduler } = adapters;
+  // Metrics are always counted (cheap, bounded); GET /metrics serves them only with METRICS_TOKEN.
+  const metrics = createHeraldMetrics();
+  const eventStore = instrumentEventStore(adapters.eventStore, { metrics });
+  const { readModels, scheduler } = adapters;
   const tenancy = createTenancy({
     eventStore,
     readModels,
@@ -178,7 +188,12 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     );
   }
   const cipher = createAesGcmCredentialCipher(channelKey);
-  const environmentChannels = defaultChannelProviders(adapters);
+  // Provider latency and failures are measured on the email and SMS transports the environment's channels use.
+  const environmentChannels = defaultChannelProviders({
+    ...adapters,
+    email: instrumentEmailSender(adapters.email, { metrics }),
+    sms: instrumentSmsSender(adapters.sms, { metrics }),
+  });
   const channels = createTenantChannelDirectory({
     eventStore,
     cipher,
@@ -235,6 +250,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
   ]);
   const running: RunningSubscriber[] = [];
+  metrics.setConsumerSource(async () => ({
+    head: await eventStore.headPosition(),
+    consumers: running.map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
+  }));
   let recovery: Promise<void> = Promise.resolve();
 
   const health = createHealth({
@@ -259,6 +278,11 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    },
+    metrics: {
+      observeRequest: (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds),
+      scrape: () => metrics.scrape(),
+      ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}),
     },
   };
   const app = await buildApp(httpDeps, {
@@ -310,6 +334,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
           logger.warn({ job: job.name, key: job.key }, 'no handler for job; dropping it');
           return;
         }
+        metrics.observeJobLateness(job.name, (clock.now().getTime() - job.runAt.getTime()) / 1000);
         await handler(job);
       });
     },

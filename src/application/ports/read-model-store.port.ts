@@ -40,6 +40,18 @@ export interface StoredDocument {
   readonly [key: string]: unknown;
 }
 
+/** One guarded write of a batch: the same meaning as a `putGuarded` call. */
+export interface GuardedWrite {
+  readonly collection: string;
+  readonly id: string;
+  /** The document, or null for a guarded delete (a tombstone). */
+  readonly doc: Record<string, unknown> | null;
+  readonly position: bigint;
+}
+
+/** A row as `scan` returns it: a document, or the tombstone of a guarded delete (`_deleted: true`, no fields). */
+export type ScannedDocument = StoredDocument & { readonly _deleted?: true };
+
 export interface ReadModelStore {
   get<T extends StoredDocument>(collection: string, id: string): Promise<T | null>;
   /**
@@ -47,6 +59,17 @@ export interface ReadModelStore {
    * `_position` is lower than `position`. Returns whether it wrote.
    */
   putGuarded(collection: string, id: string, doc: Record<string, unknown> | null, position: bigint): Promise<boolean>;
+  /**
+   * Many `putGuarded` writes at once: one transaction (SQLite) or one bulk request (MongoDB) instead of a round trip
+   * each. Each write is guarded on its own, exactly as `putGuarded`; at most one write per (collection, id).
+   * The projection rebuild writes a batch of events' documents with it.
+   */
+  putGuardedMany(writes: readonly GuardedWrite[]): Promise<void>;
+  /**
+   * Rows of a collection in `_id` order (byte order of the UTF-8 id), tombstones included, after `after`: the
+   * read-model verification walks two stores side by side with it.
+   */
+  scan(collection: string, options: { readonly after?: string; readonly limit: number }): Promise<ScannedDocument[]>;
   /** Unguarded upsert for documents that are not projections: checkpoints, and the loss-tolerant `api_key_usage`. */
   put(collection: string, doc: StoredDocument): Promise<void>;
   /** Inserts only if absent; returns false when a document with that `_id` exists. */

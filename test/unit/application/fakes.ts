@@ -44,6 +44,16 @@ export class InMemoryReadModels implements ReadModelStore {
     return true;
   }
 
+  async putGuardedMany(
+    writes: readonly { collection: string; id: string; doc: Record<string, unknown> | null; position: bigint }[],
+  ): Promise<void> {
+    for (const write of writes) await this.putGuarded(write.collection, write.id, write.doc, write.position);
+  }
+
+  scan(): never {
+    throw new Error('scan is not part of this fake');
+  }
+
   async put(collection: string, doc: StoredDocument): Promise<void> {
     this.onPut?.(collection, doc);
     this.rows.set(this.key(collection, doc._id), {
