@@ -60,6 +60,14 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /** MongoDB database names: no `/\. "$*<>:|?` or NUL, at most 63 bytes. */
 const MONGODB_DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
 
+/** `true` or `false`, nothing else (`1`, `yes` are refused rather than guessed). */
+const flag = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((value) => value === 'true');
+
+export const CALENDAR_PROVIDER_NAMES = ['ical', 'google', 'microsoft'] as const;
+
+/** 64 hex digits or 32 bytes in base64: a 256-bit key. */
+const KEY_256 = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+
 /** Whether `name` can name a MongoDB database (the rule MONGODB_DATABASE is checked with). */
 export function isMongoDatabaseName(name: string): boolean {
   return MONGODB_DATABASE_NAME.test(name);
@@ -278,8 +286,68 @@ const schema = z
         .max(512, 'must be at most 512 characters')
         .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces'),
     ),
+    /** Calendar providers resources may be linked to (issue 12): ical feeds, Google FreeBusy, Microsoft Graph. */
+    CALENDAR_PROVIDERS: withDefault(
+      z
+        .string()
+        .transform((value) => [...new Set(value.split(',').map((part) => part.trim()))])
+        .refine(
+          (names) => names.every((name) => (CALENDAR_PROVIDER_NAMES as readonly string[]).includes(name)),
+          'must name ical, google or microsoft, comma-separated',
+        )
+        .transform((names) => names as (typeof CALENDAR_PROVIDER_NAMES)[number][]),
+      'ical',
+    ),
+    /** How often a linked calendar is synced unless its link says otherwise. */
+    CALENDAR_SYNC_INTERVAL_MINUTES: withDefault(integer(5, 1440), '15'),
+    /** The most frequent sync a link may ask for. */
+    CALENDAR_SYNC_MIN_MINUTES: withDefault(integer(5, 1440), '5'),
+    /** How far ahead busy times are read (and recorded in each changed sync's event). */
+    CALENDAR_HORIZON_DAYS: withDefault(integer(1, 90), '60'),
+    /** Busy intervals one sync records at most (merged); more cut the horizon short (`truncated`). */
+    CALENDAR_MAX_BUSY_INTERVALS: withDefault(integer(1, 5000), '1000'),
+    /** One sync's HTTP exchange(s) with a provider, redirects included. */
+    CALENDAR_FETCH_TIMEOUT_SECONDS: withDefault(integer(1, 120), '20'),
+    CALENDAR_MAX_RESPONSE_BYTES: withDefault(integer(1024, 50 * 1024 * 1024), String(5 * 1024 * 1024)),
+    CALENDAR_MAX_REDIRECTS: withDefault(integer(0, 10), '3'),
+    /** The longest wait a provider's Retry-After may impose on the next sync. */
+    CALENDAR_RETRY_AFTER_MAX_MINUTES: withDefault(integer(1, 24 * 60), '360'),
+    /** Tests only: let feed URLs point at loopback (127.0.0.0/8, ::1) and use plain http. Never in production. */
+    CALENDAR_FEED_ALLOW_LOOPBACK: withDefault(flag, 'false'),
+    CALENDAR_FEED_ALLOW_HTTP: withDefault(flag, 'false'),
+    CALENDAR_GOOGLE_API_URL: withDefault(
+      urlWith(['http:', 'https:'], 'an http:// or https:// URL, e.g. https://www.googleapis.com'),
+      'https://www.googleapis.com',
+    ),
+    CALENDAR_GRAPH_API_URL: withDefault(
+      urlWith(['http:', 'https:'], 'an http:// or https:// URL, e.g. https://graph.microsoft.com'),
+      'https://graph.microsoft.com',
+    ),
+    /**
+     * Encrypts calendar feed addresses and tokens in the event store (AES-256-GCM). Unset: a key generated once in
+     * DATA_DIR/calendar-credentials.key (back it up with the event store).
+     */
+    CALENDAR_CREDENTIALS_KEY: optional(
+      z.string().regex(KEY_256, 'must be 32 bytes: 64 hex digits or 43-44 base64 characters'),
+    ),
   })
   .superRefine((env, ctx) => {
+    if (env.CALENDAR_SYNC_MIN_MINUTES > env.CALENDAR_SYNC_INTERVAL_MINUTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CALENDAR_SYNC_INTERVAL_MINUTES'],
+        message: 'must be at least CALENDAR_SYNC_MIN_MINUTES',
+      });
+    }
+    for (const setting of ['CALENDAR_FEED_ALLOW_LOOPBACK', 'CALENDAR_FEED_ALLOW_HTTP'] as const) {
+      if (env[setting] && env.NODE_ENV === 'production') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [setting],
+          message: 'is for tests: feeds are fetched over https from public addresses in production',
+        });
+      }
+    }
     const twilio = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM];
     const set = twilio.filter((v) => v !== undefined).length;
     if (set !== 0 && set !== 3) {

@@ -42,6 +42,11 @@ export interface Adapters {
    * for `email` / `sms` above, so a test that swaps a sender swaps it in the list too. Absent channel: the sender.
    */
   readonly channels?: Partial<Record<Channel, readonly (ChannelAdapter | 'sender')[]>>;
+  /**
+   * Seals calendar feed addresses and provider tokens in the event store: CALENDAR_CREDENTIALS_KEY, or the key kept
+   * in DATA_DIR/calendar-credentials.key. Absent: one per process (tests).
+   */
+  readonly calendarCredentialsKey?: string;
   /** What each port is backed by, for the start-up line and /health/ready. */
   readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string> &
     Partial<Record<'whatsapp' | 'telegram', string>>;
@@ -143,6 +148,7 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       ? parseKey256(config.CHANNEL_CREDENTIALS_KEY)!
       : keptKey256(join(dataDir, 'channel-credentials.key')),
     claimLinkSecret: config.CLAIM_LINK_SECRET ?? keptSecret(join(dataDir, 'claim-link.secret')),
+    calendarCredentialsKey: config.CALENDAR_CREDENTIALS_KEY ?? keptSecret(join(dataDir, 'calendar-credentials.key')),
     describe: {
       eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : `sqlite:${join(dataDir, 'events.sqlite')}`,
       readModels: config.MONGODB_URL ? 'mongodb' : `sqlite:${join(dataDir, 'read-models.sqlite')}`,

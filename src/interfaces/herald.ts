@@ -47,6 +47,18 @@ import {
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
 import {
+  CALENDAR_CONFLICT_TARGET,
+  CALENDAR_SYNC_JOB,
+  createCalendarConflictHandler,
+  createCalendarSyncJob,
+  createResourceCalendarManager,
+  type ResourceCalendarDeps,
+} from '../application/calendars/resource-calendars.js';
+import { resourceCalendarsProjection } from '../application/projections/resource-calendars.projection.js';
+import { createCalendarBusyReader } from '../infrastructure/calendars/calendar-busy-reader.js';
+import { refusedUrl } from '../infrastructure/calendars/guarded-http.js';
+import { createSecretBox, parseKey256 } from '../infrastructure/crypto/secret-box.js';
+import {
   startSubscriber,
   type EventConsumer,
   type RunningSubscriber,
@@ -109,6 +121,7 @@ export const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  resourceCalendarsProjection,
   campaignsProjection,
 ] as unknown as readonly Projection[];
 
@@ -165,6 +178,48 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const waitlistManager = processManagerConsumer(createWaitlistManager({ eventStore, ids, clock, readModels }), {
     scheduler,
     handlers: { [WAITLIST_TARGET]: createWaitlistIntentHandler(waitlistDeps) },
+    logger,
+  });
+
+  let calendarKey = adapters.calendarCredentialsKey ? parseKey256(adapters.calendarCredentialsKey) : undefined;
+  if (!calendarKey) {
+    calendarKey = randomBytes(32);
+    logger.warn({}, 'no calendar credentials key: calendar links made by this process will not sync after a restart');
+  }
+  const feedGuard = { allowLoopback: config.CALENDAR_FEED_ALLOW_LOOPBACK, allowHttp: config.CALENDAR_FEED_ALLOW_HTTP };
+  const calendarDeps: ResourceCalendarDeps = {
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    readModels,
+    logger,
+    secrets: createSecretBox(calendarKey),
+    reader: createCalendarBusyReader({
+      limits: {
+        timeoutMs: config.CALENDAR_FETCH_TIMEOUT_SECONDS * 1000,
+        maxBytes: config.CALENDAR_MAX_RESPONSE_BYTES,
+        maxRedirects: config.CALENDAR_MAX_REDIRECTS,
+      },
+      guard: feedGuard,
+      googleApiUrl: config.CALENDAR_GOOGLE_API_URL,
+      graphApiUrl: config.CALENDAR_GRAPH_API_URL,
+      providers: config.CALENDAR_PROVIDERS,
+      now: () => clock.now(),
+    }),
+    settings: {
+      providers: config.CALENDAR_PROVIDERS,
+      horizonDays: config.CALENDAR_HORIZON_DAYS,
+      maxBusyIntervals: config.CALENDAR_MAX_BUSY_INTERVALS,
+      defaultIntervalMinutes: config.CALENDAR_SYNC_INTERVAL_MINUTES,
+      minIntervalMinutes: config.CALENDAR_SYNC_MIN_MINUTES,
+      maxRetryAfterMinutes: config.CALENDAR_RETRY_AFTER_MAX_MINUTES,
+    },
+    feedUrlRefusal: (url) => refusedUrl(url, feedGuard),
+  };
+  const calendarManager = processManagerConsumer(createResourceCalendarManager(calendarDeps), {
+    scheduler,
+    handlers: { [CALENDAR_CONFLICT_TARGET]: createCalendarConflictHandler(calendarDeps) },
     logger,
   });
 
@@ -232,6 +287,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     dispatcher.consumer,
     seatKeeper.consumer,
     waitlistManager,
+    calendarManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
     customersConsumer({ eventStore, readModels, ids }),
@@ -248,6 +304,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
     [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
+    [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
   ]);
   const running: RunningSubscriber[] = [];
   metrics.setConsumerSource(async () => ({
@@ -274,6 +331,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlist: waitlistDeps,
     claimLinks,
     channels: { cipher, environment: environmentChannels },
+    calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,

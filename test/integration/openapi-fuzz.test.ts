@@ -113,6 +113,8 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      // Calendar syncs of the seeded (unresolvable) feeds end quickly whatever the resolver does.
+      CALENDAR_FETCH_TIMEOUT_SECONDS: '2',
       METRICS_TOKEN,
     },
     startTimeoutMs: 60_000,
@@ -230,6 +232,18 @@ async function seed(): Promise<Record<string, unknown>> {
   await aResource('fuzz-archivable-room', 'fuzz-spare-location');
   await aService('fuzz-spare-class', ['fuzz-spare-room'], { locationId: 'fuzz-spare-location' });
   await aService('fuzz-archivable-class', ['fuzz-spare-room'], { locationId: 'fuzz-spare-location' });
+  // Provider calendars (issue 12): feeds at an address that never resolves (.invalid), so syncs fail fast and
+  // are recorded as failures; one link for the fuzzer to unlink.
+  const calendarIds: string[] = [];
+  const mostly = (id: string) => [id, id, id, id];
+  for (const name of ['Fuzz feed', 'Fuzz feed to unlink']) {
+    const link = await created<{ calendarId: string }>('POST', '/v1/resources/fuzz-spare-room/calendars', {
+      provider: 'ical',
+      url: 'https://calendar.invalid/fuzz.ics',
+      name,
+    });
+    calendarIds.push(link.calendarId);
+  }
 
   const from = inDays(2);
   const to = inDays(9);
@@ -349,6 +363,7 @@ async function seed(): Promise<Record<string, unknown>> {
       entryId: waitEntries.map((entry) => entry.entryId),
       offerId: offerIds,
       workflowId: ['standard:reservation-confirmed:email', 'reminder:1440:email'],
+      calendarId: calendarIds.slice(0, 1),
     },
     operationIds: Object.fromEntries([
       ['PUT /v1/channels/{channel}', { channel: ['staff-chat'] }],
@@ -368,9 +383,22 @@ async function seed(): Promise<Record<string, unknown>> {
       ['PATCH /v1/services/{serviceId}', { serviceId: ['fuzz-spare-class'] }],
       ['DELETE /v1/services/{serviceId}', { serviceId: ['fuzz-archivable-class'] }],
       ['POST /v1/deliveries/{notificationId}/resend', { notificationId: failed }],
+      // A link's operations need two ids that exist at once: each is drawn from the seeded one most of the time (the
+      // hook draws between the generated value and each listed one), so they reach their real logic in a short run.
+      ['GET /v1/resources/{resourceId}/calendars', { resourceId: mostly('fuzz-spare-room') }],
+      ['POST /v1/resources/{resourceId}/calendars', { resourceId: mostly('fuzz-spare-room') }],
+      ...['GET', 'PATCH', 'POST'].map((method) => [
+        `${method} /v1/resources/{resourceId}/calendars/{calendarId}${method === 'POST' ? '/sync' : ''}`,
+        { resourceId: mostly('fuzz-spare-room'), calendarId: mostly(calendarIds[0] ?? '') },
+      ]),
+      [
+        'DELETE /v1/resources/{resourceId}/calendars/{calendarId}',
+        { resourceId: mostly('fuzz-spare-room'), calendarId: mostly(calendarIds[1] ?? '') },
+      ],
     ]),
     bodies: {
       'POST /v1/resources': [{ locationId: 'fuzz-location' }],
+      'POST /v1/resources/{resourceId}/calendars': [{ provider: 'ical', url: 'https://calendar.invalid/fuzz.ics' }],
       'POST /v1/services': [serviceFields('fuzz-location', resourceIds)],
       'POST /v1/reservations': newStarts.slice(0, 20).map((start, index) => ({
         serviceId: 'fuzz-class',

@@ -90,6 +90,36 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the calendar settings and refuses what cannot work; loopback and plain-http feeds never in production', () => {
+    expect(loadConfig({})).toMatchObject({
+      CALENDAR_PROVIDERS: ['ical'],
+      CALENDAR_SYNC_INTERVAL_MINUTES: 15,
+      CALENDAR_FEED_ALLOW_LOOPBACK: false,
+      CALENDAR_FEED_ALLOW_HTTP: false,
+    });
+    expect(loadConfig({ CALENDAR_PROVIDERS: 'ical, google,microsoft' }).CALENDAR_PROVIDERS).toEqual([
+      'ical',
+      'google',
+      'microsoft',
+    ]);
+    expect(refusal({ CALENDAR_PROVIDERS: 'ical,caldav' })).toMatch(/CALENDAR_PROVIDERS: must name ical, google/);
+    expect(refusal({ CALENDAR_FEED_ALLOW_LOOPBACK: 'yes' })).toMatch(
+      /CALENDAR_FEED_ALLOW_LOOPBACK: must be true or false/,
+    );
+    expect(refusal({ CALENDAR_SYNC_MIN_MINUTES: '30', CALENDAR_SYNC_INTERVAL_MINUTES: '15' })).toMatch(
+      /CALENDAR_SYNC_INTERVAL_MINUTES: must be at least CALENDAR_SYNC_MIN_MINUTES/,
+    );
+    expect(loadConfig({ CALENDAR_FEED_ALLOW_LOOPBACK: 'true', NODE_ENV: 'test' }).CALENDAR_FEED_ALLOW_LOOPBACK).toBe(
+      true,
+    );
+    for (const setting of ['CALENDAR_FEED_ALLOW_LOOPBACK', 'CALENDAR_FEED_ALLOW_HTTP']) {
+      expect(refusal({ [setting]: 'true', NODE_ENV: 'production' })).toMatch(new RegExp(`${setting}: is for tests`));
+    }
+    expect(refusal({ CALENDAR_CREDENTIALS_KEY: 'short' })).toMatch(/CALENDAR_CREDENTIALS_KEY: must be 32 bytes/);
+    expect(refusal({ CALENDAR_CREDENTIALS_KEY: 'short-secret-value' })).not.toContain('short-secret-value');
+    expect(loadConfig({ CALENDAR_CREDENTIALS_KEY: 'ab'.repeat(32) }).CALENDAR_CREDENTIALS_KEY).toBe('ab'.repeat(32));
+  });
+
   it('refuses URLs that cannot work', () => {
     expect(refusal({ PUBLIC_URL: 'herald.example.com' })).toContain(
       'PUBLIC_URL: must be an http:// or https:// URL, e.g. https://herald.example.com',

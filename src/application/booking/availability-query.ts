@@ -8,6 +8,7 @@ import { localDateOf } from '../../domain/booking/slot-inventory.decider.js';
 import type { Service } from '../../domain/catalog/service.decider.js';
 import { invalid, requireInstant } from '../../domain/catalog/validation.js';
 import { MINUTE_MS } from '../../domain/shared/zoned-time.js';
+import { busyTimesOf } from '../calendars/busy-times.js';
 import { findCatalogDocuments } from '../catalog/catalog-queries.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
@@ -72,12 +73,20 @@ export async function findAvailability(
     lastDay: localDateOf(timeZone, new Date(Math.max(Date.parse(to), Date.parse(from)) + occupiedMs).toISOString()),
     nowMs: now.getTime(),
   });
+  // Busy times of linked external calendars (issue 12): taken out of the resources' working hours.
+  const busy = await busyTimesOf(
+    deps.readModels,
+    tenantId,
+    resources.map((resource) => resource.resourceId),
+    { from: Date.parse(from), to: Math.max(Date.parse(to), Date.parse(from)) + occupiedMs },
+  );
   const slots = computeAvailability({
     service,
     serviceId: service.serviceId,
     timeZone,
     resources,
     bookings,
+    busy,
     from,
     to,
     now: now.toISOString(),

@@ -1,4 +1,9 @@
-import { validateSlot, type BookableSlot, type ResourceCalendar } from '../../domain/booking/availability.js';
+import {
+  validateSlot,
+  type BookableSlot,
+  type ResourceBusy,
+  type ResourceCalendar,
+} from '../../domain/booking/availability.js';
 import {
   reservationDecider,
   reservationStreamName,
@@ -25,8 +30,10 @@ import {
   type HandleResult,
 } from '../command-handler.js';
 import { findActiveLocation, findActiveResource, findActiveService } from '../catalog/catalog-queries.js';
+import { busyTimesOf } from '../calendars/busy-times.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { ReadModelStore } from '../ports/read-model-store.port.js';
 import {
   abandonHold,
   confirmSlot,
@@ -55,6 +62,8 @@ export interface BookingDeps extends CommandHandlerDeps {
   readonly holdMinutes: number;
   readonly seatKeeper: Pick<SeatKeeper, 'reconcile'>;
   readonly logger?: Logger;
+  /** Where the busy times of linked external calendars are read (issue 12); absent: no calendar is consulted. */
+  readonly readModels?: ReadModelStore;
   /**
    * Whether the seats of a slot belong to its waitlist right now (people wait whose party fits them): then a booking
    * from outside the line is refused, 409 `slot-reserved-for-waitlist`. Absent: no waitlist is consulted.
@@ -154,6 +163,21 @@ function slotToHold(
 
 const isSeatRefusal = (error: unknown): error is IllegalStateError =>
   error instanceof IllegalStateError && (error.code === 'slot-full' || error.code === 'resource-busy');
+const isCalendarBusy = (error: unknown): error is IllegalStateError =>
+  error instanceof IllegalStateError && error.code === 'resource-calendar-busy';
+
+/** The busy times of a resource's linked calendars around a slot starting at `start` (none without read models). */
+async function busyAround(
+  deps: Pick<BookingDeps, 'readModels'>,
+  tenantId: string,
+  resourceId: string,
+  start: string,
+  occupiedMs: number,
+): Promise<ResourceBusy[]> {
+  const startMs = Date.parse(start);
+  if (!deps.readModels || Number.isNaN(startMs)) return [];
+  return busyTimesOf(deps.readModels, tenantId, [resourceId], { from: startMs, to: startMs + occupiedMs });
+}
 
 /**
  * Books a slot of a catalog service. 400 `slot-not-bookable` naming the rule when the slot is not on the calendar,
@@ -233,6 +257,8 @@ export async function bookReservation(
 
   let firstInvalid: DomainError | undefined;
   const refusals: IllegalStateError[] = [];
+  const busyRefusals: IllegalStateError[] = [];
+  const occupiedMs = (catalog.service.durationMinutes + catalog.service.bufferMinutes) * MINUTE_MS;
   let taken: { slot: BookableSlot; outcome: HoldOutcome } | undefined;
   for (const resourceId of candidates) {
     let slot: BookableSlot;
@@ -245,10 +271,15 @@ export async function bookReservation(
         start: input.start,
         partySize,
         now,
+        busy: await busyAround(deps, tenantId, resourceId, input.start, occupiedMs),
       });
       // Everything the reservation itself would refuse (customer, ...) is refused before a seat is touched.
       reservationDecider.decide(requestFor(slot), { status: 'none' });
     } catch (error) {
+      if (isCalendarBusy(error)) {
+        busyRefusals.push(error);
+        continue;
+      }
       if (!(error instanceof ValidationError)) throw error;
       firstInvalid ??= error;
       continue;
@@ -268,6 +299,8 @@ export async function bookReservation(
     }
   }
   if (!taken) {
+    // Seats taken on some resource and the calendar busy on the others: the slot is full; only busy: say so.
+    if (refusals.length === 0 && busyRefusals[0]) throw busyRefusals[0];
     if (refusals.length === 0) throw firstInvalid ?? notBookable('resourceId', 'unknown-resource', 'No resource.');
     if (refusals.length === 1 && refusals[0]) throw refusals[0];
     const remainingSeats = Math.max(...refusals.map((error) => Number(error.details.remainingSeats ?? 0)));
@@ -529,6 +562,13 @@ export async function rescheduleReservation(
     start: input.start,
     partySize: r.partySize,
     now,
+    busy: await busyAround(
+      deps,
+      tenantId,
+      targetResourceId,
+      input.start,
+      (catalog.service.durationMinutes + catalog.service.bufferMinutes) * MINUTE_MS,
+    ),
   };
   const command: ReservationCommand = {
     type: 'RescheduleReservation',

@@ -16,6 +16,7 @@ import {
   timeTriggersFor,
   triggerOffsetMinutes,
   waitlistExhaustedAlert,
+  calendarConflictAlert,
   workflowsDecider,
   workflowsForEvent,
   workflowsForTime,
@@ -98,6 +99,7 @@ const RESERVATION_TRIGGERS: Partial<Record<ReservationEvent['type'], WorkflowEve
   ReservationCompleted: 'reservation-completed',
   ReservationRescheduled: 'reservation-rescheduled',
   PaymentRecorded: 'payment-received',
+  ReservationCalendarConflictDetected: 'calendar-conflict',
 };
 /** Events after which no reminder may go out. */
 const ENDING_EVENTS: readonly ReservationEvent['type'][] = [
@@ -483,6 +485,24 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
           extra: domainEvent.data.reason ? { reason: domainEvent.data.reason } : {},
         };
         break;
+      case 'ReservationCalendarConflictDetected': {
+        const d = domainEvent.data;
+        cause = {
+          ...base,
+          kind: 'staff-alert',
+          extra: {
+            alert: {
+              message: calendarConflictAlert(settings.defaultLocale, {
+                calendarName: d.calendarName,
+                busyStart: d.busyStart,
+                busyEnd: d.busyEnd,
+                timeZone: reservation.location.timeZone,
+              }),
+            },
+          },
+        };
+        break;
+      }
       case 'PaymentRecorded':
         cause = {
           ...base,

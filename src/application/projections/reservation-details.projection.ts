@@ -1,4 +1,8 @@
-import type { ReservationDetails, ReservationEvent } from '../../domain/booking/reservation.decider.js';
+import type {
+  CalendarConflict,
+  ReservationDetails,
+  ReservationEvent,
+} from '../../domain/booking/reservation.decider.js';
 import type { RecordedEvent } from '../ports/event-store.port.js';
 import type { Projection } from './projection.js';
 
@@ -13,6 +17,7 @@ export const RESERVATION_EVENT_TYPES: readonly ReservationEvent['type'][] = [
   'ReservationHoldExpired',
   'ReservationRescheduled',
   'PaymentRecorded',
+  'ReservationCalendarConflictDetected',
 ];
 
 /** "What is the state of reservation X?" and "which reservations match this filter?" */
@@ -39,6 +44,8 @@ export interface ReservationDocument extends Record<string, unknown> {
   statusReason?: string;
   /** Came from the waitlist (offer accepted or seat assigned); kept whatever the waitlist's settings. */
   origin?: ReservationDetails['origin'];
+  /** Busy times of the resource's external calendars found overlapping it (flagged to staff, never acted on). */
+  calendarConflicts?: CalendarConflict[];
   /** The short code (absent on reservations recorded before codes existed). */
   code?: string;
 }
@@ -130,6 +137,17 @@ export const reservationDetailsProjection: Projection<ReservationDocument> = {
               resourceId: event.data.new.resourceId,
             })
           : null;
+      case 'ReservationCalendarConflictDetected': {
+        if (!doc) return null;
+        const { calendarId, resourceId, busyStart, busyEnd, detectedAt } = event.data;
+        return touch({
+          ...doc,
+          calendarConflicts: [
+            ...(doc.calendarConflicts ?? []),
+            { calendarId, resourceId, busyStart, busyEnd, detectedAt },
+          ],
+        });
+      }
       case 'PaymentRecorded':
         return doc
           ? touch({

@@ -3,7 +3,8 @@ import type { WorkingSchedule, Weekday } from '../catalog/schedule.js';
 import { WEEKDAYS } from '../catalog/schedule.js';
 import type { Service } from '../catalog/service.decider.js';
 import { invalid, requireInstant, requireInteger, requireTimeZone } from '../catalog/validation.js';
-import { ValidationError } from '../shared/errors.js';
+import { firstOverlap, normalizeBusy, subtractIntervals, type MsInterval } from '../calendar/busy-intervals.js';
+import { IllegalStateError, ValidationError } from '../shared/errors.js';
 import type { InstantRange, OffsetSegment } from '../shared/zoned-time.js';
 import {
   DAY_MS,
@@ -35,6 +36,8 @@ import {
  *   still free there cover the party. A resource runs one slot at a time (the rule of the resource-day inventory,
  *   docs/decisions/0006): a usage that overlaps the span and is not the same slot (same start, same service) leaves
  *   no seat; otherwise the free seats are the capacity minus the seats of the usages of that same slot.
+ * - *Busy times* of a resource's linked external calendars are taken out of its windows (issue 12): a slot must fit
+ *   in what is left, so a busy time removes every slot it touches. They come from the last sync, a moment behind.
  */
 
 /** The service fields availability needs; a catalog `Service` fits. */
@@ -59,6 +62,15 @@ export interface SeatUsage {
   readonly serviceId?: string | null;
 }
 
+/** A time a resource's external calendar says it is busy: `[start, end)`, ISO instants. */
+export interface ResourceBusy {
+  readonly resourceId: string;
+  readonly start: string;
+  readonly end: string;
+  /** Which linked calendar said so (named by a refusal). */
+  readonly calendarId?: string;
+}
+
 export interface AvailabilityQuery {
   readonly service: AvailabilityService;
   /** The service's id, matched against `SeatUsage.serviceId` (both absent = the same service). */
@@ -67,6 +79,8 @@ export interface AvailabilityQuery {
   readonly timeZone: string;
   readonly resources: readonly ResourceCalendar[];
   readonly bookings: readonly SeatUsage[];
+  /** Busy times of the resources' linked calendars; absent: none. */
+  readonly busy?: readonly ResourceBusy[];
   /** Slots starting in `[from, to)`. */
   readonly from: string;
   readonly to: string;
@@ -121,6 +135,7 @@ export function computeAvailability(query: AvailabilityQuery): AvailableSlot[] {
   const occupiedMs = (service.durationMinutes + service.bufferMinutes) * MINUTE_MS;
   const calendarRange = dateRange(timeZone, fromMs, toMs, occupiedMs);
   const usagesByResource = groupUsages(query.bookings);
+  const busyByResource = groupBusy(query.busy ?? []);
   const serviceId = query.serviceId ?? null;
 
   const slots: AvailableSlot[] = [];
@@ -128,10 +143,11 @@ export function computeAvailability(query: AvailabilityQuery): AvailableSlot[] {
     if (!service.resourceIds.includes(resource.resourceId)) continue;
     if (query.resourceId !== undefined && resource.resourceId !== query.resourceId) continue;
     const calendar = buildCalendar(resource, service.slotIntervalMinutes, calendarRange);
+    const windows = withoutBusy(calendar.windows, busyByResource.get(resource.resourceId));
     const usages = usagesByResource.get(resource.resourceId) ?? EMPTY_USAGES;
     for (const start of calendar.slotStarts) {
       if (start < fromMs || start >= toMs || start < nowMs) continue;
-      if (!fitsInWindow(calendar.windows, start, start + occupiedMs)) continue;
+      if (!fitsInWindow(windows, start, start + occupiedMs)) continue;
       const remainingSeats = Math.max(
         0,
         service.seatsPerSlot - seatsTaken(usages, start, start + occupiedMs, serviceId),
@@ -176,6 +192,8 @@ export interface SlotRequest {
   readonly start: string;
   readonly partySize: number;
   readonly now: string;
+  /** Busy times of the resource's linked calendars; absent: none. */
+  readonly busy?: readonly ResourceBusy[];
 }
 
 /** A slot that passed `validateSlot`: what the reservation and the slot inventory are created from. */
@@ -184,7 +202,9 @@ export type BookableSlot = Omit<AvailableSlot, 'remainingSeats'>;
 /**
  * Checks a requested slot against the calendar (not against the seats: the slot inventory owns those). Throws a
  * ValidationError with code `slot-not-bookable` and `details: { field, rule }`, rule one of SLOT_RULES, checked in
- * that order; a malformed field is an `invalid-input` ValidationError as everywhere.
+ * that order; a malformed field is an `invalid-input` ValidationError as everywhere. A slot on the calendar that a
+ * busy time of the resource's linked external calendar overlaps is an IllegalStateError `resource-calendar-busy`
+ * (409, rule `calendar-busy`): the request is valid, the resource is taken elsewhere.
  */
 export function validateSlot(request: SlotRequest): BookableSlot {
   const timeZone = requireTimeZone('timeZone', request.timeZone);
@@ -230,6 +250,26 @@ export function validateSlot(request: SlotRequest): BookableSlot {
   }
   if (!calendar.slotStarts.includes(startMs)) {
     throw notBookable('start', 'not-a-slot-start', `Slots start every ${service.slotIntervalMinutes} minutes.`);
+  }
+  const busy = (request.busy ?? []).filter((b) => b.resourceId === resource.resourceId);
+  const blocking = busy.find((b) => {
+    const from = parseInstant(b.start);
+    const until = parseInstant(b.end);
+    return from !== null && until !== null && from < startMs + occupiedMs && until > startMs;
+  });
+  if (blocking) {
+    throw new IllegalStateError(
+      'resource-calendar-busy',
+      `${resource.resourceId} is busy in its linked calendar from ${blocking.start} to ${blocking.end}.`,
+      {
+        field: 'start',
+        rule: 'calendar-busy',
+        resourceId: resource.resourceId,
+        busyStart: blocking.start,
+        busyEnd: blocking.end,
+        ...(blocking.calendarId !== undefined ? { calendarId: blocking.calendarId } : {}),
+      },
+    );
   }
   const { remainingSeats: _unknown, ...slot } = toSlot(resource.resourceId, startMs, service, range, 0);
   return slot;
@@ -357,6 +397,32 @@ function windowContaining(windows: readonly InstantRange[], instant: number): In
 function fitsInWindow(windows: readonly InstantRange[], start: number, end: number): boolean {
   const window = windowContaining(windows, start);
   return window !== undefined && end <= window.end;
+}
+
+// Busy times ---------------------------------------------------------------------------------------------------------
+
+function groupBusy(busy: readonly ResourceBusy[]): Map<string, MsInterval[]> {
+  const grouped = new Map<string, MsInterval[]>();
+  for (const b of busy) {
+    const start = parseInstant(b.start);
+    const end = parseInstant(b.end);
+    if (start === null || end === null || end <= start) continue;
+    const list = grouped.get(b.resourceId) ?? [];
+    list.push({ start, end });
+    grouped.set(b.resourceId, list);
+  }
+  const all = { start: -Infinity, end: Infinity };
+  return new Map([...grouped].map(([resourceId, list]) => [resourceId, normalizeBusy(list, all)]));
+}
+
+/** The resource's windows with its busy times taken out (the windows when it has none). */
+function withoutBusy(
+  windows: readonly InstantRange[],
+  busy: readonly MsInterval[] | undefined,
+): readonly InstantRange[] {
+  return busy && busy.length > 0 && firstOverlap(busy, windows[0]?.start ?? 0, windows.at(-1)?.end ?? 0)
+    ? subtractIntervals(windows, busy)
+    : windows;
 }
 
 // Seats -------------------------------------------------------------------------------------------------------------

@@ -118,9 +118,20 @@ export interface SlotReference {
 
 // State ------------------------------------------------------------------------------------------------------------
 
+/** A time the resource's external calendar became busy while this reservation holds it (flagged, never acted on). */
+export interface CalendarConflict {
+  readonly calendarId: string;
+  readonly resourceId: string;
+  readonly busyStart: string;
+  readonly busyEnd: string;
+  readonly detectedAt: string;
+}
+
 interface Existing {
   readonly reservation: ReservationDetails;
   readonly payments: readonly RecordedPayment[];
+  /** Busy times of the resource's linked calendars found overlapping it; staff decide what to do. */
+  readonly calendarConflicts?: readonly CalendarConflict[];
   /** An admin ended it and freed its seats without handing them to the waitlist. */
   readonly bypassWaitlist?: boolean;
 }
@@ -235,7 +246,23 @@ export type RecordPayment = Command<
   Stamped & { readonly paymentId: string; readonly amount: number; readonly currency: string }
 >;
 
+/** A sync found the resource busy in its external calendar during this reservation. */
+export type FlagCalendarConflict = Command<
+  'FlagCalendarConflict',
+  {
+    readonly reservationId: string;
+    readonly calendarId: string;
+    /** The link's name, for the staff alert. */
+    readonly calendarName: string;
+    readonly resourceId: string;
+    readonly busyStart: string;
+    readonly busyEnd: string;
+    readonly now: string;
+  }
+>;
+
 export type ReservationCommand =
+  | FlagCalendarConflict
   | RequestReservation
   | RecordExternalReservation
   | ConfirmReservation
@@ -386,7 +413,27 @@ export type PaymentRecorded = DomainEvent<
   }
 >;
 
+/**
+ * The resource's external calendar is busy during this (seat-holding) reservation: staff are alerted and decide.
+ * Herald never cancels or moves the reservation because of it.
+ */
+export type ReservationCalendarConflictDetected = DomainEvent<
+  'ReservationCalendarConflictDetected',
+  {
+    readonly reservationId: string;
+    readonly calendarId: string;
+    readonly calendarName: string;
+    readonly resourceId: string;
+    readonly start: string;
+    readonly end: string;
+    readonly busyStart: string;
+    readonly busyEnd: string;
+    readonly detectedAt: string;
+  }
+>;
+
 export type ReservationEvent =
+  | ReservationCalendarConflictDetected
   | ReservationRequested
   | ReservationConfirmed
   | ReservationCancelled
@@ -568,6 +615,42 @@ function decide(command: ReservationCommand, state: ReservationState): Reservati
     }
     case 'RescheduleReservation':
       return decideReschedule(command.data, state);
+    case 'FlagCalendarConflict': {
+      const d = command.data;
+      const current = requireExisting(state, d.reservationId);
+      const detectedAt = requireInstant('now', d.now);
+      const calendarId = requireId('calendarId', d.calendarId);
+      const { start: busyStart, end: busyEnd } = requireTimeRange('busyStart', d.busyStart, 'busyEnd', d.busyEnd);
+      const r = current.reservation;
+      // Only a reservation that still holds the resource, on that resource, at an overlapping time, and not yet
+      // flagged for this very busy time: anything else is a no-op (a sync raced a cancellation or a move).
+      const holds = current.status === 'requested' || current.status === 'confirmed';
+      const overlaps = instant(busyStart) < instant(r.end) && instant(busyEnd) > instant(r.start);
+      const known = (current.calendarConflicts ?? []).some(
+        (c) =>
+          c.calendarId === calendarId &&
+          instant(c.busyStart) === instant(busyStart) &&
+          instant(c.busyEnd) === instant(busyEnd) &&
+          c.resourceId === r.resourceId,
+      );
+      if (!holds || r.resourceId !== d.resourceId || !overlaps || known) return [];
+      return [
+        {
+          type: 'ReservationCalendarConflictDetected',
+          data: {
+            reservationId: r.reservationId,
+            calendarId,
+            calendarName: requireText('calendarName', d.calendarName, 200),
+            resourceId: d.resourceId,
+            start: r.start,
+            end: r.end,
+            busyStart,
+            busyEnd,
+            detectedAt,
+          },
+        },
+      ];
+    }
     case 'RecordPayment': {
       const current = requireExisting(state, command.data.reservationId);
       const { now, actor } = stamp(command.data);
@@ -857,11 +940,25 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         status: 'confirmed',
         reservation: event.data.reservation,
         payments: state.status === 'none' ? [] : state.payments,
+        ...(state.status !== 'none' && state.calendarConflicts ? { calendarConflicts: state.calendarConflicts } : {}),
         confirmedAt: event.data.confirmedAt,
       };
   }
   if (state.status === 'none') return state;
+  if (event.type === 'ReservationCalendarConflictDetected') {
+    const d = event.data;
+    const conflict: CalendarConflict = {
+      calendarId: d.calendarId,
+      resourceId: d.resourceId,
+      busyStart: d.busyStart,
+      busyEnd: d.busyEnd,
+      detectedAt: d.detectedAt,
+    };
+    return { ...state, calendarConflicts: [...(state.calendarConflicts ?? []), conflict] };
+  }
   const { reservation, payments } = state;
+  // Flags stay with the reservation whatever happens to it next (they are history staff may want to see).
+  const conflicts = state.calendarConflicts ? { calendarConflicts: state.calendarConflicts } : {};
   const bypassed = (event.data as { bypassWaitlist?: boolean }).bypassWaitlist === true ? { bypassWaitlist: true } : {};
   switch (event.type) {
     case 'ReservationCancelled':
@@ -870,6 +967,7 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         reservation,
         payments,
         ...bypassed,
+        ...conflicts,
         cancelledBy: event.data.by,
         reason: event.data.reason,
         cancelledAt: event.data.cancelledAt,
@@ -880,6 +978,7 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         reservation,
         payments,
         ...bypassed,
+        ...conflicts,
         reason: event.data.reason,
         declinedAt: event.data.declinedAt,
       };
@@ -889,16 +988,17 @@ function evolve(state: ReservationState, event: ReservationEvent): ReservationSt
         reservation,
         payments,
         ...bypassed,
+        ...conflicts,
         previousStatus: event.data.previousStatus,
         reason: event.data.reason,
         deletedAt: event.data.deletedAt,
       };
     case 'ReservationMarkedNotTaken':
-      return { status: 'not-taken', reservation, payments, ...bypassed, markedAt: event.data.markedAt };
+      return { status: 'not-taken', reservation, payments, ...bypassed, ...conflicts, markedAt: event.data.markedAt };
     case 'ReservationCompleted':
-      return { status: 'completed', reservation, payments, completedAt: event.data.completedAt };
+      return { status: 'completed', reservation, payments, ...conflicts, completedAt: event.data.completedAt };
     case 'ReservationHoldExpired':
-      return { status: 'expired', reservation, payments, expiredAt: event.data.expiredAt };
+      return { status: 'expired', reservation, payments, ...conflicts, expiredAt: event.data.expiredAt };
     case 'ReservationRescheduled':
       return {
         ...state,

@@ -648,6 +648,48 @@ export function waitlistExhaustedAlert(locale: string, seats: number, waiting: n
 }
 
 /**
+ * The staff alert of a booking that a linked external calendar now shows busy (issue 12), in the staff's language.
+ * The reservation itself (customer, time) is in the alert's standard body; this says what collides and that nothing
+ * was changed.
+ */
+export function calendarConflictAlert(
+  locale: string,
+  conflict: {
+    readonly calendarName: string;
+    readonly busyStart: string;
+    readonly busyEnd: string;
+    readonly timeZone: string;
+  },
+): string {
+  const language = resolveLanguage(locale);
+  const format = new Intl.DateTimeFormat(language === 'cs' ? 'cs-CZ' : language === 'nb' ? 'nb-NO' : 'en-GB', {
+    timeZone: conflict.timeZone,
+    dateStyle: 'medium',
+    timeStyle: 'short',
+  });
+  const from = format.format(new Date(conflict.busyStart));
+  const until = format.format(new Date(conflict.busyEnd));
+  const calendar = oneLine(conflict.calendarName);
+  switch (language) {
+    case 'cs':
+      return (
+        `Propojený kalendář „${calendar}“ ukazuje obsazeno od ${from} do ${until}, v době rezervace. ` +
+        'Rezervace nebyla změněna: rozhodněte, zda ji přesunout nebo zrušit.'
+      );
+    case 'nb':
+      return (
+        `Den tilknyttede kalenderen «${calendar}» viser opptatt fra ${from} til ${until}, i tidsrommet for en bestilling. ` +
+        'Bestillingen er ikke endret: avgjør om den skal flyttes eller avlyses.'
+      );
+    default:
+      return (
+        `The linked calendar "${calendar}" shows busy from ${from} to ${until}, during a booked reservation. ` +
+        'The reservation was not changed: decide whether to move or cancel it.'
+      );
+  }
+}
+
+/**
  * The staff alert of a credit balance that fell below the tenant's threshold, in the staff's language: a subject
  * and one paragraph (also the SMS text).
  */

@@ -41,6 +41,8 @@ export const WORKFLOW_EVENTS = [
   'waitlist-offer-expired',
   'waitlist-seat-assigned',
   'waitlist-exhausted',
+  /** A linked external calendar became busy during a booked reservation (issue 12): a staff alert. */
+  'calendar-conflict',
 ] as const;
 export type WorkflowEvent = (typeof WORKFLOW_EVENTS)[number];
 
@@ -134,7 +136,11 @@ const STANDARD_KIND: Partial<Record<WorkflowEvent, NotificationKind>> = {
   'waitlist-offer-expired': 'waitlist-offer-expired',
   'waitlist-seat-assigned': 'waitlist-seat-assigned',
   'waitlist-exhausted': 'staff-alert',
+  'calendar-conflict': 'staff-alert',
 };
+
+/** Triggers whose ready-made workflows are made apart: their kind's standard workflows belong to another event. */
+const SEPARATE_DEFAULTS: readonly WorkflowEvent[] = ['calendar-conflict'];
 
 /**
  * The kind of the messages a trigger leads to: what customers block and analysts count. Triggers without a
@@ -166,7 +172,9 @@ export function timeSignature(trigger: Extract<WorkflowTrigger, { type: 'time' }
 
 /** The event each standard kind is sent on (the inverse of STANDARD_KIND). */
 const EVENT_OF_KIND: Partial<Record<NotificationKind, WorkflowEvent>> = Object.fromEntries(
-  Object.entries(STANDARD_KIND).map(([event, kind]) => [kind, event]),
+  Object.entries(STANDARD_KIND)
+    .filter(([event]) => !SEPARATE_DEFAULTS.includes(event as WorkflowEvent))
+    .map(([event, kind]) => [kind, event]),
 );
 
 /**
@@ -190,6 +198,23 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
       workflows.push({
         workflowId: `standard:${kind}:${channel}`,
         name: `${kind} (${channel})`,
+        enabled: settings.kinds[kind][channel],
+        trigger: { type: 'event', event },
+        scope: EVERYWHERE,
+        channel,
+        message: { type: 'standard' },
+        recipients: recipientsOf(kind, channel),
+        origin: 'default',
+      });
+    }
+  }
+  // A calendar conflict alerts like any staff alert (the staff-alert switches and recipients), under its own id.
+  for (const event of SEPARATE_DEFAULTS) {
+    const kind = STANDARD_KIND[event] ?? 'staff-alert';
+    for (const channel of SETTINGS_CHANNELS) {
+      workflows.push({
+        workflowId: `standard:${event}:${channel}`,
+        name: `${event} (${channel})`,
         enabled: settings.kinds[kind][channel],
         trigger: { type: 'event', event },
         scope: EVERYWHERE,

@@ -1,3 +1,4 @@
+import type { ResourceCalendarDeps } from '../../application/calendars/resource-calendars.js';
 import type { Health } from '../../application/health.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { EventStore } from '../../application/ports/event-store.port.js';
@@ -37,6 +38,8 @@ export interface HttpDeps {
     readonly cipher: CredentialCipher;
     readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
   };
+  /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
+  readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
   readonly metrics?: HttpMetrics;
   readonly messaging?: {

@@ -63,6 +63,7 @@ export function bookingDepsFrom(deps: HttpDeps): BookingDeps {
       ...base,
       holdMinutes: deps.reservationHoldMinutes ?? DEFAULT_HOLD_MINUTES,
       seatKeeper: { reconcile: createSeatReconciler(base) },
+      readModels: deps.readModels,
       waitlistGate: (tenantId, catalog, start, resourceIds) =>
         waitlistPriority(deps.waitlist, tenantId, catalog, start, resourceIds),
     };
@@ -94,6 +95,9 @@ export function reservationView(state: ReservationState, revision: bigint | 'no_
     revision: Number(revision),
     ...(state.status === 'requested' ? { holdExpiresAt: state.holdExpiresAt } : {}),
     ...(r.origin ? { origin: { ...r.origin } } : {}),
+    ...(state.calendarConflicts?.length
+      ? { calendarConflicts: state.calendarConflicts.map((conflict) => ({ ...conflict })) }
+      : {}),
   };
 }
 

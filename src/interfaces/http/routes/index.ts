@@ -4,6 +4,7 @@ import type { HttpDeps } from '../http-deps.js';
 import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
+import { calendarRoutes } from './calendars.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { channelRoutes } from './channels.routes.js';
 import { customerRoutes } from './customers.routes.js';
@@ -33,6 +34,7 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(reservationRoutes(deps));
     await app.register(bookingRoutes(deps));
     await app.register(catalogRoutes(deps));
+    await app.register(calendarRoutes(deps));
     await app.register(availabilityRoutes(deps));
     await app.register(settingsRoutes(deps));
     await app.register(deliveriesRoutes(deps));

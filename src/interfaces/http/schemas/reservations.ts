@@ -85,6 +85,21 @@ export const reservationSchema = z
       })
       .optional()
       .describe('Came from the waitlist: the entry and offer it was booked from.'),
+    calendarConflicts: z
+      .array(
+        z.object({
+          calendarId: z.string(),
+          resourceId: z.string(),
+          busyStart: z.string(),
+          busyEnd: z.string(),
+          detectedAt: z.string(),
+        }),
+      )
+      .optional()
+      .describe(
+        'Busy times of the resource’s linked external calendars found overlapping this reservation after it was ' +
+          'booked. Staff were alerted; Herald never cancels or moves a reservation because of them.',
+      ),
   })
   .meta({ id: 'Reservation' });
 
