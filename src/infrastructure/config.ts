@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -83,6 +84,48 @@ function validTrustProxy(value: string): boolean {
   });
 }
 
+/** The email providers EMAIL_PROVIDERS may name, in the order they are tried. */
+export const EMAIL_PROVIDER_NAMES = ['smtp', 'sendgrid'] as const;
+
+const emailProviders = z
+  .string()
+  .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()))
+  .superRefine((names, ctx) => {
+    for (const name of names) {
+      if (!(EMAIL_PROVIDER_NAMES as readonly string[]).includes(name)) {
+        ctx.addIssue({ code: 'custom', message: `${name} is not one of ${EMAIL_PROVIDER_NAMES.join(', ')}` });
+      }
+    }
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', message: 'names a provider twice' });
+  })
+  .pipe(z.array(z.enum(EMAIL_PROVIDER_NAMES)));
+
+/** A 256-bit key: 64 hex digits or 32 bytes in base64 / base64url. */
+export function parseKey256(value: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return bytes.length === 32 ? bytes : undefined;
+  }
+  return undefined;
+}
+
+const httpUrl = (what: string) =>
+  urlWith(['http:', 'https:'], `an http:// or https:// URL, e.g. ${what}`, (url) =>
+    url.username || url.password
+      ? 'must not carry a user name or password'
+      : url.search || url.hash
+        ? 'must not carry a query or fragment'
+        : null,
+  );
+
+const secretToken = (min: number, max: number) =>
+  z
+    .string()
+    .min(min, `must be at least ${min} characters`)
+    .max(max, `must be at most ${max} characters`)
+    .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces');
+
 const schema = z
   .object({
     NODE_ENV: withDefault(z.enum(['development', 'test', 'production']), 'development'),
@@ -146,6 +189,63 @@ const schema = z
     /** How long a requested reservation holds its seats before it expires. */
     RESERVATION_HOLD_MINUTES: withDefault(integer(1, 24 * 60), '10'),
     NOTIFICATION_MAX_ATTEMPTS: withDefault(integer(1, 50), '10'),
+    /**
+     * The email providers, first first, the others failovers: `smtp` (SMTP_URL), `sendgrid` (SENDGRID_API_KEY).
+     * Unset: smtp when SMTP_URL is set, else the outbox.
+     */
+    EMAIL_PROVIDERS: optional(emailProviders),
+    SENDGRID_API_KEY: optional(secretToken(16, 512)),
+    SENDGRID_API_URL: optional(httpUrl('https://api.sendgrid.com')),
+    /** The Signed Event Webhook's verification key (base64 DER or PEM, ECDSA P-256) from SendGrid's settings. */
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optional(
+      z.string().refine((value) => {
+        try {
+          const pem = value.includes('BEGIN PUBLIC KEY')
+            ? value
+            : `-----BEGIN PUBLIC KEY-----\n${value.replace(/\s+/g, '')}\n-----END PUBLIC KEY-----\n`;
+          return createPublicKey(pem).asymmetricKeyType === 'ec';
+        } catch {
+          return false;
+        }
+      }, 'must be the ECDSA public key SendGrid shows for the Signed Event Webhook (base64 DER or PEM)'),
+    ),
+    WHATSAPP_ACCESS_TOKEN: optional(secretToken(16, 1024)),
+    WHATSAPP_PHONE_NUMBER_ID: optional(
+      z.string().regex(/^\d{5,30}$/, 'must be the phone number id WhatsApp Manager shows (digits, not the number)'),
+    ),
+    /** Graph API base including its version. */
+    WHATSAPP_API_URL: optional(httpUrl('https://graph.facebook.com/v21.0')),
+    /** The Meta app secret: checks X-Hub-Signature-256 of status webhooks. */
+    WHATSAPP_APP_SECRET: optional(secretToken(16, 256)),
+    /** Echoed in the webhook subscription handshake (hub.verify_token). */
+    WHATSAPP_VERIFY_TOKEN: optional(secretToken(8, 256)),
+    TELEGRAM_BOT_TOKEN: optional(
+      z.string().regex(/^\d{3,20}:[A-Za-z0-9_-]{20,100}$/, 'must be a bot token from @BotFather, e.g. 123456:ABC-DEF…'),
+    ),
+    TELEGRAM_API_URL: optional(httpUrl('https://api.telegram.org')),
+    /** The bot's username (without @): the t.me link customers open to link their chat. */
+    TELEGRAM_BOT_USERNAME: optional(
+      z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}[Bb][Oo][Tt]$/, 'must be the bot username, ending in bot'),
+    ),
+    /** setWebhook's secret_token: Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update. */
+    TELEGRAM_WEBHOOK_SECRET: optional(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 letters, digits, _ or - (Telegram’s secret_token rule)'),
+    ),
+    /**
+     * Encrypts tenants' channel credentials at rest (AES-256-GCM): 64 hex digits or 32 bytes in base64. Unset:
+     * a key generated once in DATA_DIR/channel-credentials.key (back it up with the event store).
+     */
+    CHANNEL_CREDENTIALS_KEY: optional(
+      z
+        .string()
+        .refine((value) => parseKey256(value) !== undefined, 'must be 32 bytes: 64 hex digits or 44 base64 characters'),
+    ),
+    /** How long a delivery may fail retryably at a channel's provider before it moves to the next one. */
+    CHANNEL_FAILOVER_AFTER_SECONDS: withDefault(integer(1, 7 * 24 * 3600), '300'),
+    /** The longest wait a provider's Retry-After may impose on a delivery's next attempt. */
+    CHANNEL_RETRY_AFTER_MAX_SECONDS: withDefault(integer(1, 24 * 3600), '3600'),
     /** Campaigns (bulk messages) request at most this many SMS a second: the provider account's sending limit. */
     CAMPAIGN_SMS_PER_SECOND: withDefault(integer(1, 10_000), '30'),
     /** ... and at most this many emails a second (the SMTP relay's limit). */
@@ -263,6 +363,35 @@ const schema = z
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none of them',
       });
+    }
+    const providers = env.EMAIL_PROVIDERS ?? [];
+    if (providers.includes('smtp') && env.SMTP_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_PROVIDERS'], message: 'names smtp, but SMTP_URL is not set' });
+    }
+    if (providers.includes('sendgrid') !== (env.SENDGRID_API_KEY !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMAIL_PROVIDERS'],
+        message: 'SENDGRID_API_KEY is set exactly when EMAIL_PROVIDERS names sendgrid (set both, or neither)',
+      });
+    }
+    if (env.EMAIL_PROVIDERS !== undefined && env.SMTP_URL !== undefined && !providers.includes('smtp')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMAIL_PROVIDERS'],
+        message: 'SMTP_URL is set, but EMAIL_PROVIDERS does not name smtp',
+      });
+    }
+    const whatsapp = [env.WHATSAPP_ACCESS_TOKEN, env.WHATSAPP_PHONE_NUMBER_ID].filter((v) => v !== undefined).length;
+    if (whatsapp === 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WHATSAPP_ACCESS_TOKEN'],
+        message: 'set both WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID, or neither',
+      });
+    }
+    if (env.TELEGRAM_BOT_USERNAME !== undefined && env.TELEGRAM_BOT_TOKEN === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['TELEGRAM_BOT_USERNAME'], message: 'needs TELEGRAM_BOT_TOKEN' });
     }
     for (const key of ['BOOTSTRAP_API_KEY', 'OPERATOR_API_KEY'] as const) {
       if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN === env[key]) {

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { emailSenderChannel, smsSenderChannel } from '../application/channels/sender-channels.js';
+import type { ChannelAdapter } from '../application/ports/channel.port.js';
 import type { Clock } from '../application/ports/clock.port.js';
+import type { Channel } from '../domain/notification/index.js';
 import type { EmailSender } from '../application/ports/email-sender.port.js';
 import type { EventStore } from '../application/ports/event-store.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
@@ -12,7 +15,11 @@ import type { SmsSender } from '../application/ports/sms-sender.port.js';
 import { createAgendaScheduler } from '../infrastructure/agenda/agenda-scheduler.js';
 import { createMongoAgendaBackend } from '../infrastructure/agenda/mongo-agenda-backend.js';
 import { createSqliteAgendaBackend } from '../infrastructure/agenda/sqlite-agenda-backend.js';
-import type { Config } from '../infrastructure/config.js';
+import { parseKey256, type Config } from '../infrastructure/config.js';
+import { createOutboxChannel } from '../infrastructure/channels/outbox-channel.js';
+import { createSendGridEmailChannel } from '../infrastructure/channels/sendgrid-email-channel.js';
+import { createTelegramChannel } from '../infrastructure/channels/telegram-channel.js';
+import { createWhatsAppCloudChannel } from '../infrastructure/channels/whatsapp-cloud-channel.js';
 import { createOutboxEmailSender } from '../infrastructure/email/outbox-email-sender.js';
 import { createSmtpEmailSender } from '../infrastructure/email/smtp-email-sender.js';
 import { createEventStoreDbEventStore } from '../infrastructure/eventstoredb/eventstoredb-event-store.js';
@@ -31,12 +38,23 @@ export interface Adapters {
   /** Signs waitlist claim links: CLAIM_LINK_SECRET, or the one kept in DATA_DIR. Absent: one per process (tests). */
   readonly claimLinkSecret?: string;
   /**
+   * The environment's providers per channel, first provider first (the later ones are failovers). `'sender'` stands
+   * for `email` / `sms` above, so a test that swaps a sender swaps it in the list too. Absent channel: the sender.
+   */
+  readonly channels?: Partial<Record<Channel, readonly (ChannelAdapter | 'sender')[]>>;
+  /**
    * Seals calendar feed addresses and provider tokens in the event store: CALENDAR_CREDENTIALS_KEY, or the key kept
    * in DATA_DIR/calendar-credentials.key. Absent: one per process (tests).
    */
   readonly calendarCredentialsKey?: string;
   /** What each port is backed by, for the start-up line and /health/ready. */
-  readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string>;
+  readonly describe: Record<'eventStore' | 'readModels' | 'scheduler' | 'email' | 'sms', string> &
+    Partial<Record<'whatsapp' | 'telegram', string>>;
+  /**
+   * The AES-256-GCM key of tenants' channel credentials: CHANNEL_CREDENTIALS_KEY, or the one kept in DATA_DIR.
+   * Absent: one per process (tests).
+   */
+  readonly channelCredentialsKey?: Buffer;
   close(): Promise<void>;
 }
 
@@ -92,12 +110,43 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       : createOutboxSmsSender({ dir: outboxDir, clock });
   closers.push(() => sms.close());
 
+  // The environment's providers per channel ('sender' = the SMTP/outbox and Twilio/outbox transports above).
+  const emailChannels: (ChannelAdapter | 'sender')[] = (config.EMAIL_PROVIDERS ?? ['smtp']).map((name) =>
+    name === 'sendgrid'
+      ? createSendGridEmailChannel({
+          apiKey: config.SENDGRID_API_KEY!,
+          ...(config.SENDGRID_API_URL ? { apiUrl: config.SENDGRID_API_URL } : {}),
+          clock,
+        })
+      : 'sender',
+  );
+  const whatsapp: ChannelAdapter =
+    config.WHATSAPP_ACCESS_TOKEN && config.WHATSAPP_PHONE_NUMBER_ID
+      ? createWhatsAppCloudChannel({
+          accessToken: config.WHATSAPP_ACCESS_TOKEN,
+          phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
+          ...(config.WHATSAPP_API_URL ? { apiUrl: config.WHATSAPP_API_URL } : {}),
+          clock,
+        })
+      : createOutboxChannel({ channel: 'whatsapp', dir: outboxDir, clock });
+  const telegram: ChannelAdapter = config.TELEGRAM_BOT_TOKEN
+    ? createTelegramChannel({
+        botToken: config.TELEGRAM_BOT_TOKEN,
+        ...(config.TELEGRAM_API_URL ? { apiUrl: config.TELEGRAM_API_URL } : {}),
+        clock,
+      })
+    : createOutboxChannel({ channel: 'telegram', dir: outboxDir, clock });
+
   return {
     eventStore,
     readModels,
     scheduler,
     email,
     sms,
+    channels: { email: emailChannels, whatsapp: [whatsapp], telegram: [telegram] },
+    channelCredentialsKey: config.CHANNEL_CREDENTIALS_KEY
+      ? parseKey256(config.CHANNEL_CREDENTIALS_KEY)!
+      : keptKey256(join(dataDir, 'channel-credentials.key')),
     claimLinkSecret: config.CLAIM_LINK_SECRET ?? keptSecret(join(dataDir, 'claim-link.secret')),
     calendarCredentialsKey: config.CALENDAR_CREDENTIALS_KEY ?? keptSecret(join(dataDir, 'calendar-credentials.key')),
     describe: {
@@ -106,6 +155,8 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       scheduler: config.MONGODB_URL ? 'agenda:mongodb' : `agenda:sqlite:${join(dataDir, 'agenda.sqlite')}`,
       email: config.SMTP_URL ? 'smtp' : `outbox:${join(outboxDir, 'email')}`,
       sms: config.TWILIO_ACCOUNT_SID ? 'twilio' : `outbox:${join(outboxDir, 'sms')}`,
+      whatsapp: whatsapp.provider === 'outbox' ? `outbox:${join(outboxDir, 'whatsapp')}` : whatsapp.provider,
+      telegram: telegram.provider === 'outbox' ? `outbox:${join(outboxDir, 'telegram')}` : telegram.provider,
     },
     async close() {
       await scheduler.stop();
@@ -114,6 +165,23 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       }
     },
   };
+}
+
+/** The global providers of every channel, as the dispatcher's directory needs them. */
+export function defaultChannelProviders(adapters: Adapters): Partial<Record<Channel, readonly ChannelAdapter[]>> {
+  const email = emailSenderChannel(adapters.email);
+  const sms = smsSenderChannel(adapters.sms);
+  const resolve = (channel: Channel, sender: ChannelAdapter) =>
+    (adapters.channels?.[channel] ?? ['sender']).map((p) => (p === 'sender' ? sender : p));
+  const result: Partial<Record<Channel, readonly ChannelAdapter[]>> = {
+    email: resolve('email', email),
+    sms: resolve('sms', sms),
+  };
+  for (const [channel, list] of Object.entries(adapters.channels ?? {}) as [Channel, (ChannelAdapter | 'sender')[]][]) {
+    if (channel !== 'email' && channel !== 'sms')
+      (result as Record<string, readonly ChannelAdapter[]>)[channel] = list.filter((p) => p !== 'sender');
+  }
+  return result;
 }
 
 /** A secret generated once and kept in a file (mode 0600): it must be backed up with the data directory. */
@@ -125,4 +193,19 @@ function keptSecret(file: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * A 256-bit key generated once and kept in a file (mode 0600). Unlike the claim-link secret it is never replaced:
+ * a lost or damaged key makes the credentials encrypted with it unreadable, so a damaged file stops the start.
+ */
+function keptKey256(file: string): Buffer {
+  if (existsSync(file)) {
+    const key = parseKey256(readFileSync(file, 'utf8').trim());
+    if (!key) throw new Error(`${file} does not hold a 256-bit key (restore it from the backup of DATA_DIR)`);
+    return key;
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
 }

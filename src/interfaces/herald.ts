@@ -75,7 +75,10 @@ import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-docum
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
-import type { Adapters } from './adapters.js';
+import { defaultChannelProviders, type Adapters } from './adapters.js';
+import { createTenantChannelDirectory } from '../application/channels/channel-configuration.js';
+import { createChannelAdapterFactory } from '../infrastructure/channels/adapter-factory.js';
+import { createAesGcmCredentialCipher } from '../infrastructure/crypto/aes-gcm-credential-cipher.js';
 import { createHeraldMetrics } from '../infrastructure/telemetry/metrics.js';
 import {
   instrumentEmailSender,
@@ -258,6 +261,28 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     customerLinks,
     readModels,
   });
+  let channelKey = adapters.channelCredentialsKey;
+  if (!channelKey) {
+    channelKey = randomBytes(32);
+    logger.warn(
+      {},
+      "no channel credentials key: tenants' channel credentials will not survive a restart of this process",
+    );
+  }
+  const cipher = createAesGcmCredentialCipher(channelKey);
+  // Provider latency and failures are measured on the email and SMS transports the environment's channels use.
+  const environmentChannels = defaultChannelProviders({
+    ...adapters,
+    email: instrumentEmailSender(adapters.email, { metrics }),
+    sms: instrumentSmsSender(adapters.sms, { metrics }),
+  });
+  const channels = createTenantChannelDirectory({
+    eventStore,
+    cipher,
+    factory: createChannelAdapterFactory({ clock, logger }),
+    environment: environmentChannels,
+    logger,
+  });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
   const dispatcher = createNotificationDispatcher({
     eventStore,
@@ -265,8 +290,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     scheduler,
     logger,
-    email: instrumentEmailSender(adapters.email, { metrics }),
-    sms: instrumentSmsSender(adapters.sms, { metrics }),
+    channels,
+    failoverAfterMs: config.CHANNEL_FAILOVER_AFTER_SECONDS * 1000,
+    retryAfterMaxMs: config.CHANNEL_RETRY_AFTER_MAX_SECONDS * 1000,
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
@@ -336,6 +362,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     // Secure cookies unless the service is reached over plain http (development on loopback).
     secureCookies: !publicBaseUrl(config).startsWith('http://'),
     web: options.webAssets ?? loadWebAssets(),
+    channels: { cipher, environment: environmentChannels },
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
@@ -422,6 +449,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await recovery;
       await scheduler.stop();
       for (const subscriber of running.splice(0)) await subscriber.stop();
+      await channels.close();
       await adapters.close();
     },
   };

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { staticChannelDirectory } from '../../src/application/channels/channel-directory.js';
+import { emailSenderChannel, smsSenderChannel } from '../../src/application/channels/sender-channels.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -351,8 +353,7 @@ describe('one delivery dispatched twice at once (redelivered event + due retry j
       clock: systemClock,
       scheduler: noScheduler,
       logger,
-      email,
-      sms,
+      channels: staticChannelDirectory({ email: [emailSenderChannel(email)], sms: [smsSenderChannel(sms)] }),
     });
     const request = (notificationId: string, channel: 'email' | 'sms'): RequestNotification['data'] => ({
       notificationId,

@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { staticChannelDirectory } from '../../src/application/channels/channel-directory.js';
+import { emailSenderChannel, smsSenderChannel } from '../../src/application/channels/sender-channels.js';
 import {
   createNotificationDispatcher,
   RETRY_JOB,
@@ -87,8 +89,7 @@ async function startPipeline(
     clock,
     scheduler,
     logger,
-    email,
-    sms,
+    channels: staticChannelDirectory({ email: [emailSenderChannel(email)], sms: [smsSenderChannel(sms)] }),
     retryPolicy: RETRY_POLICY,
   });
   await ensureProjectionIndexes(readModels, [deliveriesProjection as never]);
@@ -214,7 +215,9 @@ describe('provider faults (real SMTP server, Twilio stand-in)', () => {
       for (const d of deliveries) {
         expect(d.attempts).toBeGreaterThanOrEqual(3);
         expect(d.history.at(-1)?.status).toBe('sent');
-        errors[d.channel].push(...d.history.filter((h) => h.status === 'retrying').map((h) => h.detail ?? ''));
+        errors[d.channel as 'email' | 'sms'].push(
+          ...d.history.filter((h) => h.status === 'retrying').map((h) => h.detail ?? ''),
+        );
       }
     }
     expect(errors.sms.filter((e) => e.startsWith('20500: Twilio 500'))).toHaveLength(reservations);

@@ -398,6 +398,7 @@ async function seed(): Promise<Record<string, unknown>> {
       calendarId: calendarIds.slice(0, 1),
     },
     operationIds: Object.fromEntries([
+      ['PUT /v1/channels/{channel}', { channel: ['staff-chat'] }],
       transition('confirm', pools.confirm),
       transition('decline', pools.decline),
       transition('cancel', pools.cancel),
@@ -463,6 +464,14 @@ async function seed(): Promise<Record<string, unknown>> {
         { serviceId: 'fuzz-wait', start: waitStart, customer: pageGuest(30) },
       ],
       'POST /v1/self/reschedule': newStarts.slice(40, 45).map((start) => ({ start })),
+      // Staff chat through a Slack webhook: the path's channel is seeded to staff-chat below.
+      'PUT /v1/channels/{channel}': [
+        {
+          providers: [
+            { provider: 'slack', credentials: { webhookUrl: 'https://hooks.slack.invalid/services/T0/B0/fuzz' } },
+          ],
+        },
+      ],
       'POST /v1/webhooks/twilio/status': messageSids.flatMap((sid) => [
         { MessageSid: sid, MessageStatus: 'delivered' },
         { MessageSid: sid, MessageStatus: 'sending' },

@@ -207,6 +207,8 @@ export interface TwilioStandIn {
   readonly accountSid: string;
   readonly authToken: string;
   readonly messages: readonly StandInMessage[];
+  /** API requests received, failed ones included. */
+  readonly requestCount: number;
   /** Responses the stand-in produced that Twilio's spec does not allow. A bug in the stand-in if not empty. */
   readonly specViolations: readonly string[];
   waitForMessages(count: number, timeoutMs?: number): Promise<StandInMessage[]>;
@@ -287,6 +289,7 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
   let failures: { remaining: number; status: 429 | 500 | 503; retryAfter: number } | undefined;
   let hold = false;
   let port = 0;
+  let requestCount = 0;
 
   const accountBase = `/2010-04-01/Accounts/${accountSid}`;
 
@@ -298,6 +301,7 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
   });
 
   function respond(req: IncomingMessage, res: ServerResponse, rawBody: string): void {
+    requestCount += 1;
     const url = new URL(req.url ?? '/', 'http://stand-in');
     const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, {
@@ -558,6 +562,9 @@ export async function startTwilioStandIn(options: TwilioStandInOptions): Promise
     accountSid,
     authToken,
     messages,
+    get requestCount() {
+      return requestCount;
+    },
     specViolations,
     waitForMessages(count, timeoutMs = 5_000) {
       return untilReceived(messages, waiters, count, timeoutMs);

@@ -7,7 +7,7 @@ import {
 import {
   creditAccountDecider,
   deliveryDecider,
-  type Channel,
+  type SettingsChannel,
   type DeliveryCommand,
   type NotificationSettings,
 } from '../../domain/notification/index.js';
@@ -41,7 +41,7 @@ export const CAMPAIGN_BATCH_JOB = 'campaign.batch';
 export const CAMPAIGN_TICK_MS = 1_000;
 const ACTOR = 'system:campaign-runner';
 
-export function campaignBatchKey(tenantId: string, campaignId: string, channel: Channel): string {
+export function campaignBatchKey(tenantId: string, campaignId: string, channel: SettingsChannel): string {
   return `campaign-batch:${tenantId}:${campaignId}:${channel}`;
 }
 
@@ -51,7 +51,7 @@ export function campaignDeliveryId(
   tenantId: string,
   campaignId: string,
   recipientKey: string,
-  channel: Channel,
+  channel: SettingsChannel,
 ): string {
   return deps.ids.derive('campaign-delivery', tenantId, campaignId, recipientKey, channel);
 }
@@ -61,7 +61,7 @@ export interface CampaignRunnerDeps extends CommandHandlerDeps {
   readonly scheduler: Pick<Scheduler, 'schedule'>;
   readonly logger: Logger;
   /** Messages a second per channel (the provider's limit). */
-  readonly throttle: Readonly<Record<Channel, number>>;
+  readonly throttle: Readonly<Record<SettingsChannel, number>>;
   readonly tickMs?: number;
   readonly maxAttempts?: number;
 }
@@ -100,7 +100,7 @@ type Planned =
 export function createCampaignRunner(deps: CampaignRunnerDeps): {
   manager: ProcessManager;
   batchJob: JobHandler;
-  runBatch(tenantId: string, campaignId: string, channel: Channel): Promise<void>;
+  runBatch(tenantId: string, campaignId: string, channel: SettingsChannel): Promise<void>;
   resumeRunning(readModels: ReadModelStore): Promise<number>;
 } {
   const tickMs = deps.tickMs ?? CAMPAIGN_TICK_MS;
@@ -111,7 +111,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
     async react(event) {
       const tenantId = event.metadata.tenantId;
       const campaign = toDomainEvent<CampaignEvent>(event);
-      const job = (campaignId: string, channel: Channel, runAt: string): Intent => ({
+      const job = (campaignId: string, channel: SettingsChannel, runAt: string): Intent => ({
         kind: 'schedule',
         job: {
           name: CAMPAIGN_BATCH_JOB,
@@ -144,7 +144,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
   const plan = async (
     tenantId: string,
     campaignId: string,
-    channel: Channel,
+    channel: SettingsChannel,
     recipient: CampaignRecipient,
     message: Parameters<typeof renderStaffContent>[0],
     settings: NotificationSettings,
@@ -204,7 +204,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
     };
   };
 
-  const runBatchAlone = async (tenantId: string, campaignId: string, channel: Channel): Promise<void> => {
+  const runBatchAlone = async (tenantId: string, campaignId: string, channel: SettingsChannel): Promise<void> => {
     const stream = campaignStreamName(tenantId, campaignId);
     const { state, events } = await loadAggregate(deps.eventStore, stream, campaignDecider);
     if (state.status !== 'running') return;
@@ -294,7 +294,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
 
   // One batch of a campaign's channel at a time in this process (a stale job and the due one may meet).
   const inFlight = new Map<string, Promise<void>>();
-  const runBatch = (tenantId: string, campaignId: string, channel: Channel): Promise<void> => {
+  const runBatch = (tenantId: string, campaignId: string, channel: SettingsChannel): Promise<void> => {
     const key = campaignBatchKey(tenantId, campaignId, channel);
     const previous = inFlight.get(key) ?? Promise.resolve();
     const next = previous.then(() => runBatchAlone(tenantId, campaignId, channel));
@@ -307,7 +307,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
   };
 
   const batchJob: JobHandler = async (job) => {
-    await runBatch(job.tenantId, String(job.data.campaignId), job.data.channel as Channel);
+    await runBatch(job.tenantId, String(job.data.campaignId), job.data.channel as SettingsChannel);
   };
 
   /**
@@ -328,7 +328,7 @@ export function createCampaignRunner(deps: CampaignRunnerDeps): {
           if (progress.next >= campaign.recipientCount) continue;
           await deps.scheduler.schedule({
             name: CAMPAIGN_BATCH_JOB,
-            key: campaignBatchKey(campaign.tenantId, campaign.campaignId, channel as Channel),
+            key: campaignBatchKey(campaign.tenantId, campaign.campaignId, channel as SettingsChannel),
             runAt: new Date(progress.nextAt ?? deps.clock.now().toISOString()),
             tenantId: campaign.tenantId,
             data: { campaignId: campaign.campaignId, channel },

@@ -10,7 +10,11 @@ import {
   type CampaignRecipient,
   type CampaignState,
 } from '../../domain/campaign/campaign.decider.js';
-import { customerPreferencesOf, DEFAULT_CUSTOMER_PREFERENCES, type Channel } from '../../domain/notification/index.js';
+import {
+  customerPreferencesOf,
+  DEFAULT_CUSTOMER_PREFERENCES,
+  type SettingsChannel,
+} from '../../domain/notification/index.js';
 import { IllegalStateError, NotFoundError, ValidationError } from '../../domain/shared/errors.js';
 import { invalid, requireInstant } from '../../domain/catalog/validation.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
@@ -34,7 +38,7 @@ export interface CampaignDeps extends CommandHandlerDeps {
   readonly clock: Clock;
   readonly readModels: ReadModelStore;
   /** Messages a second per channel (CAMPAIGN_SMS_PER_SECOND, CAMPAIGN_EMAIL_PER_SECOND). */
-  readonly throttle: Readonly<Record<Channel, number>>;
+  readonly throttle: Readonly<Record<SettingsChannel, number>>;
 }
 
 export interface BulkInput {
@@ -165,13 +169,18 @@ export interface BulkPreview {
   /** Distinct customers the filter matched. */
   readonly matched: number;
   readonly unreachable: number;
-  readonly channels: Partial<Record<Channel, ChannelPreview>>;
+  readonly channels: Partial<Record<SettingsChannel, ChannelPreview>>;
   readonly credits: { readonly total: number; readonly balance: number; readonly sufficient: boolean };
   /** Who does not get it on a channel, and why (the first 200). */
-  readonly excluded: readonly { customerRef: string; name: string; channel: Channel; reason: ExclusionReason }[];
+  readonly excluded: readonly {
+    customerRef: string;
+    name: string;
+    channel: SettingsChannel;
+    reason: ExclusionReason;
+  }[];
   readonly excludedTotal: number;
   /** The message as the first recipient gets it, per channel. */
-  readonly sample: Partial<Record<Channel, { subject?: string; text: string }>>;
+  readonly sample: Partial<Record<SettingsChannel, { subject?: string; text: string }>>;
 }
 
 /**
@@ -188,7 +197,7 @@ export async function previewBulk(
   const audience = resolved ?? (await resolveAudience(deps, tenantId, input.audience));
   const settings = await loadNotificationSettings(deps.eventStore, tenantId);
   const timeZone = await tenantTimeZone(deps.eventStore, tenantId);
-  const channels: Partial<Record<Channel, ChannelPreview>> = {};
+  const channels: Partial<Record<SettingsChannel, ChannelPreview>> = {};
   const excluded: BulkPreview['excluded'][number][] = [];
   let excludedTotal = 0;
   let total = 0;
@@ -361,8 +370,8 @@ export async function campaignDeliveryCounts(
   readModels: ReadModelStore,
   tenantId: string,
   campaignId: string,
-  channels: readonly Channel[],
-): Promise<Partial<Record<Channel, Record<string, number>>>> {
+  channels: readonly SettingsChannel[],
+): Promise<Partial<Record<SettingsChannel, Record<string, number>>>> {
   const statuses = [
     'requested',
     'sending',
@@ -376,7 +385,7 @@ export async function campaignDeliveryCounts(
     'skipped',
   ];
   const collection = physicalCollection(deliveriesProjection);
-  const result: Partial<Record<Channel, Record<string, number>>> = {};
+  const result: Partial<Record<SettingsChannel, Record<string, number>>> = {};
   for (const channel of channels) {
     const counts: Record<string, number> = {};
     for (const status of statuses) {

@@ -6,7 +6,7 @@ import {
 import {
   creditAccountDecider,
   deliveryDecider,
-  type Channel,
+  type SettingsChannel,
   type DeliveryState,
 } from '../../domain/notification/index.js';
 import { IllegalStateError, ValidationError } from '../../domain/shared/errors.js';
@@ -34,7 +34,7 @@ export interface ManualMessageDeps extends CommandHandlerDeps {
 }
 
 export interface ManualMessageInput {
-  readonly channel: Channel;
+  readonly channel: SettingsChannel;
   /** A customer (their contact from the customers read model), or the customer of a reservation (id or code). */
   readonly to: { readonly customerRef: string } | { readonly reservationId: string };
   /** Email only. */

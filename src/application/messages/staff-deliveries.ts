@@ -1,12 +1,13 @@
 import type { CampaignMessage, CampaignRecipient } from '../../domain/campaign/campaign.decider.js';
 import {
+  blockedOn,
   isValidAddress,
   maskAddress,
   normalizeAddress,
   priceOf,
   staffEmail,
   staffSms,
-  type Channel,
+  type SettingsChannel,
   type CustomerPreferences,
   type DeliveryContent,
   type DeliveryIdentity,
@@ -27,7 +28,7 @@ export type ExclusionReason = Extract<
 /** The reason a recipient cannot or must not get `kind` on `channel`, or undefined when they may. */
 export function exclusionOf(
   recipient: Pick<CampaignRecipient, 'email' | 'phone'>,
-  channel: Channel,
+  channel: SettingsChannel,
   kind: MessageKind,
   preferences: CustomerPreferences,
 ): ExclusionReason | undefined {
@@ -35,7 +36,7 @@ export function exclusionOf(
   if (!raw || raw.trim() === '') return 'missing-contact';
   if (!isValidAddress(channel, raw)) return 'invalid-contact';
   if (channel === 'sms' && preferences.smsOptedOut) return 'opted-out';
-  if (preferences.blocked[channel].includes(kind)) return 'blocked-by-customer';
+  if (blockedOn(preferences.blocked, channel).includes(kind)) return 'blocked-by-customer';
   return undefined;
 }
 
@@ -71,7 +72,7 @@ export function staffMessageContext(
 /** The content of one staff-written message to one recipient, and what it costs. */
 export function renderStaffContent(
   message: CampaignMessage,
-  channel: Channel,
+  channel: SettingsChannel,
   context: StaffMessageContext,
   settings: NotificationSettings,
   mode: 'manual' | 'bulk',
@@ -96,7 +97,7 @@ export interface StaffDeliveryInput {
   readonly notificationId: string;
   readonly tenantId: string;
   readonly kind: MessageKind;
-  readonly channel: Channel;
+  readonly channel: SettingsChannel;
   readonly recipient: CampaignRecipient;
   readonly content: DeliveryContent;
   readonly cost: number;

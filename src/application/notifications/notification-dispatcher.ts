@@ -12,11 +12,10 @@ import {
 } from '../../domain/notification/index.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
+import type { ChannelAdapter, ChannelDirectory, OutboundMessage, SendOutcome } from '../ports/channel.port.js';
 import type { Clock } from '../ports/clock.port.js';
-import { DeliveryError, type EmailSender, type ProviderAcceptance } from '../ports/email-sender.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
-import type { SmsSender } from '../ports/sms-sender.port.js';
 import type { DocumentRenderer, RenderedAttachment } from '../ports/document-renderer.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
 import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
@@ -29,10 +28,10 @@ export const RETRY_JOB = 'notification.retry';
 export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly clock: Clock;
   readonly scheduler: Scheduler;
-  readonly email: EmailSender;
-  readonly sms: SmsSender;
+  /** The adapters of the channel port that send a tenant's messages on a channel, first provider first. */
+  readonly channels: ChannelDirectory;
   readonly logger: Logger;
-  /** Public base URL: Twilio posts status callbacks to `<url>/v1/webhooks/twilio/status`. */
+  /** Public base URL: providers that take a callback URL per message post to `<url><adapter.statusCallbackPath>`. */
   readonly publicUrl?: string;
   /** [0, 1) — the jitter of retry delays. */
   readonly random?: () => number;
@@ -42,11 +41,55 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly readModels?: ReadModelStore;
   /** Backoff of transient failures. Default DEFAULT_RETRY_POLICY (5 s doubling to 10 min). */
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * How long a delivery's provider may fail retryably before the next attempts go to the channel's next provider
+   * (CHANNEL_FAILOVER_AFTER_SECONDS). Default 5 minutes.
+   */
+  readonly failoverAfterMs?: number;
+  /** The longest wait a provider's Retry-After may impose (CHANNEL_RETRY_AFTER_MAX_SECONDS). Default 1 hour. */
+  readonly retryAfterMaxMs?: number;
   /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
   readonly documents?: DocumentRenderer;
 }
 
-/** How far back an interrupted attempt is looked for at the provider (clock skew between us and Twilio). */
+export const DEFAULT_FAILOVER_AFTER_MS = 5 * 60_000;
+export const DEFAULT_RETRY_AFTER_MAX_MS = 60 * 60_000;
+/** A Retry-After of 0 (or a date in the past) still waits this long: a misbehaving provider cannot make us spin. */
+export const RETRY_AFTER_MIN_MS = 1_000;
+
+/** The recorded name of "no provider": a channel the tenant has not configured. */
+const NO_PROVIDER = 'none';
+
+/**
+ * Which of the channel's providers the next attempt of a delivery goes to: the first, until this delivery has been
+ * failing retryably for `failoverAfterMs`; then the next one, and so on down the list (each gets the same time).
+ */
+export function providerIndexFor(
+  state: { readonly failingSince?: string },
+  now: Date,
+  providers: number,
+  failoverAfterMs: number,
+): number {
+  if (providers <= 1 || state.failingSince === undefined) return 0;
+  const failingFor = now.getTime() - Date.parse(state.failingSince);
+  if (!(failingFor >= failoverAfterMs)) return 0;
+  return Math.min(providers - 1, Math.floor(failingFor / failoverAfterMs));
+}
+
+/** The delay before the next attempt: the provider's Retry-After within bounds when it gave one, else the backoff. */
+export function nextAttemptDelayMs(
+  retryAfterMs: number | undefined,
+  backoffMs: number,
+  maxMs: number = DEFAULT_RETRY_AFTER_MAX_MS,
+): number {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return backoffMs;
+  return Math.min(Math.max(retryAfterMs, RETRY_AFTER_MIN_MS), maxMs);
+}
+
+/** How far back an interrupted attempt is looked for at the provider (clock skew between us and the provider). */
+/** A document the email carries could not be rendered: the same delivery fails the same way every time. */
+class AttachmentError extends Error {}
+
 const RECONCILE_SKEW_MS = 5 * 60_000;
 
 const ACTOR = 'system:notification-dispatcher';
@@ -62,10 +105,12 @@ export function scrubContacts(text: string): string {
 }
 
 /**
- * Sends requested deliveries. Each attempt is recorded as started before the provider is called and as sent or
- * failed after, so a crash between the two is visible on restart: an SMS is then looked up at the provider before
- * anything is sent again; an email is sent again with the same Message-ID (SMTP cannot be asked), which receiving
- * systems use to drop the duplicate (docs/decisions/0005-delivery-exactly-once.md).
+ * Sends requested deliveries through the channel port. Each attempt is recorded as started (with the provider it
+ * goes to) before the provider is called and as sent or failed after, so a crash between the two is visible on
+ * restart: a provider that can be asked (Twilio) is asked before anything is sent again; the others get the same
+ * request again with the same idempotency key (an email the same Message-ID), which receiving systems use to drop
+ * the duplicate (docs/decisions/0005-delivery-exactly-once.md). Retries honour the provider's Retry-After; a
+ * delivery failing retryably for CHANNEL_FAILOVER_AFTER_SECONDS moves to the channel's next provider.
  */
 export function createNotificationDispatcher(deps: NotificationDispatcherDeps): {
   consumer: EventConsumer;
@@ -74,50 +119,45 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   recoverUnfinished(): Promise<number>;
 } {
   const random = deps.random ?? Math.random;
+  const failoverAfterMs = deps.failoverAfterMs ?? DEFAULT_FAILOVER_AFTER_MS;
+  const retryAfterMaxMs = deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
   const now = () => deps.clock.now().toISOString();
 
   const run = (tenantId: string, notificationId: string, command: DeliveryCommand, context: CommandContext) =>
     handleCommand(deps, deliveryStreamName(tenantId, notificationId), deliveryDecider, command, context);
 
-  const send = async (state: Extract<DeliveryState, { status: 'sending' }>): Promise<ProviderAcceptance> => {
+  const outbound = (
+    state: Extract<DeliveryState, { status: 'sending' }>,
+    adapter: ChannelAdapter | undefined,
+  ): OutboundMessage => {
     const { delivery } = state;
-    if (delivery.channel === 'email') {
-      const attachments = await renderAttachments(delivery.content.attachments ?? []);
-      return deps.email.send({
-        idempotencyKey: delivery.notificationId,
-        from: delivery.content.from ?? { address: 'no-reply@herald.invalid' },
-        to: delivery.recipient.address,
-        subject: delivery.content.subject ?? '',
-        text: delivery.content.text,
-        ...(delivery.content.html ? { html: delivery.content.html } : {}),
-        ...(delivery.content.ics ? { calendar: delivery.content.ics } : {}),
-        ...(attachments.length > 0 ? { attachments } : {}),
-      });
-    }
-    return deps.sms.send({
+    return {
+      tenantId: delivery.tenantId,
+      notificationId: delivery.notificationId,
+      channel: delivery.channel,
       idempotencyKey: delivery.notificationId,
       to: delivery.recipient.address,
-      body: delivery.content.text,
+      content: delivery.content,
       // The delivery travels in the URL, so a callback never depends on a read model that may lag behind.
-      ...(deps.publicUrl
+      ...(deps.publicUrl && adapter?.statusCallbackPath
         ? {
-            statusCallbackUrl: `${deps.publicUrl.replace(/\/$/, '')}/v1/webhooks/twilio/status?tenant=${encodeURIComponent(
+            statusCallbackUrl: `${deps.publicUrl.replace(/\/$/, '')}${adapter.statusCallbackPath}?tenant=${encodeURIComponent(
               delivery.tenantId,
             )}&notification=${encodeURIComponent(delivery.notificationId)}`,
           }
         : {}),
-    });
+    };
   };
 
   /** Rendered from the delivery's own data, so every attempt sends the same bytes; a rendering fault is permanent. */
   const renderAttachments = async (attachments: readonly ContentAttachment[]): Promise<RenderedAttachment[]> => {
     if (attachments.length === 0) return [];
-    if (!deps.documents) throw new DeliveryError('no document renderer configured for the attachments', false);
+    if (!deps.documents) throw new AttachmentError('no document renderer configured for the attachments');
     const renderer = deps.documents;
     try {
       return await Promise.all(attachments.map((attachment) => renderer.render(attachment)));
     } catch (error) {
-      throw new DeliveryError(`attachment could not be rendered: ${describe(error)}`, false);
+      throw new AttachmentError(`attachment could not be rendered: ${describe(error)}`);
     }
   };
 
@@ -128,14 +168,15 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     context: CommandContext,
   ): Promise<DeliveryState> => {
     const { delivery } = state;
-    if (delivery.channel === 'sms') {
+    const providers = await deps.channels.providersFor(tenantId, delivery.channel);
+    // The provider the attempt went to; attempts recorded before providers were named went to the channel's only one.
+    const adapter = state.provider === undefined ? providers[0] : providers.find((p) => p.provider === state.provider);
+    if (adapter?.findAccepted) {
       const since = new Date(Date.parse(state.attemptStartedAt) - RECONCILE_SKEW_MS);
-      const found = (await deps.sms.findSent(delivery.recipient.address, since)).find(
-        (m) => m.body === delivery.content.text,
-      );
+      const found = await adapter.findAccepted(outbound(state, adapter), since);
       if (found) {
         deps.logger.info(
-          { tenantId, notificationId: delivery.notificationId },
+          { tenantId, notificationId: delivery.notificationId, provider: adapter.provider },
           'interrupted attempt found at the provider',
         );
         return (
@@ -144,7 +185,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
             delivery.notificationId,
             {
               type: 'RecordProviderAccepted',
-              data: { providerMessageId: found.providerMessageId, at: found.acceptedAt },
+              data: { providerMessageId: found.providerMessageId, at: found.acceptedAt, provider: adapter.provider },
             },
             context,
           )
@@ -216,12 +257,14 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     }
 
     const attempt = state.attempts + 1;
+    const providers = await deps.channels.providersFor(tenantId, state.delivery.channel);
+    const adapter = providers[providerIndexFor(state, deps.clock.now(), providers.length, failoverAfterMs)];
     let started: DeliveryState;
     try {
       const result = await run(
         tenantId,
         notificationId,
-        { type: 'StartAttempt', data: { attempt, at: now() } },
+        { type: 'StartAttempt', data: { attempt, at: now(), provider: adapter?.provider ?? NO_PROVIDER } },
         context,
       );
       // No event appended: another worker started this attempt between our read and our append; it owns the outcome.
@@ -234,21 +277,44 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     }
     if (started.status !== 'sending' || started.attempts !== attempt) return;
 
+    let result: SendOutcome;
+    if (adapter === undefined) {
+      result = {
+        outcome: 'permanent',
+        reason: `no provider is configured for the ${started.delivery.channel} channel`,
+        code: 'channel-not-configured',
+      };
+    } else {
+      try {
+        const attachments = await renderAttachments(started.delivery.content.attachments ?? []);
+        result = await adapter.send({
+          ...outbound(started, adapter),
+          ...(attachments.length > 0 ? { attachments } : {}),
+        });
+      } catch (error) {
+        if (error instanceof AttachmentError) {
+          result = { outcome: 'permanent', reason: error.message, code: 'attachment' };
+        } else {
+          // The port says adapters return outcomes; a throw is a bug or an unexpected failure, worth another attempt.
+          result = { outcome: 'retryable', reason: describe(error) };
+        }
+      }
+    }
+    const provider = adapter?.provider ?? NO_PROVIDER;
     let outcome: DeliveryCommand;
-    try {
-      const accepted = await send(started);
+    if (result.outcome === 'accepted') {
       outcome = {
         type: 'RecordProviderAccepted',
-        data: { providerMessageId: accepted.providerMessageId, at: accepted.acceptedAt },
+        data: { providerMessageId: result.providerMessageId, at: result.acceptedAt, provider },
       };
-    } catch (error) {
-      const transient = error instanceof DeliveryError ? error.transient : true;
+    } else {
+      const transient = result.outcome === 'retryable';
       const at = deps.clock.now();
-      const message = scrubContacts(
-        error instanceof DeliveryError
-          ? `${error.providerCode ? `${error.providerCode}: ` : ''}${error.message}`
-          : describe(error),
-      );
+      const message = scrubContacts(`${result.code ? `${result.code}: ` : ''}${result.reason}`);
+      const delay =
+        result.outcome === 'retryable'
+          ? nextAttemptDelayMs(result.retryAfterMs, retryDelayMs(attempt, random(), deps.retryPolicy), retryAfterMaxMs)
+          : 0;
       outcome = {
         type: 'RecordAttemptFailed',
         data: {
@@ -256,14 +322,14 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           error: message.slice(0, 500),
           transient,
           at: at.toISOString(),
-          ...(transient
-            ? {
-                nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempt, random(), deps.retryPolicy)).toISOString(),
-              }
-            : {}),
+          provider,
+          ...(transient ? { nextAttemptAt: new Date(at.getTime() + delay).toISOString() } : {}),
         },
       };
-      deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');
+      deps.logger.warn(
+        { tenantId, notificationId, attempt, provider, transient, err: message },
+        'delivery attempt failed',
+      );
     }
     await run(tenantId, notificationId, outcome, context);
   };

@@ -553,7 +553,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     const forCustomer = (entry: WaitlistEntry, resourceId: string | null) =>
       workflowsForEvent(workflows, trigger, subject(resourceId)).map((w) =>
         // The customer is told on the channels they chose when joining.
-        w.recipients.customer && !entry.channels.includes(w.channel)
+        w.recipients.customer && !(entry.channels as readonly string[]).includes(w.channel)
           ? { ...w, recipients: { ...w.recipients, customer: false } }
           : w,
       );

@@ -1,3 +1,4 @@
+import { CHANNEL_LABELS } from '../../domain/notification/index.js';
 import { reservationDecider, reservationStreamName } from '../../domain/booking/reservation.decider.js';
 import {
   decideRecipients,
@@ -43,7 +44,7 @@ export function createOutOfCreditsAlerts(deps: OutOfCreditsAlertsDeps): EventCon
     settings: NotificationSettings,
     locale: string,
   ): Promise<DeliveryContent> => {
-    const what = `${skipped.kind} (${skipped.channel === 'sms' ? 'SMS' : 'email'})`;
+    const what = `${skipped.kind} (${CHANNEL_LABELS[skipped.channel]})`;
     const message =
       `Out of credits: ${what} was not sent${skipped.detail ? ` (${skipped.detail})` : ''}. ` +
       'Messages that cost credits are skipped until credits are topped up.';

@@ -1,8 +1,12 @@
 import type { ReservationDetails } from '../../domain/booking/reservation.decider.js';
 import {
   analyzeSms,
+  blockedOn,
   buildIcs,
+  channelEnabled,
+  contactAddress,
   customMessageIdOf,
+  isSettingsChannel,
   decideRecipients,
   deliveryIdentityKey,
   isValidAddress,
@@ -175,6 +179,8 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     ...(cause.customerRef ? { id: cause.customerRef } : {}),
     ...(reservation.customer.email ? { email: reservation.customer.email } : {}),
     ...(reservation.customer.phone ? { phone: reservation.customer.phone } : {}),
+    // The chat the customer linked by pressing Start in the tenant's Telegram bot (docs/channels.md, "Telegram").
+    ...(input.preferences.telegramChatId ? { telegram: input.preferences.telegramChatId } : {}),
     locale: reservation.customer.locale,
     preferences: input.preferences,
   };
@@ -255,6 +261,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
         [cause.kind]: {
           email: channel === 'email',
           sms: channel === 'sms',
+          ...(isSettingsChannel(channel) ? {} : { [channel]: true }),
           recipients: {
             customer: r.customer,
             resourceStaff: r.resourceStaff,
@@ -331,8 +338,10 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
           ),
         );
       } else {
+        // SMS, WhatsApp and Telegram carry the short text (WhatsApp: inside the 24-hour customer service window).
         const sms = renderMessage(cause.kind, 'sms', context, audience);
-        out.push(request(channel, recipient.type, recipient.address, { text: sms.text }, sms.sms.parts, cause.kind));
+        const parts = channel === 'sms' ? sms.sms.parts : undefined;
+        out.push(request(channel, recipient.type, recipient.address, { text: sms.text }, parts, cause.kind));
       }
     }
     return out;
@@ -344,7 +353,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
    */
   const customDeliveries = (
     workflow: Workflow,
-    message: Extract<Workflow['message'], { type: 'custom' }>,
+    render: (context: MessageContext) => { content: DeliveryContent; parts?: number },
   ): PlannedDelivery[] => {
     const out: PlannedDelivery[] = [];
     const channel = workflow.channel;
@@ -354,14 +363,14 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     if (workflow.recipients.customer) {
       candidates.push({
         type: 'customer',
-        address: channel === 'email' ? reservation.customer.email : reservation.customer.phone,
+        address: contactAddress(customer, channel),
       });
     }
     const contactsOf = (type: RecipientType, contacts: readonly Contact[]) => {
       for (const contact of contacts) {
         candidates.push({
           type,
-          address: channel === 'email' ? contact.email : contact.phone,
+          address: contactAddress(contact, channel),
           ...(contact.locale ? { locale: contact.locale } : {}),
         });
       }
@@ -389,7 +398,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
           ? undefined
           : channel === 'sms' && input.preferences.smsOptedOut
             ? 'opted-out'
-            : input.preferences.blocked[channel].includes(cause.kind)
+            : blockedOn(input.preferences.blocked, channel).includes(cause.kind)
               ? 'blocked-by-customer'
               : undefined;
       if (refusal) {
@@ -402,7 +411,17 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
           ? baseContext.locale
           : (candidate.locale ?? settings.defaultLocale);
       const context = { ...baseContext, locale };
-      const texts = message.translations?.[resolveLanguage(locale)] ?? message;
+      const { content, parts } = render(context);
+      out.push(request(channel, type, address, content, parts, cause.kind, variant));
+    }
+    return out;
+  };
+
+  /** The tenant's own text, in the recipient's language. */
+  const customText =
+    (channel: Channel, message: Extract<Workflow['message'], { type: 'custom' }>) =>
+    (context: MessageContext): { content: DeliveryContent; parts?: number } => {
+      const texts = message.translations?.[resolveLanguage(context.locale)] ?? message;
       const text = renderCustomTemplate(texts.text, cause.kind, context);
       const content: DeliveryContent =
         channel === 'email'
@@ -412,11 +431,45 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
               text,
             }
           : { text };
-      const parts = channel === 'sms' ? analyzeSms(text).parts : undefined;
-      out.push(request(channel, type, address, content, parts, cause.kind, variant));
-    }
-    return out;
-  };
+      return { content, ...(channel === 'sms' ? { parts: analyzeSms(text).parts } : {}) };
+    };
+
+  /**
+   * A template prepared at the provider: its parameters are the named placeholders, filled like a custom text (one
+   * line each: WhatsApp refuses parameters with line breaks). The text kept for the audit trail is Herald's standard
+   * text of the kind when it has one, else the template and its parameters.
+   */
+  const externalTemplate =
+    (channel: Channel, message: Extract<Workflow['message'], { type: 'external' }>) =>
+    (context: MessageContext): { content: DeliveryContent } => {
+      const parameters = (message.parameters ?? []).map((name) => ({
+        name,
+        value: renderCustomTemplate(`{{${name}}}`, cause.kind, context, 'line') || '-',
+      }));
+      const template = {
+        system: message.system,
+        id: message.template,
+        language: message.language ?? resolveLanguage(context.locale),
+        parameters,
+      };
+      const standard = cause.kind !== 'custom-message';
+      const summary = `${message.system} template ${message.template}`;
+      if (channel === 'email') {
+        const email = standard ? renderMessage(cause.kind, 'email', context) : undefined;
+        return {
+          content: {
+            from: settings.sender,
+            subject: email?.subject ?? summary,
+            text: email?.text ?? `${summary}: ${parameters.map((p) => p.value).join(' | ')}`,
+            template,
+          },
+        };
+      }
+      const text = standard
+        ? renderMessage(cause.kind, 'sms', context).text
+        : `${summary}: ${parameters.map((p) => p.value).join(' | ')}`;
+      return { content: { text, template } };
+    };
 
   /** Quiet hours (customers only): when a message to this customer on this channel may go out, if at all. */
   const whenQuiet = (channel: Channel): { notBefore?: string; skip?: string } => {
@@ -455,12 +508,14 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   for (const workflow of input.workflows) {
     const channel = workflow.channel;
     // The channel's master switch applies to every workflow; nothing was expected, so nothing is recorded.
-    if (!settings.channels[channel]) continue;
+    if (!channelEnabled(settings, channel)) continue;
     const named = fromWorkflow(workflow.workflowId);
     if (workflow.message.type === 'standard') {
       plans.push(...standardDeliveries(workflow, channel).map(toCustomer).map(named));
     } else if (workflow.message.type === 'custom') {
-      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer).map(named));
+      plans.push(...customDeliveries(workflow, customText(channel, workflow.message)).map(toCustomer).map(named));
+    } else {
+      plans.push(...customDeliveries(workflow, externalTemplate(channel, workflow.message)).map(toCustomer).map(named));
     }
   }
   return plans;

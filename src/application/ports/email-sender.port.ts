@@ -1,4 +1,7 @@
-/** Email sender port: SMTP through nodemailer, or files under `$DATA_DIR/outbox` in the embedded mode. */
+/**
+ * Email sender: SMTP through nodemailer, or files under `$DATA_DIR/outbox` in the embedded mode. A transport below
+ * the channel port (`channel.port.ts`): `emailSenderChannel` turns it into the email channel's adapter.
+ */
 export interface EmailMessage {
   /** Derived from the delivery: becomes the Message-ID, so a resend after a crash is recognisable as the same mail. */
   readonly idempotencyKey: string;
@@ -34,6 +37,8 @@ export class DeliveryError extends Error {
     message: string,
     readonly transient: boolean,
     readonly providerCode?: string,
+    /** The provider's Retry-After, in ms from now (transient failures only). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'DeliveryError';
@@ -42,6 +47,8 @@ export class DeliveryError extends Error {
 
 export interface EmailSender {
   readonly channel: 'email';
+  /** Recorded with each attempt as the provider that sent it (`smtp`, `outbox`); default `email`. */
+  readonly provider?: string;
   send(message: EmailMessage): Promise<ProviderAcceptance>;
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
 import type { ProviderAcceptance } from './email-sender.port.js';
 
-/** SMS sender port: Twilio Programmable Messaging through the `twilio` SDK, or the outbox in the embedded mode. */
+/**
+ * SMS sender: Twilio Programmable Messaging through the `twilio` SDK, or the outbox in the embedded mode. A transport
+ * below the channel port (`channel.port.ts`): `smsSenderChannel` turns it into the SMS channel's adapter.
+ */
 export interface SmsMessage {
   /** Derived from the delivery; used to reconcile after a crash between the provider call and its recording. */
   readonly idempotencyKey: string;
@@ -20,6 +23,8 @@ export interface SentSms {
 
 export interface SmsSender {
   readonly channel: 'sms';
+  /** Recorded with each attempt as the provider that sent it (`twilio`, `outbox`); default `sms`. */
+  readonly provider?: string;
   send(message: SmsMessage): Promise<ProviderAcceptance>;
   /**
    * Messages to `to` accepted at or after `since` (Twilio: list Messages by To and DateSent). Lets the dispatcher

@@ -1,4 +1,4 @@
-import type { DeliveryEvent } from '../../domain/notification/index.js';
+import type { Channel, DeliveryEvent } from '../../domain/notification/index.js';
 import { DELIVERY_EVENT_TYPES } from '../../domain/notification/index.js';
 import type { Projection } from './projection.js';
 
@@ -15,7 +15,12 @@ export interface DeliveryDocument extends Record<string, unknown> {
   /** Deliveries of a campaign (bulk message). Absent in documents built before campaigns (read as null). */
   campaignId?: string | null;
   kind: string;
-  channel: 'email' | 'sms';
+  channel: Channel;
+  /**
+   * The provider of the latest attempt (`smtp`, `sendgrid`, `twilio`, `telegram`...): after a failover, the one that
+   * sent it. Absent in documents of deliveries attempted before providers were recorded.
+   */
+  provider?: string | null;
   recipientType: string;
   /** Never the address itself. */
   maskedRecipient: string | null;
@@ -41,7 +46,7 @@ export interface DeliveryDocument extends Record<string, unknown> {
   latencyToSentMs: number | null;
   latencyToDeliveredMs: number | null;
   /** Every status with its time, in order: the proof of who was told what, when. */
-  history: { status: string; at: string; eventId: string; attempt?: number; detail?: string }[];
+  history: { status: string; at: string; eventId: string; attempt?: number; detail?: string; provider?: string }[];
   day: string;
 }
 
@@ -55,7 +60,7 @@ const ms = (from: string | null, to: string) => (from ? Math.max(0, Date.parse(t
 type Step = (
   status: string,
   at: string,
-  extra?: { attempt?: number; detail?: string },
+  extra?: { attempt?: number; detail?: string; provider?: string },
 ) => DeliveryDocument['history'][number];
 
 /** A failed attempt (retrying) or a final failure: the error becomes the last error and a step of the history. */
@@ -63,7 +68,7 @@ function failedWith(
   doc: DeliveryDocument,
   step: Step,
   status: string,
-  data: { at: string; error: string; attempt?: number },
+  data: { at: string; error: string; attempt?: number; provider?: string },
   finished: boolean,
 ): DeliveryDocument {
   return {
@@ -73,7 +78,11 @@ function failedWith(
     ...(finished ? { finishedAt: data.at } : {}),
     history: [
       ...doc.history,
-      step(status, data.at, { ...(data.attempt !== undefined ? { attempt: data.attempt } : {}), detail: data.error }),
+      step(status, data.at, {
+        ...(data.attempt !== undefined ? { attempt: data.attempt } : {}),
+        detail: data.error,
+        ...(data.provider !== undefined ? { provider: data.provider } : {}),
+      }),
     ],
   };
 }
@@ -97,7 +106,11 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     deliveryDocumentId(event.metadata.tenantId, String((event.data as { notificationId?: unknown }).notificationId)),
   evolve(doc, recorded) {
     const event = { type: recorded.type, data: recorded.data } as DeliveryEvent;
-    const step = (status: string, at: string, extra: { attempt?: number; detail?: string } = {}) => ({
+    const step = (
+      status: string,
+      at: string,
+      extra: { attempt?: number; detail?: string; provider?: string } = {},
+    ) => ({
       status,
       at,
       eventId: recorded.id,
@@ -188,22 +201,34 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     }
     if (!doc) return null;
     switch (event.type) {
-      case 'NotificationAttemptStarted':
+      case 'NotificationAttemptStarted': {
+        const provider = event.data.provider;
         return {
           ...doc,
           status: 'sending',
           attempts: doc.attempts + 1,
-          history: [...doc.history, step('sending', event.data.at, { attempt: event.data.attempt })],
+          ...(provider !== undefined ? { provider } : {}),
+          history: [
+            ...doc.history,
+            step('sending', event.data.at, { attempt: event.data.attempt, ...(provider ? { provider } : {}) }),
+          ],
         };
-      case 'NotificationSent':
+      }
+      case 'NotificationSent': {
+        const provider = event.data.provider;
         return {
           ...doc,
           status: 'sent',
           providerMessageId: event.data.providerMessageId,
+          ...(provider !== undefined ? { provider } : {}),
           sentAt: event.data.at,
           latencyToSentMs: ms(doc.causedAt ?? doc.requestedAt, event.data.at),
-          history: [...doc.history, step('sent', event.data.at, { attempt: event.data.attempt })],
+          history: [
+            ...doc.history,
+            step('sent', event.data.at, { attempt: event.data.attempt, ...(provider ? { provider } : {}) }),
+          ],
         };
+      }
       case 'NotificationAttemptFailed':
         return failedWith(doc, step, 'retrying', event.data, false);
       case 'NotificationFailed':

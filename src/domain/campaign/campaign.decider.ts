@@ -1,7 +1,7 @@
 import { compoundStreamName } from '../catalog/stream-name.js';
 import { invalid, jsonEqual, requireId, requireInstant, requireInteger, requireText } from '../catalog/validation.js';
-import type { Channel } from '../notification/kinds.js';
-import { CHANNELS } from '../notification/kinds.js';
+import type { SettingsChannel } from '../notification/kinds.js';
+import { SETTINGS_CHANNELS } from '../notification/kinds.js';
 import { validateStaffMessageText } from '../notification/templates.js';
 import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { IllegalStateError, NotFoundError } from '../shared/errors.js';
@@ -78,7 +78,7 @@ export interface CampaignDefinition {
   readonly name: string;
   readonly audience: CampaignAudience;
   readonly message: CampaignMessage;
-  readonly channels: readonly Channel[];
+  readonly channels: readonly SettingsChannel[];
 }
 
 export interface ChannelProgress {
@@ -100,9 +100,9 @@ interface Existing {
 
 interface Started extends Existing {
   readonly startedAt: string;
-  readonly progress: Readonly<Partial<Record<Channel, ChannelProgress>>>;
+  readonly progress: Readonly<Partial<Record<SettingsChannel, ChannelProgress>>>;
   /** Messages a second per channel in force when it started. */
-  readonly throttle: Readonly<Partial<Record<Channel, number>>>;
+  readonly throttle: Readonly<Partial<Record<SettingsChannel, number>>>;
 }
 
 export type CampaignState =
@@ -138,13 +138,13 @@ export type AddCampaignRecipients = Command<
 >;
 export type StartCampaign = Command<
   'StartCampaign',
-  { readonly campaignId: string; readonly throttle: Partial<Record<Channel, number>>; readonly now: string }
+  { readonly campaignId: string; readonly throttle: Partial<Record<SettingsChannel, number>>; readonly now: string }
 >;
 export type RecordCampaignBatch = Command<
   'RecordCampaignBatch',
   {
     readonly campaignId: string;
-    readonly channel: Channel;
+    readonly channel: SettingsChannel;
     readonly from: number;
     readonly to: number;
     readonly requested: number;
@@ -181,8 +181,8 @@ export type CampaignStarted = DomainEvent<
   {
     readonly campaignId: string;
     readonly recipientCount: number;
-    readonly channels: readonly Channel[];
-    readonly throttle: Partial<Record<Channel, number>>;
+    readonly channels: readonly SettingsChannel[];
+    readonly throttle: Partial<Record<SettingsChannel, number>>;
     readonly startedAt: string;
   }
 >;
@@ -190,7 +190,7 @@ export type CampaignBatchProcessed = DomainEvent<
   'CampaignBatchProcessed',
   {
     readonly campaignId: string;
-    readonly channel: Channel;
+    readonly channel: SettingsChannel;
     readonly from: number;
     readonly to: number;
     readonly requested: number;
@@ -203,13 +203,13 @@ export type CampaignBatchProcessed = DomainEvent<
 >;
 export type CampaignCompleted = DomainEvent<
   'CampaignCompleted',
-  { readonly campaignId: string; readonly channels: readonly Channel[]; readonly completedAt: string }
+  { readonly campaignId: string; readonly channels: readonly SettingsChannel[]; readonly completedAt: string }
 >;
 export type CampaignCancelled = DomainEvent<
   'CampaignCancelled',
   {
     readonly campaignId: string;
-    readonly channels: readonly Channel[];
+    readonly channels: readonly SettingsChannel[];
     readonly reason: string;
     readonly cancelledAt: string;
     readonly actor: string;
@@ -264,8 +264,8 @@ export function validateCampaignMessage(message: CampaignMessage, prefix = 'mess
   };
 }
 
-export function channelsOf(message: CampaignMessage): Channel[] {
-  return CHANNELS.filter((channel) => message[channel] !== undefined);
+export function channelsOf(message: CampaignMessage): SettingsChannel[] {
+  return SETTINGS_CHANNELS.filter((channel) => message[channel] !== undefined);
 }
 
 function validateRecipient(value: CampaignRecipient, field: string): CampaignRecipient {
@@ -349,7 +349,7 @@ function decide(command: CampaignCommand, state: CampaignState): CampaignEvent[]
       const current = requireExisting(state, command.data.campaignId);
       const startedAt = requireInstant('now', command.data.now);
       if (current.status !== 'preparing') return [];
-      const throttle: Partial<Record<Channel, number>> = {};
+      const throttle: Partial<Record<SettingsChannel, number>> = {};
       for (const channel of current.campaign.channels) {
         throttle[channel] = requireInteger(`throttle.${channel}`, command.data.throttle[channel], 1, 100_000);
       }
@@ -463,7 +463,7 @@ function evolve(state: CampaignState, event: CampaignEvent): CampaignState {
       return { ...state, recipients: [...state.recipients, ...event.data.recipients], chunks: event.data.chunk + 1 };
     case 'CampaignStarted': {
       if (state.status === 'none') return state;
-      const progress: Partial<Record<Channel, ChannelProgress>> = {};
+      const progress: Partial<Record<SettingsChannel, ChannelProgress>> = {};
       for (const channel of event.data.channels) {
         progress[channel] = { next: 0, requested: 0, skipped: 0, nextAt: event.data.startedAt };
       }

@@ -2,7 +2,7 @@ import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { IllegalStateError, ValidationError } from '../shared/errors.js';
 import type { IcsMethod } from './icalendar.js';
 import type { Channel, DeliveryKind, RecipientType } from './kinds.js';
-import { isChannel, isDeliveryKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
+import { addressDescription, isChannel, isDeliveryKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
 import { maskAddress } from './masking.js';
 import type { SmsEncoding } from './sms-encoding.js';
 import { analyzeSms } from './sms-encoding.js';
@@ -95,6 +95,22 @@ export interface DeliveryContent {
   readonly ics?: { readonly method: IcsMethod; readonly content: string };
   /** Email only: documents rendered at send time (the reservation's PDF with its code). */
   readonly attachments?: readonly ContentAttachment[];
+  /**
+   * A template prepared at the provider (a WhatsApp message template, a SendGrid dynamic template), sent instead of
+   * the text by adapters that support it; `text` stays the readable version for the audit trail.
+   */
+  readonly template?: ProviderTemplate;
+}
+
+export interface ProviderTemplate {
+  /** The system the template lives in (`whatsapp`, `sendgrid`...): only that provider's adapter may use it. */
+  readonly system: string;
+  /** The provider's template name or id. */
+  readonly id: string;
+  /** The template's language (WhatsApp: `en`, `cs`, `en_US`). */
+  readonly language?: string;
+  /** In the template's order; named for providers that take names (SendGrid dynamic_template_data). */
+  readonly parameters: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface SmsInfo {
@@ -175,10 +191,18 @@ export type SkipNotification = Command<
     readonly identity?: DeliveryIdentity;
   }
 >;
-export type StartAttempt = Command<'StartAttempt', { readonly attempt: number; readonly at: string }>;
+export type StartAttempt = Command<
+  'StartAttempt',
+  {
+    readonly attempt: number;
+    readonly at: string;
+    /** The provider this attempt goes to (`smtp`, `sendgrid`, `twilio`...): the audit trail says who sent it. */
+    readonly provider?: string;
+  }
+>;
 export type RecordProviderAccepted = Command<
   'RecordProviderAccepted',
-  { readonly providerMessageId: string; readonly at: string }
+  { readonly providerMessageId: string; readonly at: string; readonly provider?: string }
 >;
 export type RecordAttemptFailed = Command<
   'RecordAttemptFailed',
@@ -191,6 +215,8 @@ export type RecordAttemptFailed = Command<
     readonly at: string;
     /** When to retry; the application adds `retryDelayMs(attempt, random)` (or the provider's Retry-After). */
     readonly nextAttemptAt?: string;
+    /** The provider that failed. */
+    readonly provider?: string;
   }
 >;
 export const PROVIDER_STATUSES = ['sent', 'delivered', 'undelivered', 'failed', 'bounced'] as const;
@@ -220,11 +246,25 @@ export type NotificationSkipped = DomainEvent<
 >;
 export type NotificationAttemptStarted = DomainEvent<
   'NotificationAttemptStarted',
-  { readonly notificationId: string; readonly attempt: number; readonly round: number; readonly at: string }
+  {
+    readonly notificationId: string;
+    readonly attempt: number;
+    readonly round: number;
+    readonly at: string;
+    /** Absent in events recorded before providers were named (the channel's only provider then). */
+    readonly provider?: string;
+  }
 >;
 export type NotificationSent = DomainEvent<
   'NotificationSent',
-  { readonly notificationId: string; readonly attempt: number; readonly providerMessageId: string; readonly at: string }
+  {
+    readonly notificationId: string;
+    readonly attempt: number;
+    readonly providerMessageId: string;
+    readonly at: string;
+    /** The provider that accepted the message. */
+    readonly provider?: string;
+  }
 >;
 export type NotificationAttemptFailed = DomainEvent<
   'NotificationAttemptFailed',
@@ -235,6 +275,7 @@ export type NotificationAttemptFailed = DomainEvent<
     readonly transient: true;
     readonly at: string;
     readonly nextAttemptAt: string;
+    readonly provider?: string;
   }
 >;
 export type NotificationFailed = DomainEvent<
@@ -247,11 +288,18 @@ export type NotificationFailed = DomainEvent<
     readonly stage: 'attempt' | 'provider';
     readonly providerMessageId?: string;
     readonly at: string;
+    readonly provider?: string;
   }
 >;
 export type NotificationDeadLettered = DomainEvent<
   'NotificationDeadLettered',
-  { readonly notificationId: string; readonly attempts: number; readonly error: string; readonly at: string }
+  {
+    readonly notificationId: string;
+    readonly attempts: number;
+    readonly error: string;
+    readonly at: string;
+    readonly provider?: string;
+  }
 >;
 type ProviderOutcomeData = {
   readonly notificationId: string;
@@ -304,6 +352,13 @@ interface Active {
   /** Attempts started in this round. */
   readonly attempts: number;
   readonly lastError?: string;
+  /** The provider of the latest attempt (absent before providers were named). */
+  readonly provider?: string;
+  /**
+   * When the first attempt of this round failed transiently: how long the provider has been failing this delivery,
+   * which decides failover to the channel's next provider. Cleared by a re-send.
+   */
+  readonly failingSince?: string;
 }
 
 interface Accepted extends Active {
@@ -433,24 +488,34 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
     throw new ValidationError('invalid-recipient', 'Unknown recipient type.', { field: 'recipient.type' });
   }
   if (!isValidAddress(data.channel, data.recipient.address ?? '')) {
-    throw new ValidationError(
-      'invalid-recipient',
-      `Not a valid ${data.channel === 'email' ? 'email address' : 'E.164 phone number'}.`,
-      {
-        field: 'recipient.address',
-      },
-    );
+    throw new ValidationError('invalid-recipient', `Not a valid ${addressDescription(data.channel)}.`, {
+      field: 'recipient.address',
+    });
   }
   requireText(data.content?.text, 'content.text');
   if (data.channel === 'email') requireText(data.content.subject, 'content.subject');
   if (
-    data.channel === 'sms' &&
+    data.channel !== 'email' &&
     (data.content.html !== undefined ||
       data.content.ics !== undefined ||
       data.content.subject !== undefined ||
       data.content.attachments !== undefined)
   ) {
-    throw new ValidationError('invalid-content', 'An SMS carries text only.', { field: 'content' });
+    throw new ValidationError(
+      'invalid-content',
+      data.channel === 'sms' ? 'An SMS carries text only.' : `A ${data.channel} message carries text only.`,
+      { field: 'content' },
+    );
+  }
+  if (data.content.template !== undefined) {
+    const t = data.content.template;
+    requireText(t.system, 'content.template.system');
+    requireText(t.id, 'content.template.id');
+    if (data.channel === 'sms' || data.channel === 'telegram' || !Array.isArray(t.parameters)) {
+      throw new ValidationError('invalid-content', `A ${data.channel} message has no provider template.`, {
+        field: 'content.template',
+      });
+    }
   }
   let sms: SmsInfo | undefined;
   if (data.channel === 'sms') {
@@ -563,6 +628,7 @@ function startAttempt(data: StartAttempt['data'], state: DeliveryState): Deliver
             attempt: data.attempt,
             round: state.round,
             at: data.at,
+            ...(data.provider !== undefined ? { provider: data.provider } : {}),
           },
         },
       ];
@@ -612,10 +678,17 @@ function awaitingAcceptance(
   }
 }
 
-function sentEvent(state: Active, providerMessageId: string, at: string): NotificationSent {
+function sentEvent(state: Active, providerMessageId: string, at: string, provider?: string): NotificationSent {
+  const by = provider ?? state.provider;
   return {
     type: 'NotificationSent',
-    data: { notificationId: state.delivery.notificationId, attempt: state.attempts, providerMessageId, at },
+    data: {
+      notificationId: state.delivery.notificationId,
+      attempt: state.attempts,
+      providerMessageId,
+      at,
+      ...(by !== undefined ? { provider: by } : {}),
+    },
   };
 }
 
@@ -631,7 +704,7 @@ function providerAccepted(data: RecordProviderAccepted['data'], state: DeliveryS
   // all, which reconciliation discovers. Recording the truth is better than keeping a wrong failure.
   if (!awaitingAcceptance(state))
     throw state.status === 'none' || state.status === 'skipped' ? notRequested(state) : notStarted();
-  return [sentEvent(state, data.providerMessageId, data.at)];
+  return [sentEvent(state, data.providerMessageId, data.at, data.provider)];
 }
 
 function notStarted(): IllegalStateError {
@@ -670,11 +743,13 @@ function attemptFailed(data: RecordAttemptFailed['data'], state: DeliveryState):
   if (data.attempt < state.attempts) return [];
   if (data.attempt > state.attempts) throw outOfOrder(data.attempt, state.attempts);
   const notificationId = state.delivery.notificationId;
+  const by = data.provider ?? state.provider;
+  const provider = by !== undefined ? { provider: by } : {};
   if (!data.transient) {
     return [
       {
         type: 'NotificationFailed',
-        data: { notificationId, attempt: data.attempt, error: data.error, stage: 'attempt', at: data.at },
+        data: { notificationId, attempt: data.attempt, error: data.error, stage: 'attempt', at: data.at, ...provider },
       },
     ];
   }
@@ -682,7 +757,7 @@ function attemptFailed(data: RecordAttemptFailed['data'], state: DeliveryState):
     return [
       {
         type: 'NotificationDeadLettered',
-        data: { notificationId, attempts: data.attempt, error: data.error, at: data.at },
+        data: { notificationId, attempts: data.attempt, error: data.error, at: data.at, ...provider },
       },
     ];
   }
@@ -690,7 +765,15 @@ function attemptFailed(data: RecordAttemptFailed['data'], state: DeliveryState):
   return [
     {
       type: 'NotificationAttemptFailed',
-      data: { notificationId, attempt: data.attempt, error: data.error, transient: true, at: data.at, nextAttemptAt },
+      data: {
+        notificationId,
+        attempt: data.attempt,
+        error: data.error,
+        transient: true,
+        at: data.at,
+        nextAttemptAt,
+        ...provider,
+      },
     },
   ];
 }
@@ -834,12 +917,29 @@ export function evolveDelivery(state: DeliveryState, event: DeliveryEvent): Deli
     round: state.round,
     attempts: state.attempts,
     ...lastErrorOf(state),
+    ...(state.provider !== undefined ? { provider: state.provider } : {}),
+    ...(state.failingSince !== undefined ? { failingSince: state.failingSince } : {}),
   };
   switch (event.type) {
-    case 'NotificationAttemptStarted':
-      return { ...active, status: 'sending', attempts: event.data.attempt, attemptStartedAt: event.data.at };
+    case 'NotificationAttemptStarted': {
+      // An event without a provider (recorded before providers were named) leaves none: not the previous one's.
+      const { provider: _previous, ...rest } = active;
+      return {
+        ...rest,
+        ...(event.data.provider !== undefined ? { provider: event.data.provider } : {}),
+        status: 'sending',
+        attempts: event.data.attempt,
+        attemptStartedAt: event.data.at,
+      };
+    }
     case 'NotificationAttemptFailed':
-      return { ...active, status: 'requested', lastError: event.data.error, nextAttemptAt: event.data.nextAttemptAt };
+      return {
+        ...active,
+        status: 'requested',
+        lastError: event.data.error,
+        nextAttemptAt: event.data.nextAttemptAt,
+        failingSince: active.failingSince ?? event.data.at,
+      };
     case 'NotificationDeadLettered':
       return { ...active, status: 'dead-lettered', lastError: event.data.error, deadLetteredAt: event.data.at };
     case 'NotificationSent':

@@ -9,3 +9,4 @@ export * from './credits.js';
 export * from './workflows.js';
 export * from './workflows.decider.js';
 export * from './quiet-hours.js';
+export * from './channel-configuration.decider.js';

@@ -31,8 +31,62 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 /** Kinds a customer may block; internal alerts are not theirs to block. */
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
-export const CHANNELS = ['email', 'sms'] as const;
+/** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/**
+ * The channels of the notification settings: per-kind switches, reminder offsets and custom recipients, from which
+ * the ready-made workflows are derived. The others are chosen by a tenant's own workflows (and a waitlist entry's
+ * channels), so a tenant that never asked for WhatsApp or Telegram sends exactly what it sent before.
+ */
+export const SETTINGS_CHANNELS = ['email', 'sms'] as const;
+export type SettingsChannel = (typeof SETTINGS_CHANNELS)[number];
+
+export function isSettingsChannel(channel: Channel): channel is SettingsChannel {
+  return channel === 'email' || channel === 'sms';
+}
+
+/**
+ * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, or the name of a
+ * staff room (staff chat: the Slack, Teams or Discord webhook configured for the tenant posts to one room; the name
+ * is a label for the audit trail, the webhook URL is a credential).
+ */
+export type ContactKind = 'email' | 'phone' | 'telegram' | 'room';
+
+export function contactKindOf(channel: Channel): ContactKind {
+  return channel === 'email'
+    ? 'email'
+    : channel === 'telegram'
+      ? 'telegram'
+      : channel === 'staff-chat'
+        ? 'room'
+        : 'phone';
+}
+
+/** A staff room's label: `staff`, `front-desk`, `ops.alerts`. */
+const ROOM_LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** How people call a channel in texts. */
+export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
+  email: 'email',
+  sms: 'SMS',
+  whatsapp: 'WhatsApp',
+  telegram: 'Telegram',
+  'staff-chat': 'staff chat',
+};
+
+/** How the recipient of a channel is named in messages ("not a valid …"). */
+export function addressDescription(channel: Channel): string {
+  const kind = contactKindOf(channel);
+  return kind === 'email'
+    ? 'email address'
+    : kind === 'phone'
+      ? 'E.164 phone number'
+      : kind === 'room'
+        ? 'staff room label (a-z, 0-9, . _ -)'
+        : 'Telegram chat id';
+}
 
 export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
 export type RecipientType = (typeof RECIPIENT_TYPES)[number];
@@ -46,7 +100,14 @@ export function isDeliveryKind(value: unknown): value is DeliveryKind {
 }
 
 export function isChannel(value: unknown): value is Channel {
-  return value === 'email' || value === 'sms';
+  return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);
+}
+
+/** A Telegram chat id: an integer (negative for groups; -100… for supergroups and channels), at most 52 bits. */
+const TELEGRAM_CHAT_ID = /^-?[1-9]\d{0,15}$/;
+
+export function isTelegramChatId(value: string): boolean {
+  return TELEGRAM_CHAT_ID.test(value);
 }
 
 /** E.164: a plus, a non-zero digit, at most 15 digits in all. */
@@ -65,12 +126,29 @@ export function isE164Phone(value: string): boolean {
  */
 export function normalizeAddress(channel: Channel, address: string): string {
   const trimmed = address.trim();
-  return channel === 'email' ? trimmed.toLowerCase() : trimmed.replace(/[\s\-.()]/g, '');
+  switch (contactKindOf(channel)) {
+    case 'email':
+    case 'room':
+      return trimmed.toLowerCase();
+    case 'phone':
+      return trimmed.replace(/[\s\-.()]/g, '');
+    case 'telegram':
+      return trimmed;
+  }
 }
 
 export function isValidAddress(channel: Channel, address: string): boolean {
   const normalized = normalizeAddress(channel, address);
-  return channel === 'email' ? isEmailAddress(normalized) : isE164Phone(normalized);
+  switch (contactKindOf(channel)) {
+    case 'email':
+      return isEmailAddress(normalized);
+    case 'phone':
+      return isE164Phone(normalized);
+    case 'telegram':
+      return isTelegramChatId(normalized);
+    case 'room':
+      return ROOM_LABEL.test(normalized);
+  }
 }
 
 /**

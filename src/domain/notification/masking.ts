@@ -26,8 +26,17 @@ export function maskPhone(phone: string): string {
   return `${plus}${digits.slice(0, head)}****${digits.slice(-2)}`;
 }
 
+/** `123456789` -> `12****89`: a Telegram chat id, masked like a number. */
+export function maskChatId(chatId: string): string {
+  const trimmed = chatId.trim();
+  const sign = trimmed.startsWith('-') ? '-' : '';
+  const digits = sign ? trimmed.slice(1) : trimmed;
+  if (digits.length <= 4) return `${sign}****`;
+  return `${sign}${digits.slice(0, 2)}****${digits.slice(-2)}`;
+}
+
 export function maskAddress(channel: Channel, address: string): string {
-  return channel === 'email' ? maskEmail(address) : maskPhone(address);
+  return channel === 'email' ? maskEmail(address) : channel === 'telegram' ? maskChatId(address) : maskPhone(address);
 }
 
 function firstChar(text: string): string {

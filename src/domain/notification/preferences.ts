@@ -4,15 +4,19 @@ import { ValidationError } from '../shared/errors.js';
 import type { PriceList } from './credits.js';
 import { DEFAULT_PRICE_LIST, validatePriceList } from './credits.js';
 import type { SkipReason } from './delivery.decider.js';
-import type { Channel, DeliveryKind, NotificationKind, RecipientType } from './kinds.js';
+import type { Channel, DeliveryKind, NotificationKind, RecipientType, SettingsChannel } from './kinds.js';
 import {
+  addressDescription,
   CHANNELS,
+  contactKindOf,
+  SETTINGS_CHANNELS,
   CUSTOMER_BLOCKABLE_KINDS,
   DELIVERY_KINDS,
   isChannel,
   isDeliveryKind,
   isEmailAddress,
   isNotificationKind,
+  isTelegramChatId,
   isValidAddress,
   normalizeAddress,
   NOTIFICATION_KINDS,
@@ -48,12 +52,18 @@ export function parseSmsKeyword(
 // ===============================================================================================================
 // Customer preferences
 
-export type BlockedKinds = Readonly<Record<Channel, readonly DeliveryKind[]>>;
+/** A value for each settings channel (email, SMS), and optionally for the channels workflows add. */
+export type PerChannel<T> = Readonly<Record<SettingsChannel, T>> &
+  Partial<Readonly<Record<Exclude<Channel, SettingsChannel>, T>>>;
+
+export type BlockedKinds = PerChannel<readonly DeliveryKind[]>;
 
 /** What `decideRecipients` needs to know about a customer. */
 export interface CustomerPreferences {
   readonly blocked: BlockedKinds;
   readonly smsOptedOut: boolean;
+  /** The Telegram chat the customer linked (pressed Start in the tenant's bot): their address on that channel. */
+  readonly telegramChatId?: string;
 }
 
 export const DEFAULT_CUSTOMER_PREFERENCES: CustomerPreferences = {
@@ -70,6 +80,7 @@ export type CustomerPreferencesState =
       readonly blocked: BlockedKinds;
       readonly smsOptedOut: boolean;
       readonly smsOptOutChangedAt?: string;
+      readonly telegramChatId?: string;
       readonly changedAt: string;
       /** Staff's labels for the customer (`vip`, `yoga-regular`), for searching and bulk messages. */
       readonly tags?: readonly string[];
@@ -104,12 +115,18 @@ export type OptInToSms = Command<
     readonly at: string;
   }
 >;
+/** The customer pressed Start in the tenant's Telegram bot through a link Herald issued for them. */
+export type LinkTelegramChat = Command<
+  'LinkTelegramChat',
+  CustomerRef & { readonly chatId: string; readonly at: string }
+>;
 /** Replaces the customer's tags (an empty list removes them all). */
 export type ChangeCustomerTags = Command<
   'ChangeCustomerTags',
   CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
 >;
-export type CustomerPreferencesCommand = ChangeCustomerPreferences | OptOutOfSms | OptInToSms | ChangeCustomerTags;
+export type CustomerPreferencesCommand =
+  ChangeCustomerPreferences | OptOutOfSms | OptInToSms | LinkTelegramChat | ChangeCustomerTags;
 
 export type CustomerPreferencesChanged = DomainEvent<
   'CustomerPreferencesChanged',
@@ -123,12 +140,20 @@ type SmsOptData = CustomerRef & {
 };
 export type CustomerSmsOptedOut = DomainEvent<'CustomerSmsOptedOut', SmsOptData>;
 export type CustomerSmsOptedIn = DomainEvent<'CustomerSmsOptedIn', SmsOptData>;
+export type CustomerTelegramChatLinked = DomainEvent<
+  'CustomerTelegramChatLinked',
+  CustomerRef & { readonly chatId: string; readonly at: string }
+>;
 export type CustomerTagsChanged = DomainEvent<
   'CustomerTagsChanged',
   CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
 >;
 export type CustomerPreferencesEvent =
-  CustomerPreferencesChanged | CustomerSmsOptedOut | CustomerSmsOptedIn | CustomerTagsChanged;
+  | CustomerPreferencesChanged
+  | CustomerSmsOptedOut
+  | CustomerSmsOptedIn
+  | CustomerTelegramChatLinked
+  | CustomerTagsChanged;
 
 export const MAX_CUSTOMER_TAGS = 50;
 export const MAX_CUSTOMER_TAG_LENGTH = 50;
@@ -168,11 +193,18 @@ export function initialCustomerPreferencesState(): CustomerPreferencesState {
 export function customerPreferencesOf(state: CustomerPreferencesState): CustomerPreferences {
   return state.status === 'default'
     ? DEFAULT_CUSTOMER_PREFERENCES
-    : { blocked: state.blocked, smsOptedOut: state.smsOptedOut };
+    : {
+        blocked: state.blocked,
+        smsOptedOut: state.smsOptedOut,
+        ...(state.telegramChatId !== undefined ? { telegramChatId: state.telegramChatId } : {}),
+      };
 }
 
 function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
-  const result: Record<Channel, DeliveryKind[]> = { email: [], sms: [] };
+  const result: Partial<Record<Channel, DeliveryKind[]>> & Record<SettingsChannel, DeliveryKind[]> = {
+    email: [],
+    sms: [],
+  };
   for (const [channel, kinds] of Object.entries(blocked)) {
     if (!isChannel(channel))
       throw new ValidationError('invalid-channel', `Unknown channel ${channel}.`, { field: `blocked.${channel}` });
@@ -185,16 +217,32 @@ function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
           kind,
         });
       }
-      if (!result[channel].includes(kind)) result[channel].push(kind);
+      const list = (result[channel] ??= []);
+      if (!list.includes(kind)) list.push(kind);
     }
   }
-  // Canonical order, so that "the same preferences" compare equal and a resent change is a no-op.
-  for (const channel of CHANNELS) result[channel].sort((a, b) => DELIVERY_KINDS.indexOf(a) - DELIVERY_KINDS.indexOf(b));
+  // Canonical order, so that "the same preferences" compare equal and a resent change is a no-op. Channels beyond
+  // email and SMS appear only when something is blocked on them (documents stay as they were for the others).
+  for (const channel of CHANNELS) {
+    const list = result[channel];
+    if (list === undefined) continue;
+    if (list.length === 0 && !(SETTINGS_CHANNELS as readonly string[]).includes(channel)) delete result[channel];
+    else list.sort((a, b) => DELIVERY_KINDS.indexOf(a) - DELIVERY_KINDS.indexOf(b));
+  }
   return result;
 }
 
+/** The kinds a customer blocked on a channel (none when the channel is not mentioned). */
+export function blockedOn(blocked: BlockedKinds, channel: Channel): readonly DeliveryKind[] {
+  return blocked[channel] ?? [];
+}
+
 function sameBlocked(a: BlockedKinds, b: BlockedKinds): boolean {
-  return CHANNELS.every((c) => a[c].length === b[c].length && a[c].every((kind, i) => kind === b[c][i]));
+  return CHANNELS.every((c) => {
+    const x = blockedOn(a, c);
+    const y = blockedOn(b, c);
+    return x.length === y.length && x.every((kind, i) => kind === y[i]);
+  });
 }
 
 function validateRef(ref: CustomerRef, at: string): void {
@@ -225,6 +273,15 @@ export function decideCustomerPreferences(
       if (current.smsOptedOut === optOut) return [];
       const data = optData(command.data);
       return [optOut ? { type: 'CustomerSmsOptedOut', data } : { type: 'CustomerSmsOptedIn', data }];
+    }
+    case 'LinkTelegramChat': {
+      const { customerId, tenantId, chatId, at } = command.data;
+      validateRef(command.data, at);
+      if (typeof chatId !== 'string' || !isTelegramChatId(chatId)) {
+        throw new ValidationError('invalid-recipient', 'Not a Telegram chat id.', { field: 'chatId' });
+      }
+      if (current.telegramChatId === chatId) return [];
+      return [{ type: 'CustomerTelegramChatLinked', data: { customerId, tenantId, chatId, at } }];
     }
     case 'ChangeCustomerTags': {
       const { customerId, tenantId, at, by } = command.data;
@@ -269,6 +326,8 @@ export function evolveCustomerPreferences(
       return { ...base, smsOptedOut: true, smsOptOutChangedAt: event.data.at, changedAt: event.data.at };
     case 'CustomerSmsOptedIn':
       return { ...base, smsOptedOut: false, smsOptOutChangedAt: event.data.at, changedAt: event.data.at };
+    case 'CustomerTelegramChatLinked':
+      return { ...base, telegramChatId: event.data.chatId, changedAt: event.data.at };
     case 'CustomerTagsChanged':
       return { ...base, tags: event.data.tags, changedAt: event.data.at };
   }
@@ -298,7 +357,7 @@ export function commandForInboundSms(
 // ===============================================================================================================
 // Tenant notification settings
 
-export interface KindSettings {
+export interface KindSettings extends Partial<Readonly<Record<Exclude<Channel, SettingsChannel>, boolean>>> {
   readonly email: boolean;
   readonly sms: boolean;
   /** Who receives this kind. `custom` sends to `customRecipients` of the channel. */
@@ -326,13 +385,13 @@ export interface CustomMessageSetting {
 }
 
 export interface NotificationSettings {
-  /** Master switches per channel. */
-  readonly channels: Readonly<Record<Channel, boolean>>;
+  /** Master switches per channel; a channel beyond email and SMS that is not mentioned is on (`channelEnabled`). */
+  readonly channels: PerChannel<boolean>;
   readonly kinds: Readonly<Record<NotificationKind, KindSettings>>;
   /** Minutes before the start at which reminders go out, per channel (e.g. email 1440, sms 1440 and 180). */
-  readonly reminderOffsets: Readonly<Record<Channel, readonly number[]>>;
+  readonly reminderOffsets: Readonly<Record<SettingsChannel, readonly number[]>>;
   /** Extra addresses and numbers, for kinds whose `recipients.custom` is on. */
-  readonly customRecipients: Readonly<Record<Channel, readonly string[]>>;
+  readonly customRecipients: PerChannel<readonly string[]>;
   readonly sender: { readonly name: string; readonly address: string };
   /** Appended to every customer email. */
   readonly footer?: string;
@@ -352,6 +411,14 @@ export interface NotificationSettings {
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
+
+/**
+ * The master switch of a channel. WhatsApp and Telegram are off only when the tenant turned them off: a workflow
+ * that names them (or a waitlist entry that chose them) is the tenant's and the customer's choice already.
+ */
+export function channelEnabled(settings: Pick<NotificationSettings, 'channels'>, channel: Channel): boolean {
+  return settings.channels[channel] ?? !(SETTINGS_CHANNELS as readonly string[]).includes(channel);
+}
 
 /** Email on for everything customers get, SMS off; staff alerts to the admins; a reminder a day before by email. */
 export function defaultNotificationSettings(sender: {
@@ -406,6 +473,8 @@ const MAX_FOOTER_LENGTH = 4000;
 export function validateNotificationSettings(given: NotificationSettings): NotificationSettings {
   let settings = given;
   for (const channel of CHANNELS) {
+    const optional = !(SETTINGS_CHANNELS as readonly string[]).includes(channel);
+    if (optional && settings.channels?.[channel] === undefined) continue;
     if (typeof settings.channels?.[channel] !== 'boolean') {
       throw new ValidationError('invalid-settings', `channels.${channel} must be true or false.`, {
         field: `channels.${channel}`,
@@ -426,9 +495,9 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
       });
     }
   }
-  const reminderOffsets = {} as Record<Channel, number[]>;
-  const customRecipients = {} as Record<Channel, string[]>;
-  for (const channel of CHANNELS) {
+  const reminderOffsets = {} as Record<SettingsChannel, number[]>;
+  const customRecipients = {} as Record<SettingsChannel, string[]>;
+  for (const channel of SETTINGS_CHANNELS) {
     const offsets = settings.reminderOffsets?.[channel] ?? [];
     for (const offset of offsets) {
       if (!Number.isSafeInteger(offset) || offset <= 0 || offset > MAX_REMINDER_OFFSET_MINUTES) {
@@ -446,14 +515,10 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
     const addresses = settings.customRecipients?.[channel] ?? [];
     for (const address of addresses) {
       if (!isValidAddress(channel, address)) {
-        throw new ValidationError(
-          'invalid-recipient',
-          `${address} is not a valid ${channel === 'email' ? 'email address' : 'E.164 number'}.`,
-          {
-            field: `customRecipients.${channel}`,
-            value: address,
-          },
-        );
+        throw new ValidationError('invalid-recipient', `${address} is not a valid ${addressDescription(channel)}.`, {
+          field: `customRecipients.${channel}`,
+          value: address,
+        });
       }
     }
     customRecipients[channel] = [...new Set(addresses.map((a) => normalizeAddress(channel, a)))];
@@ -634,6 +699,8 @@ export interface Contact {
   readonly id?: string;
   readonly email?: string;
   readonly phone?: string;
+  /** A Telegram chat id (a customer's linked chat: `CustomerTelegramChatLinked`). */
+  readonly telegram?: string;
   readonly locale?: string;
 }
 
@@ -685,12 +752,12 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
   if (kindSettings.recipients.admins)
     for (const contact of input.admins ?? []) candidates.push({ type: 'admin', contact });
   if (kindSettings.recipients.custom) {
-    for (const address of settings.customRecipients[channel]) {
-      candidates.push({ type: 'custom', contact: channel === 'email' ? { email: address } : { phone: address } });
+    for (const address of settings.customRecipients[channel] ?? []) {
+      candidates.push({ type: 'custom', contact: { [contactKindOf(channel)]: address } });
     }
   }
 
-  const gate: SkipReason | undefined = !settings.channels[channel]
+  const gate: SkipReason | undefined = !channelEnabled(settings, channel)
     ? 'channel-disabled'
     : !kindSettings[channel]
       ? 'kind-disabled'
@@ -699,7 +766,7 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
   const skipped: SkippedRecipient[] = [];
   const seen = new Set<string>();
   for (const { type, contact } of candidates) {
-    const raw = channel === 'email' ? contact.email : contact.phone;
+    const raw = contactAddress(contact, channel);
     const address = raw !== undefined && raw.trim() !== '' ? normalizeAddress(channel, raw) : undefined;
     const ids = { ...(contact.id !== undefined ? { contactId: contact.id } : {}) };
     const withAddress = address !== undefined ? { address } : {};
@@ -711,7 +778,9 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
           ? 'invalid-contact'
           : type === 'customer' && channel === 'sms' && contact.preferences?.smsOptedOut
             ? 'opted-out'
-            : type === 'customer' && contact.preferences?.blocked[channel].includes(kind)
+            : type === 'customer' &&
+                contact.preferences &&
+                blockedOn(contact.preferences.blocked, channel).includes(kind)
               ? 'blocked-by-customer'
               : undefined);
     if (reason !== undefined) {
@@ -723,4 +792,13 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
     recipients.push({ type, address, ...ids, ...(contact.locale !== undefined ? { locale: contact.locale } : {}) });
   }
   return { recipients, skipped };
+}
+
+/**
+ * A contact's address on a channel: email, phone (SMS and WhatsApp) or Telegram chat. People have no staff-chat
+ * address: staff chat posts to a room, named in a workflow's custom recipients.
+ */
+export function contactAddress(contact: Contact, channel: Channel): string | undefined {
+  const kind = contactKindOf(channel);
+  return kind === 'room' ? undefined : contact[kind];
 }

@@ -1,7 +1,14 @@
 import { ValidationError } from '../shared/errors.js';
 import { requireSafeText } from '../shared/text.js';
-import type { Channel, NotificationKind } from './kinds.js';
-import { CHANNELS, isChannel, isValidAddress, normalizeAddress } from './kinds.js';
+import type { Channel, NotificationKind, SettingsChannel } from './kinds.js';
+import {
+  addressDescription,
+  CHANNELS,
+  isChannel,
+  isValidAddress,
+  normalizeAddress,
+  SETTINGS_CHANNELS,
+} from './kinds.js';
 import type { NotificationSettings } from './preferences.js';
 import { validateCustomTemplate } from './templates.js';
 
@@ -72,8 +79,27 @@ export type WorkflowMessage =
       readonly text: string;
       readonly translations?: Readonly<Record<string, { readonly subject?: string; readonly text: string }>>;
     }
-  /** A template prepared in an external system (e.g. SmartEmailing), sent through its channel adapter. */
-  | { readonly type: 'external'; readonly system: string; readonly template: string };
+  /**
+   * A template prepared at the provider (a WhatsApp message template, a SendGrid dynamic template), sent through
+   * that provider's adapter with the named placeholders as its parameters, in this order.
+   */
+  | {
+      readonly type: 'external';
+      readonly system: string;
+      readonly template: string;
+      /** The template's language at the provider (WhatsApp: `en`, `en_US`, `cs`); default the tenant's language. */
+      readonly language?: string;
+      /** Placeholder names (`customerName`, `start`, `claimUrl`...): the template's parameters, in its order. */
+      readonly parameters?: readonly string[];
+    };
+
+/** Which template systems a channel can send, and what their template ids look like. */
+export const EXTERNAL_TEMPLATE_SYSTEMS: Readonly<Partial<Record<Channel, Readonly<Record<string, RegExp>>>>> = {
+  /** Message template names: lower-case letters, digits and underscores (WhatsApp Manager's rule). */
+  whatsapp: { whatsapp: /^[a-z0-9_]{1,512}$/ },
+  /** Dynamic transactional template ids. */
+  email: { sendgrid: /^d-[0-9a-f]{32}$/ },
+};
 
 export interface WorkflowRecipients {
   readonly customer: boolean;
@@ -158,7 +184,7 @@ const EVENT_OF_KIND: Partial<Record<NotificationKind, WorkflowEvent>> = Object.f
  */
 export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
   const workflows: Workflow[] = [];
-  const recipientsOf = (kind: NotificationKind, channel: Channel): WorkflowRecipients => {
+  const recipientsOf = (kind: NotificationKind, channel: SettingsChannel): WorkflowRecipients => {
     const r = settings.kinds[kind].recipients;
     return {
       customer: r.customer,
@@ -168,7 +194,7 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
     };
   };
   for (const [kind, event] of Object.entries(EVENT_OF_KIND) as [NotificationKind, WorkflowEvent][]) {
-    for (const channel of CHANNELS) {
+    for (const channel of SETTINGS_CHANNELS) {
       workflows.push({
         workflowId: `standard:${kind}:${channel}`,
         name: `${kind} (${channel})`,
@@ -185,7 +211,7 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
   // A calendar conflict alerts like any staff alert (the staff-alert switches and recipients), under its own id.
   for (const event of SEPARATE_DEFAULTS) {
     const kind = STANDARD_KIND[event] ?? 'staff-alert';
-    for (const channel of CHANNELS) {
+    for (const channel of SETTINGS_CHANNELS) {
       workflows.push({
         workflowId: `standard:${event}:${channel}`,
         name: `${event} (${channel})`,
@@ -199,7 +225,7 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
       });
     }
   }
-  for (const channel of CHANNELS) {
+  for (const channel of SETTINGS_CHANNELS) {
     for (const minutes of settings.reminderOffsets[channel]) {
       workflows.push({
         workflowId: `reminder:${minutes}:${channel}`,
@@ -372,7 +398,7 @@ export function validateWorkflow(raw: Workflow): Workflow {
   const name = safeText('name', raw.name, 'line', 200);
   if (typeof raw.enabled !== 'boolean') throw invalid('enabled', 'enabled must be true or false.');
   const trigger = validateTrigger(raw.trigger);
-  if (!isChannel(raw.channel)) throw invalid('channel', 'channel must be email or sms.');
+  if (!isChannel(raw.channel)) throw invalid('channel', `channel must be one of ${CHANNELS.join(', ')}.`);
   const scopeRaw = (raw.scope ?? {}) as Partial<WorkflowScope>;
   const payment = scopeRaw.payment ?? 'any';
   if (!['any', 'paid', 'unpaid'].includes(payment))
@@ -394,10 +420,7 @@ export function validateWorkflow(raw: Workflow): Workflow {
     throw invalid('recipients.addresses', 'at most 50 addresses.');
   for (const address of addresses) {
     if (typeof address !== 'string' || !isValidAddress(raw.channel, address)) {
-      throw invalid(
-        'recipients.addresses',
-        `${String(address)} is not a valid ${raw.channel === 'email' ? 'email address' : 'E.164 number'}.`,
-      );
+      throw invalid('recipients.addresses', `${String(address)} is not a valid ${addressDescription(raw.channel)}.`);
     }
   }
   const recipients: WorkflowRecipients = {
@@ -490,7 +513,10 @@ function validateMessage(
         if (channel === 'email') {
           validateCustomTemplate(safeText(`${t.field}.subject`, t.subject, 'line', 200), kind);
         } else if (t.subject !== undefined) {
-          throw invalid(`${t.field}.subject`, 'An SMS has no subject.');
+          throw invalid(
+            `${t.field}.subject`,
+            channel === 'sms' ? 'An SMS has no subject.' : `A ${channel} message has no subject.`,
+          );
         }
       }
       return {
@@ -500,9 +526,46 @@ function validateMessage(
         ...(Object.keys(translations).length > 0 ? { translations } : {}),
       };
     }
-    case 'external':
-      throw invalid('message.type', 'External templates are sent through channel adapters that are not configured.');
+    case 'external': {
+      const systems = EXTERNAL_TEMPLATE_SYSTEMS[channel] ?? {};
+      const pattern = systems[raw.system];
+      if (pattern === undefined) {
+        const known = Object.keys(systems);
+        throw invalid(
+          'message.system',
+          known.length > 0
+            ? `The ${channel} channel sends templates of ${known.join(', ')}.`
+            : `The ${channel} channel has no provider templates.`,
+        );
+      }
+      if (typeof raw.template !== 'string' || !pattern.test(raw.template)) {
+        throw invalid('message.template', `Not a ${raw.system} template id.`);
+      }
+      if (
+        raw.language !== undefined &&
+        (typeof raw.language !== 'string' || !/^[a-z]{2,3}(_[A-Z]{2})?$/.test(raw.language))
+      ) {
+        throw invalid('message.language', 'language must be a code such as en, cs or en_US.');
+      }
+      const parameters = raw.parameters ?? [];
+      if (!Array.isArray(parameters) || parameters.length > 20) {
+        throw invalid('message.parameters', 'parameters lists at most 20 placeholder names.');
+      }
+      for (const [index, name] of parameters.entries()) {
+        if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name)) {
+          throw invalid(`message.parameters.${index}`, 'a placeholder name such as customerName.');
+        }
+        validateCustomTemplate(`{{${name}}}`, kind);
+      }
+      return {
+        type: 'external',
+        system: raw.system,
+        template: raw.template,
+        ...(raw.language !== undefined ? { language: raw.language } : {}),
+        ...(parameters.length > 0 ? { parameters: [...parameters] } : {}),
+      };
+    }
     default:
-      throw invalid('message.type', 'message.type must be standard or custom.');
+      throw invalid('message.type', 'message.type must be standard, custom or external.');
   }
 }

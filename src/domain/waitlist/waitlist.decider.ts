@@ -33,7 +33,8 @@ import { parseInstant } from '../shared/zoned-time.js';
 export const WAITLIST_MODES = ['offer', 'assign'] as const;
 export type WaitlistMode = (typeof WAITLIST_MODES)[number];
 
-export const WAITLIST_CHANNELS = ['email', 'sms'] as const;
+/** The channels a customer may be told on; a waitlist entry lists the ones they chose. Persisted: never rename. */
+export const WAITLIST_CHANNELS = ['email', 'sms', 'whatsapp', 'telegram'] as const;
 export type WaitlistChannel = (typeof WAITLIST_CHANNELS)[number];
 
 /** How an offer was answered: the claim page, an SMS reply, the API. */
@@ -1010,18 +1011,25 @@ function validateSlot(value: unknown): WaitlistSlot {
 }
 
 function validateChannels(value: unknown, customer: Customer): WaitlistChannel[] {
-  const available: WaitlistChannel[] = [
+  // Unless the customer chose, they are told by email and SMS where they gave the contact (as before WhatsApp and
+  // Telegram existed): those two need to be asked for.
+  const byDefault: WaitlistChannel[] = [
     ...(customer.email ? (['email'] as const) : []),
     ...(customer.phone ? (['sms'] as const) : []),
   ];
-  if (value === undefined || value === null) return available;
+  if (value === undefined || value === null) return byDefault;
   if (!Array.isArray(value) || value.length === 0) {
-    throw invalid('channels', 'non-empty', 'channels must list email and/or sms.');
+    throw invalid('channels', 'non-empty', `channels must list some of ${WAITLIST_CHANNELS.join(', ')}.`);
   }
   const channels = [...new Set(value.map((channel) => requireOneOf('channels', channel, WAITLIST_CHANNELS)))];
   for (const channel of channels) {
-    if (!available.includes(channel)) {
-      throw invalid('channels', 'contact', `The customer has no ${channel === 'email' ? 'email address' : 'phone'}.`);
+    // Telegram needs no contact here: the chat is the one the customer linked in the tenant's bot (a delivery
+    // without one is recorded as skipped for a missing contact).
+    if (channel === 'email' && !customer.email) {
+      throw invalid('channels', 'contact', 'The customer has no email address.');
+    }
+    if ((channel === 'sms' || channel === 'whatsapp') && !customer.phone) {
+      throw invalid('channels', 'contact', 'The customer has no phone.');
     }
   }
   return WAITLIST_CHANNELS.filter((channel) => channels.includes(channel));

@@ -22,6 +22,7 @@ export function createOutboxEmailSender(options: OutboxEmailSenderOptions): Emai
 
   return {
     channel: 'email',
+    provider: 'outbox',
     async send(message) {
       const acceptedAt = options.clock.now();
       const info = await renderer.sendMail(composeMail(message, acceptedAt));

@@ -105,6 +105,7 @@ export function createSmtpEmailSender(options: SmtpEmailSenderOptions): SmtpEmai
 
   return {
     channel: 'email',
+    provider: 'smtp',
     async send(message) {
       let info;
       try {

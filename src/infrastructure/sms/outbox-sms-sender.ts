@@ -22,6 +22,7 @@ export function createOutboxSmsSender(options: OutboxSmsSenderOptions): SmsSende
 
   return {
     channel: 'sms',
+    provider: 'outbox',
     async send(message) {
       const providerMessageId = `${outboxFileName(message.idempotencyKey)}.json`;
       const record: OutboxSms = { ...message, providerMessageId, acceptedAt: options.clock.now().toISOString() };

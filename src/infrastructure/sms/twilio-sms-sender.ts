@@ -1,9 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent } from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import { DeliveryError } from '../../application/ports/email-sender.port.js';
 import type { SentSms, SmsSender } from '../../application/ports/sms-sender.port.js';
+import { parseRetryAfter } from '../http/retry-after.js';
 
 export interface TwilioSmsSenderOptions {
   readonly accountSid: string;
@@ -18,6 +20,12 @@ export interface TwilioSmsSenderOptions {
 }
 
 /**
+ * The SDK's RestException keeps the status and Twilio's error code but drops the response headers, Retry-After
+ * among them. Each send runs in its own store, where the request client leaves the last response's Retry-After.
+ */
+const lastRetryAfter = new AsyncLocalStorage<{ retryAfter?: string }>();
+
+/**
  * The SDK has no base-URL option; a custom `httpClient` is its supported hook. Every request the SDK builds
  * (including next-page URLs it follows) goes through `request`, where the Twilio origin is swapped for `apiUrl`.
  */
@@ -30,8 +38,15 @@ class RedirectingRequestClient extends twilio.RequestClient {
     super({ timeout: timeoutMs, autoRetry: false });
   }
 
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request({ ...opts, uri: this.rewrite(opts.uri) });
+  override async request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const response = await super.request({ ...opts, uri: this.rewrite(opts.uri) });
+    const store = lastRetryAfter.getStore();
+    if (store) {
+      const headers = (response.headers ?? {}) as Record<string, unknown>;
+      const value = headers['retry-after'] ?? headers['Retry-After'];
+      store.retryAfter = typeof value === 'string' ? value : undefined;
+    }
+    return response;
   }
 
   private rewrite(uri: string): string {
@@ -63,17 +78,21 @@ export function createTwilioSmsSender(options: TwilioSmsSenderOptions): SmsSende
 
   return {
     channel: 'sms',
+    provider: 'twilio',
     async send(message) {
+      const store: { retryAfter?: string } = {};
       try {
-        const created = await client.messages.create({
-          to: message.to,
-          ...(messagingService ? { messagingServiceSid: messagingService } : { from: options.from }),
-          body: message.body,
-          ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
-        });
+        const created = await lastRetryAfter.run(store, () =>
+          client.messages.create({
+            to: message.to,
+            ...(messagingService ? { messagingServiceSid: messagingService } : { from: options.from }),
+            body: message.body,
+            ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
+          }),
+        );
         return { providerMessageId: created.sid, acceptedAt: options.clock.now().toISOString() };
       } catch (err) {
-        throw toDeliveryError(err);
+        throw toDeliveryError(err, parseRetryAfter(store.retryAfter, options.clock.now()));
       }
     },
     async findSent(to, since) {
@@ -128,13 +147,18 @@ const NETWORK_CODES = new Set([
  *   monitoring tell "the account is misconfigured" apart from "this number is bad".
  * - other 4xx (21211 invalid To, 21614 not a mobile number, 21610 unsubscribed, ...): permanent.
  */
-function toDeliveryError(err: unknown): DeliveryError {
+function toDeliveryError(err: unknown, retryAfterMs?: number): DeliveryError {
   const e = (err ?? {}) as { status?: unknown; code?: unknown; message?: string };
   let result: DeliveryError;
   if (typeof e.status === 'number') {
     const transient = e.status === 429 || e.status >= 500;
     const providerCode = e.code !== undefined && e.code !== null ? String(e.code) : String(e.status);
-    result = new DeliveryError(`Twilio ${e.status} (${providerCode}): ${e.message ?? ''}`, transient, providerCode);
+    result = new DeliveryError(
+      `Twilio ${e.status} (${providerCode}): ${e.message ?? ''}`,
+      transient,
+      providerCode,
+      transient ? retryAfterMs : undefined,
+    );
   } else {
     const code = typeof e.code === 'string' ? e.code : undefined;
     const transient = code !== undefined && NETWORK_CODES.has(code);

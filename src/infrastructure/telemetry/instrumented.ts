@@ -83,6 +83,7 @@ async function observed(
 export function instrumentEmailSender(inner: EmailSender, deps: { readonly metrics: HeraldMetrics }): EmailSender {
   return {
     channel: 'email',
+    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
     send: (message: EmailMessage) => observed('email', deps.metrics, () => inner.send(message)),
     close: () => inner.close(),
   };
@@ -91,6 +92,7 @@ export function instrumentEmailSender(inner: EmailSender, deps: { readonly metri
 export function instrumentSmsSender(inner: SmsSender, deps: { readonly metrics: HeraldMetrics }): SmsSender {
   return {
     channel: 'sms',
+    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
     send: (message: SmsMessage) => observed('sms', deps.metrics, () => inner.send(message)),
     findSent: (to, since) => inner.findSent(to, since),
     close: () => inner.close(),

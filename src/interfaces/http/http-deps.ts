@@ -10,6 +10,9 @@ import type { Tenancy } from '../../application/tenancy/tenancy.js';
 import type { CustomerLinks } from '../../application/ports/customer-links.port.js';
 import type { StaffDeps } from '../../application/staff/staff-accounts.js';
 import type { WebAssets } from './web-assets.js';
+import type { ChannelAdapter } from '../../application/ports/channel.port.js';
+import type { CredentialCipher } from '../../application/ports/credential-cipher.port.js';
+import type { Channel } from '../../domain/notification/index.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -48,6 +51,11 @@ export interface HttpDeps {
   readonly secureCookies: boolean;
   /** The built pages and their scripts and styles (npm run build:web). */
   readonly web: WebAssets;
+  /** Per-tenant channel configuration: the cipher of credentials and the environment's providers. */
+  readonly channels?: {
+    readonly cipher: CredentialCipher;
+    readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
+  };
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */

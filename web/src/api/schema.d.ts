@@ -1402,6 +1402,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every channel and its providers: your own where you configured some, else the deployment’s. */
+        get: operations["listChannels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Use your own providers for a channel (first first, then failovers); credentials are encrypted. */
+        put: operations["configureChannel"];
+        post?: never;
+        /** Go back to the deployment’s providers for a channel (your credentials are no longer used). */
+        delete: operations["removeChannelConfiguration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers": {
         parameters: {
             query?: never;
@@ -1937,6 +1972,42 @@ export interface components {
             /** @description true: the account cannot sign in and its sessions end. */
             disabled?: boolean;
         };
+        Channel: {
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            /**
+             * @description tenant: your providers; environment: the deployment’s.
+             * @enum {string}
+             */
+            source: "tenant" | "environment";
+            providers: {
+                provider: string;
+                settings: {
+                    [key: string]: string;
+                };
+                /** @description The names of the credentials held (the values are never shown). */
+                credentials: string[];
+            }[];
+            configuredAt: string | null;
+        };
+        ChannelConfiguration: {
+            /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
+            providers: {
+                /**
+                 * @description smtp, sendgrid (email); whatsapp-cloud (whatsapp); telegram (telegram).
+                 * @enum {string}
+                 */
+                provider: "smtp" | "sendgrid" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
+                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey… */
+                settings?: {
+                    [key: string]: string;
+                };
+                /** @description Secret: encrypted at rest (AES-256-GCM), never returned or logged. apiKey, botToken… */
+                credentials: {
+                    [key: string]: string;
+                };
+            }[];
+        };
         CreateApiKey: {
             /** @description What the key is for, e.g. "front desk" or "booking system". */
             name: string;
@@ -2115,7 +2186,7 @@ export interface components {
             messages: {
                 kind: string;
                 /** @enum {string} */
-                channel: "email" | "sms";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
                 status: string;
                 requestedAt: string;
                 sentAt: string | null;
@@ -2139,8 +2210,12 @@ export interface components {
             blocked: {
                 email: string[];
                 sms: string[];
+                whatsapp?: string[];
+                telegram?: string[];
             };
             smsOptedOut: boolean;
+            /** @description The customer linked a Telegram chat (pressed Start in the bot). */
+            telegramLinked: boolean;
             changedAt: string | null;
             smsOptOutChangedAt: string | null;
         };
@@ -2149,6 +2224,8 @@ export interface components {
             blocked?: {
                 email?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
                 sms?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
+                whatsapp?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
+                telegram?: ("reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message")[];
             };
             /** @description Opt the customer out of all SMS (true) or back in (false). */
             smsOptedOut?: boolean;
@@ -2261,7 +2338,9 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
+            provider?: string | null;
             recipientType: string;
             maskedRecipient: string | null;
             summary: string | null;
@@ -2284,6 +2363,7 @@ export interface components {
                 eventId: string;
                 attempt?: number;
                 detail?: string;
+                provider?: string;
             }[];
         };
         DeliveryAuditEntry: {
@@ -2303,7 +2383,9 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
+            provider?: string | null;
             recipientType: string;
             maskedRecipient: string | null;
             summary: string | null;
@@ -2326,6 +2408,7 @@ export interface components {
                 eventId: string;
                 attempt?: number;
                 detail?: string;
+                provider?: string;
             }[];
             reservationId: string | null;
             customerId: string | null;
@@ -2348,7 +2431,9 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
+            provider?: string | null;
             recipientType: string;
             maskedRecipient: string | null;
             summary: string | null;
@@ -2371,6 +2456,7 @@ export interface components {
                 eventId: string;
                 attempt?: number;
                 detail?: string;
+                provider?: string;
             }[];
             reservationId: string | null;
             customerId: string | null;
@@ -2472,7 +2558,7 @@ export interface components {
             partySize?: number;
             customer: components["schemas"]["Customer"];
             /** @description How the customer wants to be told; default every channel they have. */
-            channels?: ("email" | "sms")[];
+            channels?: ("email" | "sms" | "whatsapp" | "telegram")[];
         };
         Location: {
             locationId: string;
@@ -2690,10 +2776,12 @@ export interface components {
             }[];
         };
         NotificationSettings: {
-            /** @description Master switch per channel. */
+            /** @description Master switch per channel (WhatsApp and Telegram: on unless turned off; workflows choose them). */
             channels: {
                 email: boolean;
                 sms: boolean;
+                whatsapp?: boolean;
+                telegram?: boolean;
             };
             /** @description Per kind: channels on or off, and who receives it. */
             kinds: {
@@ -2848,7 +2936,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -2884,6 +2972,14 @@ export interface components {
                         start: string;
                         end: string;
                     } | null;
+                    whatsapp?: {
+                        start: string;
+                        end: string;
+                    } | null;
+                    telegram?: {
+                        start: string;
+                        end: string;
+                    } | null;
                 };
                 /** @description Per location: replaces the tenant’s window of a channel (null: no quiet hours there). */
                 locations?: {
@@ -2893,6 +2989,14 @@ export interface components {
                             end: string;
                         } | null;
                         sms?: {
+                            start: string;
+                            end: string;
+                        } | null;
+                        whatsapp?: {
+                            start: string;
+                            end: string;
+                        } | null;
+                        telegram?: {
                             start: string;
                             end: string;
                         } | null;
@@ -2905,10 +3009,12 @@ export interface components {
             reservationPdf?: boolean;
         };
         NotificationSettingsView: {
-            /** @description Master switch per channel. */
+            /** @description Master switch per channel (WhatsApp and Telegram: on unless turned off; workflows choose them). */
             channels: {
                 email: boolean;
                 sms: boolean;
+                whatsapp?: boolean;
+                telegram?: boolean;
             };
             /** @description Per kind: channels on or off, and who receives it. */
             kinds: {
@@ -3063,7 +3169,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3099,6 +3205,14 @@ export interface components {
                         start: string;
                         end: string;
                     } | null;
+                    whatsapp?: {
+                        start: string;
+                        end: string;
+                    } | null;
+                    telegram?: {
+                        start: string;
+                        end: string;
+                    } | null;
                 };
                 /** @description Per location: replaces the tenant’s window of a channel (null: no quiet hours there). */
                 locations?: {
@@ -3108,6 +3222,14 @@ export interface components {
                             end: string;
                         } | null;
                         sms?: {
+                            start: string;
+                            end: string;
+                        } | null;
+                        whatsapp?: {
+                            start: string;
+                            end: string;
+                        } | null;
+                        telegram?: {
                             start: string;
                             end: string;
                         } | null;
@@ -3683,7 +3805,7 @@ export interface components {
             };
             partySize: number;
             resourceId: string | null;
-            channels: ("email" | "sms")[];
+            channels: ("email" | "sms" | "whatsapp" | "telegram")[];
             joinedAt: string;
             /** @description The latest offer or assignment. */
             offer: components["schemas"]["WaitlistOffer"] | null;
@@ -3838,7 +3960,7 @@ export interface components {
                 payment: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer: boolean;
@@ -3867,13 +3989,13 @@ export interface components {
                 payment?: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer?: boolean;
                 resourceStaff?: boolean;
                 admins?: boolean;
-                /** @description Email addresses or E.164 numbers. */
+                /** @description Email addresses, E.164 numbers (SMS, WhatsApp) or Telegram chat ids, as the channel takes. */
                 addresses?: string[];
             };
         };
@@ -3894,6 +4016,20 @@ export interface components {
                     text: string;
                 };
             };
+        } | {
+            /** @constant */
+            type: "external";
+            /**
+             * @description whatsapp (channel whatsapp) or sendgrid (channel email).
+             * @enum {string}
+             */
+            system: "whatsapp" | "sendgrid";
+            /** @description WhatsApp template name, or SendGrid dynamic template id d-… */
+            template: string;
+            /** @description The template language at the provider (en, en_US, cs); default the recipient’s language. */
+            language?: string;
+            /** @description Placeholder names (customerName, start, claimUrl...) that fill the template, in its order. */
+            parameters?: string[];
         };
         WorkflowTrigger: {
             /** @constant */
@@ -8854,7 +8990,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
-                channel?: "email" | "sms";
+                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
                 kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
@@ -14343,6 +14479,251 @@ export interface operations {
             };
             /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channels. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Channel"][];
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    configureChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelConfiguration"];
+            };
+        };
+        responses: {
+            /** @description The channel as configured now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeChannelConfiguration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (or there was nothing to remove). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,10 +52,12 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-export const CHANNEL_NAMES: Record<Language, Record<'email' | 'sms', string>> = {
-  en: { email: 'Email', sms: 'SMS' },
-  cs: { email: 'E-mail', sms: 'SMS' },
-  nb: { email: 'E-post', sms: 'SMS' },
+type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat';
+
+export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
+  en: { email: 'Email', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Staff chat' },
+  cs: { email: 'E-mail', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Chat personálu' },
+  nb: { email: 'E-post', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Ansattchat' },
 };
 
 export function kindName(language: Language, kind: string): string {

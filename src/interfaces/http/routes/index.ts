@@ -6,6 +6,7 @@ import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { calendarRoutes } from './calendars.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { channelRoutes } from './channels.routes.js';
 import { customerRoutes } from './customers.routes.js';
 import { messageRoutes } from './messages.routes.js';
 import { serviceOccurrenceRoutes } from './service-occurrences.routes.js';
@@ -46,6 +47,7 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(tenancyRoutes(deps));
     await app.register(staffRoutes(deps));
     await app.register(selfServiceRoutes(deps));
+    await app.register(channelRoutes(deps));
     await app.register(customerRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(serviceOccurrenceRoutes(deps));

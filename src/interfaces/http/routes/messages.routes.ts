@@ -13,7 +13,12 @@ import { physicalCollection } from '../../../application/projections/projection.
 import { campaignsProjection, type CampaignDocument } from '../../../application/projections/campaigns.projection.js';
 import type { StoredDocument } from '../../../application/ports/read-model-store.port.js';
 import type { CampaignAudience, CampaignMessage, CampaignState } from '../../../domain/campaign/campaign.decider.js';
-import type { DeliveryState } from '../../../domain/notification/index.js';
+import {
+  isSettingsChannel,
+  type Channel,
+  type DeliveryState,
+  type SettingsChannel,
+} from '../../../domain/notification/index.js';
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor } from '../conditional.js';
@@ -32,13 +37,19 @@ import {
 
 const DEFAULT_THROTTLE = { sms: 30, email: 50 } as const;
 
+/** Manual messages go by email or SMS only (what the message routes accept). */
+function manualChannel(channel: Channel): SettingsChannel {
+  if (!isSettingsChannel(channel)) throw new Error(`a manual message on the ${channel} channel`);
+  return channel;
+}
+
 function messageView(notificationId: string, state: DeliveryState): z.infer<typeof manualMessageResultSchema> {
   if (state.status === 'none') throw new Error('message not recorded');
   if (state.status === 'skipped') {
     const identity = state.identity;
     return {
       messageId: notificationId,
-      channel: identity.channel,
+      channel: manualChannel(identity.channel),
       status: 'skipped',
       kind: identity.kind,
       maskedRecipient: identity.maskedRecipient ?? null,
@@ -51,7 +62,7 @@ function messageView(notificationId: string, state: DeliveryState): z.infer<type
   const d = state.delivery;
   return {
     messageId: notificationId,
-    channel: d.channel,
+    channel: manualChannel(d.channel),
     status: state.status,
     kind: d.kind,
     maskedRecipient: d.maskedRecipient,

@@ -40,8 +40,15 @@ function withEtag(reply: FastifyReply, revision: Revision): FastifyReply {
 function preferencesView(view: PreferencesView): z.infer<typeof preferencesSchema> {
   return {
     customerRef: view.customerRef,
-    blocked: { email: [...view.blocked.email], sms: [...view.blocked.sms] },
+    blocked: {
+      email: [...view.blocked.email],
+      sms: [...view.blocked.sms],
+      ...(view.blocked.whatsapp ? { whatsapp: [...view.blocked.whatsapp] } : {}),
+      ...(view.blocked.telegram ? { telegram: [...view.blocked.telegram] } : {}),
+    },
     smsOptedOut: view.smsOptedOut,
+    // The chat id is a contact like a phone number: the API says whether there is one, not which.
+    telegramLinked: view.telegramChatId !== undefined,
     changedAt: view.changedAt,
     smsOptOutChangedAt: view.smsOptOutChangedAt,
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANNELS } from '../../../domain/notification/index.js';
 import { e164, email, id, instant, line, locale, timeZone } from './common.js';
 
 export const customerSchema = z
@@ -134,7 +135,14 @@ export const deliverySchema = z
   .object({
     notificationId: z.string(),
     kind: z.string(),
-    channel: z.enum(['email', 'sms']),
+    channel: z.enum(CHANNELS),
+    provider: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        'The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender.',
+      ),
     recipientType: z.string(),
     maskedRecipient: z.string().nullable(),
     summary: z.string().nullable(),
@@ -158,6 +166,7 @@ export const deliverySchema = z
         eventId: z.string(),
         attempt: z.number().optional(),
         detail: z.string().optional(),
+        provider: z.string().optional(),
       }),
     ),
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CUSTOMER_BLOCKABLE_KINDS, type NotificationKind } from '../../../domain/notification/index.js';
+import { CHANNELS, CUSTOMER_BLOCKABLE_KINDS, type NotificationKind } from '../../../domain/notification/index.js';
 import { e164, email, id, line, locale } from './common.js';
 import { availabilitySchema } from './booking.js';
 
@@ -154,7 +154,7 @@ export const customerPageSchema = z
     messages: z.array(
       z.object({
         kind: z.string(),
-        channel: z.enum(['email', 'sms']),
+        channel: z.enum(CHANNELS),
         status: z.string(),
         requestedAt: z.string(),
         sentAt: z.string().nullable(),

@@ -65,10 +65,22 @@ const customMessageSchema = z.strictObject({
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 const quietWindow = z.strictObject({ start: hhmm, end: hhmm }).nullable();
-const quietWindows = z.strictObject({ email: quietWindow.optional(), sms: quietWindow.optional() });
+const quietWindows = z.strictObject({
+  email: quietWindow.optional(),
+  sms: quietWindow.optional(),
+  whatsapp: quietWindow.optional(),
+  telegram: quietWindow.optional(),
+});
 
 const settingsShape = z.strictObject({
-  channels: z.strictObject({ email: z.boolean(), sms: z.boolean() }).describe('Master switch per channel.'),
+  channels: z
+    .strictObject({
+      email: z.boolean(),
+      sms: z.boolean(),
+      whatsapp: z.boolean().optional(),
+      telegram: z.boolean().optional(),
+    })
+    .describe('Master switch per channel (WhatsApp and Telegram: on unless turned off; workflows choose them).'),
   kinds: z.strictObject(kindsShape).describe('Per kind: channels on or off, and who receives it.'),
   reminderOffsets: z.strictObject({ email: offsets, sms: offsets }).describe('Minutes before the start, per channel.'),
   customRecipients: z
@@ -205,6 +217,8 @@ export const preferencesChangeSchema = z
       .strictObject({
         email: z.array(blockableKind).max(20).optional(),
         sms: z.array(blockableKind).max(20).optional(),
+        whatsapp: z.array(blockableKind).max(20).optional(),
+        telegram: z.array(blockableKind).max(20).optional(),
       })
       .optional()
       .describe('Kinds the customer does not want, per channel. A channel left out keeps its list.'),
@@ -218,8 +232,14 @@ export const preferencesChangeSchema = z
 export const preferencesSchema = z
   .object({
     customerRef: z.string(),
-    blocked: z.object({ email: z.array(z.string()), sms: z.array(z.string()) }),
+    blocked: z.object({
+      email: z.array(z.string()),
+      sms: z.array(z.string()),
+      whatsapp: z.array(z.string()).optional(),
+      telegram: z.array(z.string()).optional(),
+    }),
     smsOptedOut: z.boolean(),
+    telegramLinked: z.boolean().describe('The customer linked a Telegram chat (pressed Start in the bot).'),
     changedAt: z.string().nullable(),
     smsOptOutChangedAt: z.string().nullable(),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AllocationOutcome } from '../../../application/waitlist/waitlist-commands.js';
+import { WAITLIST_CHANNELS } from '../../../domain/waitlist/waitlist.decider.js';
 import { id, line } from './common.js';
 import { customerSchema, locationSnapshotSchema } from './reservations.js';
 
@@ -7,10 +8,7 @@ const instantText = z.string().max(64).describe('ISO-8601 instant with Z or an o
 const reason = line(1000).pipe(z.string().trim().min(1, 'must not be empty'));
 
 export const waitlistModeSchema = z.enum(['offer', 'assign']);
-const channels = z
-  .array(z.enum(['email', 'sms']))
-  .min(1)
-  .max(2);
+const channels = z.array(z.enum(WAITLIST_CHANNELS)).min(1).max(WAITLIST_CHANNELS.length);
 
 export const joinWaitlistSchema = z
   .strictObject({
@@ -62,7 +60,7 @@ export const waitlistEntrySchema = z
     }),
     partySize: z.number().int(),
     resourceId: z.string().nullable(),
-    channels: z.array(z.enum(['email', 'sms'])),
+    channels: z.array(z.enum(WAITLIST_CHANNELS)),
     joinedAt: z.string(),
     offer: waitlistOfferSchema.nullable().describe('The latest offer or assignment.'),
     reservationId: z.string().nullable().describe('The reservation the entry turned into.'),

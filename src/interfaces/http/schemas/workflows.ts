@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WORKFLOW_EVENTS } from '../../../domain/notification/index.js';
+import { CHANNELS, WORKFLOW_EVENTS } from '../../../domain/notification/index.js';
 import { id, line, multiline } from './common.js';
 
 const MAX_MINUTES = 60 * 24 * 60;
@@ -35,6 +35,23 @@ export const workflowMessageSchema = z
           .describe('By language (cs, nb, en...): the text a recipient of that language gets.'),
       })
       .describe('Your own text with {{placeholders}} (the fields of the trigger’s kind).'),
+    z
+      .strictObject({
+        type: z.literal('external'),
+        system: z.enum(['whatsapp', 'sendgrid']).describe('whatsapp (channel whatsapp) or sendgrid (channel email).'),
+        template: z.string().min(1).max(512).describe('WhatsApp template name, or SendGrid dynamic template id d-…'),
+        language: z
+          .string()
+          .max(8)
+          .optional()
+          .describe('The template language at the provider (en, en_US, cs); default the recipient’s language.'),
+        parameters: z
+          .array(z.string().max(64))
+          .max(20)
+          .optional()
+          .describe('Placeholder names (customerName, start, claimUrl...) that fill the template, in its order.'),
+      })
+      .describe('A template prepared at the provider (WhatsApp message template, SendGrid dynamic template).'),
   ])
   .meta({ id: 'WorkflowMessage' });
 
@@ -51,13 +68,17 @@ const workflowFields = {
     })
     .optional()
     .describe('Empty lists: everything.'),
-  channel: z.enum(['email', 'sms']),
+  channel: z.enum(CHANNELS),
   message: workflowMessageSchema,
   recipients: z.strictObject({
     customer: z.boolean().optional(),
     resourceStaff: z.boolean().optional(),
     admins: z.boolean().optional(),
-    addresses: z.array(z.string().max(254)).max(50).optional().describe('Email addresses or E.164 numbers.'),
+    addresses: z
+      .array(z.string().max(254))
+      .max(50)
+      .optional()
+      .describe('Email addresses, E.164 numbers (SMS, WhatsApp) or Telegram chat ids, as the channel takes.'),
   }),
 };
 

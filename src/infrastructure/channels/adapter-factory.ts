@@ -1,0 +1,45 @@
+import type { ChannelAdapterFactory } from '../../application/channels/channel-configuration.js';
+import { emailSenderChannel } from '../../application/channels/sender-channels.js';
+import type { Clock } from '../../application/ports/clock.port.js';
+import type { Logger } from '../../application/ports/logger.port.js';
+import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
+import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
+import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
+import { createTelegramChannel } from './telegram-channel.js';
+import { createWhatsAppCloudChannel } from './whatsapp-cloud-channel.js';
+
+/**
+ * Builds a tenant's adapter from its configuration (`TENANT_PROVIDERS` says which settings and credentials each
+ * provider has; the domain checked them before they were recorded). Adding a provider: an adapter, an entry in
+ * TENANT_PROVIDERS, a case here (docs/channels.md, "Writing an adapter").
+ */
+export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger }): ChannelAdapterFactory {
+  return (provider, settings, credentials) => {
+    const apiUrl = settings.apiUrl ? { apiUrl: settings.apiUrl } : {};
+    switch (provider) {
+      case 'smtp':
+        return emailSenderChannel(
+          createSmtpEmailSender({ url: credentials.url!, clock: deps.clock, logger: deps.logger }),
+        );
+      case 'sendgrid':
+        return createSendGridEmailChannel({ apiKey: credentials.apiKey!, ...apiUrl, clock: deps.clock });
+      case 'whatsapp-cloud':
+        return createWhatsAppCloudChannel({
+          accessToken: credentials.accessToken!,
+          phoneNumberId: settings.phoneNumberId!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'telegram':
+        return createTelegramChannel({ botToken: credentials.botToken!, ...apiUrl, clock: deps.clock });
+      case 'slack':
+        return createSlackChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
+      case 'teams':
+        return createTeamsChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
+      case 'discord':
+        return createDiscordChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
+      default:
+        throw new Error(`no adapter for provider ${provider}`);
+    }
+  };
+}
