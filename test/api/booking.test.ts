@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../../src/application/booking/seat-keeper.js';
-import type { Clock } from '../../src/application/ports/clock.port.js';
 import { silentLogger } from '../support/silent-logger.js';
 import { recordingEmail, startTestHerald, TEST_ADMIN_KEY, type TestHerald } from '../support/test-herald.js';
+import { manualClock } from '../support/manual-clock.js';
 
 // A Herald on embedded stores whose clock the tests move: holds expire, slots start, without waiting.
 // 2030-06-03 is a Monday; Oslo is at +02:00 then.
 const DAY = '2030-06-03';
 const at = (hhmm: string, date = DAY) => `${date}T${hhmm}:00+02:00`;
 const utc = (hhmm: string, date = DAY) => new Date(at(hhmm, date)).toISOString();
-
-interface ManualClock extends Clock {
-  set(iso: string): void;
-}
-function manualClock(start: string): ManualClock {
-  let now = Date.parse(start);
-  return { now: () => new Date(now), set: (iso) => void (now = Date.parse(iso)) };
-}
 
 const clock = manualClock('2030-06-01T08:00:00Z');
 const email = recordingEmail();

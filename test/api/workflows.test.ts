@@ -1,21 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REMINDER_JOB } from '../../src/application/notifications/notification-planner.js';
 import { RETRY_JOB } from '../../src/application/notifications/notification-dispatcher.js';
-import type { Clock } from '../../src/application/ports/clock.port.js';
 import { recordingEmail, recordingSms, startTestHerald, type TestHerald } from '../support/test-herald.js';
+import { manualClock } from '../support/manual-clock.js';
 
 // Workflows as a tenant's admin uses them (issue 9): the ready-made ones derived from the notification settings, the
 // tenant's own scoped and timed ones, editing a ready-made one, timed jobs following a workflow change, quiet hours.
 // A Herald on embedded stores whose clock the tests move; timed jobs are run by hand at the moved time.
 // 2030-06-03 is a Monday; Oslo is at +02:00 then.
-
-interface ManualClock extends Clock {
-  set(iso: string): void;
-}
-function manualClock(start: string): ManualClock {
-  let now = Date.parse(start);
-  return { now: () => new Date(now), set: (iso) => void (now = Date.parse(iso)) };
-}
 
 const START = '2030-06-01T08:00:00Z';
 const clock = manualClock(START);

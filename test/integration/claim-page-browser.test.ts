@@ -1,9 +1,17 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/interfaces/herald.js';
+import {
+  browserMissing,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  contrastProblems,
+  desktop,
+  INSTALL_HINT,
+  phone,
+} from '../support/browser.js';
 import { AUTH, createHeraldOnServers, freePort, TWILIO } from '../support/herald-harness.js';
 import { silentLogger } from '../support/silent-logger.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
@@ -41,34 +49,11 @@ declare function getComputedStyle(element: PageElement): {
   readonly outlineWidth: string;
 };
 
-const CHROMIUM = '/usr/bin/chromium';
-/**
- * Headless, no sandbox (root in CI), and none of Chromium's own traffic (updates, sync, field trials, QUIC probes):
- * on a closed network those requests would only hang and flood. playwright-core's launch() adds a fresh temporary
- * `--user-data-dir` (playwright_chromiumdev_profile-*) and removes it on close.
- */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const INSTALL_HINT = 'apt-get install -y --no-install-recommends chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/claim-page/', import.meta.url));
 
 /** Viewports: an iPhone 12-15 class phone, and an ordinary laptop screen. The browser itself speaks English. */
-const PHONE: BrowserContextOptions = {
-  viewport: { width: 390, height: 844 },
-  deviceScaleFactor: 3,
-  isMobile: true,
-  hasTouch: true,
-  locale: 'en-US',
-};
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 }, locale: 'en-US' };
+const PHONE = phone('en-US');
+const DESKTOP = desktop('en-US');
 
 type Language = 'en' | 'cs' | 'nb';
 const PAGE_TEXTS: Record<
@@ -101,8 +86,6 @@ const PAGE_TEXTS: Record<
   },
 };
 const LOCALES: Record<Language, string> = { en: 'en-GB', cs: 'cs-CZ', nb: 'nb-NO' };
-
-const browserMissing = existsSync(CHROMIUM) ? undefined : `Debian's chromium is not installed at ${CHROMIUM}`;
 
 if (browserMissing && process.env.CI === 'true') {
   describe('the claim page in a real browser', () => {
@@ -389,45 +372,5 @@ function claimPageSuite(): void {
       expect(twilio.specViolations).toEqual([]);
       expect(logger.errors).toEqual([]);
     });
-  });
-}
-
-/**
- * Text whose contrast with what is behind it is below WCAG AA (4.5:1): each element with text of its own, against
- * the first opaque background among it and its ancestors. Returned as readable descriptions (empty: none).
- */
-function contrastProblems(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const rgb = (color: string) => {
-      const parts = /rgba?\(([^)]+)\)/
-        .exec(color)?.[1]
-        ?.split(',')
-        .map((p) => parseFloat(p)) ?? [0, 0, 0, 0];
-      return { r: parts[0] ?? 0, g: parts[1] ?? 0, b: parts[2] ?? 0, a: parts[3] ?? 1 };
-    };
-    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
-      const channel = (v: number) => {
-        const s = v / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-    };
-    const background = (element: PageElement | null): { r: number; g: number; b: number } => {
-      for (let at = element; at; at = at.parentElement) {
-        const color = rgb(getComputedStyle(at).backgroundColor);
-        if (color.a > 0.99) return color;
-      }
-      return { r: 255, g: 255, b: 255 };
-    };
-    const problems: string[] = [];
-    for (const element of Array.from(document.body.querySelectorAll('*'))) {
-      const ownText = Array.from(element.childNodes).some((n) => n.nodeType === 3 && n.textContent?.trim());
-      if (!ownText) continue;
-      const fg = luminance(rgb(getComputedStyle(element).color));
-      const bg = luminance(background(element));
-      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-      if (ratio < 4.5) problems.push(`${element.tagName} "${element.textContent?.trim()}": ${ratio.toFixed(2)}:1`);
-    }
-    return problems;
   });
 }

@@ -1,16 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/interfaces/herald.js';
-import {
-  AUTH,
-  createHeraldOnServers,
-  reservationRequest,
-  TWILIO,
-  type ReadModelBackend,
-} from '../support/herald-harness.js';
+import { AUTH, createHeraldOnServers, reservationRequest, type ReadModelBackend } from '../support/herald-harness.js';
 import { mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
+import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
 import { silentLogger } from '../support/silent-logger.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
 
 /**
  * The customers list, a bulk preview and a campaign on each read-model store (the embedded SQLite one and MongoDB),
@@ -19,27 +12,18 @@ import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-
  * Breaks when: a query of these read models uses something outside the portable subset of the read-model port.
  */
 
-let smtp: SmtpTestServer;
-let twilio: TwilioStandIn;
-beforeAll(async () => {
-  smtp = await startSmtpTestServer();
-  twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-});
-afterAll(async () => {
-  await smtp?.close();
-  await twilio?.close();
-});
+const servers = mailAndSmsServers();
 
 function suite(name: string, backend: () => ReadModelBackend): void {
   describe(`customers and campaigns — read models on ${name}`, () => {
     let herald: Herald;
     beforeEach(async () => {
-      smtp.reset();
-      twilio.reset();
+      servers.smtp.reset();
+      servers.twilio.reset();
       herald = await createHeraldOnServers({
         readModels: backend(),
-        smtpUrl: smtp.url,
-        twilioUrl: twilio.url,
+        smtpUrl: servers.smtp.url,
+        twilioUrl: servers.twilio.url,
         logger: silentLogger(),
       });
       await herald.start();
@@ -77,7 +61,7 @@ function suite(name: string, backend: () => ReadModelBackend): void {
       const first = (await call('GET', '/v1/customers?limit=2')).json<{ nextCursor: string }>();
       expect(await names(`limit=2&cursor=${first.nextCursor}`)).toEqual(['Zoë Ångström']);
 
-      const before = { sms: twilio.messages.length, email: smtp.messages.length };
+      const before = { sms: servers.twilio.messages.length, email: servers.smtp.messages.length };
       const audience = { type: 'customers', filter: { query: 'brown' } };
       const message = {
         sms: { text: 'News for {{customerName}}' },
@@ -87,8 +71,8 @@ function suite(name: string, backend: () => ReadModelBackend): void {
       expect(preview.channels).toMatchObject({ sms: { recipients: 1, excluded: 1 }, email: { recipients: 2 } });
       const created = await call('POST', '/v1/campaigns', { campaignId: 'news', name: 'News', audience, message });
       expect(created.statusCode, created.body).toBe(201);
-      await twilio.waitForMessages(before.sms + 1, 15_000);
-      await smtp.waitForMessages(before.email + 2, 15_000);
+      await servers.twilio.waitForMessages(before.sms + 1, 15_000);
+      await servers.smtp.waitForMessages(before.email + 2, 15_000);
       await herald.settle();
       let view = (await call('GET', '/v1/campaigns/news')).json();
       for (let i = 0; i < 100 && view.status !== 'completed'; i++) {
@@ -98,7 +82,7 @@ function suite(name: string, backend: () => ReadModelBackend): void {
       expect(view.status).toBe('completed');
       expect(view.progress.sms.deliveries).toEqual({ sent: 1, skipped: 1 });
       expect(view.progress.email.deliveries).toEqual({ sent: 2 });
-      expect(twilio.messages.slice(before.sms).map((m) => m.resource.body)).toEqual(['News for Adam Brown']);
+      expect(servers.twilio.messages.slice(before.sms).map((m) => m.resource.body)).toEqual(['News for Adam Brown']);
       expect(
         (await call('GET', '/v1/campaigns')).json().items.map((c: { campaignId: string }) => c.campaignId),
       ).toEqual(['news']);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { staticChannelDirectory } from '../../src/application/channels/channel-directory.js';
 import { emailSenderChannel, smsSenderChannel } from '../../src/application/channels/sender-channels.js';
 import {
@@ -29,9 +29,10 @@ import { createSqliteReadModelStore } from '../../src/infrastructure/sqlite/sqli
 import { systemClock } from '../../src/infrastructure/system-clock.js';
 import { uuidIdSource } from '../../src/infrastructure/uuid-id-source.js';
 import { reservationRequest, TWILIO, waitForEvents } from '../support/herald-harness.js';
+import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
 import { silentLogger } from '../support/silent-logger.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
+import { type SmtpTestServer } from '../support/smtp-test-server.js';
+import { type TwilioStandIn } from '../support/twilio-stand-in.js';
 
 /**
  * Provider outages and refusals against the real SMTP server and the Twilio stand-in.
@@ -72,8 +73,8 @@ async function startPipeline(
     logger,
     processEvery: 100,
   });
-  const email = createSmtpEmailSender({ url: smtp.url, clock, logger, timeoutMs: 2_000 });
-  const sms = createTwilioSmsSender({ ...TWILIO, apiUrl: twilio.url, clock, timeoutMs: 2_000 });
+  const email = createSmtpEmailSender({ url: servers.smtp.url, clock, logger, timeoutMs: 2_000 });
+  const sms = createTwilioSmsSender({ ...TWILIO, apiUrl: servers.twilio.url, clock, timeoutMs: 2_000 });
   const planner = createNotificationPlanner({
     eventStore,
     ids,
@@ -155,37 +156,28 @@ function channelTracker() {
   };
 }
 
-let smtp: SmtpTestServer;
-let twilio: TwilioStandIn;
-beforeAll(async () => {
-  smtp = await startSmtpTestServer();
-  twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-});
-afterAll(async () => {
-  await smtp?.close();
-  await twilio?.close();
-});
+const servers = mailAndSmsServers();
 
 describe('provider faults (real SMTP server, Twilio stand-in)', () => {
   let pipeline: Pipeline;
   let logger: ReturnType<typeof silentLogger>;
   beforeEach(async () => {
-    smtp.reset();
-    twilio.reset();
+    servers.smtp.reset();
+    servers.twilio.reset();
     logger = silentLogger();
-    pipeline = await startPipeline(smtp, twilio, logger);
+    pipeline = await startPipeline(servers.smtp, servers.twilio, logger);
   });
   afterEach(async () => {
-    await smtp.setDown(false);
+    await servers.smtp.setDown(false);
     await pipeline?.stop();
-    expect(twilio.specViolations).toEqual([]);
+    expect(servers.twilio.specViolations).toEqual([]);
     expect(logger.errors).toEqual([]);
   });
 
   it('delivers every message once after SMTP was down and Twilio answered 500 and then 429', async () => {
     const reservations = 3;
-    await smtp.setDown(true, 'refuse');
-    twilio.failNext(reservations, 500);
+    await servers.smtp.setDown(true, 'refuse');
+    servers.twilio.failNext(reservations, 500);
     const tracker = channelTracker();
     const failures = (channel: 'email' | 'sms', count: number) =>
       waitForEvents(pipeline.eventStore, (e) => tracker.is(e, 'NotificationAttemptFailed', channel), count);
@@ -195,19 +187,23 @@ describe('provider faults (real SMTP server, Twilio stand-in)', () => {
 
     // Each SMS's first attempt got 500; the next ones get 429 (with Retry-After) — still transient.
     await failures('sms', reservations);
-    twilio.failNext(reservations, 429, 1);
+    servers.twilio.failNext(reservations, 429, 1);
     await failures('sms', 2 * reservations);
     // SMTP stays down for at least two attempts of every email, each scheduled as a retry job.
     await failures('email', 2 * reservations);
-    expect(smtp.messages).toHaveLength(0);
+    expect(servers.smtp.messages).toHaveLength(0);
     expect((await pipeline.scheduler.pending({ name: RETRY_JOB })).length).toBeGreaterThan(0);
-    await smtp.setDown(false);
+    await servers.smtp.setDown(false);
 
     await waitForEvents(pipeline.eventStore, (e) => e.type === 'NotificationSent', 2 * reservations);
     await pipeline.settle();
 
-    expect(twilio.messages.map((m) => m.resource.to).sort()).toEqual(ids.map((_, i) => customer(i).phone).sort());
-    expect(smtp.messages.map((m) => m.envelope.rcptTo[0]).sort()).toEqual(ids.map((_, i) => customer(i).email).sort());
+    expect(servers.twilio.messages.map((m) => m.resource.to).sort()).toEqual(
+      ids.map((_, i) => customer(i).phone).sort(),
+    );
+    expect(servers.smtp.messages.map((m) => m.envelope.rcptTo[0]).sort()).toEqual(
+      ids.map((_, i) => customer(i).email).sort(),
+    );
     const errors = { email: [] as string[], sms: [] as string[] };
     for (const reservationId of ids) {
       const deliveries = await pipeline.deliveries(reservationId);
@@ -227,8 +223,8 @@ describe('provider faults (real SMTP server, Twilio stand-in)', () => {
   });
 
   it('fails a permanently invalid number (21211) and a refused mailbox (550) once, with the reason, never retried', async () => {
-    twilio.rejectTo('+14155550666', 21211, "The 'To' number +14155550666 is not a valid phone number.");
-    smtp.rejectRecipient('nobody@example.test', 550, '5.1.1 <nobody@example.test>: Recipient address rejected');
+    servers.twilio.rejectTo('+14155550666', 21211, "The 'To' number +14155550666 is not a valid phone number.");
+    servers.smtp.rejectRecipient('nobody@example.test', 550, '5.1.1 <nobody@example.test>: Recipient address rejected');
     const refused = await pipeline.confirm('invalid-1', {
       name: 'Nobody',
       email: 'nobody@example.test',
@@ -258,8 +254,8 @@ describe('provider faults (real SMTP server, Twilio stand-in)', () => {
         [sms.notificationId, email.notificationId].includes(String(e.data.notificationId)),
     );
     expect(started).toHaveLength(2);
-    expect(twilio.messages.filter((m) => m.resource.to === '+14155550666')).toEqual([]);
-    expect(smtp.messages.filter((m) => m.envelope.rcptTo.includes('nobody@example.test'))).toEqual([]);
+    expect(servers.twilio.messages.filter((m) => m.resource.to === '+14155550666')).toEqual([]);
+    expect(servers.smtp.messages.filter((m) => m.envelope.rcptTo.includes('nobody@example.test'))).toEqual([]);
     // The other reservation is unaffected.
     expect((await pipeline.deliveries(fine)).map((d) => d.status)).toEqual(['sent', 'sent']);
   });

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALENDAR_SYNC_JOB } from '../../src/application/calendars/resource-calendars.js';
-import type { Clock } from '../../src/application/ports/clock.port.js';
 import { recordingEmail, startTestHerald, TEST_ADMIN_KEY, type TestHerald } from '../support/test-herald.js';
+import { manualClock } from '../support/manual-clock.js';
 
 /**
  * Provider calendars (issue 12) end to end: iCal feeds served over real HTTP on loopback (allowed by the explicit
@@ -17,13 +17,7 @@ const at = (hhmm: string, date = '2030-06-03') => `${date}T${hhmm}:00+02:00`;
 const utc = (hhmm: string, date = '2030-06-03') => new Date(at(hhmm, date)).toISOString();
 const stamp = (hhmm: string, date = '2030-06-03') => utc(hhmm, date).replace(/[-:]/g, '').replace('.000', '');
 
-interface ManualClock extends Clock {
-  set(iso: string): void;
-}
-const clock: ManualClock = (() => {
-  let now = Date.parse('2030-06-01T08:00:00Z');
-  return { now: () => new Date(now), set: (iso: string) => void (now = Date.parse(iso)) };
-})();
+const clock = manualClock('2030-06-01T08:00:00Z');
 
 /** The feed server: what each path answers, changed by the tests between syncs. */
 const feeds = new Map<string, { status?: number; body: string; headers?: Record<string, string> } | 'hang'>();

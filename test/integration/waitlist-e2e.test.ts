@@ -8,14 +8,14 @@ import {
   API_KEY,
   createHeraldKeepingStores,
   freePort,
-  TWILIO,
   waitForEvents,
   type ReadModelBackend,
 } from '../support/herald-harness.js';
 import { dropDatabase, mongoUnavailableReason, mongoUrlForTests, uniqueDatabaseName } from '../support/mongo.js';
+import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
 import { silentLogger } from '../support/silent-logger.js';
-import { startSmtpTestServer, type ReceivedEmail, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { startTwilioStandIn, type StandInMessage, type TwilioStandIn } from '../support/twilio-stand-in.js';
+import { type ReceivedEmail } from '../support/smtp-test-server.js';
+import { type StandInMessage } from '../support/twilio-stand-in.js';
 
 /**
  * Issue 7 acceptance, end to end: Herald listening on a real port, as main.ts builds it (stores under a DATA_DIR,
@@ -149,20 +149,12 @@ function peopleFor(tag: string, digits: string): { holder: Person; line: readonl
 
 const CLAIM_LINK = /(http:\/\/127\.0\.0\.1:\d+\/claim\/default\/[A-Za-z0-9_-]+)/;
 
-let smtp: SmtpTestServer;
-let twilio: TwilioStandIn;
-beforeAll(async () => {
-  smtp = await startSmtpTestServer();
-  twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-});
-afterAll(async () => {
-  await smtp?.close();
-  await twilio?.close();
-});
+const servers = mailAndSmsServers();
 
 const emailsTo = (p: Person): ReceivedEmail[] =>
-  smtp.messages.filter((m) => m.envelope.rcptTo.includes(p.customer.email));
-const smsTo = (p: Person): StandInMessage[] => twilio.messages.filter((m) => m.resource.to === p.customer.phone);
+  servers.smtp.messages.filter((m) => m.envelope.rcptTo.includes(p.customer.email));
+const smsTo = (p: Person): StandInMessage[] =>
+  servers.twilio.messages.filter((m) => m.resource.to === p.customer.phone);
 /** What one person received, by kind and channel (`email:offer`, `sms:joined`...) → how many; unknown ones named. */
 function received(p: Person): Record<string, number> {
   const kinds = Object.entries(TEXTS[p.key].kinds) as [Label, { subject: string; sms: RegExp }][];
@@ -217,8 +209,8 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
         readModels,
         dataDir,
         port,
-        smtpUrl: smtp.url,
-        twilioUrl: twilio.url,
+        smtpUrl: servers.smtp.url,
+        twilioUrl: servers.twilio.url,
         logger,
       });
       await herald.start();
@@ -256,12 +248,12 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       expect(updated.responseWindowSeconds).toBe(seconds);
     };
     /** How many messages the servers hold now: take it before an act whose messages are then waited for. */
-    const mark = () => ({ email: smtp.messages.length, sms: twilio.messages.length });
+    const mark = () => ({ email: servers.smtp.messages.length, sms: servers.twilio.messages.length });
     /** Lets Herald settle, then waits until the servers received `count` more emails and SMS since `since`. */
     const deliveredSince = async (since: { email: number; sms: number }, count: number) => {
       await herald.settle();
-      await smtp.waitForMessages(since.email + count, 10_000);
-      await twilio.waitForMessages(since.sms + count, 10_000);
+      await servers.smtp.waitForMessages(since.email + count, 10_000);
+      await servers.twilio.waitForMessages(since.sms + count, 10_000);
       await herald.settle();
     };
     const afterEvent = (predicate: (event: RecordedEvent) => boolean, timeoutMs = 15_000) =>
@@ -498,7 +490,7 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       await herald.settle();
       expect(received(third)).toEqual(both('joined'));
       expect(received(people.holder)).toEqual({ ...both('confirmed'), ...both('cancelled') });
-      expect(twilio.specViolations).toEqual([]);
+      expect(servers.twilio.specViolations).toEqual([]);
       expect(logger.errors).toEqual([]);
     });
     it('loses nothing when Herald stops and starts in the middle of a window: the expiry fires after the restart, number 2 is offered the seat exactly once', async () => {
@@ -532,9 +524,9 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       expect(received(first)).toEqual({ ...both('joined'), ...both('offer'), ...both('expired') });
       expect(received(second)).toEqual({ ...both('joined'), ...both('offer') });
       expect(received(third)).toEqual(both('joined'));
-      const messageIds = smtp.messages.map((m) => m.messageId);
+      const messageIds = servers.smtp.messages.map((m) => m.messageId);
       expect(new Set(messageIds).size).toBe(messageIds.length);
-      const texts = twilio.messages.map((m) => `${m.resource.to} ${m.resource.body}`);
+      const texts = servers.twilio.messages.map((m) => `${m.resource.to} ${m.resource.body}`);
       expect(new Set(texts).size).toBe(texts.length);
       const offersMade: RecordedEvent[] = [];
       for (let after = -1n; ;) {
@@ -563,7 +555,7 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       await herald.settle();
       expect(received(second)).toEqual({ ...both('joined'), ...both('offer'), ...both('confirmed') });
       expect(received(third)).toEqual(both('joined'));
-      expect(twilio.specViolations).toEqual([]);
+      expect(servers.twilio.specViolations).toEqual([]);
       expect(logger.errors).toEqual([]);
     });
   });

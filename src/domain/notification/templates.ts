@@ -484,13 +484,20 @@ export function renderSms(kind: NotificationKind, ctx: MessageContext, audience:
       : [texts.sms(v), ...(texts.smsCompact?.(v) ?? [])];
   const page = audience === 'customer' && kind !== 'waitlist-offer' ? pageUrlOf(ctx) : undefined;
   // The fullest wording that takes the fewest parts: a compact variant only when it saves a part (and credits).
-  let best: { text: string; sms: SmsAnalysis } | undefined;
-  for (const line of lines) {
-    const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line))) + (page ? ` ${page}` : '');
-    const sms = analyzeSms(text);
-    if (!best || sms.parts < best.sms.parts) best = { text, sms };
-  }
-  const chosen = best ?? { text: '', sms: analyzeSms('') };
+  const fewestParts = (candidates: readonly string[]) => {
+    let best: { text: string; sms: SmsAnalysis } | undefined;
+    for (const text of candidates) {
+      const sms = analyzeSms(text);
+      if (!best || sms.parts < best.sms.parts) best = { text, sms };
+    }
+    return best ?? { text: '', sms: analyzeSms('') };
+  };
+  const wordings = lines.map((line) => oneLine(gsmFriendlyPunctuation(plainSpaces(line))));
+  const without = fewestParts(wordings);
+  // The link to the customer's own page rides along only when it costs no extra part and no words (every email
+  // carries it): a Czech confirmation stays one SMS, one credit.
+  const withPage = page ? fewestParts([`${without.text} ${page}`]) : undefined;
+  const chosen = withPage && withPage.sms.parts <= without.sms.parts ? withPage : without;
   return { channel: 'sms', language: fmt.language, text: chosen.text, sms: chosen.sms };
 }
 
