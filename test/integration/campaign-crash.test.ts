@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { messageIdFor } from '../../src/infrastructure/email/smtp-email-sender.js';
 import { API_KEY, TWILIO } from '../support/herald-harness.js';
 import { startHeraldProcess, type HeraldProcess } from '../support/herald-process.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
+import { crashWorkspace } from '../support/crash-workspace.js';
+import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
 
 /**
  * Issue 9 acceptance, bulk messages: Herald runs as a real process (`main.ts`, embedded stores, the real SMTP server
@@ -31,23 +28,8 @@ const MARKER = 'CLASS CANCELLED';
 const phoneOf = (i: number) => `+1415${String(6_000_000 + i).padStart(7, '0')}`;
 const emailOf = (i: number) => `member-${i}@example.test`;
 
-let smtp: SmtpTestServer;
-let twilio: TwilioStandIn;
-let dataDir: string;
-const processes: HeraldProcess[] = [];
-
-beforeAll(async () => {
-  smtp = await startSmtpTestServer();
-  twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-  dataDir = await mkdtemp(join(tmpdir(), 'herald-campaign-crash-'));
-});
-afterAll(async () => {
-  for (const p of processes) p.crash();
-  await Promise.all(processes.map((p) => p.exited));
-  await smtp?.close();
-  await twilio?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const servers = mailAndSmsServers();
+const workspace = crashWorkspace('herald-campaign-crash-');
 
 const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -83,24 +65,24 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const campaignSms = () => twilio.messages.filter((m) => m.resource.body.includes(MARKER));
-const campaignEmails = () => smtp.messages.filter((m) => (m.subject ?? '').includes(MARKER));
+const campaignSms = () => servers.twilio.messages.filter((m) => m.resource.body.includes(MARKER));
+const campaignEmails = () => servers.smtp.messages.filter((m) => (m.subject ?? '').includes(MARKER));
 
 describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL twice while it runs', () => {
   it('ends with exactly one SMS and one email Message-ID per customer, none by SMS to those who opted out, credits for the parts sent', async () => {
     const env = {
-      DATA_DIR: dataDir,
+      DATA_DIR: workspace.dataDir,
       BOOTSTRAP_API_KEY: API_KEY,
-      SMTP_URL: smtp.url,
+      SMTP_URL: servers.smtp.url,
       TWILIO_ACCOUNT_SID: TWILIO.accountSid,
       TWILIO_AUTH_TOKEN: TWILIO.authToken,
       TWILIO_FROM: TWILIO.from,
-      TWILIO_API_URL: twilio.url,
+      TWILIO_API_URL: servers.twilio.url,
       CAMPAIGN_SMS_PER_SECOND: '10',
       CAMPAIGN_EMAIL_PER_SECOND: '10',
     };
     let herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
-    processes.push(herald);
+    workspace.processes.push(herald);
 
     // --- The tenant: prices, credits, a class of 30 seats.
     const settings = await expectOk(call(herald, 'GET', '/v1/settings/notifications'));
@@ -171,8 +153,8 @@ describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL 
       );
     }
     // Confirmations (30 SMS, 30 emails) and cancellations (27 SMS, 30 emails) have gone out.
-    await twilio.waitForMessages(CUSTOMERS + CUSTOMERS - OPTED_OUT.size, 60_000);
-    await smtp.waitForMessages(2 * CUSTOMERS, 60_000);
+    await servers.twilio.waitForMessages(CUSTOMERS + CUSTOMERS - OPTED_OUT.size, 60_000);
+    await servers.smtp.waitForMessages(2 * CUSTOMERS, 60_000);
 
     // --- Preview, then send.
     const audience = {
@@ -198,7 +180,7 @@ describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL 
     expect(preview.channels.email).toMatchObject({ recipients: CUSTOMERS, excluded: 0, credits: CUSTOMERS });
     expect(preview.excluded.map((e) => e.reason)).toEqual(['opted-out', 'opted-out', 'opted-out']);
 
-    const smsBefore = twilio.messages.length;
+    const smsBefore = servers.twilio.messages.length;
     const create = { name: 'Spin cancelled', audience, message };
     const idempotency = { 'idempotency-key': 'spin-cancelled-bulk' };
     const created = await expectOk<{ campaignId: string }>(
@@ -208,28 +190,28 @@ describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL 
     const campaignId = created.campaignId;
 
     // --- Kill 1: right after Twilio accepted the 12th campaign SMS.
-    await twilio.waitForMessages(smsBefore + 12, 60_000);
+    await servers.twilio.waitForMessages(smsBefore + 12, 60_000);
     herald.crash();
     await herald.exited;
     expect(campaignSms().length).toBeLessThan(CUSTOMERS - OPTED_OUT.size);
     herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
-    processes.push(herald);
+    workspace.processes.push(herald);
     // The staff's browser retries the POST whose answer it may have missed: the same campaign, nothing new.
     const retried = await call<{ campaignId: string }>(herald, 'POST', '/v1/campaigns', create, idempotency);
     expect([200, 201]).toContain(retried.status);
     expect(retried.body.campaignId).toBe(campaignId);
 
     // --- Kill 2: right after the SMTP server accepted one more campaign email.
-    const emailsNow = smtp.messages.length;
+    const emailsNow = servers.smtp.messages.length;
     await until(
       'another campaign email',
-      async () => smtp.messages.length > emailsNow || campaignEmails().length >= CUSTOMERS,
+      async () => servers.smtp.messages.length > emailsNow || campaignEmails().length >= CUSTOMERS,
     );
     if (campaignEmails().length < CUSTOMERS) {
       herald.crash();
       await herald.exited;
       herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
-      processes.push(herald);
+      workspace.processes.push(herald);
     }
 
     // --- After the restart the campaign runs to its end.
@@ -264,7 +246,7 @@ describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL 
       if (ids.size !== 1) problems.push(`member ${i}: ${ids.size} campaign email Message-IDs`);
     }
     expect(problems).toEqual([]);
-    expect(twilio.specViolations).toEqual([]);
+    expect(servers.twilio.specViolations).toEqual([]);
 
     // --- The audit trail: one delivery per recipient and channel, opted-out ones skipped with the reason.
     const deliveries = await expectOk<{
@@ -288,15 +270,15 @@ describe('crash test: a bulk SMS + email campaign to a cancelled class, SIGKILL 
 
     // --- Credits: exactly the SMS parts Twilio counted (automatic and campaign alike) and one per bulk email.
     const credits = await expectOk<{ balance: number }>(call(herald, 'GET', '/v1/credits'));
-    const smsParts = twilio.messages.reduce((n, m) => n + Number(m.resource.num_segments), 0);
+    const smsParts = servers.twilio.messages.reduce((n, m) => n + Number(m.resource.num_segments), 0);
     expect(1_000 - credits.balance).toBe(smsParts + CUSTOMERS);
 
     const campaigns = await expectOk<{ items: { campaignId: string }[] }>(call(herald, 'GET', '/v1/campaigns'));
     expect(campaigns.items.map((c) => c.campaignId)).toEqual([campaignId]);
     console.info(
-      `[campaign-crash] runs=${processes.length} campaign sms=${campaignSms().length} campaign smtp transmissions=${campaignEmails().length}` +
+      `[campaign-crash] runs=${workspace.processes.length} campaign sms=${campaignSms().length} campaign smtp transmissions=${campaignEmails().length}` +
         ` (distinct Message-IDs ${new Set(campaignEmails().map((m) => m.messageId)).size})` +
-        ` interrupted SMS found at Twilio=${processes.flatMap((p) => p.logs).filter((l) => l.msg === 'interrupted attempt found at the provider').length}`,
+        ` interrupted SMS found at Twilio=${workspace.processes.flatMap((p) => p.logs).filter((l) => l.msg === 'interrupted attempt found at the provider').length}`,
     );
     await herald.stop();
   }, 300_000);

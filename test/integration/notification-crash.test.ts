@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { staticChannelDirectory } from '../../src/application/channels/channel-directory.js';
 import { emailSenderChannel, smsSenderChannel } from '../../src/application/channels/sender-channels.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handleCommand } from '../../src/application/command-handler.js';
 import {
   createNotificationDispatcher,
@@ -20,8 +17,8 @@ import { uuidIdSource } from '../../src/infrastructure/uuid-id-source.js';
 import { silentLogger } from '../support/silent-logger.js';
 import { API_KEY, TWILIO, reservationRequest, type ReservationRequest } from '../support/herald-harness.js';
 import { startHeraldProcess, type HeraldProcess } from '../support/herald-process.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
-import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
+import { crashWorkspace } from '../support/crash-workspace.js';
+import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
 
 /**
  * Issue 4 acceptance: Herald runs as a real process (`main.ts`, embedded SQLite + Agenda under DATA_DIR, email to
@@ -77,23 +74,8 @@ interface Delivery {
   history: { status: string; detail?: string }[];
 }
 
-let smtp: SmtpTestServer;
-let twilio: TwilioStandIn;
-let dataDir: string;
-const processes: HeraldProcess[] = [];
-
-beforeAll(async () => {
-  smtp = await startSmtpTestServer();
-  twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-  dataDir = await mkdtemp(join(tmpdir(), 'herald-crash-'));
-});
-afterAll(async () => {
-  for (const p of processes) p.crash();
-  await Promise.all(processes.map((p) => p.exited));
-  await smtp?.close();
-  await twilio?.close();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const servers = mailAndSmsServers();
+const workspace = crashWorkspace('herald-crash-');
 
 const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 
@@ -174,13 +156,13 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
       const random = seededRandom(SEED);
       console.info(`[crash] N=${N} kills=${KILLS} seed=${SEED}`);
       const env = {
-        DATA_DIR: dataDir,
+        DATA_DIR: workspace.dataDir,
         BOOTSTRAP_API_KEY: API_KEY,
-        SMTP_URL: smtp.url,
+        SMTP_URL: servers.smtp.url,
         TWILIO_ACCOUNT_SID: TWILIO.accountSid,
         TWILIO_AUTH_TOKEN: TWILIO.authToken,
         TWILIO_FROM: TWILIO.from,
-        TWILIO_API_URL: twilio.url,
+        TWILIO_API_URL: servers.twilio.url,
       };
       const pending = new Set(Array.from({ length: N }, (_, i) => i));
       const recorded = new Map<number, string>();
@@ -192,13 +174,13 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
       for (let run = 0; ; run++) {
         if (process.env.HERALD_CRASH_VERBOSE) {
           console.info(
-            `[crash] run ${run}: pending=${pending.size} email=${smtp.messages.length} sms=${twilio.messages.length}`,
+            `[crash] run ${run}: pending=${pending.size} email=${servers.smtp.messages.length} sms=${servers.twilio.messages.length}`,
           );
         }
         const herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
-        processes.push(herald);
+        workspace.processes.push(herald);
         if (run < KILLS) {
-          const sent = { email: smtp.messages.length, sms: twilio.messages.length };
+          const sent = { email: servers.smtp.messages.length, sms: servers.twilio.messages.length };
           const channel = random() < 0.5 ? 'email' : 'sms';
           const left = N - sent[channel];
           let onRecorded: ((answered: { created: number; known: number }) => void) | undefined;
@@ -215,7 +197,7 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
           } else if (run % 2 === 1 && left > 1) {
             // Right after the server accepted message #target: Herald cannot have recorded the outcome yet.
             const target = sent[channel] + 1 + Math.floor(random() * Math.min(left - 1, N / 2));
-            const server = channel === 'email' ? smtp : twilio;
+            const server = channel === 'email' ? servers.smtp : servers.twilio;
             void server.waitForMessages(target, 600_000).then(
               () => (herald.crash(), kills.push(`run ${run}: after ${channel} #${target} was accepted`)),
               () => undefined,
@@ -248,16 +230,16 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
             (l) => l.msg === 'interrupted attempt found at the provider',
           ).length;
           await herald.stop();
-          for (const p of processes.slice(0, -1)) {
+          for (const p of workspace.processes.slice(0, -1)) {
             reconciledAtProvider += p.logs.filter((l) => l.msg === 'interrupted attempt found at the provider').length;
           }
 
           // --- What the servers received.
           const smsByNumber = new Map<string, string[]>();
-          for (const m of twilio.messages)
+          for (const m of servers.twilio.messages)
             smsByNumber.set(m.resource.to, [...(smsByNumber.get(m.resource.to) ?? []), m.resource.sid]);
           const emailsByRecipient = new Map<string, string[]>();
-          for (const m of smtp.messages) {
+          for (const m of servers.smtp.messages) {
             const to = m.envelope.rcptTo[0]!;
             emailsByRecipient.set(to, [...(emailsByRecipient.get(to) ?? []), m.messageId ?? '(none)']);
           }
@@ -297,8 +279,8 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
               `[crash] seed=${SEED} runs=${run + 1} kills=${kills.length}`,
               ...kills.map((k) => `[crash]   ${k}`),
               `[crash] reservations reported again after a kill lost the answer (200, nothing new recorded): ${reportedAgain.reduce((a, b) => a + (b ?? 0), 0)}`,
-              `[crash] reservations=${N} sms=${twilio.messages.length} (distinct numbers ${smsByNumber.size})` +
-                ` smtp transmissions=${smtp.messages.length} (distinct Message-IDs ${new Set(smtp.messages.map((m) => m.messageId)).size})`,
+              `[crash] reservations=${N} sms=${servers.twilio.messages.length} (distinct numbers ${smsByNumber.size})` +
+                ` smtp transmissions=${servers.smtp.messages.length} (distinct Message-IDs ${new Set(servers.smtp.messages.map((m) => m.messageId)).size})`,
               `[crash] interrupted SMS found at Twilio and recorded without re-sending: ${reconciledAtProvider}`,
               `[crash] interrupted attempts re-tried (email re-sent with the same Message-ID, or SMS not found at Twilio): ${interruptedAttempts}`,
               `[crash] email retransmissions with an already-received Message-ID: ${emailRetransmissions}`,
@@ -313,8 +295,8 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
             lostEmail: [],
             twoMessageIds: [],
           });
-          expect(twilio.messages).toHaveLength(N);
-          expect(twilio.specViolations).toEqual([]);
+          expect(servers.twilio.messages).toHaveLength(N);
+          expect(servers.twilio.specViolations).toEqual([]);
           // The dispatcher never re-sends an email whose outcome it recorded: every extra transmission is an
           // interrupted attempt from the audit trail.
           expect(emailRetransmissions).toBeLessThanOrEqual(interruptedAttempts);
@@ -334,8 +316,8 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
  */
 describe('one delivery dispatched twice at once (redelivered event + due retry job)', () => {
   it('is sent once per channel', async () => {
-    smtp.reset();
-    twilio.reset();
+    servers.smtp.reset();
+    servers.twilio.reset();
     const eventStore = createSqliteEventStore({ filename: ':memory:' });
     const logger = silentLogger();
     const noScheduler: Scheduler = {
@@ -345,8 +327,8 @@ describe('one delivery dispatched twice at once (redelivered event + due retry j
       start: async () => undefined,
       stop: async () => undefined,
     };
-    const email = createSmtpEmailSender({ url: smtp.url, clock: systemClock, logger });
-    const sms = createTwilioSmsSender({ ...TWILIO, apiUrl: twilio.url, clock: systemClock });
+    const email = createSmtpEmailSender({ url: servers.smtp.url, clock: systemClock, logger });
+    const sms = createTwilioSmsSender({ ...TWILIO, apiUrl: servers.twilio.url, clock: systemClock });
     const dispatcher = createNotificationDispatcher({
       eventStore,
       ids: uuidIdSource,
@@ -395,9 +377,9 @@ describe('one delivery dispatched twice at once (redelivered event + due retry j
           }),
         ]),
       );
-      expect(twilio.messages.map((m) => m.resource.to)).toEqual(['+14155550199']);
+      expect(servers.twilio.messages.map((m) => m.resource.to)).toEqual(['+14155550199']);
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
-      expect(smtp.messages.map((m) => m.messageId)).toEqual([messageIdFor('race-email')]);
+      expect(servers.smtp.messages.map((m) => m.messageId)).toEqual([messageIdFor('race-email')]);
       const sent = (await eventStore.readAll()).filter((e) => e.type === 'NotificationSent');
       expect(sent.map((e) => e.data.notificationId).sort()).toEqual(['race-email', 'race-sms']);
     } finally {

@@ -108,11 +108,8 @@ export interface StaffDeliveryInput {
   readonly maxAttempts?: number;
 }
 
-/** Who and what, for the audit trail of a skip (or of a request that cannot go ahead). */
-export function staffDeliveryIdentity(
-  input: Omit<StaffDeliveryInput, 'content' | 'cost' | 'requestedAt'>,
-): DeliveryIdentity {
-  const raw = input.channel === 'email' ? input.recipient.email : input.recipient.phone;
+/** Which delivery, to whom, of what: the same at the head of its identity and of its request. */
+function staffDeliveryHead(input: Omit<StaffDeliveryInput, 'content' | 'cost' | 'requestedAt'>) {
   return {
     notificationId: input.notificationId,
     tenantId: input.tenantId,
@@ -121,6 +118,16 @@ export function staffDeliveryIdentity(
     ...(input.campaignId ? { campaignId: input.campaignId } : {}),
     kind: input.kind,
     channel: input.channel,
+  };
+}
+
+/** Who and what, for the audit trail of a skip (or of a request that cannot go ahead). */
+export function staffDeliveryIdentity(
+  input: Omit<StaffDeliveryInput, 'content' | 'cost' | 'requestedAt'>,
+): DeliveryIdentity {
+  const raw = input.channel === 'email' ? input.recipient.email : input.recipient.phone;
+  return {
+    ...staffDeliveryHead(input),
     recipientType: 'customer',
     ...(raw ? { maskedRecipient: maskAddress(input.channel, raw) } : {}),
     causationEventId: input.causationEventId,
@@ -130,13 +137,7 @@ export function staffDeliveryIdentity(
 export function staffDeliveryRequest(input: StaffDeliveryInput): RequestNotification['data'] {
   const raw = (input.channel === 'email' ? input.recipient.email : input.recipient.phone) ?? '';
   return {
-    notificationId: input.notificationId,
-    tenantId: input.tenantId,
-    ...(input.recipient.reservation ? { reservationId: input.recipient.reservation.reservationId } : {}),
-    customerId: input.recipient.key,
-    ...(input.campaignId ? { campaignId: input.campaignId } : {}),
-    kind: input.kind,
-    channel: input.channel,
+    ...staffDeliveryHead(input),
     recipient: { type: 'customer', address: normalizeAddress(input.channel, raw) },
     content: input.content,
     ...(input.cost > 0 ? { cost: input.cost } : {}),
