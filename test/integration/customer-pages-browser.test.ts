@@ -13,8 +13,9 @@ import {
   INSTALL_HINT,
   phone,
 } from '../support/browser.js';
-import { AUTH, createHeraldOnServers, freePort, TWILIO } from '../support/herald-harness.js';
+import { AUTH, TWILIO } from '../support/herald-harness.js';
 import { silentLogger } from '../support/silent-logger.js';
+import { spaOnLoopback } from '../support/spa-on-loopback.js';
 import { startSmtpTestServer, type SmtpTestServer } from '../support/smtp-test-server.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
 
@@ -89,56 +90,8 @@ function customerPagesSuite(): void {
       await mkdir(SCREENSHOTS, { recursive: true });
       smtp = await startSmtpTestServer();
       twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
-      const port = await freePort();
-      herald = await createHeraldOnServers({
-        readModels: { kind: 'sqlite' },
-        smtpUrl: smtp.url,
-        twilioUrl: twilio.url,
-        logger: silentLogger(),
-        port,
-      });
-      await herald.start();
-      await herald.app.listen({ port, host: '127.0.0.1' });
-      base = `http://127.0.0.1:${port}`;
+      ({ herald, base } = await spaOnLoopback({ smtpUrl: smtp.url, twilioUrl: twilio.url, logger: silentLogger() }));
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-
-      await inject(
-        'POST',
-        '/v1/locations',
-        {
-          locationId: 'spa',
-          name: 'Lázně Praha',
-          address: { street: 'Vodičkova 1', postalCode: '110 00', city: 'Praha', country: 'CZ' },
-          timeZone: 'Europe/Prague',
-        },
-        201,
-      );
-      const hours = [{ start: '08:00', end: '20:00' }];
-      await inject(
-        'POST',
-        '/v1/resources',
-        {
-          resourceId: 'spa-room',
-          locationId: 'spa',
-          name: 'Sauna room',
-          kind: 'room',
-          weeklyHours: { monday: hours, tuesday: hours, wednesday: hours, thursday: hours, friday: hours },
-        },
-        201,
-      );
-      await inject(
-        'POST',
-        '/v1/services',
-        {
-          serviceId: 'spa-sauna',
-          locationId: 'spa',
-          name: 'Sauna',
-          durationMinutes: 60,
-          seatsPerSlot: 1,
-          resourceIds: ['spa-room'],
-        },
-        201,
-      );
       await inject(
         'PUT',
         '/v1/settings/self-service',

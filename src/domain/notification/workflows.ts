@@ -193,11 +193,12 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
       addresses: r.custom ? settings.customRecipients[channel] : [],
     };
   };
-  for (const [kind, event] of Object.entries(EVENT_OF_KIND) as [NotificationKind, WorkflowEvent][]) {
+  /** The ready-made workflow `standard:<key>:<channel>`: the standard message of `kind` when `event` happens. */
+  const standard = (key: string, kind: NotificationKind, event: WorkflowEvent) => {
     for (const channel of SETTINGS_CHANNELS) {
       workflows.push({
-        workflowId: `standard:${kind}:${channel}`,
-        name: `${kind} (${channel})`,
+        workflowId: `standard:${key}:${channel}`,
+        name: `${key} (${channel})`,
         enabled: settings.kinds[kind][channel],
         trigger: { type: 'event', event },
         scope: EVERYWHERE,
@@ -207,24 +208,12 @@ export function defaultWorkflows(settings: NotificationSettings): Workflow[] {
         origin: 'default',
       });
     }
+  };
+  for (const [kind, event] of Object.entries(EVENT_OF_KIND) as [NotificationKind, WorkflowEvent][]) {
+    standard(kind, kind, event);
   }
   // A calendar conflict alerts like any staff alert (the staff-alert switches and recipients), under its own id.
-  for (const event of SEPARATE_DEFAULTS) {
-    const kind = STANDARD_KIND[event] ?? 'staff-alert';
-    for (const channel of SETTINGS_CHANNELS) {
-      workflows.push({
-        workflowId: `standard:${event}:${channel}`,
-        name: `${event} (${channel})`,
-        enabled: settings.kinds[kind][channel],
-        trigger: { type: 'event', event },
-        scope: EVERYWHERE,
-        channel,
-        message: { type: 'standard' },
-        recipients: recipientsOf(kind, channel),
-        origin: 'default',
-      });
-    }
-  }
+  for (const event of SEPARATE_DEFAULTS) standard(event, STANDARD_KIND[event] ?? 'staff-alert', event);
   for (const channel of SETTINGS_CHANNELS) {
     for (const minutes of settings.reminderOffsets[channel]) {
       workflows.push({

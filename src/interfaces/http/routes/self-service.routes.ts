@@ -565,6 +565,14 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
       return resolved.reservation;
     };
 
+    /** The link's reservation, when the tenant's rule still lets the customer make this change (409 naming it if not). */
+    const changeableReservation = async (request: FastifyRequest, rule: 'cancellation' | 'reschedule') => {
+      const resolved = await resolve(request);
+      const reservation = requireReservation(resolved);
+      requireAllowed(resolved.settings, reservation.state, rule, deps.clock.now());
+      return { resolved, reservation };
+    };
+
     const selfSchema = {
       tags: ['customer page'],
       // The token travels in X-Customer-Token (the customerToken security scheme); resolve() checks it.
@@ -602,9 +610,7 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const resolved = await resolve(request);
-        const reservation = requireReservation(resolved);
-        requireAllowed(resolved.settings, reservation.state, 'cancellation', deps.clock.now());
+        const { resolved, reservation } = await changeableReservation(request, 'cancellation');
         await cancelReservation(
           booking,
           customerContext(request, resolved),
@@ -632,9 +638,7 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const resolved = await resolve(request);
-        const reservation = requireReservation(resolved);
-        requireAllowed(resolved.settings, reservation.state, 'reschedule', deps.clock.now());
+        const { resolved, reservation } = await changeableReservation(request, 'reschedule');
         const r = reservation.state.reservation;
         const range = rangeChecked(request.query.from, request.query.to);
         const answer = await findAvailability(deps, resolved.subject.tenantId, {
@@ -664,9 +668,7 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const resolved = await resolve(request);
-        const reservation = requireReservation(resolved);
-        requireAllowed(resolved.settings, reservation.state, 'reschedule', deps.clock.now());
+        const { resolved, reservation } = await changeableReservation(request, 'reschedule');
         await rescheduleReservation(
           booking,
           customerContext(request, resolved),
