@@ -11,6 +11,7 @@ import { dateKey, dateTime, day, isoDate, languageOf, startOfDate, time, type La
 import { CHANNEL_NAMES, kindName } from '../lib/kinds.js';
 import { LanguagePicker } from '../lib/language-picker.js';
 import { html, mount, useEffect, useState } from '../lib/ui.js';
+import { analyzeSms } from '../../../src/domain/notification/sms-encoding.js';
 import { T, type Texts } from './staff-texts.js';
 
 type Session = Schemas['StaffSession'];
@@ -138,6 +139,7 @@ function Console(props: {
   const tabs: [string, string][] = [
     ['day', t.tabs.day],
     ['week', t.tabs.week],
+    ['customers', t.tabs.customers],
     ['waitlists', t.tabs.waitlists],
     ['deliveries', t.tabs.deliveries],
     ['workflows', t.tabs.workflows],
@@ -157,13 +159,15 @@ function Console(props: {
         ? html`<${ReservationDetail} id=${decodeURIComponent(arg)} language=${language} />`
         : route === 'week'
           ? html`<${Calendar} days=${7} language=${language} />`
-          : route === 'waitlists'
-            ? html`<${Waitlists} language=${language} />`
-            : route === 'deliveries'
-              ? html`<${Deliveries} language=${language} />`
-              : route === 'workflows'
-                ? html`<${Workflows} language=${language} />`
-                : html`<${Calendar} days=${1} language=${language} />`
+          : route === 'customers'
+            ? html`<${Customers} language=${language} />`
+            : route === 'waitlists'
+              ? html`<${Waitlists} language=${language} />`
+              : route === 'deliveries'
+                ? html`<${Deliveries} language=${language} />`
+                : route === 'workflows'
+                  ? html`<${Workflows} language=${language} />`
+                  : html`<${Calendar} days=${1} language=${language} />`
     }
   `;
 }
@@ -398,6 +402,391 @@ function warningText(t: Texts, preview: Preview | null): string {
   return preview.mode === 'assign'
     ? t.warnAssign(first.customerName, first.position)
     : t.warnOffer(first.customerName, first.position, Math.round(preview.responseWindowSeconds / 60));
+}
+
+// Customers: search and filters → a message to one customer, or to every customer the filter matches -----------------
+
+type Customer = Schemas['CustomerProfile'];
+type BulkPreview = Schemas['BulkMessagePreview'];
+type Campaign = Schemas['Campaign'];
+/** The filter of the list, exactly as a campaign's audience takes it: the list shown is who a bulk message reaches. */
+interface CustomerFilter {
+  query?: string;
+  tag?: string;
+  minReservations?: number;
+  lastVisitAfter?: string;
+  lastVisitBefore?: string;
+}
+
+const LIST_LIMIT = 100;
+
+function Customers({ language }: { language: Language }) {
+  const t = T[language];
+  const [form, setForm] = useState({
+    query: '',
+    tag: '',
+    minReservations: '',
+    lastVisitAfter: '',
+    lastVisitBefore: '',
+  });
+  const [filter, setFilter] = useState<CustomerFilter>({});
+  const [items, setItems] = useState<Customer[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [target, setTarget] = useState<{ type: 'bulk' } | { type: 'one'; customer: Customer } | null>(null);
+  useEffect(() => {
+    setItems(null);
+    void api.GET('/v1/customers', { params: { query: { ...filter, limit: LIST_LIMIT } } }).then(({ data, error }) => {
+      if (data) {
+        setItems(data.items);
+        setMore(data.nextCursor !== null);
+        setError(null);
+      } else setError(problemText(error, t.failed));
+    });
+  }, [filter]);
+  const field = (name: keyof typeof form) => (e: Event) => setForm({ ...form, [name]: v(e) });
+  const search = (event: Event) => {
+    event.preventDefault();
+    const next: CustomerFilter = {};
+    if (form.query.trim()) next.query = form.query.trim();
+    if (form.tag.trim()) next.tag = form.tag.trim();
+    if (form.minReservations !== '') next.minReservations = Number(form.minReservations);
+    if (form.lastVisitAfter) next.lastVisitAfter = startOfDate(form.lastVisitAfter);
+    if (form.lastVisitBefore) next.lastVisitBefore = startOfDate(form.lastVisitBefore);
+    setTarget(null);
+    setFilter(next);
+  };
+  const count = items?.length ?? 0;
+  return html`
+    <h1>${t.tabs.customers}</h1>
+    <form class="card filters" role="search" onSubmit=${search}>
+      <label>${t.searchWords}<input type="search" name="query" value=${form.query} onInput=${field('query')} /></label>
+      <label>${t.tag}<input name="tag" value=${form.tag} onInput=${field('tag')} /></label>
+      <label
+        >${t.minReservations}<input
+          type="number"
+          min="0"
+          name="minReservations"
+          value=${form.minReservations}
+          onInput=${field('minReservations')}
+      /></label>
+      <label
+        >${t.lastVisitAfter}<input
+          type="date"
+          name="lastVisitAfter"
+          value=${form.lastVisitAfter}
+          onInput=${field('lastVisitAfter')}
+      /></label>
+      <label
+        >${t.lastVisitBefore}<input
+          type="date"
+          name="lastVisitBefore"
+          value=${form.lastVisitBefore}
+          onInput=${field('lastVisitBefore')}
+      /></label>
+      <div class="actions"><button type="submit" class="primary">${t.searchCustomers}</button></div>
+    </form>
+    ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+    ${items === null && !error ? html`<p class="loading">${t.loading}</p>` : null}
+    ${
+      items
+        ? html`<p role="status" data-testid="customer-count">
+              ${more ? t.customersMore(count) : t.customersFound(count)}
+            </p>
+            ${
+              count > 0
+                ? html`<div class="actions">
+                    <button type="button" onClick=${() => setTarget({ type: 'bulk' })}>${t.messageAll}</button>
+                  </div>`
+                : null
+            }
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.name}</th>
+                    <th scope="col">${t.email}</th>
+                    <th scope="col">${t.phone}</th>
+                    <th scope="col">${t.tag}</th>
+                    <th scope="col">${t.reservationsCol}</th>
+                    <th scope="col">${t.lastVisit}</th>
+                    <th scope="col"></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${items.map(
+                    (c) =>
+                      html`<tr>
+                        <th scope="row">${c.name ?? c.customerRef}</th>
+                        <td>${c.email ?? '–'}</td>
+                        <td>${c.phone ?? '–'}</td>
+                        <td>${c.tags.join(', ')}</td>
+                        <td>${c.reservationCount}</td>
+                        <td>
+                          ${c.lastVisitAt ? dateKey(c.lastVisitAt, Intl.DateTimeFormat().resolvedOptions().timeZone) : '–'}
+                        </td>
+                        <td>
+                          <button
+                            type="button"
+                            aria-label=${t.writeTo(c.name ?? c.customerRef)}
+                            onClick=${() => setTarget({ type: 'one', customer: c })}
+                          >
+                            ${t.write}
+                          </button>
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+        : null
+    }
+    ${
+      target
+        ? html`<${Composer}
+            key=${target.type === 'one' ? target.customer.customerRef : JSON.stringify(filter)}
+            language=${language}
+            filter=${filter}
+            customer=${target.type === 'one' ? target.customer : null}
+            onClose=${() => setTarget(null)}
+          />`
+        : null
+    }
+  `;
+}
+
+/**
+ * A message, written, previewed with its cost, then sent: to one customer (POST /v1/messages), or to everyone the
+ * filter matches as a campaign (POST /v1/messages/bulk/preview, then POST /v1/campaigns with the same audience).
+ */
+function Composer(props: {
+  language: Language;
+  filter: CustomerFilter;
+  customer: Customer | null;
+  onClose: () => void;
+}) {
+  const { language, filter, customer } = props;
+  const t = T[language];
+  const [channel, setChannel] = useState<'sms' | 'email'>('sms');
+  const [subject, setSubject] = useState('');
+  const [text, setText] = useState('');
+  const [bulk, setBulk] = useState<BulkPreview | null>(null);
+  const [single, setSingle] = useState<{ text: string; parts: number; cost: number; balance: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState<string | null>(null);
+  const [campaign, setCampaign] = useState<Campaign | null>(null);
+  const edited = (set: (value: string) => void) => (e: Event) => {
+    set(v(e));
+    setBulk(null);
+    setSingle(null);
+  };
+  const audience = { type: 'customers' as const, filter };
+  const message = () =>
+    channel === 'sms' ? { sms: { text: text.trim() } } : { email: { subject: subject.trim(), text: text.trim() } };
+  const preview = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setSent(null);
+    setBusy(true);
+    if (customer) {
+      // One customer: the text as they get it, and its price from the tenant's price list (SMS parts counted as
+      // the server counts them, src/domain/notification/sms-encoding.ts).
+      const { data, error: problem } = await api.GET('/v1/credits', {});
+      setBusy(false);
+      if (!data) return setError(problemText(problem, t.failed));
+      const personal = text.trim().replaceAll('{{customerName}}', customer.name ?? '');
+      const parts = channel === 'sms' ? analyzeSms(personal).parts : 0;
+      const cost = channel === 'sms' ? parts * data.prices.smsPerPart : data.prices.emailManual;
+      return setSingle({ text: personal, parts, cost, balance: data.balance });
+    }
+    const { data, error: problem } = await api.POST('/v1/messages/bulk/preview', {
+      body: { audience, message: message() },
+    });
+    setBusy(false);
+    if (data) setBulk(data);
+    else setError(problemText(problem, t.failed));
+  };
+  const send = async () => {
+    setBusy(true);
+    setError(null);
+    if (customer) {
+      const { data, error: problem } = await api.POST('/v1/messages', {
+        body: {
+          channel,
+          to: { customerRef: customer.customerRef },
+          ...(channel === 'email' ? { subject: subject.trim() } : {}),
+          text: text.trim(),
+          messageId: crypto.randomUUID(),
+        },
+      });
+      setBusy(false);
+      setSingle(null);
+      if (data) setSent(t.sentOne(data.maskedRecipient ?? '', data.cost));
+      else setError(problemText(problem, t.failed));
+      return;
+    }
+    const { data, error: problem } = await api.POST('/v1/campaigns', {
+      body: {
+        campaignId: crypto.randomUUID(),
+        name: `${t.bulkName} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+        audience,
+        message: message(),
+      },
+    });
+    setBusy(false);
+    setBulk(null);
+    if (!data) return setError(problemText(problem, t.failed));
+    setCampaign(data);
+    // Progress while it runs: the campaign is throttled, so it may take a few seconds.
+    for (let i = 0; i < 60 && data.status !== 'completed' && data.status !== 'cancelled'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const next = await api.GET('/v1/campaigns/{campaignId}', { params: { path: { campaignId: data.campaignId } } });
+      if (!next.data) break;
+      setCampaign(next.data);
+      if (next.data.status === 'completed' || next.data.status === 'cancelled') break;
+    }
+  };
+  const title = customer ? t.writeTo(customer.name ?? customer.customerRef) : t.messageAll;
+  const channelName = CHANNEL_NAMES[language][channel];
+  return html`
+    <section class="card" aria-labelledby="composer-title">
+      <h2 id="composer-title">${title}</h2>
+      <form onSubmit=${preview}>
+        <fieldset>
+          <legend>${t.channel}</legend>
+          ${(['sms', 'email'] as const).map(
+            (c) =>
+              html`<label class="choice"
+                ><input
+                  type="radio"
+                  name="channel"
+                  value=${c}
+                  checked=${channel === c}
+                  onChange=${() => {
+                    setChannel(c);
+                    setBulk(null);
+                    setSingle(null);
+                  }}
+                />${CHANNEL_NAMES[language][c]}</label
+              >`,
+          )}
+        </fieldset>
+        ${
+          channel === 'email'
+            ? html`<label
+                >${t.subject}<input name="subject" required value=${subject} onInput=${edited(setSubject)}
+              /></label>`
+            : null
+        }
+        <label
+          >${t.messageText}<textarea name="text" rows="4" required value=${text} onInput=${edited(setText)}></textarea>
+        </label>
+        <p class="hint">${t.placeholdersHint}</p>
+        <div class="actions">
+          <button type="submit" disabled=${busy}>${t.preview}</button>
+          <button type="button" onClick=${props.onClose}>${t.close}</button>
+        </div>
+      </form>
+      ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+      ${sent ? html`<p class="notice ok" role="status">${sent}</p>` : null}
+      ${
+        single
+          ? html`<div class="preview" data-testid="message-preview">
+              <h3>${t.previewTitle}</h3>
+              <pre class="sample">${single.text}</pre>
+              <dl class="facts">
+                <dt>${t.channel}</dt>
+                <dd>${channelName}</dd>
+                ${
+                  channel === 'sms'
+                    ? html`<dt>${t.smsParts}</dt>
+                        <dd>${single.parts}</dd>`
+                    : null
+                }
+                <dt>${t.cost}</dt>
+                <dd>${t.creditsOf(single.cost, single.balance)}</dd>
+              </dl>
+              <div class="actions">
+                <button type="button" class="primary" disabled=${busy || single.cost > single.balance} onClick=${send}>
+                  ${t.sendNow(channelName)}
+                </button>
+              </div>
+            </div>`
+          : null
+      }
+      ${bulk ? html`<${BulkPreviewView} language=${language} preview=${bulk} channel=${channel} busy=${busy} onSend=${send} />` : null}
+      ${
+        campaign
+          ? html`<p class="notice ok" role="status" data-testid="campaign-status">
+              ${t.campaignProgress(
+                campaign.recipientCount,
+                Object.values(campaign.progress).reduce((sum, p) => sum + p.requested, 0),
+                campaign.status === 'completed',
+              )}
+            </p>`
+          : null
+      }
+    </section>
+  `;
+}
+
+function BulkPreviewView(props: {
+  language: Language;
+  preview: BulkPreview;
+  channel: 'sms' | 'email';
+  busy: boolean;
+  onSend: () => void;
+}) {
+  const { language, preview, channel } = props;
+  const t = T[language];
+  const figures = preview.channels[channel];
+  const recipients = figures?.recipients ?? 0;
+  const sample = preview.sample[channel];
+  return html`
+    <div class="preview" data-testid="message-preview">
+      <h3>${t.previewTitle}</h3>
+      ${
+        sample
+          ? html`${sample.subject ? html`<p><strong>${sample.subject}</strong></p>` : null}
+              <pre class="sample">${sample.text}</pre>`
+          : null
+      }
+      <dl class="facts">
+        <dt>${t.recipients}</dt>
+        <dd data-testid="preview-recipients">${recipients}</dd>
+        ${
+          figures?.parts !== undefined
+            ? html`<dt>${t.smsParts}</dt>
+                <dd>${figures.parts}</dd>`
+            : null
+        }
+        <dt>${t.cost}</dt>
+        <dd data-testid="preview-cost">${t.creditsOf(preview.credits.total, preview.credits.balance)}</dd>
+      </dl>
+      ${preview.credits.sufficient ? null : html`<p class="notice" role="alert">${t.notEnoughCredits}</p>`}
+      ${
+        preview.excludedTotal > 0
+          ? html`<details>
+              <summary>${t.leftOut(preview.excludedTotal)}</summary>
+              <ul>
+                ${preview.excluded.map((e) => html`<li>${e.name} · ${CHANNEL_NAMES[language][e.channel]} · ${t.reasons[e.reason] ?? e.reason}</li>`)}
+              </ul>
+            </details>`
+          : null
+      }
+      <div class="actions">
+        <button
+          type="button"
+          class="primary"
+          disabled=${props.busy || recipients === 0 || !preview.credits.sufficient}
+          onClick=${props.onSend}
+        >
+          ${t.sendToAll(recipients, CHANNEL_NAMES[language][channel])}
+        </button>
+      </div>
+    </div>
+  `;
 }
 
 // Waitlists -----------------------------------------------------------------------------------------------------------
