@@ -757,7 +757,7 @@ function BulkPreviewView(props: {
         <dd data-testid="preview-recipients">${recipients}</dd>
         ${
           figures?.parts !== undefined
-            ? html`<dt>${t.smsParts}</dt>
+            ? html`<dt>${t.smsPartsAll}</dt>
                 <dd>${figures.parts}</dd>`
             : null
         }
@@ -1038,7 +1038,20 @@ function LineChart(props: { title: string; labels: string[]; series: { name: str
             .filter((p): p is string => p !== null);
           return html`<g>
             <polyline class=${`series-${si}`} points=${points.join(' ')} />
-            ${s.values.map((value, i) => (value === null ? null : html`<circle class=${`series-${si}`} cx=${x(i)} cy=${y(value)} r="3.5" />`))}
+            ${s.values.map((value, i) =>
+              value === null
+                ? null
+                : html`<circle
+                    class=${`series-${si}`}
+                    cx=${x(i)}
+                    cy=${y(value)}
+                    r="3.5"
+                    data-label=${props.labels[i]}
+                    data-value=${value}
+                  >
+                    <title>${props.labels[i]} · ${s.name}: ${pct(value)}</title>
+                  </circle>`,
+            )}
           </g>`;
         })}
       </svg>
