@@ -224,27 +224,48 @@ function staffConsoleSuite(): void {
       const { page } = opened;
       await signIn(page);
       await page.getByRole('link', { name: 'Deliveries' }).click();
-      const chart = page.getByTestId('kpi-chart');
-      await chart.waitFor({ timeout: 10_000 });
+      const rates = page.getByTestId('chart-rates');
+      await rates.waitFor({ timeout: 10_000 });
       const today = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, month: '2-digit', day: '2-digit' })
         .format(new Date())
         .replace('/', '-');
-      // Today's point of the delivery-rate line sits at 87.5 %, and says so to a pointer and to a screen reader.
-      const point = chart.locator(`circle.series-0[data-label="${today}"]`);
-      expect(await point.getAttribute('data-value')).toBe('87.5');
-      expect(await point.locator('title').textContent()).toBe(`${today} · Delivery rate: 87.5 %`);
-      const row = chart.locator('table tr').filter({ has: page.locator(`th:text-is("${today}")`) });
+      // Fourteen days on the axis; only today has deliveries, so the delivery-rate line has one point: 87.5 %,
+      // which it says to a pointer and to a screen reader, and the table under the chart has the same figures.
+      const ratePoints = rates.locator('g[data-series="Delivery rate"] circle');
+      expect(await ratePoints.count()).toBe(1);
+      expect(await ratePoints.getAttribute('data-label')).toBe(today);
+      expect(await ratePoints.getAttribute('data-value')).toBe('87.5');
+      expect(await ratePoints.locator('title').textContent()).toBe(`${today} · Delivery rate: 87.5 %`);
+      expect(await rates.locator('tbody tr').count()).toBe(14);
+      const row = rates.locator('tbody tr').filter({ has: page.locator(`th:text-is("${today}")`) });
       expect(await row.locator('td').allTextContents()).toEqual(['87.5 %', '87.5 %']);
-      // Days without deliveries have no point: only today is drawn.
-      expect(await chart.locator('circle.series-0').count()).toBe(1);
+      // Success per channel today: email 2 of 3 (Cyril's refused), SMS all 5.
+      const perChannelChart = page.getByTestId('chart-success-per-channel');
+      expect(await perChannelChart.locator('g[data-series="Email"] circle').getAttribute('data-value')).toBe('66.67');
+      expect(await perChannelChart.locator('g[data-series="SMS"] circle').getAttribute('data-value')).toBe('100');
+      // Time to provider today: the average the series API measured from the audit trail, drawn as such.
+      const series = await inject(
+        'GET',
+        `/v1/analytics/deliveries/series?bucket=day&timeZone=${ZONE}&from=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}`,
+        undefined,
+        200,
+      );
+      const measured = (series.points as { timeToProviderAccepted: { averageMs: number | null } }[])
+        .map((p) => p.timeToProviderAccepted.averageMs)
+        .filter((v) => v !== null);
+      expect(measured).toHaveLength(1);
+      const timePoint = page.getByTestId('chart-time-to-provider').locator('circle');
+      expect(await timePoint.count()).toBe(1);
+      expect(Number(await timePoint.getAttribute('data-value'))).toBe(measured[0]);
       // Per channel: email 2 of 3 accepted, SMS 5 of 5.
       const perChannel = page.locator('table').filter({ has: page.getByRole('columnheader', { name: 'Channel' }) });
       expect(await perChannel.getByRole('row', { name: /Email/ }).innerText()).toMatch(/2 \/ 3/);
       expect(await perChannel.getByRole('row', { name: /SMS/ }).innerText()).toMatch(/5 \/ 5/);
-      // The sent-SMS list has all five, masked.
+      // The sent-SMS list has all five, masked: three confirmations and the two bulk messages.
       const sentSms = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Sent SMS' }) });
       expect(await sentSms.locator('tbody tr').count()).toBe(5);
       expect(await sentSms.innerText()).not.toContain(anna.phone);
+      expect(await sentSms.locator('tbody tr').filter({ hasText: 'Announcements' }).count()).toBe(2);
       await expectWellFormed(opened);
       await shot(page, 'staff-en-phone-5-deliveries-kpi-chart');
       await opened.context.close();

@@ -240,35 +240,28 @@ export interface NotificationAnalyticsQuery extends AnalyticsRange {
 }
 
 /**
- * Reads the tenant's deliveries in [from, to) page by page and aggregates them. Paging is by a cursor on
+ * Hands every delivery of the tenant in [from, to) to `each`, page by page. Paging is by a cursor on
  * (requestedAt, _id): each page starts at the last `requestedAt` seen and skips only the documents already read
  * at that same instant, so the cost stays linear however many pages there are (no growing `skip`).
  * Deliveries recorded while the pages are read may or may not be counted; none is counted twice unless it is
  * inserted at exactly the cursor's instant with a smaller id.
  */
-export async function queryNotificationAnalytics(
+async function forEachDelivery(
   readModels: ReadModelStore,
-  query: NotificationAnalyticsQuery,
-): Promise<NotificationAnalytics> {
-  const from = new Date(query.from).toISOString();
-  const to = new Date(query.to).toISOString();
+  query: { readonly tenantId: string; readonly from: string; readonly to: string; readonly pageSize?: number },
+  each: (delivery: DeliveryDocument) => void,
+): Promise<void> {
   const pageSize = query.pageSize ?? 1_000;
   const collection = physicalCollection(deliveriesProjection);
-  const accumulator = createNotificationAnalyticsAccumulator({
-    from,
-    to,
-    ...(query.timeZone ? { timeZone: query.timeZone } : {}),
-  });
-
-  let cursor = from;
+  let cursor = query.from;
   let skip = 0;
   for (;;) {
     const page = await readModels.find<DeliveryDocument & { _id: string }>(
       collection,
-      { tenantId: query.tenantId, requestedAt: { $gte: cursor, $lt: to } },
+      { tenantId: query.tenantId, requestedAt: { $gte: cursor, $lt: query.to } },
       { sort: { field: 'requestedAt', direction: 1 }, skip, limit: pageSize },
     );
-    for (const delivery of page) accumulator.add(delivery);
+    for (const delivery of page) each(delivery);
     if (page.length < pageSize) break;
     const last = page[page.length - 1]!.requestedAt;
     const atLast = page.filter((d) => d.requestedAt === last).length;
@@ -278,5 +271,142 @@ export async function queryNotificationAnalytics(
       skip = atLast;
     }
   }
+}
+
+/** Reads the tenant's deliveries in [from, to) page by page (forEachDelivery) and aggregates them. */
+export async function queryNotificationAnalytics(
+  readModels: ReadModelStore,
+  query: NotificationAnalyticsQuery,
+): Promise<NotificationAnalytics> {
+  const from = new Date(query.from).toISOString();
+  const to = new Date(query.to).toISOString();
+  const accumulator = createNotificationAnalyticsAccumulator({
+    from,
+    to,
+    ...(query.timeZone ? { timeZone: query.timeZone } : {}),
+  });
+  await forEachDelivery(readModels, { ...query, from, to }, (delivery) => accumulator.add(delivery));
+  return accumulator.result();
+}
+
+// Time series ----------------------------------------------------------------------------------------------------------
+
+export type SeriesBucket = 'hour' | 'day';
+
+export interface SeriesPoint extends RateSummary {
+  /** The bucket in `timeZone`: `YYYY-MM-DD` for days, `YYYY-MM-DDTHH:00` for hours (local wall-clock time). */
+  readonly bucket: string;
+  /** Causing event → provider accepted, over the bucket's accepted deliveries. */
+  readonly timeToProviderAccepted: LatencySummary;
+  /** Per channel that has deliveries anywhere in the range (so every point has the same channels). */
+  readonly byChannel: Readonly<Record<string, RateSummary>>;
+}
+
+export interface DeliverySeries {
+  readonly from: string;
+  readonly to: string;
+  readonly timeZone: string;
+  readonly bucket: SeriesBucket;
+  /** Every bucket the range touches, in order, empty ones included (zero counts, null rates and times). */
+  readonly points: readonly SeriesPoint[];
+}
+
+/** `YYYY-MM-DDTHH:00` of an instant's local hour in a zone. */
+export function hourKeyOf(timeZone: string): (instant: string) => string {
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    hourCycle: 'h23',
+  });
+  return (instant) => {
+    const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+    return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:00`;
+  };
+}
+
+/**
+ * The buckets [from, to) touches, in order: local days or local hours of `timeZone`. Walks the range in steps shorter
+ * than any bucket (an hour for days, a quarter of an hour for hours, so zones offset by :30 or :45 lose no hour); the
+ * caller bounds the range (the route: 400 days of days, 31 days of hours). The hour repeated when clocks go back is
+ * one bucket.
+ */
+export function bucketKeys(
+  range: { from: string; to: string },
+  keyOf: (instant: string) => string,
+  stepMs: number,
+): string[] {
+  const keys = new Set<string>();
+  const end = Date.parse(range.to);
+  for (let at = Date.parse(range.from); at < end; at += stepMs) keys.add(keyOf(new Date(at).toISOString()));
+  keys.add(keyOf(new Date(end - 1).toISOString()));
+  return [...keys];
+}
+
+/** Deliveries per local hour or day: the rates, time to provider and success per channel of each bucket. */
+export function createDeliverySeriesAccumulator(range: AnalyticsRange & { readonly bucket: SeriesBucket }): {
+  add(delivery: AnalyticsDelivery): void;
+  result(): DeliverySeries;
+} {
+  const timeZone = range.timeZone ?? 'UTC';
+  const keyOf = range.bucket === 'day' ? dayKeyOf(timeZone) : hourKeyOf(timeZone);
+  const keys = bucketKeys(range, keyOf, range.bucket === 'day' ? 3_600_000 : 900_000);
+  const buckets = new Map(
+    keys.map((key) => [
+      key,
+      { rates: new RateCounter(), toProvider: new LatencyCollector(), channels: new Map<string, RateCounter>() },
+    ]),
+  );
+  const channels = new Set<string>();
+  return {
+    add(delivery) {
+      const bucket = buckets.get(keyOf(delivery.requestedAt));
+      if (!bucket) return;
+      channels.add(delivery.channel);
+      bucket.rates.add(delivery);
+      let channel = bucket.channels.get(delivery.channel);
+      if (!channel) bucket.channels.set(delivery.channel, (channel = new RateCounter()));
+      channel.add(delivery);
+      if (delivery.status !== 'skipped') bucket.toProvider.add(delivery.latencyToSentMs);
+    },
+    result() {
+      const channelNames = [...channels].sort();
+      return {
+        from: range.from,
+        to: range.to,
+        timeZone,
+        bucket: range.bucket,
+        points: keys.map((key) => {
+          const bucket = buckets.get(key)!;
+          return {
+            bucket: key,
+            ...bucket.rates.summary(),
+            timeToProviderAccepted: bucket.toProvider.summary(),
+            byChannel: Object.fromEntries(
+              channelNames.map((name) => [name, (bucket.channels.get(name) ?? new RateCounter()).summary()]),
+            ),
+          };
+        }),
+      };
+    },
+  };
+}
+
+/** The tenant's deliveries in [from, to) as a series of local hours or days (read page by page, as above). */
+export async function queryDeliverySeries(
+  readModels: ReadModelStore,
+  query: NotificationAnalyticsQuery & { readonly bucket: SeriesBucket },
+): Promise<DeliverySeries> {
+  const from = new Date(query.from).toISOString();
+  const to = new Date(query.to).toISOString();
+  const accumulator = createDeliverySeriesAccumulator({
+    from,
+    to,
+    bucket: query.bucket,
+    ...(query.timeZone ? { timeZone: query.timeZone } : {}),
+  });
+  await forEachDelivery(readModels, { ...query, from, to }, (delivery) => accumulator.add(delivery));
   return accumulator.result();
 }

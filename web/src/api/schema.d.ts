@@ -712,6 +712,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/deliveries/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery KPIs over time: per local hour or day, delivery rate, success, time to provider, per channel.
+         * @description The figures of GET /v1/analytics/notifications, per bucket of [from, to): every local hour or day of `timeZone` the range touches, empty ones included (zero counts, null rates and times), so a chart has a point per bucket. At most 400 days of days, or 31 days of hours (400 range-too-long beyond).
+         */
+        get: operations["getDeliverySeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/waitlists/entries": {
         parameters: {
             query?: never;
@@ -2469,6 +2489,62 @@ export interface components {
             notBefore: string | null;
             finishedAt: string | null;
             latencyToDeliveredMs: number | null;
+        };
+        DeliverySeries: {
+            from: string;
+            to: string;
+            timeZone: string;
+            /** @enum {string} */
+            bucket: "hour" | "day";
+            points: {
+                /** @description Deliveries meant to go out (skipped ones excluded). */
+                requested: number;
+                /** @description Accepted by the provider. */
+                accepted: number;
+                /** @description Accepted and not reported failed, undelivered or bounced. */
+                succeeded: number;
+                /** @description Refused, dead-lettered, or reported failed/undelivered/bounced. */
+                failed: number;
+                /** @description Requested, sending or waiting for a retry. */
+                pending: number;
+                /** @description Not sent on purpose (preferences, missing contact, credits). */
+                skipped: number;
+                /** @description accepted ÷ requested × 100. */
+                deliveryRatePercent: number | null;
+                /** @description succeeded ÷ requested × 100. */
+                successPercent: number | null;
+                /** @description YYYY-MM-DD (days) or YYYY-MM-DDTHH:00 (hours), wall-clock time of timeZone. */
+                bucket: string;
+                /** @description Causing event → provider accepted. */
+                timeToProviderAccepted: {
+                    count: number;
+                    averageMs: number | null;
+                    /** @description Nearest-rank 95th percentile. */
+                    p95Ms: number | null;
+                    maxMs: number | null;
+                };
+                /** @description Every channel with deliveries anywhere in the range, in every point. */
+                byChannel: {
+                    [key: string]: {
+                        /** @description Deliveries meant to go out (skipped ones excluded). */
+                        requested: number;
+                        /** @description Accepted by the provider. */
+                        accepted: number;
+                        /** @description Accepted and not reported failed, undelivered or bounced. */
+                        succeeded: number;
+                        /** @description Refused, dead-lettered, or reported failed/undelivered/bounced. */
+                        failed: number;
+                        /** @description Requested, sending or waiting for a retry. */
+                        pending: number;
+                        /** @description Not sent on purpose (preferences, missing contact, credits). */
+                        skipped: number;
+                        /** @description accepted ÷ requested × 100. */
+                        deliveryRatePercent: number | null;
+                        /** @description succeeded ÷ requested × 100. */
+                        successPercent: number | null;
+                    };
+                };
+            }[];
         };
         FreeSeats: {
             reason?: string;
@@ -9624,6 +9700,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationAnalytics"];
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeliverySeries: {
+        parameters: {
+            query?: {
+                /** @description Inclusive start (ISO-8601 with offset; encode "+" as %2B). Default: 14 days before `to`. */
+                from?: string;
+                /** @description Exclusive end. Default: now. */
+                to?: string;
+                /** @description Local hours or local days of `timeZone`. Default day. */
+                bucket?: "hour" | "day";
+                /** @description IANA zone the buckets are counted in. Default UTC. */
+                timeZone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One point per bucket, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySeries"];
                 };
             };
             /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */

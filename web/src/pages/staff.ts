@@ -882,29 +882,43 @@ function Waitlists({ language }: { language: Language }) {
 
 // Deliveries: KPIs over time, sent SMS, dead letters, credits --------------------------------------------------------
 
+type SeriesPoint = Schemas['DeliverySeries']['points'][number];
+type SentSms = Schemas['SentSmsLog']['items'][number];
+const SERIES_COLOURS = ['#1a5fb4', '#c64600', '#26734d', '#813d9c'];
+
 function Deliveries({ language }: { language: Language }) {
   const t = T[language];
+  const [bucket, setBucket] = useState<'day' | 'hour'>('day');
   const [analytics, setAnalytics] = useState<Schemas['NotificationAnalytics'] | null>(null);
-  const [sms, setSms] = useState<unknown[]>([]);
+  const [points, setPoints] = useState<SeriesPoint[] | null>(null);
+  const [sms, setSms] = useState<SentSms[]>([]);
   const [dead, setDead] = useState<Schemas['Delivery'][]>([]);
   const [credits, setCredits] = useState<{ balance?: number } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const load = async () => {
-    const to = new Date(Date.now() + 86_400_000).toISOString();
-    const from = new Date(Date.now() - 13 * 86_400_000).toISOString();
-    const [a, s, d, c] = await Promise.all([
-      api.GET('/v1/analytics/notifications', { params: { query: { from, to, timeZone: zone } } }),
+    // The last 14 local days, or the last 24 hours, up to the end of the current bucket.
+    const now = new Date();
+    const to =
+      bucket === 'day'
+        ? new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1)
+        : new Date(now.getFullYear(), now.getMonth(), now.getDate(), now.getHours() + 1);
+    const from = new Date(to.getTime() - (bucket === 'day' ? 14 * 86_400_000 : 24 * 3_600_000));
+    const range = { from: from.toISOString(), to: to.toISOString(), timeZone: zone };
+    const [a, series, s, d, c] = await Promise.all([
+      api.GET('/v1/analytics/notifications', { params: { query: range } }),
+      api.GET('/v1/analytics/deliveries/series', { params: { query: { ...range, bucket } } }),
       api.GET('/v1/sms/sent', { params: { query: {} } }),
       api.GET('/v1/deliveries', { params: { query: { status: 'dead-lettered' } } }),
       api.GET('/v1/credits', {}),
     ]);
     if (a.data) setAnalytics(a.data);
+    if (series.data) setPoints(series.data.points);
     if (s.data) setSms(s.data.items);
     if (d.data) setDead(d.data.items);
-    if (c.data) setCredits(c.data as { balance?: number });
+    if (c.data) setCredits(c.data);
   };
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [bucket]);
   const resend = async (notificationId: string) => {
     const { error } = await api.POST('/v1/deliveries/{notificationId}/resend', {
       params: { path: { notificationId } },
@@ -912,13 +926,25 @@ function Deliveries({ language }: { language: Language }) {
     setNotice(error ? problemText(error, t.failed) : t.resent);
     await load();
   };
+  const labels = (points ?? []).map((p) => (bucket === 'day' ? p.bucket.slice(5) : p.bucket.slice(11)));
+  const channels = Object.keys(points?.[0]?.byChannel ?? {});
+  const channelName = (c: string) => CHANNEL_NAMES[language][c as 'email' | 'sms'] ?? c;
   return html`
     <h1>${t.tabs.deliveries}</h1>
     ${notice ? html`<p class="notice ok" role="status">${notice}</p>` : null}
+    <label
+      >${t.period}<select
+        value=${bucket}
+        onChange=${(e: Event) => setBucket((e.target as HTMLSelectElement).value as 'day' | 'hour')}
+      >
+        <option value="day">${t.perDay14}</option>
+        <option value="hour">${t.perHour24}</option>
+      </select></label
+    >
     ${
-      analytics
+      analytics && points
         ? html`<section class="card">
-            <h2>${t.kpis}</h2>
+            <h2>${bucket === 'day' ? t.kpis : t.kpisHours}</h2>
             <div class="kpis">
               <div class="kpi">${t.deliveryRate}<strong>${pct(analytics.deliveryRatePercent)}</strong></div>
               <div class="kpi">${t.successRate}<strong>${pct(analytics.successPercent)}</strong></div>
@@ -929,35 +955,58 @@ function Deliveries({ language }: { language: Language }) {
               <div class="kpi">${t.sent}<strong>${analytics.accepted} / ${analytics.requested}</strong></div>
             </div>
             <${LineChart}
-              title=${t.chartTitle}
-              labels=${analytics.byDay.map((d) => d.day.slice(5))}
+              id="rates"
+              tableLabel=${t.asTable}
+              title=${t.chartRates}
+              labels=${labels}
               series=${[
-                { name: t.deliveryRate, values: analytics.byDay.map((d) => d.deliveryRatePercent) },
-                { name: t.successRate, values: analytics.byDay.map((d) => d.successPercent) },
+                { name: t.deliveryRate, values: points.map((p) => p.deliveryRatePercent) },
+                { name: t.successRate, values: points.map((p) => p.successPercent) },
               ]}
             />
+            <${LineChart}
+              id="time-to-provider"
+              tableLabel=${t.asTable}
+              title=${t.chartTimeToProvider}
+              labels=${labels}
+              max=${Math.max(1, ...points.map((p) => p.timeToProviderAccepted.averageMs ?? 0))}
+              format=${ms}
+              series=${[{ name: t.timeToProvider, values: points.map((p) => p.timeToProviderAccepted.averageMs) }]}
+            />
+            <${LineChart}
+              id="success-per-channel"
+              tableLabel=${t.asTable}
+              title=${t.chartPerChannel}
+              labels=${labels}
+              series=${channels.map((c) => ({
+                name: channelName(c),
+                values: points.map((p) => p.byChannel[c]?.successPercent ?? null),
+              }))}
+            />
             <h3>${t.perChannel}</h3>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">${t.channel}</th>
-                  <th scope="col">${t.sent}</th>
-                  <th scope="col">${t.deliveryRate}</th>
-                  <th scope="col">${t.successRate}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${Object.entries(analytics.byChannel).map(
-                  ([channel, s]) =>
-                    html`<tr>
-                      <th scope="row">${CHANNEL_NAMES[language][channel as 'email' | 'sms'] ?? channel}</th>
-                      <td>${s.accepted} / ${s.requested}</td>
-                      <td>${pct(s.deliveryRatePercent)}</td>
-                      <td>${pct(s.successPercent)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.channel}</th>
+                    <th scope="col">${t.sent}</th>
+                    <th scope="col">${t.deliveryRate}</th>
+                    <th scope="col">${t.successRate}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${Object.entries(analytics.byChannel).map(
+                    ([channel, s]) =>
+                      html`<tr>
+                        <th scope="row">${channelName(channel)}</th>
+                        <td>${s.accepted} / ${s.requested}</td>
+                        <td>${pct(s.deliveryRatePercent)}</td>
+                        <td>${pct(s.successPercent)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
           </section>`
         : html`<p class="loading">${t.loading}</p>`
     }
@@ -980,98 +1029,129 @@ function Deliveries({ language }: { language: Language }) {
     </section>
     <section class="card">
       <h2>${t.sentSms}</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">${t.to}</th>
-            <th scope="col">${t.text}</th>
-            <th scope="col">${t.statusCol}</th>
-            <th scope="col">${t.when}</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(
-            sms as {
-              maskedRecipient?: string;
-              summary?: string;
-              status?: string;
-              sentAt?: string;
-              requestedAt?: string;
-            }[]
-          ).map(
-            (m) =>
-              html`<tr>
-                <td>${m.maskedRecipient ?? ''}</td>
-                <td>${m.summary ?? ''}</td>
-                <td>${m.status ?? ''}</td>
-                <td>${(m.sentAt ?? m.requestedAt) ? dateTime(language, (m.sentAt ?? m.requestedAt)!, zone) : ''}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">${t.to}</th>
+              <th scope="col">${t.kind}</th>
+              <th scope="col">${t.smsParts}</th>
+              <th scope="col">${t.cost}</th>
+              <th scope="col">${t.statusCol}</th>
+              <th scope="col">${t.when}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${sms.map(
+              (m) =>
+                html`<tr>
+                  <td>${m.maskedRecipient ?? ''}</td>
+                  <td>${kindName(language, m.kind)}</td>
+                  <td>${m.parts ?? '–'}</td>
+                  <td>${m.cost}</td>
+                  <td>${m.status}</td>
+                  <td>${dateTime(language, m.sentAt, zone)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
     </section>
   `;
 }
 
-/** An SVG line chart with its numbers in a table beside it (screen readers read the table). */
-function LineChart(props: { title: string; labels: string[]; series: { name: string; values: (number | null)[] }[] }) {
+/**
+ * An inline SVG line chart (no library, nothing from another origin) with its numbers in a table beneath it, for
+ * screen readers and for anyone who wants the figures; each point carries its value and a title. A bucket without
+ * data has no point, and the line skips it.
+ */
+function LineChart(props: {
+  id: string;
+  title: string;
+  labels: string[];
+  series: { name: string; values: (number | null)[] }[];
+  /** The top of the scale; 100 (per cent) unless given. */
+  max?: number;
+  format?: (value: number | null) => string;
+  /** The summary of the table of the figures. */
+  tableLabel: string;
+}) {
   const width = 640;
   const height = 220;
-  const pad = 36;
+  const pad = 40;
+  const max = props.max ?? 100;
+  const format = props.format ?? pct;
   const n = Math.max(1, props.labels.length - 1);
+  const every = Math.max(1, Math.ceil(props.labels.length / 8));
   const x = (i: number) => pad + (i * (width - 2 * pad)) / n;
-  const y = (value: number) => height - pad - (value / 100) * (height - 2 * pad);
+  const y = (value: number) => height - pad - (value / max) * (height - 2 * pad);
   return html`
-    <figure class="chart" data-testid="kpi-chart">
-      <figcaption>${props.title}</figcaption>
+    <figure class="chart" data-testid=${`chart-${props.id}`}>
+      <figcaption id=${`chart-${props.id}-title`}>${props.title}</figcaption>
       <ul class="legend">
-        ${props.series.map((s, i) => html`<li><span class=${`swatch series-${i}`} style=${{ background: i === 0 ? '#1a5fb4' : '#c64600' }}></span>${s.name}</li>`)}
+        ${props.series.map(
+          (s, i) =>
+            html`<li>
+              <span class="swatch" style=${{ background: SERIES_COLOURS[i % SERIES_COLOURS.length] }}></span>${s.name}
+            </li>`,
+        )}
       </ul>
-      <svg viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${props.title}>
+      <svg viewBox=${`0 0 ${width} ${height}`} role="img" aria-labelledby=${`chart-${props.id}-title`}>
         <line class="axis" x1=${pad} y1=${height - pad} x2=${width - pad} y2=${height - pad} />
         <line class="axis" x1=${pad} y1=${pad} x2=${pad} y2=${height - pad} />
-        ${[0, 50, 100].map((p) => html`<text class="label" x="4" y=${y(p) + 4}>${p}%</text>`)}
-        ${props.labels.map((label, i) => (i % 2 === 0 ? html`<text class="label" x=${x(i) - 12} y=${height - 12}>${label}</text>` : null))}
+        ${[0, max / 2, max].map((v) => html`<text class="label" x="2" y=${y(v) + 4}>${format(v)}</text>`)}
+        ${props.labels.map((label, i) =>
+          i % every === 0 ? html`<text class="label" x=${x(i) - 14} y=${height - 14}>${label}</text>` : null,
+        )}
         ${props.series.map((s, si) => {
-          const points = s.values
-            .map((value, i) => (value === null ? null : `${x(i)},${y(value)}`))
-            .filter((p): p is string => p !== null);
-          return html`<g>
-            <polyline class=${`series-${si}`} points=${points.join(' ')} />
+          const colour = SERIES_COLOURS[si % SERIES_COLOURS.length];
+          // One polyline per run of buckets with data: an empty bucket breaks the line.
+          const runs: string[][] = [[]];
+          s.values.forEach((value, i) => {
+            if (value === null) runs.push([]);
+            else runs[runs.length - 1]!.push(`${x(i)},${y(value)}`);
+          });
+          return html`<g data-series=${s.name}>
+            ${runs.filter((r) => r.length > 1).map((r) => html`<polyline points=${r.join(' ')} stroke=${colour} />`)}
             ${s.values.map((value, i) =>
               value === null
                 ? null
                 : html`<circle
-                    class=${`series-${si}`}
                     cx=${x(i)}
                     cy=${y(value)}
                     r="3.5"
+                    fill=${colour}
                     data-label=${props.labels[i]}
                     data-value=${value}
                   >
-                    <title>${props.labels[i]} · ${s.name}: ${pct(value)}</title>
+                    <title>${props.labels[i]} · ${s.name}: ${format(value)}</title>
                   </circle>`,
             )}
           </g>`;
         })}
       </svg>
-      <table class="visually-hidden">
-        <thead>
-          <tr>
-            <th scope="col"></th>
-            ${props.series.map((s) => html`<th scope="col">${s.name}</th>`)}
-          </tr>
-        </thead>
-        <tbody>
-          ${props.labels.map(
-            (label, i) =>
-              html`<tr>
-                <th scope="row">${label}</th>
-                ${props.series.map((s) => html`<td>${pct(s.values[i] ?? null)}</td>`)}
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      <details>
+        <summary>${props.tableLabel}</summary>
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col"></th>
+                ${props.series.map((s) => html`<th scope="col">${s.name}</th>`)}
+              </tr>
+            </thead>
+            <tbody>
+              ${props.labels.map(
+                (label, i) =>
+                  html`<tr>
+                    <th scope="row">${label}</th>
+                    ${props.series.map((s) => html`<td>${format(s.values[i] ?? null)}</td>`)}
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
+        </div>
+      </details>
     </figure>
   `;
 }

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { queryNotificationAnalytics } from '../../../application/notifications/notification-analytics.js';
+import {
+  queryDeliverySeries,
+  queryNotificationAnalytics,
+} from '../../../application/notifications/notification-analytics.js';
 import { queryWaitlistAnalytics } from '../../../application/waitlist/waitlist-analytics.js';
 import { requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
@@ -52,6 +55,36 @@ const analyticsSchema = rateSummary
   })
   .meta({ id: 'NotificationAnalytics' });
 
+const seriesQuerySchema = z.strictObject({
+  from: instant
+    .optional()
+    .describe('Inclusive start (ISO-8601 with offset; encode "+" as %2B). Default: 14 days before `to`.'),
+  to: instant.optional().describe('Exclusive end. Default: now.'),
+  bucket: z.enum(['hour', 'day']).optional().describe('Local hours or local days of `timeZone`. Default day.'),
+  timeZone: timeZone.optional().describe('IANA zone the buckets are counted in. Default UTC.'),
+});
+
+const seriesSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    timeZone: z.string(),
+    bucket: z.enum(['hour', 'day']),
+    points: z.array(
+      rateSummary.extend({
+        bucket: z.string().describe('YYYY-MM-DD (days) or YYYY-MM-DDTHH:00 (hours), wall-clock time of timeZone.'),
+        timeToProviderAccepted: latencySummary.describe('Causing event → provider accepted.'),
+        byChannel: z
+          .record(z.string(), rateSummary)
+          .describe('Every channel with deliveries anywhere in the range, in every point.'),
+      }),
+    ),
+  })
+  .meta({ id: 'DeliverySeries' });
+
+/** Bounds the points of one series answer: 400 days, or 31 days of hours (744 points). */
+const MAX_HOUR_RANGE_DAYS = 31;
+
 const timing = z.object({
   count: z.number().int(),
   medianMs: z.number().nullable(),
@@ -94,9 +127,14 @@ const waitlistQuerySchema = z.strictObject({
   groupBy: z.enum(['service', 'location', 'day', 'none']).optional().describe('Default service; day is UTC.'),
 });
 
-function rangeOf(query: { from?: string; to?: string }, now: Date): { from: Date; to: Date } {
+function rangeOf(
+  query: { from?: string; to?: string },
+  now: Date,
+  defaultDays = 30,
+  maxDays = MAX_RANGE_DAYS,
+): { from: Date; to: Date } {
   const to = query.to ? new Date(query.to) : now;
-  const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
+  const from = query.from ? new Date(query.from) : new Date(to.getTime() - defaultDays * DAY_MS);
   if (from.getTime() >= to.getTime()) {
     throw new HttpProblem(
       problem(400, 'invalid-range', 'The range is empty.', {
@@ -105,10 +143,10 @@ function rangeOf(query: { from?: string; to?: string }, now: Date): { from: Date
       }),
     );
   }
-  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+  if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
     throw new HttpProblem(
-      problem(400, 'range-too-long', `The range may span at most ${MAX_RANGE_DAYS} days.`, {
-        errors: [{ field: 'querystring.from', message: `must be at most ${MAX_RANGE_DAYS} days before to` }],
+      problem(400, 'range-too-long', `The range may span at most ${maxDays} days.`, {
+        errors: [{ field: 'querystring.from', message: `must be at most ${maxDays} days before to` }],
       }),
     );
   }
@@ -175,6 +213,42 @@ export function analyticsRoutes(deps: Pick<HttpDeps, 'readModels' | 'clock'>): F
           ...(request.query.timeZone ? { timeZone: request.query.timeZone } : {}),
         });
         return { ...analytics, byDay: [...analytics.byDay] };
+      },
+    );
+
+    app.get(
+      '/analytics/deliveries/series',
+      {
+        schema: {
+          operationId: 'getDeliverySeries',
+          tags: ['analytics'],
+          summary:
+            'Delivery KPIs over time: per local hour or day, delivery rate, success, time to provider, per channel.',
+          description:
+            'The figures of GET /v1/analytics/notifications, per bucket of [from, to): every local hour or day of ' +
+            '`timeZone` the range touches, empty ones included (zero counts, null rates and times), so a chart has ' +
+            'a point per bucket. At most 400 days of days, or 31 days of hours (400 range-too-long beyond).',
+          querystring: seriesQuerySchema,
+          response: { 200: json(seriesSchema, 'One point per bucket, in order.'), ...problems(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin', 'staff');
+        const bucket = request.query.bucket ?? 'day';
+        const { from, to } = rangeOf(
+          request.query,
+          deps.clock.now(),
+          14,
+          bucket === 'hour' ? MAX_HOUR_RANGE_DAYS : MAX_RANGE_DAYS,
+        );
+        const series = await queryDeliverySeries(deps.readModels, {
+          tenantId: principal.tenantId,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          bucket,
+          ...(request.query.timeZone ? { timeZone: request.query.timeZone } : {}),
+        });
+        return { ...series, points: series.points.map((point) => ({ ...point })) };
       },
     );
   };
