@@ -487,6 +487,10 @@ async function seed(): Promise<Record<string, unknown>> {
         { serviceId: 'fuzz-request', from: inDays(3), to: inDays(4), includeFull: 'true' },
       ],
       'GET /v1/analytics/notifications': [{ from: inDays(-30), to: inDays(1), timeZone: 'Europe/Oslo' }],
+      'GET /v1/analytics/deliveries/series': [
+        { from: inDays(-14), to: inDays(1), timeZone: 'Europe/Oslo', bucket: 'day' },
+        { from: inDays(-1), to: inDays(1), timeZone: 'Asia/Kolkata', bucket: 'hour' },
+      ],
       'GET /v1/customers/lookup': [{ email: customer(1).email }, { phone: customer(2).phone }],
       'GET /v1/reservations': [{ status: 'confirmed,requested', serviceId: 'fuzz-class' }],
       'GET /v1/public/tenants/{tenantId}/availability': [{ serviceId: 'fuzz-class', from, to }],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createDeliverySeriesAccumulator,
   nearestRankPercentile,
   summarizeNotifications,
   type AnalyticsDelivery,
@@ -142,5 +143,74 @@ describe('summarizeNotifications', () => {
     expect(result.deliveryRatePercent).toBeNull();
     expect(result.successPercent).toBeNull();
     expect(result.timeToProviderAccepted).toEqual({ count: 0, averageMs: null, p95Ms: null, maxMs: null });
+  });
+});
+
+describe('createDeliverySeriesAccumulator (GET /v1/analytics/deliveries/series)', () => {
+  const series = (
+    range: { from: string; to: string; timeZone?: string; bucket: 'hour' | 'day' },
+    deliveries: AnalyticsDelivery[],
+  ) => {
+    const accumulator = createDeliverySeriesAccumulator(range);
+    for (const d of deliveries) accumulator.add(d);
+    return accumulator.result();
+  };
+
+  it('has a point for every local day of the range, empty ones with zero counts and null rates', () => {
+    const result = series(
+      { from: '2026-03-09T23:00:00.000Z', to: '2026-03-12T23:00:00.000Z', timeZone: 'Europe/Prague', bucket: 'day' },
+      [
+        delivery({ requestedAt: '2026-03-09T23:30:00.000Z' }), // 00:30 on the 10th in Prague
+        delivery({ requestedAt: '2026-03-12T10:00:00.000Z', channel: 'sms', latencyToSentMs: 3_000 }),
+        delivery({
+          requestedAt: '2026-03-12T11:00:00.000Z',
+          channel: 'sms',
+          status: 'failed',
+          sentAt: null,
+          latencyToSentMs: null,
+        }),
+      ],
+    );
+    expect(result.points.map((p) => p.bucket)).toEqual(['2026-03-10', '2026-03-11', '2026-03-12']);
+    const [first, empty, last] = result.points;
+    expect(first).toMatchObject({ requested: 1, accepted: 1, deliveryRatePercent: 100 });
+    expect(first!.timeToProviderAccepted.averageMs).toBe(1_000);
+    expect(empty).toMatchObject({ requested: 0, deliveryRatePercent: null, successPercent: null });
+    expect(empty!.timeToProviderAccepted.averageMs).toBeNull();
+    expect(last).toMatchObject({ requested: 2, accepted: 1, failed: 1, deliveryRatePercent: 50, successPercent: 50 });
+    expect(last!.timeToProviderAccepted.averageMs).toBe(3_000);
+    // Every point names every channel of the range, so each channel's line has a value or a gap in every bucket.
+    for (const point of result.points) expect(Object.keys(point.byChannel)).toEqual(['email', 'sms']);
+    expect(first!.byChannel['sms']).toMatchObject({ requested: 0, successPercent: null });
+    expect(last!.byChannel['sms']).toMatchObject({ requested: 2, successPercent: 50 });
+    expect(last!.byChannel['email']).toMatchObject({ requested: 0 });
+  });
+
+  it('counts hours in local wall-clock time: the spring-forward day has 23 hours, a :30 zone its own hours', () => {
+    // Prague, 29 March 2026: 02:00 becomes 03:00.
+    const prague = series(
+      { from: '2026-03-28T23:00:00.000Z', to: '2026-03-29T22:00:00.000Z', timeZone: 'Europe/Prague', bucket: 'hour' },
+      [delivery({ requestedAt: '2026-03-29T01:15:00.000Z' })], // 03:15 local
+    );
+    expect(prague.points).toHaveLength(23);
+    expect(prague.points.map((p) => p.bucket)).not.toContain('2026-03-29T02:00');
+    expect(prague.points.find((p) => p.requested === 1)!.bucket).toBe('2026-03-29T03:00');
+    // Kolkata is UTC+05:30: the hour 06:00-07:00 local runs from 00:30 to 01:30 UTC.
+    const kolkata = series(
+      { from: '2026-03-10T00:30:00.000Z', to: '2026-03-10T02:30:00.000Z', timeZone: 'Asia/Kolkata', bucket: 'hour' },
+      [delivery({ requestedAt: '2026-03-10T01:29:00.000Z' }), delivery({ requestedAt: '2026-03-10T01:31:00.000Z' })],
+    );
+    expect(kolkata.points.map((p) => [p.bucket, p.requested])).toEqual([
+      ['2026-03-10T06:00', 1],
+      ['2026-03-10T07:00', 1],
+    ]);
+  });
+
+  it('leaves out deliveries outside the buckets and skips from every rate', () => {
+    const result = series({ from: '2026-03-10T00:00:00.000Z', to: '2026-03-11T00:00:00.000Z', bucket: 'day' }, [
+      delivery({ requestedAt: '2026-03-11T00:00:00.000Z' }),
+      delivery({ requestedAt: '2026-03-10T08:00:00.000Z', status: 'skipped', skipReason: 'opted-out', sentAt: null }),
+    ]);
+    expect(result.points).toEqual([expect.objectContaining({ bucket: '2026-03-10', requested: 0, skipped: 1 })]);
   });
 });
