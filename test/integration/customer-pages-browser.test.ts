@@ -23,7 +23,8 @@ import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-
  * The customer's pages in a real browser (Debian's chromium driven by playwright-core), as customers meet them:
  * a customer books on the public booking page in Czech on a phone and sees the short reservation code; a second
  * customer, on a desktop, finds the time full and joins the waitlist from the same page. The first customer gets the
- * confirmation email (real SMTP), opens their own page from its link, blocks SMS reminders and cancels; the second
+ * confirmation email (real SMTP), opens their own page from its link and blocks SMS reminders — when the reminder
+ * comes due the email one goes out and no reminder SMS reaches the Twilio stand-in — and cancels; the second
  * customer's own page then offers them the seat, and they take it. Screenshots of every page go to
  * test-output/customer-pages/.
  * Breaks when: a page is not in the customer's language, does not fit a phone, a field has no label, text is too
@@ -99,6 +100,21 @@ function customerPagesSuite(): void {
           bookingPage: { enabled: true },
           cancellation: { allowed: true, untilMinutesBefore: 120 },
           reschedule: { allowed: true, untilMinutesBefore: 120 },
+        },
+        200,
+      );
+      // Reminders a day before by email and by SMS, so that blocking SMS reminders has something to stop.
+      const settings = await inject('GET', '/v1/settings/notifications', undefined, 200);
+      await inject(
+        'PUT',
+        '/v1/settings/notifications',
+        {
+          ...settings,
+          kinds: {
+            ...settings.kinds,
+            'reservation-reminder': { ...settings.kinds['reservation-reminder'], email: true, sms: true },
+          },
+          reminderOffsets: { email: [1440], sms: [1440] },
         },
         200,
       );
@@ -218,6 +234,32 @@ function customerPagesSuite(): void {
       expect(await page.getByLabel('Připomínky: SMS', { exact: true }).isChecked()).toBe(false);
       expect(await page.getByLabel('Připomínky: E-mail', { exact: true }).isChecked()).toBe(true);
       await shot(page, 'customer-cs-phone-2-sms-reminders-blocked');
+
+      // The day-before reminder comes due (run as the scheduler would run it in 2030): the email reminder goes out,
+      // no reminder SMS reaches her phone — it is recorded as skipped because she blocked it.
+      const { reservationId } = await inject('GET', `/v1/reservations/${code}`, undefined, 200);
+      const reminderJobs = (await herald.adapters.scheduler.pending({ name: 'reservation.reminder' })).filter(
+        (job) => job.data['reservationId'] === reservationId,
+      );
+      expect(reminderJobs).toHaveLength(1);
+      const smsToJana = () => twilio.messages.filter((m) => m.resource.to === jana.phone).length;
+      const smsBefore = smsToJana();
+      expect(smsBefore, 'her SMS confirmation').toBe(1);
+      await herald.runJob(reminderJobs[0]!);
+      await herald.settle();
+      const reminders = (
+        await inject('GET', `/v1/deliveries?reservationId=${reservationId}&kind=reservation-reminder`, undefined, 200)
+      ).items as { channel: string; status: string; skipReason: string | null; notificationId: string }[];
+      expect(reminders.map((d) => d.channel).sort()).toEqual(['email', 'sms']);
+      const smsReminder = reminders.find((d) => d.channel === 'sms')!;
+      expect(smsReminder).toMatchObject({ status: 'skipped', skipReason: 'blocked-by-customer' });
+      const emailReminder = reminders.find((d) => d.channel === 'email')!;
+      await expect
+        .poll(
+          async () => (await inject('GET', `/v1/deliveries/${emailReminder.notificationId}`, undefined, 200)).status,
+        )
+        .toBe('sent');
+      expect(smsToJana(), 'no reminder SMS').toBe(smsBefore);
 
       await page.getByRole('button', { name: 'Zrušit rezervaci' }).click();
       await page.getByRole('alertdialog').waitFor();
