@@ -257,6 +257,7 @@ function customerPagesSuite(): void {
       await expect
         .poll(
           async () => (await inject('GET', `/v1/deliveries/${emailReminder.notificationId}`, undefined, 200)).status,
+          { timeout: 10_000, interval: 200 },
         )
         .toBe('sent');
       expect(smsToJana(), 'no reminder SMS').toBe(smsBefore);
