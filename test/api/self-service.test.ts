@@ -175,3 +175,30 @@ describe('the customer’s own page (/v1/self)', () => {
     expect((await statusAndStart(reservationId)).status).toBe('confirmed');
   });
 });
+
+describe('the customer’s page API under load from one address', () => {
+  let limited: TestHerald;
+  beforeAll(async () => {
+    limited = await startTestHerald({ env: { PUBLIC_REQUESTS_PER_MINUTE: '3' } });
+  });
+  afterAll(async () => {
+    await limited.stop();
+  });
+
+  it('answers 429 with Retry-After past PUBLIC_REQUESTS_PER_MINUTE per address, before looking at the token', async () => {
+    const ask = (remoteAddress: string) =>
+      limited.app.inject({
+        method: 'GET',
+        url: '/v1/self',
+        remoteAddress,
+        headers: { 'x-customer-token': 'not-a-token' },
+      });
+    for (let i = 0; i < 3; i++) expect((await ask('192.0.2.10')).statusCode).toBe(401);
+    const refused = await ask('192.0.2.10');
+    expect(refused.statusCode, refused.body).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Another address is not held back by it.
+    expect((await ask('192.0.2.11')).statusCode).toBe(401);
+  });
+});
