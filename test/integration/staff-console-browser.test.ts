@@ -24,7 +24,8 @@ import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-
  * customers by a tag, preview a bulk SMS to the filtered list with its credit cost and send it — the Twilio stand-in
  * gets exactly the filtered customers' SMS — then, on a phone, the Deliveries tab's KPI chart shows today's point
  * at the delivery rate the deliveries made give (one confirmation email was refused by the mail server), and the
- * per-channel table counts them. Screenshots go to test-output/staff-console/.
+ * per-channel table counts them; in Czech on a phone, staff write one customer an SMS after its preview and price.
+ * Screenshots go to test-output/staff-console/
  * Breaks when: the filter shown is not the audience sent to, someone outside the filter gets the SMS, the preview's
  * cost is not the price list's, the chart draws something other than the recorded deliveries, a field has no label,
  * text is too faint, the page scrolls sideways on a phone, or anything is loaded from another origin.
@@ -268,6 +269,49 @@ function staffConsoleSuite(): void {
       expect(await sentSms.locator('tbody tr').filter({ hasText: 'Announcements' }).count()).toBe(2);
       await expectWellFormed(opened);
       await shot(page, 'staff-en-phone-5-deliveries-kpi-chart');
+      await opened.context.close();
+    }, 120_000);
+
+    it('in Czech on a phone, staff find one customer by name and write her an SMS, previewed with its price', async () => {
+      await inject(
+        'POST',
+        '/v1/staff-accounts',
+        { email: 'recepce@example.test', name: 'Recepce', role: 'staff', locale: 'cs', password: PASSWORD },
+        201,
+      );
+      const opened = await open(phone('cs-CZ'), `${base}/staff?lang=cs#customers`);
+      const { page } = opened;
+      await page.getByRole('heading', { level: 1, name: 'Přihlásit se' }).waitFor();
+      await page.getByLabel('Organizace').fill('default');
+      await page.getByLabel('E-mail').fill('recepce@example.test');
+      await page.getByLabel('Heslo').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Přihlásit se' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Zákazníci' }).waitFor({ timeout: 10_000 });
+      await page.getByLabel('Jméno, e-mail nebo telefon').fill('Anna');
+      await page.getByRole('button', { name: 'Hledat', exact: true }).click();
+      await page.getByTestId('customer-count').filter({ hasText: 'Odpovídá 1 zákazník.' }).waitFor();
+      await page.getByRole('button', { name: `Napsat: ${anna.name}` }).click();
+      await page
+        .getByLabel('Zpráva', { exact: true })
+        .fill('Dobrý den, {{customerName}}, sauna má v pátek otevřeno déle.');
+      await page.getByRole('button', { name: 'Náhled a cena' }).click();
+      const preview = page.getByTestId('message-preview');
+      await preview.waitFor();
+      // Czech diacritics make it a UCS-2 SMS: still one part (under 70 characters), 3 credits.
+      expect(await preview.innerText()).toContain(`Dobrý den, ${anna.name}, sauna má v pátek otevřeno déle.`);
+      expect(await preview.innerText()).toMatch(/Částí SMS\s+1/);
+      expect(await preview.innerText()).toMatch(/Cena\s+3 kreditů/);
+      await expectWellFormed(opened);
+      await shot(page, 'staff-cs-phone-6-one-customer-preview');
+      const before = twilio.messages.length;
+      await page.getByRole('button', { name: 'Odeslat (SMS)' }).click();
+      await page.getByRole('status').filter({ hasText: 'Odesláno na' }).waitFor({ timeout: 10_000 });
+      await shot(page, 'staff-cs-phone-7-one-customer-sent');
+      const [sms] = (await twilio.waitForMessages(before + 1, 10_000)).slice(before);
+      expect(sms!.resource.to).toBe(anna.phone);
+      expect(sms!.resource.body).toContain(`Dobrý den, ${anna.name}, sauna má v pátek otevřeno déle.`);
+      await herald.settle();
+      expect(twilio.messages).toHaveLength(before + 1);
       await opened.context.close();
     }, 120_000);
   });
