@@ -207,7 +207,7 @@ function customerPagesSuite(): void {
       await opened.context.close();
     }, 120_000);
 
-    it('the Czech customer opens her page from the confirmation email, blocks SMS reminders and cancels', async () => {
+    it('the Czech customer opens her page from the confirmation email, blocks SMS reminders (the reminder goes by email only) and cancels', async () => {
       await herald.settle();
       const [email] = await waitForEmail(smtp, jana.email, (m) => m.html?.includes('/my/') === true);
       expect(email!.text).toContain(code);
