@@ -42,6 +42,15 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { apiKey: { required: true, pattern: TOKEN } },
   },
+  /** SmartEmailing API v3: HTTP Basic with the account's login and API key (docs/channels/smartemailing.md). */
+  smartemailing: {
+    channel: 'email',
+    settings: {
+      username: { required: true, pattern: /^[^\s@:]{1,200}@[^\s@:]{1,200}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { apiKey: { required: true, pattern: TOKEN } },
+  },
   'whatsapp-cloud': {
     channel: 'whatsapp',
     settings: {

@@ -97,8 +97,8 @@ export type WorkflowMessage =
 export const EXTERNAL_TEMPLATE_SYSTEMS: Readonly<Partial<Record<Channel, Readonly<Record<string, RegExp>>>>> = {
   /** Message template names: lower-case letters, digits and underscores (WhatsApp Manager's rule). */
   whatsapp: { whatsapp: /^[a-z0-9_]{1,512}$/ },
-  /** Dynamic transactional template ids. */
-  email: { sendgrid: /^d-[0-9a-f]{32}$/ },
+  /** SendGrid dynamic transactional template ids; SmartEmailing e-mail ids (a custom e-mail with replacements). */
+  email: { sendgrid: /^d-[0-9a-f]{32}$/, smartemailing: /^[1-9]\d{0,9}$/ },
 };
 
 export interface WorkflowRecipients {

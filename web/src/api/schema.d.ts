@@ -1994,11 +1994,11 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid (email); whatsapp-cloud (whatsapp); telegram (telegram).
+                 * @description smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
-                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey… */
+                provider: "smtp" | "sendgrid" | "smartemailing" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
+                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username… */
                 settings?: {
                     [key: string]: string;
                 };
@@ -4020,11 +4020,11 @@ export interface components {
             /** @constant */
             type: "external";
             /**
-             * @description whatsapp (channel whatsapp) or sendgrid (channel email).
+             * @description whatsapp (channel whatsapp), sendgrid or smartemailing (channel email).
              * @enum {string}
              */
-            system: "whatsapp" | "sendgrid";
-            /** @description WhatsApp template name, or SendGrid dynamic template id d-… */
+            system: "whatsapp" | "sendgrid" | "smartemailing";
+            /** @description WhatsApp template name, SendGrid dynamic template id d-…, or SmartEmailing e-mail id (digits). */
             template: string;
             /** @description The template language at the provider (en, en_US, cs); default the recipient’s language. */
             language?: string;
