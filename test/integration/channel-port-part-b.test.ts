@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/application/ports/channel.port.js';
+import {
+  createHubSpotCrmChannel,
+  createIntercomCrmChannel,
+  createMailchimpCrmChannel,
+  occurrenceUuid,
+} from '../../src/infrastructure/channels/crm-channels.js';
 import { createSmartEmailingEmailChannel } from '../../src/infrastructure/channels/smartemailing-email-channel.js';
+import { startHubSpotStandIn, type HubSpotStandIn } from '../support/hubspot-stand-in.js';
+import { startIntercomStandIn, type IntercomStandIn } from '../support/intercom-stand-in.js';
+import { startMailchimpStandIn, type MailchimpStandIn } from '../support/mailchimp-stand-in.js';
 import { startSmartEmailingStandIn, type SmartEmailingStandIn } from '../support/smartemailing-stand-in.js';
 import { channelPortContract } from './channel-port.contract.js';
 
@@ -120,5 +129,187 @@ describe('SmartEmailing: what the customer receives', () => {
       },
     ]);
     expect(standIn.violations).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Channel crm: an event or a tag on the customer's contact (identified by email).
+const crmMessage = (n: number, to: string, event = 'pe4711_waitlist_offer'): OutboundMessage => ({
+  ...base(n),
+  channel: 'crm',
+  to,
+  content: {
+    text: `A place is free (${n})`,
+    template: {
+      system: 'crm',
+      id: event,
+      parameters: [
+        { name: 'service', value: 'Sauna' },
+        { name: 'claim_url', value: `https://herald.example/claim/${n}` },
+      ],
+    },
+  },
+});
+
+let hubspot: HubSpotStandIn;
+const HUBSPOT_TOKEN = 'pat-eu1-contract-0123456789abcdef';
+channelPortContract('HubSpot custom event occurrence (events/v3/send)', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    hubspot = await startHubSpotStandIn({ accessToken: HUBSPOT_TOKEN });
+    hubspot.defineEvent('pe4711_waitlist_offer', ['service', 'claim_url']);
+    const adapter = (accessToken: string) =>
+      createHubSpotCrmChannel({ accessToken, apiUrl: hubspot.url, clock, timeoutMs: 2_000 });
+    return {
+      adapter: adapter(HUBSPOT_TOKEN),
+      wrongCredentials: adapter('pat-eu1-wrong-0123456789abcdef'),
+      message: (n) => crmMessage(n, `guest${n}@example.com`),
+      // An event the account has not defined: 400.
+      refusedMessage: () => crmMessage(0, 'guest@example.com', 'pe4711_no_such_event'),
+      requests: () => hubspot.requests.length,
+      failNext: (count, status, retryAfter) => hubspot.failNext(count, status, retryAfter),
+      setDown: (down) => hubspot.setDown(down),
+      // HubSpot's 429 names no time to wait (X-HubSpot-RateLimit-* only): the dispatcher's backoff applies.
+      retryAfter: false,
+      violations: () => hubspot.violations,
+    };
+  },
+  tearDown: async () => hubspot?.close(),
+});
+
+let intercom: IntercomStandIn;
+const INTERCOM_TOKEN = 'dG9rOmNvbnRyYWN0LTAxMjM0NTY3ODk=';
+channelPortContract('Intercom data event (POST /events)', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    intercom = await startIntercomStandIn({ accessToken: INTERCOM_TOKEN });
+    const adapter = (accessToken: string) =>
+      createIntercomCrmChannel({ accessToken, apiUrl: intercom.url, clock, timeoutMs: 2_000 });
+    return {
+      adapter: adapter(INTERCOM_TOKEN),
+      wrongCredentials: adapter('dG9rOndyb25nLTAxMjM0NTY3ODk='),
+      message: (n) => {
+        intercom.addUser(`guest${n}@example.com`);
+        return crmMessage(n, `guest${n}@example.com`, 'waitlist-offer');
+      },
+      // No user or lead with that email: 404 not_found.
+      refusedMessage: () => crmMessage(0, 'stranger@example.com', 'waitlist-offer'),
+      requests: () => intercom.requests.length,
+      failNext: (count, status, retryAfter) => intercom.failNext(count, status, retryAfter),
+      setDown: (down) => intercom.setDown(down),
+      retryAfter: true,
+      violations: () => intercom.violations,
+    };
+  },
+  tearDown: async () => intercom?.close(),
+});
+
+let mailchimp: MailchimpStandIn;
+const MC = { apiKey: '0123456789abcdef0123456789abcdef-us6', listId: 'a1b2c3d4e5' };
+channelPortContract('Mailchimp member tags', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    mailchimp = await startMailchimpStandIn(MC);
+    const adapter = (apiKey: string) =>
+      createMailchimpCrmChannel({ apiKey, listId: MC.listId, apiUrl: `${mailchimp.url}/3.0`, clock, timeoutMs: 2_000 });
+    return {
+      adapter: adapter(MC.apiKey),
+      wrongCredentials: adapter('fedcba9876543210fedcba9876543210-us6'),
+      message: (n) => {
+        mailchimp.addMember(`guest${n}@example.com`);
+        return crmMessage(n, `guest${n}@example.com`, 'waitlist offer');
+      },
+      // Not a member of the audience: 404.
+      refusedMessage: () => crmMessage(0, 'stranger@example.com', 'waitlist offer'),
+      requests: () => mailchimp.requests.length,
+      failNext: (count, status, retryAfter) => mailchimp.failNext(count, status, retryAfter),
+      setDown: (down) => mailchimp.setDown(down),
+      // Mailchimp's 429 names no time to wait: the dispatcher's backoff applies.
+      retryAfter: false,
+      violations: () => mailchimp.violations,
+    };
+  },
+  tearDown: async () => mailchimp?.close(),
+});
+
+describe('CRM: what the customer’s contact gets', () => {
+  let hs: HubSpotStandIn;
+  let ic: IntercomStandIn;
+  let mc: MailchimpStandIn;
+  beforeAll(async () => {
+    hs = await startHubSpotStandIn({ accessToken: HUBSPOT_TOKEN });
+    hs.defineEvent('pe4711_waitlist_offer', ['service', 'claim_url']);
+    hs.defineEvent('herald-message', ['message']);
+    ic = await startIntercomStandIn({ accessToken: INTERCOM_TOKEN });
+    ic.addUser('ada@example.com');
+    mc = await startMailchimpStandIn(MC);
+    mc.addMember('Ada@Example.com');
+  });
+  afterAll(async () => {
+    await Promise.all([hs?.close(), ic?.close(), mc?.close()]);
+  });
+
+  it('HubSpot: the event with its properties on the contact, once per delivery however often it is sent', async () => {
+    const adapter = createHubSpotCrmChannel({ accessToken: HUBSPOT_TOKEN, apiUrl: hs.url, clock });
+    const message = crmMessage(1, 'ada@example.com');
+    const first = await adapter.send(message);
+    const again = await adapter.send(message);
+    expect(first).toMatchObject({ outcome: 'accepted', providerMessageId: occurrenceUuid(message.idempotencyKey) });
+    expect(again).toMatchObject({ outcome: 'accepted', providerMessageId: occurrenceUuid(message.idempotencyKey) });
+    // The occurrence uuid is derived from the delivery: HubSpot records a re-sent attempt once.
+    expect(hs.occurrences).toEqual([
+      {
+        eventName: 'pe4711_waitlist_offer',
+        email: 'ada@example.com',
+        uuid: occurrenceUuid(message.idempotencyKey),
+        properties: { service: 'Sauna', claim_url: 'https://herald.example/claim/1' },
+      },
+    ]);
+    // Without a CRM template: herald-message with the text.
+    const plain = await adapter.send({ ...base(2), channel: 'crm', to: 'ada@example.com', content: { text: 'Hello' } });
+    expect(plain.outcome).toBe('accepted');
+    expect(hs.occurrences.at(-1)).toMatchObject({ eventName: 'herald-message', properties: { message: 'Hello' } });
+    expect(hs.violations).toEqual([]);
+  });
+
+  it('Intercom: the event with metadata on the user, with the Intercom-Version header', async () => {
+    const adapter = createIntercomCrmChannel({ accessToken: INTERCOM_TOKEN, apiUrl: ic.url, clock });
+    expect((await adapter.send(crmMessage(3, 'ada@example.com', 'waitlist-offer'))).outcome).toBe('accepted');
+    expect(ic.events).toEqual([
+      expect.objectContaining({
+        eventName: 'waitlist-offer',
+        email: 'ada@example.com',
+        version: '2.11',
+        metadata: { service: 'Sauna', claim_url: 'https://herald.example/claim/3' },
+      }),
+    ]);
+    // More than Intercom's 10 metadata values is refused before any request.
+    const many = crmMessage(4, 'ada@example.com', 'waitlist-offer');
+    const tooMany: OutboundMessage = {
+      ...many,
+      content: {
+        ...many.content,
+        template: {
+          ...many.content.template!,
+          parameters: Array.from({ length: 11 }, (_, i) => ({ name: `p${i}`, value: String(i) })),
+        },
+      },
+    };
+    const before = ic.requests.length;
+    expect((await adapter.send(tooMany)).outcome).toBe('permanent');
+    expect(ic.requests.length).toBe(before);
+    expect(ic.violations).toEqual([]);
+  });
+
+  it('Mailchimp: the tag on the audience member found by the hash of the lower-cased email', async () => {
+    const adapter = createMailchimpCrmChannel({ ...MC, apiUrl: `${mc.url}/3.0`, clock });
+    expect((await adapter.send(crmMessage(5, 'ada@example.com', 'waitlist offer'))).outcome).toBe('accepted');
+    expect(mc.taggings).toEqual([
+      { listId: MC.listId, email: 'ada@example.com', tags: [{ name: 'waitlist offer', status: 'active' }] },
+    ]);
+    expect(mc.violations).toEqual([]);
   });
 });

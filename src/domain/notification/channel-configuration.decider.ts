@@ -92,6 +92,33 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     settings: {},
     credentials: { webhookUrl: { required: true, pattern: /^https?:\/\/[^\s]{8,2000}$/ } },
   },
+  // CRM: the "delivery" is an event or tag on the customer's contact, which the tenant's own automation turns into a
+  // message (docs/channels/crm.md).
+  hubspot: {
+    channel: 'crm',
+    settings: { apiUrl: { required: false, pattern: HTTP_URL } },
+    /** A private app's access token with the analytics.behavioral_events.send scope. */
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
+  intercom: {
+    channel: 'crm',
+    settings: {
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** The Intercom-Version header (default 2.11). */
+      apiVersion: { required: false, pattern: /^\d{1,2}\.\d{1,2}$/ },
+    },
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
+  mailchimp: {
+    channel: 'crm',
+    settings: {
+      /** The audience (list) id the customers are members of. */
+      listId: { required: true, pattern: /^[a-z0-9]{4,32}$/ },
+      /** Default https://<dc>.api.mailchimp.com/3.0, the data centre taken from the API key's suffix. */
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { apiKey: { required: true, pattern: /^[0-9a-f]{32}-[a-z]{2,4}\d{1,3}$/ } },
+  },
 };
 
 export const MAX_PROVIDERS_PER_CHANNEL = 3;

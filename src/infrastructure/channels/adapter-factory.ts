@@ -3,6 +3,7 @@ import { emailSenderChannel } from '../../application/channels/sender-channels.j
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
+import { createHubSpotCrmChannel, createIntercomCrmChannel, createMailchimpCrmChannel } from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
@@ -46,6 +47,22 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
         return createTeamsChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
       case 'discord':
         return createDiscordChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
+      case 'hubspot':
+        return createHubSpotCrmChannel({ accessToken: credentials.accessToken!, ...apiUrl, clock: deps.clock });
+      case 'intercom':
+        return createIntercomCrmChannel({
+          accessToken: credentials.accessToken!,
+          ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'mailchimp':
+        return createMailchimpCrmChannel({
+          apiKey: credentials.apiKey!,
+          listId: settings.listId!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
       default:
         throw new Error(`no adapter for provider ${provider}`);
     }

@@ -39,13 +39,15 @@ export const workflowMessageSchema = z
       .strictObject({
         type: z.literal('external'),
         system: z
-          .enum(['whatsapp', 'sendgrid', 'smartemailing'])
-          .describe('whatsapp (channel whatsapp), sendgrid or smartemailing (channel email).'),
+          .enum(['whatsapp', 'sendgrid', 'smartemailing', 'crm'])
+          .describe('whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm).'),
         template: z
           .string()
           .min(1)
           .max(512)
-          .describe('WhatsApp template name, SendGrid dynamic template id d-…, or SmartEmailing e-mail id (digits).'),
+          .describe(
+            'WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), or the CRM event or tag name.',
+          ),
         language: z
           .string()
           .max(8)
