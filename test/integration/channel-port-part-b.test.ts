@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/application/ports/channel.port.js';
 import {
+  createActiveCampaignCrmChannel,
   createHubSpotCrmChannel,
   createIntercomCrmChannel,
   createMailchimpCrmChannel,
   occurrenceUuid,
 } from '../../src/infrastructure/channels/crm-channels.js';
 import { createSmartEmailingEmailChannel } from '../../src/infrastructure/channels/smartemailing-email-channel.js';
+import { startActiveCampaignStandIn, type ActiveCampaignStandIn } from '../support/activecampaign-stand-in.js';
 import { startHubSpotStandIn, type HubSpotStandIn } from '../support/hubspot-stand-in.js';
 import { startIntercomStandIn, type IntercomStandIn } from '../support/intercom-stand-in.js';
 import { startMailchimpStandIn, type MailchimpStandIn } from '../support/mailchimp-stand-in.js';
@@ -235,6 +237,34 @@ channelPortContract('Mailchimp member tags', {
   tearDown: async () => mailchimp?.close(),
 });
 
+let activecampaign: ActiveCampaignStandIn;
+const AC = { actid: '650011223', eventKey: 'acEventKey0123456789abcdef' };
+channelPortContract('ActiveCampaign event tracking (trackcmp.net/event)', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    activecampaign = await startActiveCampaignStandIn(AC);
+    const adapter = (eventKey: string) =>
+      createActiveCampaignCrmChannel({ ...AC, eventKey, apiUrl: activecampaign.url, clock, timeoutMs: 2_000 });
+    return {
+      adapter: adapter(AC.eventKey),
+      wrongCredentials: adapter('acWrongKey0123456789abcdef'),
+      message: (n) => {
+        activecampaign.addContact(`guest${n}@example.com`);
+        return crmMessage(n, `guest${n}@example.com`, 'waitlist-offer');
+      },
+      refusedMessage: () => crmMessage(0, 'stranger@example.com', 'waitlist-offer'),
+      requests: () => activecampaign.requests.length,
+      failNext: (count, status, retryAfter) => activecampaign.failNext(count, status, retryAfter),
+      setDown: (down) => activecampaign.setDown(down),
+      // No documented wait on a 429: the dispatcher's backoff applies.
+      retryAfter: false,
+      violations: () => activecampaign.violations,
+    };
+  },
+  tearDown: async () => activecampaign?.close(),
+});
+
 describe('CRM: what the customer’s contact gets', () => {
   let hs: HubSpotStandIn;
   let ic: IntercomStandIn;
@@ -302,6 +332,29 @@ describe('CRM: what the customer’s contact gets', () => {
     expect((await adapter.send(tooMany)).outcome).toBe('permanent');
     expect(ic.requests.length).toBe(before);
     expect(ic.violations).toEqual([]);
+  });
+
+  it('ActiveCampaign: the event with its properties as eventdata, for the contact named in visit', async () => {
+    const standIn = await startActiveCampaignStandIn(AC);
+    try {
+      standIn.addContact('ada@example.com');
+      const adapter = createActiveCampaignCrmChannel({ ...AC, apiUrl: standIn.url, clock });
+      expect((await adapter.send(crmMessage(6, 'ada@example.com', 'waitlist-offer'))).outcome).toBe('accepted');
+      expect(standIn.events).toEqual([
+        {
+          event: 'waitlist-offer',
+          email: 'ada@example.com',
+          eventdata: JSON.stringify({ service: 'Sauna', claim_url: 'https://herald.example/claim/6' }),
+        },
+      ]);
+      // Longer than ActiveCampaign's 32 characters: refused before any request.
+      const long = await adapter.send(crmMessage(7, 'ada@example.com', 'a-very-long-event-name-for-the-waitlist'));
+      expect(long.outcome).toBe('permanent');
+      expect(standIn.requests.length).toBe(1);
+      expect(standIn.violations).toEqual([]);
+    } finally {
+      await standIn.close();
+    }
   });
 
   it('Mailchimp: the tag on the audience member found by the hash of the lower-cased email', async () => {

@@ -119,6 +119,15 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { apiKey: { required: true, pattern: /^[0-9a-f]{32}-[a-z]{2,4}\d{1,3}$/ } },
   },
+  activecampaign: {
+    channel: 'crm',
+    settings: {
+      /** The account id of event tracking (Website → Site Tracking → Event Tracking). */
+      actid: { required: true, pattern: /^\d{1,20}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { eventKey: { required: true, pattern: /^[A-Za-z0-9]{8,128}$/ } },
+  },
 };
 
 export const MAX_PROVIDERS_PER_CHANNEL = 3;

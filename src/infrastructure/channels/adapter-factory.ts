@@ -3,7 +3,12 @@ import { emailSenderChannel } from '../../application/channels/sender-channels.j
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
-import { createHubSpotCrmChannel, createIntercomCrmChannel, createMailchimpCrmChannel } from './crm-channels.js';
+import {
+  createActiveCampaignCrmChannel,
+  createHubSpotCrmChannel,
+  createIntercomCrmChannel,
+  createMailchimpCrmChannel,
+} from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
@@ -60,6 +65,13 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
         return createMailchimpCrmChannel({
           apiKey: credentials.apiKey!,
           listId: settings.listId!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'activecampaign':
+        return createActiveCampaignCrmChannel({
+          actid: settings.actid!,
+          eventKey: credentials.eventKey!,
           ...apiUrl,
           clock: deps.clock,
         });

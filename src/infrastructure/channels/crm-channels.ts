@@ -250,3 +250,73 @@ export function createMailchimpCrmChannel(options: MailchimpOptions): ChannelAda
     async close() {},
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// ActiveCampaign: event tracking, POST https://trackcmp.net/event (form-encoded).
+
+export const ACTIVECAMPAIGN_TRACKING_URL = 'https://trackcmp.net';
+/** "The name of the event you wish to track. (Max of 32 Characters)". */
+export const ACTIVECAMPAIGN_EVENT_NAME_LIMIT = 32;
+
+export interface ActiveCampaignOptions {
+  /** The account's `actid` (Website → Site Tracking → Event Tracking). */
+  readonly actid: string;
+  /** The Event Key shown beside it. */
+  readonly eventKey: string;
+  readonly apiUrl?: string;
+  readonly clock: Clock;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * ActiveCampaign "Track event" (`POST /event` on trackcmp.net, `application/x-www-form-urlencoded`): `actid`, `key`,
+ * `event` (at most 32 characters), `eventdata` (the properties as JSON, when there are any) and `visit`, the
+ * JSON-encoded `{ "email": … }` of the contact; an automation starting on "event recorded" sends the message.
+ * The answer is `{ success: 1, message }` or, for a refusal (wrong key, event tracking off), `{ success: 0, message }`,
+ * which is permanent; 429 and 5xx are retryable.
+ */
+export function createActiveCampaignCrmChannel(options: ActiveCampaignOptions): ChannelAdapter {
+  const base = options.apiUrl ?? ACTIVECAMPAIGN_TRACKING_URL;
+  return {
+    channel: 'crm',
+    provider: 'activecampaign',
+    async send(message) {
+      const event = crmEventOf(message);
+      if ([...event.name].length > ACTIVECAMPAIGN_EVENT_NAME_LIMIT) {
+        return {
+          outcome: 'permanent',
+          reason: `ActiveCampaign event names have at most ${ACTIVECAMPAIGN_EVENT_NAME_LIMIT} characters`,
+        };
+      }
+      const form = new URLSearchParams({
+        actid: options.actid,
+        key: options.eventKey,
+        event: event.name,
+        ...(Object.keys(event.properties).length > 0 ? { eventdata: JSON.stringify(event.properties) } : {}),
+        visit: JSON.stringify({ email: message.to }),
+      });
+      const now = options.clock.now();
+      const result = await request(
+        joinUrl(base, '/event'),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form.toString(),
+        },
+        options.timeoutMs ?? 30_000,
+        'ActiveCampaign',
+      );
+      if (!result.ok) return result.outcome;
+      const { answer } = result;
+      const body = jsonOf(answer) as { success?: number | string; message?: string } | undefined;
+      if (answer.status === 200 && Number(body?.success) === 1) {
+        return accepted(message.idempotencyKey, options.clock.now());
+      }
+      if (answer.status === 200) {
+        return { outcome: 'permanent', reason: `ActiveCampaign: ${body?.message ?? 'refused'}`.slice(0, 400) };
+      }
+      return errorOutcome(answer, now, `ActiveCampaign ${answer.status}: ${body?.message ?? 'refused'}`.slice(0, 400));
+    },
+    async close() {},
+  };
+}
