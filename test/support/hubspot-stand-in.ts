@@ -3,10 +3,12 @@ import { startHttpStandIn, type HttpStandIn, type StandInAnswer } from './http-s
 /**
  * A stand-in for HubSpot's "Send event data" (`POST /events/v3/send`,
  * https://developers.hubspot.com/docs/api-reference/latest/events/send-event-data/send-event-occurrence). It checks
- * the documented request: Bearer token of a private app (401 `{ status: "error", category: "INVALID_AUTHENTICATION" }`
- * else), a JSON object with only `eventName` (required), `email`, `objectId`, `utk`, `occurredAt` (ISO-8601),
- * `uuid` and `properties` (a flat object of property values), and one of `email` / `objectId` / `utk` to name the
- * contact. An event must be defined (`defineEvent`, with its properties): an unknown event or property is a 400
+ * the documented request as HubSpot's published spec (HubSpot/HubSpot-public-api-spec-collection, Events, Send Event
+ * Completions v3, `BehavioralEventHttpCompletionRequest`) describes it — that collection is "not licensed for
+ * external use", so it is read, not vendored: Bearer token of a private app (401 `{ status: "error", category:
+ * "INVALID_AUTHENTICATION" }` else), a JSON object with only `eventName` and `properties` (both required; property
+ * values strings), `email`, `objectId`, `utk`, `occurredAt` (date-time) and `uuid`, and one of `email` / `objectId`
+ * / `utk` to name the contact. An event must be defined (`defineEvent`, with its properties): an unknown event or property is a 400
  * `VALIDATION_ERROR`, as HubSpot answers. 204 No Content when recorded; the same `uuid` again is recorded once.
  */
 
@@ -70,12 +72,12 @@ export async function startHubSpotStandIn(options: { accessToken: string }): Pro
       if (body.uuid !== undefined && (typeof body.uuid !== 'string' || !UUID.test(body.uuid))) {
         return refuse('uuid is not a UUID');
       }
-      const properties = (body.properties ?? {}) as Record<string, unknown>;
+      const properties = body.properties as Record<string, unknown>;
       if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
-        return refuse('properties must be an object');
+        return refuse('properties is required: an object');
       }
       for (const [name, value] of Object.entries(properties)) {
-        if (typeof value === 'object' && value !== null) return refuse(`property ${name} must be a value`);
+        if (typeof value !== 'string') return refuse(`property ${name} must be a string`);
       }
       // Documented refusals, not contract violations: the account has no such event or property.
       const defined = events.get(body.eventName);
