@@ -5,6 +5,7 @@ import {
   createHubSpotCrmChannel,
   createIntercomCrmChannel,
   createMailchimpCrmChannel,
+  createSalesforceCrmChannel,
   occurrenceUuid,
 } from '../../src/infrastructure/channels/crm-channels.js';
 import { createSmartEmailingEmailChannel } from '../../src/infrastructure/channels/smartemailing-email-channel.js';
@@ -12,6 +13,7 @@ import { startActiveCampaignStandIn, type ActiveCampaignStandIn } from '../suppo
 import { startHubSpotStandIn, type HubSpotStandIn } from '../support/hubspot-stand-in.js';
 import { startIntercomStandIn, type IntercomStandIn } from '../support/intercom-stand-in.js';
 import { startMailchimpStandIn, type MailchimpStandIn } from '../support/mailchimp-stand-in.js';
+import { startSalesforceStandIn, type SalesforceStandIn } from '../support/salesforce-stand-in.js';
 import { startSmartEmailingStandIn, type SmartEmailingStandIn } from '../support/smartemailing-stand-in.js';
 import { channelPortContract } from './channel-port.contract.js';
 
@@ -265,6 +267,35 @@ channelPortContract('ActiveCampaign event tracking (trackcmp.net/event)', {
   tearDown: async () => activecampaign?.close(),
 });
 
+let salesforce: SalesforceStandIn;
+const SF_TOKEN = '00D5g000004ABCD!contract.token.0123456789';
+channelPortContract('Salesforce Task for the contact (Composite)', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    salesforce = await startSalesforceStandIn({ accessToken: SF_TOKEN });
+    const adapter = (accessToken: string) =>
+      createSalesforceCrmChannel({ instanceUrl: salesforce.url, accessToken, clock, timeoutMs: 2_000 });
+    return {
+      adapter: adapter(SF_TOKEN),
+      wrongCredentials: adapter('00D5g000004ABCD!wrong.token.0123456789'),
+      message: (n) => {
+        salesforce.addContact(`guest${n}@example.com`);
+        return crmMessage(n, `guest${n}@example.com`, 'Offer the freed seat');
+      },
+      // No Contact with that email: the Task's reference cannot be resolved.
+      refusedMessage: () => crmMessage(0, 'stranger@example.com', 'Offer the freed seat'),
+      requests: () => salesforce.requests.length,
+      failNext: (count, status, retryAfter) => salesforce.failNext(count, status, retryAfter),
+      setDown: (down) => salesforce.setDown(down),
+      // Salesforce names no wait on a refused request for limits: the dispatcher's backoff applies.
+      retryAfter: false,
+      violations: () => salesforce.violations,
+    };
+  },
+  tearDown: async () => salesforce?.close(),
+});
+
 describe('CRM: what the customer’s contact gets', () => {
   let hs: HubSpotStandIn;
   let ic: IntercomStandIn;
@@ -351,6 +382,33 @@ describe('CRM: what the customer’s contact gets', () => {
       const long = await adapter.send(crmMessage(7, 'ada@example.com', 'a-very-long-event-name-for-the-waitlist'));
       expect(long.outcome).toBe('permanent');
       expect(standIn.requests.length).toBe(1);
+      expect(standIn.violations).toEqual([]);
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  it('Salesforce: a Task on the contact found by email, with the properties as its description', async () => {
+    const standIn = await startSalesforceStandIn({ accessToken: SF_TOKEN });
+    try {
+      const contactId = standIn.addContact("o'brien@example.com");
+      const adapter = createSalesforceCrmChannel({ instanceUrl: standIn.url, accessToken: SF_TOKEN, clock });
+      const outcome = await adapter.send(crmMessage(8, "o'brien@example.com", 'Offer the freed seat'));
+      expect(outcome).toMatchObject({ outcome: 'accepted', providerMessageId: standIn.tasks[0]?.id });
+      expect(standIn.tasks).toEqual([
+        expect.objectContaining({
+          whoId: contactId,
+          fields: expect.objectContaining({
+            Subject: 'Offer the freed seat',
+            Description: 'service: Sauna\nclaim_url: https://herald.example/claim/8',
+            Status: 'Not Started',
+          }),
+        }),
+      ]);
+      // A stranger: no Task is created (allOrNone), and the outcome is permanent with Salesforce's reason.
+      const stranger = await adapter.send(crmMessage(9, 'stranger@example.com', 'Offer the freed seat'));
+      expect(stranger).toMatchObject({ outcome: 'permanent', code: 'PROCESSING_HALTED' });
+      expect(standIn.tasks).toHaveLength(1);
       expect(standIn.violations).toEqual([]);
     } finally {
       await standIn.close();

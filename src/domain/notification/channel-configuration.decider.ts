@@ -128,6 +128,15 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { eventKey: { required: true, pattern: /^[A-Za-z0-9]{8,128}$/ } },
   },
+  salesforce: {
+    channel: 'crm',
+    settings: {
+      /** The org's instance URL, https://<domain>.my.salesforce.com. */
+      instanceUrl: { required: true, pattern: HTTP_URL },
+      apiVersion: { required: false, pattern: /^v\d{2}\.\d$/ },
+    },
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
 };
 
 export const MAX_PROVIDERS_PER_CHANNEL = 3;

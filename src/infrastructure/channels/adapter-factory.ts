@@ -8,6 +8,7 @@ import {
   createHubSpotCrmChannel,
   createIntercomCrmChannel,
   createMailchimpCrmChannel,
+  createSalesforceCrmChannel,
 } from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
@@ -73,6 +74,13 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           actid: settings.actid!,
           eventKey: credentials.eventKey!,
           ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'salesforce':
+        return createSalesforceCrmChannel({
+          instanceUrl: settings.instanceUrl!,
+          accessToken: credentials.accessToken!,
+          ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
           clock: deps.clock,
         });
       default:

@@ -320,3 +320,120 @@ export function createActiveCampaignCrmChannel(options: ActiveCampaignOptions): 
     async close() {},
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Salesforce: a Task on the contact, found by email, in one Composite request.
+
+export const SALESFORCE_API_VERSION = 'v60.0';
+
+export interface SalesforceOptions {
+  /** The org's instance URL (`https://acme.my.salesforce.com`): where the REST API lives. */
+  readonly instanceUrl: string;
+  /** An OAuth access token (connected app, client credentials or JWT bearer flow). */
+  readonly accessToken: string;
+  readonly apiVersion?: string;
+  readonly clock: Clock;
+  readonly timeoutMs?: number;
+}
+
+/** A SOQL string literal: backslashes and single quotes escaped. */
+function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+interface CompositeAnswer {
+  readonly compositeResponse?: readonly {
+    readonly body?: unknown;
+    readonly httpStatusCode?: number;
+    readonly referenceId?: string;
+  }[];
+}
+
+/**
+ * Salesforce REST Composite (`POST /services/data/vXX.X/composite`, `allOrNone`): a SOQL query for the Contact with
+ * the customer's email, then a Task (`Subject` = the event's name, `Description` = its properties one per line,
+ * `WhoId` = that contact) for the tenant's staff to act on — "the next in line needs a call". One request, so a
+ * Task is never created without its contact. 200 with both sub-answers 2xx: created, the provider id is the Task's
+ * id. A sub-answer that fails (no such contact: the reference cannot be resolved; a refused field) is permanent;
+ * 401 (expired or wrong token) permanent; 429/503 retryable.
+ */
+export function createSalesforceCrmChannel(options: SalesforceOptions): ChannelAdapter {
+  const version = options.apiVersion ?? SALESFORCE_API_VERSION;
+  const root = `/services/data/${version}`;
+  return {
+    channel: 'crm',
+    provider: 'salesforce',
+    async send(message) {
+      const event = crmEventOf(message);
+      const now = options.clock.now();
+      const description = Object.entries(event.properties)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\n');
+      const body = {
+        allOrNone: true,
+        compositeRequest: [
+          {
+            method: 'GET',
+            url: `${root}/query?q=${encodeURIComponent(
+              `SELECT Id FROM Contact WHERE Email = ${soqlString(message.to)} ORDER BY CreatedDate LIMIT 1`,
+            )}`,
+            referenceId: 'contact',
+          },
+          {
+            method: 'POST',
+            url: `${root}/sobjects/Task`,
+            referenceId: 'task',
+            body: {
+              Subject: event.name.slice(0, 255),
+              Description: description.slice(0, 32_000),
+              WhoId: '@{contact.records[0].Id}',
+              Status: 'Not Started',
+              Priority: 'High',
+              ActivityDate: now.toISOString().slice(0, 10),
+            },
+          },
+        ],
+      };
+      const result = await request(
+        joinUrl(options.instanceUrl, `${root}/composite`),
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${options.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+        options.timeoutMs ?? 30_000,
+        'Salesforce',
+      );
+      if (!result.ok) return result.outcome;
+      const { answer } = result;
+      const parsed = jsonOf(answer);
+      if (answer.status === 200) {
+        const parts = (parsed as CompositeAnswer | undefined)?.compositeResponse ?? [];
+        const task = parts.find((p) => p.referenceId === 'task');
+        const failed = parts.find((p) => (p.httpStatusCode ?? 500) >= 300);
+        if (!failed && task) {
+          const id = (task.body as { id?: string } | undefined)?.id;
+          if (id) return accepted(id, options.clock.now());
+        }
+        const errors = Array.isArray(failed?.body) ? (failed.body as { errorCode?: string; message?: string }[]) : [];
+        const reason = errors.map((e) => [e.errorCode, e.message].filter(Boolean).join(': ')).join('; ');
+        return {
+          outcome: 'permanent',
+          reason: `Salesforce: ${reason || 'the Task was not created'}`.slice(0, 400),
+          ...(errors[0]?.errorCode ? { code: errors[0].errorCode } : {}),
+        };
+      }
+      const errors = Array.isArray(parsed) ? (parsed as { errorCode?: string; message?: string }[]) : [];
+      return errorOutcome(
+        answer,
+        now,
+        `Salesforce ${answer.status}: ${errors.map((e) => `${e.errorCode}: ${e.message}`).join('; ') || 'refused'}`.slice(
+          0,
+          400,
+        ),
+        errors[0]?.errorCode,
+      );
+    },
+    async close() {},
+  };
+}

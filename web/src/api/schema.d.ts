@@ -1994,10 +1994,10 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign (crm).
+                 * @description smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "smartemailing" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign";
+                provider: "smtp" | "sendgrid" | "smartemailing" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce";
                 /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username… */
                 settings?: {
                     [key: string]: string;
