@@ -42,6 +42,15 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { apiKey: { required: true, pattern: TOKEN } },
   },
+  /** SmartEmailing API v3: HTTP Basic with the account's login and API key (docs/channels/smartemailing.md). */
+  smartemailing: {
+    channel: 'email',
+    settings: {
+      username: { required: true, pattern: /^[^\s@:]{1,200}@[^\s@:]{1,200}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { apiKey: { required: true, pattern: TOKEN } },
+  },
   'whatsapp-cloud': {
     channel: 'whatsapp',
     settings: {
@@ -82,6 +91,51 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     channel: 'staff-chat',
     settings: {},
     credentials: { webhookUrl: { required: true, pattern: /^https?:\/\/[^\s]{8,2000}$/ } },
+  },
+  // CRM: the "delivery" is an event or tag on the customer's contact, which the tenant's own automation turns into a
+  // message (docs/channels/crm.md).
+  hubspot: {
+    channel: 'crm',
+    settings: { apiUrl: { required: false, pattern: HTTP_URL } },
+    /** A private app's access token with the analytics.behavioral_events.send scope. */
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
+  intercom: {
+    channel: 'crm',
+    settings: {
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** The Intercom-Version header (default 2.11). */
+      apiVersion: { required: false, pattern: /^\d{1,2}\.\d{1,2}$/ },
+    },
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
+  mailchimp: {
+    channel: 'crm',
+    settings: {
+      /** The audience (list) id the customers are members of. */
+      listId: { required: true, pattern: /^[a-z0-9]{4,32}$/ },
+      /** Default https://<dc>.api.mailchimp.com/3.0, the data centre taken from the API key's suffix. */
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { apiKey: { required: true, pattern: /^[0-9a-f]{32}-[a-z]{2,4}\d{1,3}$/ } },
+  },
+  activecampaign: {
+    channel: 'crm',
+    settings: {
+      /** The account id of event tracking (Website → Site Tracking → Event Tracking). */
+      actid: { required: true, pattern: /^\d{1,20}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { eventKey: { required: true, pattern: /^[A-Za-z0-9]{8,128}$/ } },
+  },
+  salesforce: {
+    channel: 'crm',
+    settings: {
+      /** The org's instance URL, https://<domain>.my.salesforce.com. */
+      instanceUrl: { required: true, pattern: HTTP_URL },
+      apiVersion: { required: false, pattern: /^v\d{2}\.\d$/ },
+    },
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
   },
 };
 

@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -55,7 +55,8 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 export type ContactKind = 'email' | 'phone' | 'telegram' | 'room';
 
 export function contactKindOf(channel: Channel): ContactKind {
-  return channel === 'email'
+  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email.
+  return channel === 'email' || channel === 'crm'
     ? 'email'
     : channel === 'telegram'
       ? 'telegram'
@@ -74,6 +75,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   whatsapp: 'WhatsApp',
   telegram: 'Telegram',
   'staff-chat': 'staff chat',
+  crm: 'CRM',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */

@@ -1,4 +1,4 @@
-import type { Channel } from './kinds.js';
+import { contactKindOf, type Channel } from './kinds.js';
 
 /**
  * Masking for the audit trail: enough to recognise a recipient when asked about them, not enough to harvest
@@ -36,7 +36,8 @@ export function maskChatId(chatId: string): string {
 }
 
 export function maskAddress(channel: Channel, address: string): string {
-  return channel === 'email' ? maskEmail(address) : channel === 'telegram' ? maskChatId(address) : maskPhone(address);
+  const kind = contactKindOf(channel);
+  return kind === 'email' ? maskEmail(address) : kind === 'telegram' ? maskChatId(address) : maskPhone(address);
 }
 
 function firstChar(text: string): string {

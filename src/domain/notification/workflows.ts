@@ -97,8 +97,13 @@ export type WorkflowMessage =
 export const EXTERNAL_TEMPLATE_SYSTEMS: Readonly<Partial<Record<Channel, Readonly<Record<string, RegExp>>>>> = {
   /** Message template names: lower-case letters, digits and underscores (WhatsApp Manager's rule). */
   whatsapp: { whatsapp: /^[a-z0-9_]{1,512}$/ },
-  /** Dynamic transactional template ids. */
-  email: { sendgrid: /^d-[0-9a-f]{32}$/ },
+  /** SendGrid dynamic transactional template ids; SmartEmailing e-mail ids (a custom e-mail with replacements). */
+  email: { sendgrid: /^d-[0-9a-f]{32}$/, smartemailing: /^[1-9]\d{0,9}$/ },
+  /**
+   * The CRM event or tag the delivery records on the customer's contact: a HubSpot event's fully qualified name
+   * (`pe123456_waitlist_offer`), an Intercom event name, a Mailchimp tag; the parameters are its properties.
+   */
+  crm: { crm: /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$/ },
 };
 
 export interface WorkflowRecipients {

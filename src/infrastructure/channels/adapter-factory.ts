@@ -3,7 +3,15 @@ import { emailSenderChannel } from '../../application/channels/sender-channels.j
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
+import {
+  createActiveCampaignCrmChannel,
+  createHubSpotCrmChannel,
+  createIntercomCrmChannel,
+  createMailchimpCrmChannel,
+  createSalesforceCrmChannel,
+} from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
+import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
 import { createTelegramChannel } from './telegram-channel.js';
 import { createWhatsAppCloudChannel } from './whatsapp-cloud-channel.js';
@@ -23,6 +31,13 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
         );
       case 'sendgrid':
         return createSendGridEmailChannel({ apiKey: credentials.apiKey!, ...apiUrl, clock: deps.clock });
+      case 'smartemailing':
+        return createSmartEmailingEmailChannel({
+          username: settings.username!,
+          apiKey: credentials.apiKey!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
       case 'whatsapp-cloud':
         return createWhatsAppCloudChannel({
           accessToken: credentials.accessToken!,
@@ -38,6 +53,36 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
         return createTeamsChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
       case 'discord':
         return createDiscordChannel({ webhookUrl: credentials.webhookUrl!, clock: deps.clock });
+      case 'hubspot':
+        return createHubSpotCrmChannel({ accessToken: credentials.accessToken!, ...apiUrl, clock: deps.clock });
+      case 'intercom':
+        return createIntercomCrmChannel({
+          accessToken: credentials.accessToken!,
+          ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'mailchimp':
+        return createMailchimpCrmChannel({
+          apiKey: credentials.apiKey!,
+          listId: settings.listId!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'activecampaign':
+        return createActiveCampaignCrmChannel({
+          actid: settings.actid!,
+          eventKey: credentials.eventKey!,
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'salesforce':
+        return createSalesforceCrmChannel({
+          instanceUrl: settings.instanceUrl!,
+          accessToken: credentials.accessToken!,
+          ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
+          clock: deps.clock,
+        });
       default:
         throw new Error(`no adapter for provider ${provider}`);
     }

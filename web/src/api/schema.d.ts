@@ -1994,7 +1994,7 @@ export interface components {
         };
         Channel: {
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             /**
              * @description tenant: your providers; environment: the deployment’s.
              * @enum {string}
@@ -2014,11 +2014,11 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid (email); whatsapp-cloud (whatsapp); telegram (telegram).
+                 * @description smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
-                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey… */
+                provider: "smtp" | "sendgrid" | "smartemailing" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce";
+                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username… */
                 settings?: {
                     [key: string]: string;
                 };
@@ -2206,7 +2206,7 @@ export interface components {
             messages: {
                 kind: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
                 status: string;
                 requestedAt: string;
                 sentAt: string | null;
@@ -2358,7 +2358,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2403,7 +2403,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2451,7 +2451,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -3012,7 +3012,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3245,7 +3245,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -4036,7 +4036,7 @@ export interface components {
                 payment: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer: boolean;
@@ -4065,7 +4065,7 @@ export interface components {
                 payment?: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer?: boolean;
@@ -4096,11 +4096,11 @@ export interface components {
             /** @constant */
             type: "external";
             /**
-             * @description whatsapp (channel whatsapp) or sendgrid (channel email).
+             * @description whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm).
              * @enum {string}
              */
-            system: "whatsapp" | "sendgrid";
-            /** @description WhatsApp template name, or SendGrid dynamic template id d-… */
+            system: "whatsapp" | "sendgrid" | "smartemailing" | "crm";
+            /** @description WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), or the CRM event or tag name. */
             template: string;
             /** @description The template language at the provider (en, en_US, cs); default the recipient’s language. */
             language?: string;
@@ -9066,7 +9066,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
-                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
                 kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
@@ -14752,7 +14752,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             };
             cookie?: never;
         };
@@ -14843,7 +14843,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
             };
             cookie?: never;
         };

@@ -38,8 +38,16 @@ export const workflowMessageSchema = z
     z
       .strictObject({
         type: z.literal('external'),
-        system: z.enum(['whatsapp', 'sendgrid']).describe('whatsapp (channel whatsapp) or sendgrid (channel email).'),
-        template: z.string().min(1).max(512).describe('WhatsApp template name, or SendGrid dynamic template id d-…'),
+        system: z
+          .enum(['whatsapp', 'sendgrid', 'smartemailing', 'crm'])
+          .describe('whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm).'),
+        template: z
+          .string()
+          .min(1)
+          .max(512)
+          .describe(
+            'WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), or the CRM event or tag name.',
+          ),
         language: z
           .string()
           .max(8)
@@ -51,7 +59,9 @@ export const workflowMessageSchema = z
           .optional()
           .describe('Placeholder names (customerName, start, claimUrl...) that fill the template, in its order.'),
       })
-      .describe('A template prepared at the provider (WhatsApp message template, SendGrid dynamic template).'),
+      .describe(
+        'A template prepared at the provider (WhatsApp message template, SendGrid dynamic template, SmartEmailing custom e-mail).',
+      ),
   ])
   .meta({ id: 'WorkflowMessage' });
 
