@@ -24,6 +24,8 @@ export interface ProviderSpec {
 
 const HTTP_URL = /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/;
 const TOKEN = /^[\x21-\x7E]{8,1024}$/;
+/** An AWS region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
+export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The providers a tenant can configure, and what each needs. */
 export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
@@ -41,6 +43,19 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       webhookPublicKey: { required: false, pattern: /^[A-Za-z0-9+/=\s-]{40,2000}$/ },
     },
     credentials: { apiKey: { required: true, pattern: TOKEN } },
+  },
+  ses: {
+    channel: 'email',
+    settings: {
+      /** The AWS region of the SES account (`eu-west-1`): SigV4 scope and endpoint. */
+      region: { required: true, pattern: AWS_REGION },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      configurationSetName: { required: false, pattern: /^[A-Za-z0-9_-]{1,64}$/ },
+    },
+    credentials: {
+      accessKeyId: { required: true, pattern: /^[A-Z0-9]{16,128}$/ },
+      secretAccessKey: { required: true, pattern: /^[A-Za-z0-9/+=]{16,128}$/ },
+    },
   },
   'whatsapp-cloud': {
     channel: 'whatsapp',

@@ -4,6 +4,7 @@ import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
+import { createSesEmailChannel } from './ses-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
 import { createTelegramChannel } from './telegram-channel.js';
 import { createWhatsAppCloudChannel } from './whatsapp-cloud-channel.js';
@@ -23,6 +24,15 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
         );
       case 'sendgrid':
         return createSendGridEmailChannel({ apiKey: credentials.apiKey!, ...apiUrl, clock: deps.clock });
+      case 'ses':
+        return createSesEmailChannel({
+          region: settings.region!,
+          accessKeyId: credentials.accessKeyId!,
+          secretAccessKey: credentials.secretAccessKey!,
+          ...(settings.configurationSetName ? { configurationSetName: settings.configurationSetName } : {}),
+          ...apiUrl,
+          clock: deps.clock,
+        });
       case 'whatsapp-cloud':
         return createWhatsAppCloudChannel({
           accessToken: credentials.accessToken!,

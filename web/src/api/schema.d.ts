@@ -1994,11 +1994,11 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid (email); whatsapp-cloud (whatsapp); telegram (telegram).
+                 * @description smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
-                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey… */
+                provider: "smtp" | "sendgrid" | "ses" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord";
+                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, region… */
                 settings?: {
                     [key: string]: string;
                 };

@@ -11,11 +11,13 @@ export const channelConfigurationInputSchema = z
     providers: z
       .array(
         z.strictObject({
-          provider: providerName.describe('smtp, sendgrid (email); whatsapp-cloud (whatsapp); telegram (telegram).'),
+          provider: providerName.describe(
+            'smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram).',
+          ),
           settings: z
             .record(field, z.string().max(2000))
             .optional()
-            .describe('Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey…'),
+            .describe('Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, region…'),
           credentials: z
             .record(field, z.string().max(4096))
             .describe('Secret: encrypted at rest (AES-256-GCM), never returned or logged. apiKey, botToken…'),
