@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/application/ports/channel.port.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { createFcmPushChannel } from '../../src/infrastructure/channels/fcm-push-channel.js';
 import { createSesEmailChannel } from '../../src/infrastructure/channels/ses-email-channel.js';
+import { startFcmStandIn, type FcmStandIn } from '../support/fcm-stand-in.js';
 import { startSesStandIn, type SesStandIn } from '../support/ses-stand-in.js';
 import { channelPortContract } from './channel-port.contract.js';
 
 /**
- * Channel port contract, part A of the adapters: Amazon SES v2 (more providers follow in this file). Each stand-in
+ * Channel port contract, part A of the adapters: Amazon SES v2, Firebase Cloud Messaging HTTP v1. Each stand-in
  * runs on loopback and checks the provider's documented request shape and authentication.
  */
 
@@ -124,5 +127,105 @@ describe('Amazon SES: what the customer receives', () => {
     await channel.close();
     expect(outcome).toMatchObject({ outcome: 'permanent', code: 'InvalidSignatureException' });
     expect(standIn.violations).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+const FCM = { projectId: 'herald-contract', clientEmail: 'herald-push@herald-contract.iam.gserviceaccount.com' };
+let fcm: FcmStandIn;
+const deviceToken = (n: number) => `dXkT${String(n).padStart(6, '0')}:APA91bH-contract-token_${'x'.repeat(100)}`;
+const push = (n: number, to = deviceToken(n)): OutboundMessage => ({
+  ...base(n),
+  channel: 'push',
+  to,
+  content: { subject: 'A place is free', text: `A seat for Friday is yours if you want it (${n}).` },
+});
+const fcmAdapter = (standIn: FcmStandIn, privateKey = standIn.privateKey) =>
+  createFcmPushChannel({
+    ...FCM,
+    privateKey,
+    apiUrl: standIn.url,
+    tokenUrl: standIn.tokenUrl,
+    clock,
+    timeoutMs: 2_000,
+  });
+const anotherKey = () =>
+  generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+channelPortContract('Firebase Cloud Messaging HTTP v1', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    fcm = await startFcmStandIn(FCM);
+    fcm.unregister(deviceToken(0));
+    const adapter = fcmAdapter(fcm);
+    // Signs in once, so each case below counts only its own request (a token is reused until it expires).
+    expect(await adapter.send(push(9999))).toMatchObject({ outcome: 'accepted' });
+    return {
+      adapter,
+      // Another service-account key: the token endpoint refuses the JWT (invalid_grant).
+      wrongCredentials: fcmAdapter(fcm, anotherKey()),
+      message: (n) => push(n),
+      // An app uninstalled: UNREGISTERED.
+      refusedMessage: () => push(0),
+      requests: () => fcm.requests.length,
+      failNext: (count, status, retryAfter) => fcm.failNext(count, status, retryAfter),
+      setDown: (down) => fcm.setDown(down),
+      retryAfter: true,
+      violations: () => fcm.violations,
+    };
+  },
+  tearDown: async () => fcm?.close(),
+});
+
+describe('Firebase Cloud Messaging: what the device receives, and the sign-in', () => {
+  let standIn: FcmStandIn;
+  beforeAll(async () => {
+    standIn = await startFcmStandIn(FCM);
+  });
+  afterAll(async () => standIn.close());
+
+  it('shows the subject as title and the text as body, names the delivery in data, signs in once', async () => {
+    const channel = fcmAdapter(standIn);
+    const first = await channel.send(push(1));
+    const second = await channel.send(push(2));
+    expect(first).toMatchObject({ outcome: 'accepted', providerMessageId: standIn.pushes[0]?.name });
+    expect(second).toMatchObject({ outcome: 'accepted', providerMessageId: standIn.pushes[1]?.name });
+    expect(standIn.pushes[0]).toMatchObject({
+      token: deviceToken(1),
+      title: 'A place is free',
+      body: 'A seat for Friday is yours if you want it (1).',
+      data: { herald_notification: 'contract-1' },
+    });
+    expect(standIn.tokenRequests()).toBe(1);
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('a malformed registration token is permanent INVALID_ARGUMENT', async () => {
+    const outcome = await fcmAdapter(standIn).send(
+      push(3, 'not-a-registration-token-but-long-enough-to-pass'.replace(/-/g, ' ')),
+    );
+    expect(outcome).toMatchObject({ outcome: 'permanent', code: 'INVALID_ARGUMENT' });
+  });
+
+  it('an access token FCM stopped taking is forgotten: retryable now, the next attempt signs in again', async () => {
+    const channel = fcmAdapter(standIn);
+    expect((await channel.send(push(4))).outcome).toBe('accepted');
+    standIn.revokeAccessTokens();
+    const tokensBefore = standIn.tokenRequests();
+    expect(await channel.send(push(5))).toMatchObject({ outcome: 'retryable', code: 'UNAUTHENTICATED' });
+    expect((await channel.send(push(5))).outcome).toBe('accepted');
+    expect(standIn.tokenRequests() - tokensBefore).toBe(1);
+  });
+
+  it('503 UNAVAILABLE with Retry-After is retryable after that wait', async () => {
+    const channel = fcmAdapter(standIn);
+    expect((await channel.send(push(6))).outcome).toBe('accepted');
+    standIn.failNext(1, 503, 30);
+    expect(await channel.send(push(7))).toMatchObject({
+      outcome: 'retryable',
+      code: 'UNAVAILABLE',
+      retryAfterMs: 30_000,
+    });
   });
 });

@@ -82,6 +82,25 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       webhookSecret: { required: false, pattern: /^[A-Za-z0-9_-]{16,256}$/ },
     },
   },
+  fcm: {
+    channel: 'push',
+    settings: {
+      /** The Firebase project id. */
+      projectId: { required: true, pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/ },
+      /** The service account's client_email (not secret: it names the account, the key proves it). */
+      clientEmail: { required: true, pattern: /^[^\s@]{1,64}@[a-z0-9.-]{1,190}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** The key file's token_uri. */
+      tokenUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: {
+      /** The service account's private_key: a PKCS#8 PEM. */
+      privateKey: {
+        required: true,
+        pattern: /^-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]{100,4000}-----END PRIVATE KEY-----\s*$/,
+      },
+    },
+  },
   // Staff chat: the incoming webhook URL is the whole credential (it carries its own secret).
   slack: {
     channel: 'staff-chat',

@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'push'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -48,11 +48,13 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 }
 
 /**
- * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, or the name of a
+ * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, the name of a
  * staff room (staff chat: the Slack, Teams or Discord webhook configured for the tenant posts to one room; the name
- * is a label for the audit trail, the webhook URL is a credential).
+ * is a label for the audit trail, the webhook URL is a credential), or an app's push registration token (push: the
+ * token Firebase gave the tenant's app on one device; contacts carry none yet, so workflows name tokens as custom
+ * recipients).
  */
-export type ContactKind = 'email' | 'phone' | 'telegram' | 'room';
+export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device';
 
 export function contactKindOf(channel: Channel): ContactKind {
   return channel === 'email'
@@ -61,8 +63,13 @@ export function contactKindOf(channel: Channel): ContactKind {
       ? 'telegram'
       : channel === 'staff-chat'
         ? 'room'
-        : 'phone';
+        : channel === 'push'
+          ? 'device'
+          : 'phone';
 }
+
+/** An FCM registration token: URL-safe base64 with `:` and `-`, about 150-250 characters in practice. */
+const DEVICE_TOKEN = /^[A-Za-z0-9_:-]{32,4096}$/;
 
 /** A staff room's label: `staff`, `front-desk`, `ops.alerts`. */
 const ROOM_LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -74,6 +81,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   whatsapp: 'WhatsApp',
   telegram: 'Telegram',
   'staff-chat': 'staff chat',
+  push: 'push notification',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */
@@ -85,7 +93,9 @@ export function addressDescription(channel: Channel): string {
       ? 'E.164 phone number'
       : kind === 'room'
         ? 'staff room label (a-z, 0-9, . _ -)'
-        : 'Telegram chat id';
+        : kind === 'device'
+          ? 'push registration token'
+          : 'Telegram chat id';
 }
 
 export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
@@ -133,6 +143,7 @@ export function normalizeAddress(channel: Channel, address: string): string {
     case 'phone':
       return trimmed.replace(/[\s\-.()]/g, '');
     case 'telegram':
+    case 'device':
       return trimmed;
   }
 }
@@ -148,6 +159,8 @@ export function isValidAddress(channel: Channel, address: string): boolean {
       return isTelegramChatId(normalized);
     case 'room':
       return ROOM_LABEL.test(normalized);
+    case 'device':
+      return DEVICE_TOKEN.test(normalized);
   }
 }
 

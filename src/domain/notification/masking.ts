@@ -35,8 +35,20 @@ export function maskChatId(chatId: string): string {
   return `${sign}${digits.slice(0, 2)}****${digits.slice(-2)}`;
 }
 
+/** A push registration token: its first and last four characters, enough to tell two devices apart. */
+export function maskDeviceToken(token: string): string {
+  const trimmed = token.trim();
+  return trimmed.length <= 12 ? '****' : `${trimmed.slice(0, 4)}****${trimmed.slice(-4)}`;
+}
+
 export function maskAddress(channel: Channel, address: string): string {
-  return channel === 'email' ? maskEmail(address) : channel === 'telegram' ? maskChatId(address) : maskPhone(address);
+  return channel === 'email'
+    ? maskEmail(address)
+    : channel === 'telegram'
+      ? maskChatId(address)
+      : channel === 'push'
+        ? maskDeviceToken(address)
+        : maskPhone(address);
 }
 
 function firstChar(text: string): string {

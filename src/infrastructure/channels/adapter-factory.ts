@@ -3,6 +3,7 @@ import { emailSenderChannel } from '../../application/channels/sender-channels.j
 import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
+import { createFcmPushChannel } from './fcm-push-channel.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSesEmailChannel } from './ses-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
@@ -31,6 +32,16 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           secretAccessKey: credentials.secretAccessKey!,
           ...(settings.configurationSetName ? { configurationSetName: settings.configurationSetName } : {}),
           ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'fcm':
+        return createFcmPushChannel({
+          projectId: settings.projectId!,
+          clientEmail: settings.clientEmail!,
+          // Pasted from the key file's JSON, the PEM's line breaks may still be written \n.
+          privateKey: credentials.privateKey!.replace(/\\n/g, '\n'),
+          ...apiUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
           clock: deps.clock,
         });
       case 'whatsapp-cloud':

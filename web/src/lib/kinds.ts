@@ -52,12 +52,33 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat';
+type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'push';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
-  en: { email: 'Email', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Staff chat' },
-  cs: { email: 'E-mail', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Chat personálu' },
-  nb: { email: 'E-post', sms: 'SMS', whatsapp: 'WhatsApp', telegram: 'Telegram', 'staff-chat': 'Ansattchat' },
+  en: {
+    email: 'Email',
+    sms: 'SMS',
+    whatsapp: 'WhatsApp',
+    telegram: 'Telegram',
+    'staff-chat': 'Staff chat',
+    push: 'Push notification',
+  },
+  cs: {
+    email: 'E-mail',
+    sms: 'SMS',
+    whatsapp: 'WhatsApp',
+    telegram: 'Telegram',
+    'staff-chat': 'Chat personálu',
+    push: 'Push notifikace',
+  },
+  nb: {
+    email: 'E-post',
+    sms: 'SMS',
+    whatsapp: 'WhatsApp',
+    telegram: 'Telegram',
+    'staff-chat': 'Ansattchat',
+    push: 'Push-varsel',
+  },
 };
 
 export function kindName(language: Language, kind: string): string {
