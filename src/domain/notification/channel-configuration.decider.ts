@@ -97,7 +97,7 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       /** The service account's private_key: a PKCS#8 PEM. */
       privateKey: {
         required: true,
-        pattern: /^-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]{100,4000}-----END PRIVATE KEY-----\s*$/,
+        pattern: /^-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]{100,4000}-----END PRIVATE KEY-----(\s|\\n)*$/,
       },
     },
   },

@@ -3995,7 +3995,7 @@ export interface components {
                 customer?: boolean;
                 resourceStaff?: boolean;
                 admins?: boolean;
-                /** @description Email addresses, E.164 numbers (SMS, WhatsApp) or Telegram chat ids, as the channel takes. */
+                /** @description Email addresses, E.164 numbers (SMS, WhatsApp), Telegram chat ids, staff room labels or push registration tokens, as the channel takes. */
                 addresses?: string[];
             };
         };
