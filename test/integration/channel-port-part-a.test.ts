@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/application/ports/channel.port.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createFcmPushChannel } from '../../src/infrastructure/channels/fcm-push-channel.js';
+import { createPusherRealtimeChannel } from '../../src/infrastructure/channels/pusher-realtime-channel.js';
+import { startPusherStandIn, type PusherStandIn } from '../support/pusher-stand-in.js';
 import { createSesEmailChannel } from '../../src/infrastructure/channels/ses-email-channel.js';
 import { startFcmStandIn, type FcmStandIn } from '../support/fcm-stand-in.js';
 import { startSesStandIn, type SesStandIn } from '../support/ses-stand-in.js';
 import { channelPortContract } from './channel-port.contract.js';
 
 /**
- * Channel port contract, part A of the adapters: Amazon SES v2, Firebase Cloud Messaging HTTP v1. Each stand-in
+ * Channel port contract, part A of the adapters: Amazon SES v2, Firebase Cloud Messaging HTTP v1, Pusher Channels trigger. Each stand-in
  * runs on loopback and checks the provider's documented request shape and authentication.
  */
 
@@ -227,5 +229,74 @@ describe('Firebase Cloud Messaging: what the device receives, and the sign-in', 
       code: 'UNAVAILABLE',
       retryAfterMs: 30_000,
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+const PUSHER = { appId: '1234567', key: 'a1b2c3d4e5f6a7b8c9d0', secret: 'f0e9d8c7b6a5f4e3d2c1', cluster: 'eu' };
+let pusher: PusherStandIn;
+const live = (n: number, text = `A seat for Friday is free (${n}).`): OutboundMessage => ({
+  ...base(n),
+  channel: 'realtime',
+  to: 'front-desk',
+  content: { subject: 'Waitlist', text },
+});
+const pusherAdapter = (standIn: PusherStandIn, secret = PUSHER.secret) =>
+  createPusherRealtimeChannel({ ...PUSHER, secret, apiUrl: standIn.url, clock, timeoutMs: 2_000 });
+
+channelPortContract('Pusher Channels trigger', {
+  statusCallbacks: false,
+  credentials: true,
+  async setUp() {
+    pusher = await startPusherStandIn(PUSHER);
+    return {
+      adapter: pusherAdapter(pusher),
+      // The right key with another secret: the signature does not match (401).
+      wrongCredentials: pusherAdapter(pusher, '00000000000000000000'),
+      message: (n) => live(n),
+      // An event over Pusher's 10 kB: 413.
+      refusedMessage: () => live(0, 'x'.repeat(12_000)),
+      requests: () => pusher.requests.length,
+      failNext: (count, status, retryAfter) => pusher.failNext(count, status, retryAfter),
+      setDown: (down) => pusher.setDown(down),
+      // The SDK exposes no response headers, and Pusher documents no Retry-After.
+      retryAfter: false,
+      violations: () => pusher.violations,
+    };
+  },
+  tearDown: async () => pusher?.close(),
+});
+
+describe('Pusher Channels: what the page subscribed to the channel receives', () => {
+  let standIn: PusherStandIn;
+  beforeAll(async () => {
+    standIn = await startPusherStandIn(PUSHER);
+  });
+  afterAll(async () => standIn.close());
+
+  it('one signed event on the named channel, with the delivery id, subject and text', async () => {
+    const outcome = await pusherAdapter(standIn).send(live(1));
+    expect(outcome).toMatchObject({ outcome: 'accepted', providerMessageId: 'front-desk/contract-1' });
+    expect(standIn.events).toEqual([
+      {
+        channels: ['front-desk'],
+        name: 'herald-message',
+        data: { notificationId: 'contract-1', subject: 'Waitlist', text: 'A seat for Friday is free (1).' },
+      },
+    ]);
+    expect(standIn.violations).toEqual([]);
+  });
+
+  it('an app disabled or over quota (403) is permanent; an invalid channel name never leaves Herald', async () => {
+    standIn.disableApp();
+    try {
+      expect(await pusherAdapter(standIn).send(live(2))).toMatchObject({ outcome: 'permanent', code: '403' });
+    } finally {
+      standIn.disableApp(false);
+    }
+    const before = standIn.requests.length;
+    const outcome = await pusherAdapter(standIn).send({ ...live(3), to: 'front desk' });
+    expect(outcome.outcome).toBe('permanent');
+    expect(standIn.requests.length).toBe(before);
   });
 });

@@ -101,6 +101,18 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       },
     },
   },
+  pusher: {
+    channel: 'realtime',
+    settings: {
+      appId: { required: true, pattern: /^\d{1,20}$/ },
+      /** The app key: public (browsers subscribe with it). */
+      key: { required: true, pattern: /^[A-Za-z0-9]{8,64}$/ },
+      cluster: { required: true, pattern: /^[a-z0-9-]{2,20}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      eventName: { required: false, pattern: /^[A-Za-z0-9_\-=@,.;]{1,200}$/ },
+    },
+    credentials: { secret: { required: true, pattern: /^[A-Za-z0-9]{8,128}$/ } },
+  },
   // Staff chat: the incoming webhook URL is the whole credential (it carries its own secret).
   slack: {
     channel: 'staff-chat',

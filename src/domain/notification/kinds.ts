@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'push'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'push', 'realtime'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -52,9 +52,10 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
  * staff room (staff chat: the Slack, Teams or Discord webhook configured for the tenant posts to one room; the name
  * is a label for the audit trail, the webhook URL is a credential), or an app's push registration token (push: the
  * token Firebase gave the tenant's app on one device; contacts carry none yet, so workflows name tokens as custom
- * recipients).
+ * recipients), or a Pusher channel name (realtime: the channel the tenant's page or app subscribes to, named in
+ * a workflow's custom recipients).
  */
-export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device';
+export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | 'live-channel';
 
 export function contactKindOf(channel: Channel): ContactKind {
   return channel === 'email'
@@ -65,8 +66,13 @@ export function contactKindOf(channel: Channel): ContactKind {
         ? 'room'
         : channel === 'push'
           ? 'device'
-          : 'phone';
+          : channel === 'realtime'
+            ? 'live-channel'
+            : 'phone';
 }
+
+/** A Pusher channel name: the characters Pusher allows, at most 164 (the SDK allows 200; Pusher documents 164). */
+const LIVE_CHANNEL = /^[A-Za-z0-9_\-=@,.;]{1,164}$/;
 
 /** An FCM registration token: URL-safe base64 with `:` and `-`, about 150-250 characters in practice. */
 const DEVICE_TOKEN = /^[A-Za-z0-9_:-]{32,4096}$/;
@@ -82,6 +88,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   telegram: 'Telegram',
   'staff-chat': 'staff chat',
   push: 'push notification',
+  realtime: 'realtime event',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */
@@ -95,7 +102,9 @@ export function addressDescription(channel: Channel): string {
         ? 'staff room label (a-z, 0-9, . _ -)'
         : kind === 'device'
           ? 'push registration token'
-          : 'Telegram chat id';
+          : kind === 'live-channel'
+            ? 'Pusher channel name'
+            : 'Telegram chat id';
 }
 
 export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
@@ -144,6 +153,7 @@ export function normalizeAddress(channel: Channel, address: string): string {
       return trimmed.replace(/[\s\-.()]/g, '');
     case 'telegram':
     case 'device':
+    case 'live-channel':
       return trimmed;
   }
 }
@@ -161,6 +171,8 @@ export function isValidAddress(channel: Channel, address: string): boolean {
       return ROOM_LABEL.test(normalized);
     case 'device':
       return DEVICE_TOKEN.test(normalized);
+    case 'live-channel':
+      return LIVE_CHANNEL.test(normalized);
   }
 }
 

@@ -41,6 +41,7 @@ export function maskDeviceToken(token: string): string {
   return trimmed.length <= 12 ? '****' : `${trimmed.slice(0, 4)}****${trimmed.slice(-4)}`;
 }
 
+/** A Pusher channel name is not personal (the tenant names it: `front-desk`, `offers`): shown as it is. */
 export function maskAddress(channel: Channel, address: string): string {
   return channel === 'email'
     ? maskEmail(address)
@@ -48,7 +49,9 @@ export function maskAddress(channel: Channel, address: string): string {
       ? maskChatId(address)
       : channel === 'push'
         ? maskDeviceToken(address)
-        : maskPhone(address);
+        : channel === 'realtime'
+          ? address
+          : maskPhone(address);
 }
 
 function firstChar(text: string): string {

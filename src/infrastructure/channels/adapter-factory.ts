@@ -4,6 +4,7 @@ import type { Clock } from '../../application/ports/clock.port.js';
 import type { Logger } from '../../application/ports/logger.port.js';
 import { createSmtpEmailSender } from '../email/smtp-email-sender.js';
 import { createFcmPushChannel } from './fcm-push-channel.js';
+import { createPusherRealtimeChannel } from './pusher-realtime-channel.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSesEmailChannel } from './ses-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
@@ -42,6 +43,16 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           privateKey: credentials.privateKey!.replace(/\\n/g, '\n'),
           ...apiUrl,
           ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          clock: deps.clock,
+        });
+      case 'pusher':
+        return createPusherRealtimeChannel({
+          appId: settings.appId!,
+          key: settings.key!,
+          secret: credentials.secret!,
+          cluster: settings.cluster!,
+          ...apiUrl,
+          ...(settings.eventName ? { eventName: settings.eventName } : {}),
           clock: deps.clock,
         });
       case 'whatsapp-cloud':

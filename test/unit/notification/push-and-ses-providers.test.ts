@@ -32,6 +32,27 @@ describe('the push channel: registration tokens as addresses', () => {
   });
 });
 
+describe('the realtime channel: Pusher channel names as addresses', () => {
+  it('takes the characters Pusher allows, at most 164, and no contact has one', () => {
+    expect(isValidAddress('realtime', 'front-desk')).toBe(true);
+    expect(isValidAddress('realtime', 'private-offers;tenant=1@eu')).toBe(true);
+    for (const bad of ['front desk', 'ä-offers', 'x'.repeat(165), ''])
+      expect(isValidAddress('realtime', bad), bad).toBe(false);
+    expect(contactAddress({ email: 'ada@example.com' }, 'realtime')).toBeUndefined();
+    expect(maskAddress('realtime', 'front-desk')).toBe('front-desk');
+  });
+
+  it('pusher needs app id, key and cluster as settings and the secret as credential', () => {
+    const pusher = TENANT_PROVIDERS.pusher!;
+    expect(pusher.channel).toBe('realtime');
+    const settings = { appId: '1234567', key: 'a1b2c3d4e5f6a7b8c9d0', cluster: 'eu' };
+    expect(() => validateSettings('providers[0]', pusher, settings)).not.toThrow();
+    expect(() => validateSettings('providers[0]', pusher, { ...settings, appId: 'app' })).toThrow(/Invalid appId/);
+    expect(() => validateSettings('providers[0]', pusher, { appId: '1', key: settings.key })).toThrow(/cluster/);
+    expect(Object.keys(pusher.credentials)).toEqual(['secret']);
+  });
+});
+
 describe('tenant providers ses and fcm: settings checked before they are recorded', () => {
   it('ses needs a region; refuses a region name that is not one', () => {
     const ses = TENANT_PROVIDERS.ses!;

@@ -1974,7 +1974,7 @@ export interface components {
         };
         Channel: {
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             /**
              * @description tenant: your providers; environment: the deployment’s.
              * @enum {string}
@@ -1994,10 +1994,10 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram).
+                 * @description smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); fcm (push); pusher (realtime).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "ses" | "whatsapp-cloud" | "telegram" | "fcm" | "slack" | "teams" | "discord";
+                provider: "smtp" | "sendgrid" | "ses" | "whatsapp-cloud" | "telegram" | "fcm" | "pusher" | "slack" | "teams" | "discord";
                 /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, region… */
                 settings?: {
                     [key: string]: string;
@@ -2186,7 +2186,7 @@ export interface components {
             messages: {
                 kind: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
                 status: string;
                 requestedAt: string;
                 sentAt: string | null;
@@ -2338,7 +2338,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2383,7 +2383,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2431,7 +2431,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2936,7 +2936,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3169,7 +3169,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3960,7 +3960,7 @@ export interface components {
                 payment: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer: boolean;
@@ -3989,7 +3989,7 @@ export interface components {
                 payment?: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer?: boolean;
@@ -8990,7 +8990,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
-                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
                 kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
@@ -14600,7 +14600,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             };
             cookie?: never;
         };
@@ -14691,7 +14691,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "push" | "realtime";
             };
             cookie?: never;
         };

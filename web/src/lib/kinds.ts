@@ -52,7 +52,7 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'push';
+type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'push' | 'realtime';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
   en: {
@@ -62,6 +62,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Staff chat',
     push: 'Push notification',
+    realtime: 'Realtime',
   },
   cs: {
     email: 'E-mail',
@@ -70,6 +71,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Chat personálu',
     push: 'Push notifikace',
+    realtime: 'Realtime',
   },
   nb: {
     email: 'E-post',
@@ -78,6 +80,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Ansattchat',
     push: 'Push-varsel',
+    realtime: 'Sanntid',
   },
 };
 

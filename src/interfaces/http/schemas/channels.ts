@@ -12,7 +12,7 @@ export const channelConfigurationInputSchema = z
       .array(
         z.strictObject({
           provider: providerName.describe(
-            'smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram).',
+            'smtp, sendgrid, ses (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); fcm (push); pusher (realtime).',
           ),
           settings: z
             .record(field, z.string().max(2000))
