@@ -11,8 +11,10 @@ import { startHttpStandIn, type HttpStandIn, type StandInAnswer, type StandInReq
  *   Signature=…` header is recomputed from the canonical request (method, URI, query, signed headers, SHA-256 of
  *   the body) with the secret key; `host` and `x-amz-date` must be signed; the date must be within 15 minutes. An
  *   unknown key answers 403 UnrecognizedClientException, a wrong signature 403 InvalidSignatureException.
- * - The input shape of `com.amazonaws.sesv2#SendEmail` in the Smithy model (aws/aws-sdk-js-v3,
- *   codegen/sdk-codegen/aws-models/sesv2.json, Apache-2.0; members below copied from it): only the members
+ * - The input shape of `com.amazonaws.sesv2#SendEmail` in AWS's Smithy model (aws/aws-sdk-js-v3,
+ *   codegen/sdk-codegen/aws-models/sesv2.json, Apache-2.0; the member names below are read from the schema the
+ *   SDK generates from that model, `@aws-sdk/client-sesv2` 3.1176.0 `SendEmailRequest$`, `Message$`,
+ *   `Attachment$`, not from a vendored copy): only the members
  *   SendEmailRequest declares, `Content` required with exactly one of Simple / Raw / Template, a Simple message with
  *   `Subject.Data` and `Body`, attachments with `RawContent` (base64) and `FileName`, message tags
  *   `[A-Za-z0-9_-]{1,256}`, at most 50 recipients.
@@ -33,6 +35,7 @@ const SEND_EMAIL_MEMBERS = new Set([
   'EndpointId',
   'TenantName',
   'ListManagementOptions',
+  'ConfigurationOverrides',
 ]);
 const MESSAGE_MEMBERS = new Set(['Subject', 'Body', 'Headers', 'Attachments']);
 const ATTACHMENT_MEMBERS = new Set([
