@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { AWS_REGION } from '../domain/notification/channel-configuration.decider.js';
 
 /**
  * The only reader of process.env. Parsed once at start; a bad value fails fast with a message naming the variable
@@ -85,7 +86,7 @@ function validTrustProxy(value: string): boolean {
 }
 
 /** The email providers EMAIL_PROVIDERS may name, in the order they are tried. */
-export const EMAIL_PROVIDER_NAMES = ['smtp', 'sendgrid'] as const;
+export const EMAIL_PROVIDER_NAMES = ['smtp', 'sendgrid', 'ses'] as const;
 
 const emailProviders = z
   .string()
@@ -190,7 +191,8 @@ const schema = z
     RESERVATION_HOLD_MINUTES: withDefault(integer(1, 24 * 60), '10'),
     NOTIFICATION_MAX_ATTEMPTS: withDefault(integer(1, 50), '10'),
     /**
-     * The email providers, first first, the others failovers: `smtp` (SMTP_URL), `sendgrid` (SENDGRID_API_KEY).
+     * The email providers, first first, the others failovers: `smtp` (SMTP_URL), `sendgrid` (SENDGRID_API_KEY),
+     * `ses` (SES_REGION, SES_ACCESS_KEY_ID, SES_SECRET_ACCESS_KEY).
      * Unset: smtp when SMTP_URL is set, else the outbox.
      */
     EMAIL_PROVIDERS: optional(emailProviders),
@@ -208,6 +210,18 @@ const schema = z
           return false;
         }
       }, 'must be the ECDSA public key SendGrid shows for the Signed Event Webhook (base64 DER or PEM)'),
+    ),
+    /** Amazon SES v2: the account's region (`eu-west-1`), an IAM access key allowed ses:SendEmail. */
+    SES_REGION: optional(z.string().regex(AWS_REGION, 'must be an AWS region name such as eu-west-1')),
+    SES_ACCESS_KEY_ID: optional(z.string().regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key id (AKIA…)')),
+    SES_SECRET_ACCESS_KEY: optional(
+      z.string().regex(/^[A-Za-z0-9/+=]{16,128}$/, 'must be the AWS secret access key of SES_ACCESS_KEY_ID'),
+    ),
+    /** Default https://email.<SES_REGION>.amazonaws.com. */
+    SES_API_URL: optional(httpUrl('https://email.eu-west-1.amazonaws.com')),
+    /** A configuration set (its event destinations publish deliveries and bounces); optional. */
+    SES_CONFIGURATION_SET: optional(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a configuration set name (letters, digits, _ and -)'),
     ),
     WHATSAPP_ACCESS_TOKEN: optional(secretToken(16, 1024)),
     WHATSAPP_PHONE_NUMBER_ID: optional(
@@ -373,6 +387,17 @@ const schema = z
         code: 'custom',
         path: ['EMAIL_PROVIDERS'],
         message: 'SENDGRID_API_KEY is set exactly when EMAIL_PROVIDERS names sendgrid (set both, or neither)',
+      });
+    }
+    const ses = [env.SES_REGION, env.SES_ACCESS_KEY_ID, env.SES_SECRET_ACCESS_KEY].filter(
+      (v) => v !== undefined,
+    ).length;
+    if (providers.includes('ses') ? ses !== 3 : ses !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMAIL_PROVIDERS'],
+        message:
+          'SES_REGION, SES_ACCESS_KEY_ID and SES_SECRET_ACCESS_KEY are all set exactly when EMAIL_PROVIDERS names ses',
       });
     }
     if (env.EMAIL_PROVIDERS !== undefined && env.SMTP_URL !== undefined && !providers.includes('smtp')) {

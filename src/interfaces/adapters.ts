@@ -18,6 +18,7 @@ import { createSqliteAgendaBackend } from '../infrastructure/agenda/sqlite-agend
 import { parseKey256, type Config } from '../infrastructure/config.js';
 import { createOutboxChannel } from '../infrastructure/channels/outbox-channel.js';
 import { createSendGridEmailChannel } from '../infrastructure/channels/sendgrid-email-channel.js';
+import { createSesEmailChannel } from '../infrastructure/channels/ses-email-channel.js';
 import { createTelegramChannel } from '../infrastructure/channels/telegram-channel.js';
 import { createWhatsAppCloudChannel } from '../infrastructure/channels/whatsapp-cloud-channel.js';
 import { createOutboxEmailSender } from '../infrastructure/email/outbox-email-sender.js';
@@ -118,8 +119,18 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
           ...(config.SENDGRID_API_URL ? { apiUrl: config.SENDGRID_API_URL } : {}),
           clock,
         })
-      : 'sender',
+      : name === 'ses'
+        ? createSesEmailChannel({
+            region: config.SES_REGION!,
+            accessKeyId: config.SES_ACCESS_KEY_ID!,
+            secretAccessKey: config.SES_SECRET_ACCESS_KEY!,
+            ...(config.SES_API_URL ? { apiUrl: config.SES_API_URL } : {}),
+            ...(config.SES_CONFIGURATION_SET ? { configurationSetName: config.SES_CONFIGURATION_SET } : {}),
+            clock,
+          })
+        : 'sender',
   );
+  for (const adapter of emailChannels) if (adapter !== 'sender') closers.push(() => adapter.close());
   const whatsapp: ChannelAdapter =
     config.WHATSAPP_ACCESS_TOKEN && config.WHATSAPP_PHONE_NUMBER_ID
       ? createWhatsAppCloudChannel({

@@ -164,6 +164,26 @@ describe('loadConfig', () => {
     expect(refusal(TWILIO)).toBeUndefined();
   });
 
+  it('checks the Amazon SES settings: all three exactly when EMAIL_PROVIDERS names ses, a region, a key pair', () => {
+    const SES = {
+      EMAIL_PROVIDERS: 'ses',
+      SES_REGION: 'eu-west-1',
+      SES_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      SES_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    };
+    expect(refusal(SES)).toBeUndefined();
+    expect(loadConfig(SES).EMAIL_PROVIDERS).toEqual(['ses']);
+    const all =
+      'SES_REGION, SES_ACCESS_KEY_ID and SES_SECRET_ACCESS_KEY are all set exactly when EMAIL_PROVIDERS names ses';
+    expect(refusal({ ...SES, SES_SECRET_ACCESS_KEY: '' })).toContain(`EMAIL_PROVIDERS: ${all}`);
+    expect(refusal({ SES_REGION: 'eu-west-1' })).toContain(`EMAIL_PROVIDERS: ${all}`);
+    expect(refusal({ ...SES, SES_REGION: 'Ireland' })).toContain('SES_REGION: must be an AWS region name');
+    expect(refusal({ ...SES, SES_ACCESS_KEY_ID: 'akia-lower' })).toContain('SES_ACCESS_KEY_ID: must be an AWS');
+    const secret = refusal({ ...SES, SES_SECRET_ACCESS_KEY: 'has spaces in it, no good' })!;
+    expect(secret).toContain('SES_SECRET_ACCESS_KEY: must be the AWS secret access key');
+    expect(secret).not.toContain('has spaces');
+  });
+
   it('checks names, levels, hosts and proxies', () => {
     expect(refusal({ MONGODB_DATABASE: 'my.db' })).toContain('MONGODB_DATABASE: must be a MongoDB database name');
     expect(refusal({ LOG_LEVEL: 'verbose' })).toContain('LOG_LEVEL:');

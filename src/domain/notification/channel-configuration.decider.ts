@@ -24,6 +24,8 @@ export interface ProviderSpec {
 
 const HTTP_URL = /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/;
 const TOKEN = /^[\x21-\x7E]{8,1024}$/;
+/** An AWS region name: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`. */
+export const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** The providers a tenant can configure, and what each needs. */
 export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
@@ -51,6 +53,19 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { apiKey: { required: true, pattern: TOKEN } },
   },
+  ses: {
+    channel: 'email',
+    settings: {
+      /** The AWS region of the SES account (`eu-west-1`): SigV4 scope and endpoint. */
+      region: { required: true, pattern: AWS_REGION },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      configurationSetName: { required: false, pattern: /^[A-Za-z0-9_-]{1,64}$/ },
+    },
+    credentials: {
+      accessKeyId: { required: true, pattern: /^[A-Z0-9]{16,128}$/ },
+      secretAccessKey: { required: true, pattern: /^[A-Za-z0-9/+=]{16,128}$/ },
+    },
+  },
   'whatsapp-cloud': {
     channel: 'whatsapp',
     settings: {
@@ -75,6 +90,37 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       /** setWebhook's secret_token, checked on every update. */
       webhookSecret: { required: false, pattern: /^[A-Za-z0-9_-]{16,256}$/ },
     },
+  },
+  fcm: {
+    channel: 'push',
+    settings: {
+      /** The Firebase project id. */
+      projectId: { required: true, pattern: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/ },
+      /** The service account's client_email (not secret: it names the account, the key proves it). */
+      clientEmail: { required: true, pattern: /^[^\s@]{1,64}@[a-z0-9.-]{1,190}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** The key file's token_uri. */
+      tokenUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: {
+      /** The service account's private_key: a PKCS#8 PEM. */
+      privateKey: {
+        required: true,
+        pattern: /^-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]{100,4000}-----END PRIVATE KEY-----(\s|\\n)*$/,
+      },
+    },
+  },
+  pusher: {
+    channel: 'realtime',
+    settings: {
+      appId: { required: true, pattern: /^\d{1,20}$/ },
+      /** The app key: public (browsers subscribe with it). */
+      key: { required: true, pattern: /^[A-Za-z0-9]{8,64}$/ },
+      cluster: { required: true, pattern: /^[a-z0-9-]{2,20}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      eventName: { required: false, pattern: /^[A-Za-z0-9_\-=@,.;]{1,200}$/ },
+    },
+    credentials: { secret: { required: true, pattern: /^[A-Za-z0-9]{8,128}$/ } },
   },
   // Staff chat: the incoming webhook URL is the whole credential (it carries its own secret).
   slack: {

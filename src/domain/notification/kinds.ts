@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm', 'push', 'realtime'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -48,11 +48,14 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 }
 
 /**
- * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, or the name of a
+ * What a channel sends to: an email address, a phone number (SMS, WhatsApp), a Telegram chat id, the name of a
  * staff room (staff chat: the Slack, Teams or Discord webhook configured for the tenant posts to one room; the name
- * is a label for the audit trail, the webhook URL is a credential).
+ * is a label for the audit trail, the webhook URL is a credential), or an app's push registration token (push: the
+ * token Firebase gave the tenant's app on one device; contacts carry none yet, so workflows name tokens as custom
+ * recipients), or a Pusher channel name (realtime: the channel the tenant's page or app subscribes to, named in
+ * a workflow's custom recipients).
  */
-export type ContactKind = 'email' | 'phone' | 'telegram' | 'room';
+export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | 'live-channel';
 
 export function contactKindOf(channel: Channel): ContactKind {
   // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email.
@@ -62,8 +65,18 @@ export function contactKindOf(channel: Channel): ContactKind {
       ? 'telegram'
       : channel === 'staff-chat'
         ? 'room'
-        : 'phone';
+        : channel === 'push'
+          ? 'device'
+          : channel === 'realtime'
+            ? 'live-channel'
+            : 'phone';
 }
+
+/** A Pusher channel name: the characters Pusher allows, at most 164 (the SDK allows 200; Pusher documents 164). */
+const LIVE_CHANNEL = /^[A-Za-z0-9_\-=@,.;]{1,164}$/;
+
+/** An FCM registration token: URL-safe base64 with `:` and `-`, about 150-250 characters in practice. */
+const DEVICE_TOKEN = /^[A-Za-z0-9_:-]{32,4096}$/;
 
 /** A staff room's label: `staff`, `front-desk`, `ops.alerts`. */
 const ROOM_LABEL = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -76,6 +89,8 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   telegram: 'Telegram',
   'staff-chat': 'staff chat',
   crm: 'CRM',
+  push: 'push notification',
+  realtime: 'realtime event',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */
@@ -87,7 +102,11 @@ export function addressDescription(channel: Channel): string {
       ? 'E.164 phone number'
       : kind === 'room'
         ? 'staff room label (a-z, 0-9, . _ -)'
-        : 'Telegram chat id';
+        : kind === 'device'
+          ? 'push registration token'
+          : kind === 'live-channel'
+            ? 'Pusher channel name'
+            : 'Telegram chat id';
 }
 
 export const RECIPIENT_TYPES = ['customer', 'staff', 'admin', 'custom'] as const;
@@ -135,6 +154,8 @@ export function normalizeAddress(channel: Channel, address: string): string {
     case 'phone':
       return trimmed.replace(/[\s\-.()]/g, '');
     case 'telegram':
+    case 'device':
+    case 'live-channel':
       return trimmed;
   }
 }
@@ -150,6 +171,10 @@ export function isValidAddress(channel: Channel, address: string): boolean {
       return isTelegramChatId(normalized);
     case 'room':
       return ROOM_LABEL.test(normalized);
+    case 'device':
+      return DEVICE_TOKEN.test(normalized);
+    case 'live-channel':
+      return LIVE_CHANNEL.test(normalized);
   }
 }
 

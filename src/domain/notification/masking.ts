@@ -35,9 +35,24 @@ export function maskChatId(chatId: string): string {
   return `${sign}${digits.slice(0, 2)}****${digits.slice(-2)}`;
 }
 
+/** A push registration token: its first and last four characters, enough to tell two devices apart. */
+export function maskDeviceToken(token: string): string {
+  const trimmed = token.trim();
+  return trimmed.length <= 12 ? '****' : `${trimmed.slice(0, 4)}****${trimmed.slice(-4)}`;
+}
+
+/** A Pusher channel name is not personal (the tenant names it: `front-desk`, `offers`): shown as it is. */
 export function maskAddress(channel: Channel, address: string): string {
   const kind = contactKindOf(channel);
-  return kind === 'email' ? maskEmail(address) : kind === 'telegram' ? maskChatId(address) : maskPhone(address);
+  return kind === 'email'
+    ? maskEmail(address)
+    : kind === 'telegram'
+      ? maskChatId(address)
+      : kind === 'device'
+        ? maskDeviceToken(address)
+        : kind === 'live-channel'
+          ? address
+          : maskPhone(address);
 }
 
 function firstChar(text: string): string {

@@ -796,9 +796,12 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
 
 /**
  * A contact's address on a channel: email, phone (SMS and WhatsApp) or Telegram chat. People have no staff-chat
- * address: staff chat posts to a room, named in a workflow's custom recipients.
+ * address: staff chat posts to a room, named in a workflow's custom recipients. Contacts carry no push
+ * registration token yet (no route registers an app's device): push goes to tokens a workflow names as custom
+ * recipients, and a customer recipient on push is skipped as missing-contact, visibly. Realtime (Pusher) goes to
+ * channel names, likewise named by workflows.
  */
 export function contactAddress(contact: Contact, channel: Channel): string | undefined {
   const kind = contactKindOf(channel);
-  return kind === 'room' ? undefined : contact[kind];
+  return kind === 'room' || kind === 'device' || kind === 'live-channel' ? undefined : contact[kind];
 }

@@ -12,6 +12,9 @@ import {
 } from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
+import { createFcmPushChannel } from './fcm-push-channel.js';
+import { createPusherRealtimeChannel } from './pusher-realtime-channel.js';
+import { createSesEmailChannel } from './ses-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
 import { createTelegramChannel } from './telegram-channel.js';
 import { createWhatsAppCloudChannel } from './whatsapp-cloud-channel.js';
@@ -36,6 +39,35 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           username: settings.username!,
           apiKey: credentials.apiKey!,
           ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'ses':
+        return createSesEmailChannel({
+          region: settings.region!,
+          accessKeyId: credentials.accessKeyId!,
+          secretAccessKey: credentials.secretAccessKey!,
+          ...(settings.configurationSetName ? { configurationSetName: settings.configurationSetName } : {}),
+          ...apiUrl,
+          clock: deps.clock,
+        });
+      case 'fcm':
+        return createFcmPushChannel({
+          projectId: settings.projectId!,
+          clientEmail: settings.clientEmail!,
+          // Pasted from the key file's JSON, the PEM's line breaks may still be written \n.
+          privateKey: credentials.privateKey!.replace(/\\n/g, '\n'),
+          ...apiUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          clock: deps.clock,
+        });
+      case 'pusher':
+        return createPusherRealtimeChannel({
+          appId: settings.appId!,
+          key: settings.key!,
+          secret: credentials.secret!,
+          cluster: settings.cluster!,
+          ...apiUrl,
+          ...(settings.eventName ? { eventName: settings.eventName } : {}),
           clock: deps.clock,
         });
       case 'whatsapp-cloud':

@@ -1994,7 +1994,7 @@ export interface components {
         };
         Channel: {
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             /**
              * @description tenant: your providers; environment: the deployment’s.
              * @enum {string}
@@ -2014,11 +2014,11 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm).
+                 * @description smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "smartemailing" | "whatsapp-cloud" | "telegram" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce";
-                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username… */
+                provider: "smtp" | "sendgrid" | "smartemailing" | "ses" | "whatsapp-cloud" | "telegram" | "fcm" | "pusher" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce";
+                /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username, region… */
                 settings?: {
                     [key: string]: string;
                 };
@@ -2206,7 +2206,7 @@ export interface components {
             messages: {
                 kind: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
                 status: string;
                 requestedAt: string;
                 sentAt: string | null;
@@ -2358,7 +2358,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2403,7 +2403,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2451,7 +2451,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -3012,7 +3012,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3245,7 +3245,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -4036,7 +4036,7 @@ export interface components {
                 payment: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer: boolean;
@@ -4065,13 +4065,13 @@ export interface components {
                 payment?: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer?: boolean;
                 resourceStaff?: boolean;
                 admins?: boolean;
-                /** @description Email addresses, E.164 numbers (SMS, WhatsApp) or Telegram chat ids, as the channel takes. */
+                /** @description Email addresses, E.164 numbers (SMS, WhatsApp), Telegram chat ids, staff room labels or push registration tokens, as the channel takes. */
                 addresses?: string[];
             };
         };
@@ -9066,7 +9066,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
-                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
                 kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
@@ -14752,7 +14752,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             };
             cookie?: never;
         };
@@ -14843,7 +14843,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime";
             };
             cookie?: never;
         };

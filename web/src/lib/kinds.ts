@@ -52,7 +52,7 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm';
+type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
   en: {
@@ -62,6 +62,8 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Staff chat',
     crm: 'CRM',
+    push: 'Push notification',
+    realtime: 'Realtime',
   },
   cs: {
     email: 'E-mail',
@@ -70,6 +72,8 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Chat personálu',
     crm: 'CRM',
+    push: 'Push notifikace',
+    realtime: 'Realtime',
   },
   nb: {
     email: 'E-post',
@@ -78,6 +82,8 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     telegram: 'Telegram',
     'staff-chat': 'Ansattchat',
     crm: 'CRM',
+    push: 'Push-varsel',
+    realtime: 'Sanntid',
   },
 };
 

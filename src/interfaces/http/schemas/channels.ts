@@ -12,12 +12,14 @@ export const channelConfigurationInputSchema = z
       .array(
         z.strictObject({
           provider: providerName.describe(
-            'smtp, sendgrid, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm).',
+            'smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime).',
           ),
           settings: z
             .record(field, z.string().max(2000))
             .optional()
-            .describe('Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username…'),
+            .describe(
+              'Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username, region…',
+            ),
           credentials: z
             .record(field, z.string().max(4096))
             .describe('Secret: encrypted at rest (AES-256-GCM), never returned or logged. apiKey, botToken…'),

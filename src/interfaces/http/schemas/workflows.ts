@@ -88,7 +88,9 @@ const workflowFields = {
       .array(z.string().max(254))
       .max(50)
       .optional()
-      .describe('Email addresses, E.164 numbers (SMS, WhatsApp) or Telegram chat ids, as the channel takes.'),
+      .describe(
+        'Email addresses, E.164 numbers (SMS, WhatsApp), Telegram chat ids, staff room labels or push registration tokens, as the channel takes.',
+      ),
   }),
 };
 
