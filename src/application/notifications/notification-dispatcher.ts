@@ -38,7 +38,18 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly readModels?: ReadModelStore;
   /** Backoff of transient failures. Default DEFAULT_RETRY_POLICY (5 s doubling to 10 min). */
   readonly retryPolicy?: RetryPolicy;
+  /** This process, recorded on the attempts it starts. */
+  readonly instance?: string;
+  /**
+   * Whether another Herald process is alive (INSTANCES=many): an attempt it started may still be in flight there,
+   * so it is left alone and looked at again after `recheckAfterMs`. Absent: one instance, and any attempt this
+   * process is not running was interrupted.
+   */
+  readonly isAlive?: (instance: string) => Promise<boolean>;
+  readonly recheckAfterMs?: number;
 }
+
+type Stream = { readonly state: DeliveryState; readonly revision: bigint | 'no_stream' };
 
 /** How far back an interrupted attempt is looked for at the provider (clock skew between us and Twilio). */
 const RECONCILE_SKEW_MS = 5 * 60_000;
@@ -70,8 +81,22 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   const random = deps.random ?? Math.random;
   const now = () => deps.clock.now().toISOString();
 
-  const run = (tenantId: string, notificationId: string, command: DeliveryCommand, context: CommandContext) =>
-    handleCommand(deps, deliveryStreamName(tenantId, notificationId), deliveryDecider, command, context);
+  // `from`: the stream as this dispatch last saw it, so a dispatch reads its stream once, not once per command.
+  const run = (
+    tenantId: string,
+    notificationId: string,
+    command: DeliveryCommand,
+    context: CommandContext,
+    from?: Stream,
+  ) =>
+    handleCommand(
+      deps,
+      deliveryStreamName(tenantId, notificationId),
+      deliveryDecider,
+      command,
+      context,
+      from ? { from } : {},
+    );
 
   const send = async (state: Extract<DeliveryState, { status: 'sending' }>): Promise<ProviderAcceptance> => {
     const { delivery } = state;
@@ -106,7 +131,8 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     tenantId: string,
     state: Extract<DeliveryState, { status: 'sending' }>,
     context: CommandContext,
-  ): Promise<DeliveryState> => {
+    from: Stream,
+  ): Promise<Stream> => {
     const { delivery } = state;
     if (delivery.channel === 'sms') {
       const since = new Date(Date.parse(state.attemptStartedAt) - RECONCILE_SKEW_MS);
@@ -118,37 +144,35 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           { tenantId, notificationId: delivery.notificationId },
           'interrupted attempt found at the provider',
         );
-        return (
-          await run(
-            tenantId,
-            delivery.notificationId,
-            {
-              type: 'RecordProviderAccepted',
-              data: { providerMessageId: found.providerMessageId, at: found.acceptedAt },
-            },
-            context,
-          )
-        ).state;
+        return run(
+          tenantId,
+          delivery.notificationId,
+          {
+            type: 'RecordProviderAccepted',
+            data: { providerMessageId: found.providerMessageId, at: found.acceptedAt },
+          },
+          context,
+          from,
+        );
       }
     }
     const at = now();
-    return (
-      await run(
-        tenantId,
-        delivery.notificationId,
-        {
-          type: 'RecordAttemptFailed',
-          data: {
-            attempt: state.attempts,
-            error: 'interrupted before the outcome was recorded',
-            transient: true,
-            at,
-            nextAttemptAt: at,
-          },
+    return run(
+      tenantId,
+      delivery.notificationId,
+      {
+        type: 'RecordAttemptFailed',
+        data: {
+          attempt: state.attempts,
+          error: 'interrupted before the outcome was recorded',
+          transient: true,
+          at,
+          nextAttemptAt: at,
         },
-        context,
-      )
-    ).state;
+      },
+      context,
+      from,
+    );
   };
 
   // One dispatch per delivery at a time in this process. Two at once (an event redelivered after a restart and the
@@ -174,9 +198,27 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       actor: ACTOR,
       causationId: notificationId,
       correlationId: notificationId,
+      ...(deps.instance ? { instance: deps.instance } : {}),
     };
-    let { state } = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
-    if (state.status === 'sending') state = await reconcile(tenantId, state, context);
+    const loaded = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
+    let stream: Stream = loaded;
+    if (stream.state.status === 'sending') {
+      // Not in flight in this process (dispatches of one delivery are serialised here): interrupted, unless the
+      // process that started it is alive and may still be waiting for the provider.
+      const startedBy = loaded.events.findLast((e) => e.type === 'NotificationAttemptStarted')?.metadata.instance;
+      if (
+        typeof startedBy === 'string' &&
+        startedBy !== deps.instance &&
+        deps.isAlive &&
+        (await deps.isAlive(startedBy))
+      ) {
+        const recheck = new Date(deps.clock.now().getTime() + (deps.recheckAfterMs ?? 10_000)).toISOString();
+        await scheduleRetry(tenantId, notificationId, recheck);
+        return;
+      }
+      stream = await reconcile(tenantId, stream.state, context, stream);
+    }
+    const state = stream.state;
     if (state.status !== 'requested') return;
     if (state.nextAttemptAt && Date.parse(state.nextAttemptAt) > deps.clock.now().getTime()) {
       await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
@@ -191,10 +233,12 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         notificationId,
         { type: 'StartAttempt', data: { attempt, at: now() } },
         context,
+        stream,
       );
       // No event appended: another worker started this attempt between our read and our append; it owns the outcome.
       if (result.newEvents.length === 0) return;
       started = result.state;
+      stream = result;
     } catch (error) {
       // Another worker started this attempt first; it owns the outcome.
       if (error instanceof IllegalStateError) return;
@@ -233,7 +277,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       };
       deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');
     }
-    await run(tenantId, notificationId, outcome, context);
+    await run(tenantId, notificationId, outcome, context, stream);
   };
 
   const scheduleRetry = (tenantId: string, notificationId: string, runAt: string) =>

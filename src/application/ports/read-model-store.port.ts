@@ -40,13 +40,34 @@ export interface StoredDocument {
   readonly [key: string]: unknown;
 }
 
+/** One write of a batch: as `putGuarded(collection, id, doc, position)`. */
+export interface GuardedWrite {
+  readonly id: string;
+  readonly doc: Record<string, unknown> | null;
+  readonly position: bigint;
+}
+
+/** What a batch of projection writes starts from: the document (null when absent or deleted) and its guard. */
+export interface GuardedState {
+  readonly doc: StoredDocument | null;
+  /** The stored `_position`, a tombstone's included; undefined when nothing was ever written under the id. */
+  readonly position: bigint | undefined;
+}
+
 export interface ReadModelStore {
   get<T extends StoredDocument>(collection: string, id: string): Promise<T | null>;
+  /** The documents of these ids with their guard positions, in one round trip (ids absent from the map: none). */
+  getForUpdate(collection: string, ids: readonly string[]): Promise<Map<string, GuardedState>>;
   /**
    * Writes `doc` (or deletes the document when `doc` is null) only if the stored document is absent or its
    * `_position` is lower than `position`. Returns whether it wrote.
    */
   putGuarded(collection: string, id: string, doc: Record<string, unknown> | null, position: bigint): Promise<boolean>;
+  /**
+   * `putGuarded` for many documents of one collection at once (one transaction on SQLite, one bulk write on
+   * MongoDB), each with its own guard; at most one write per id. Returns how many wrote.
+   */
+  putGuardedMany(collection: string, writes: readonly GuardedWrite[]): Promise<number>;
   /** Unguarded upsert for documents that are not projections: checkpoints, and the loss-tolerant `api_key_usage`. */
   put(collection: string, doc: StoredDocument): Promise<void>;
   /** Inserts only if absent; returns false when a document with that `_id` exists. */

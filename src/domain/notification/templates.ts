@@ -148,7 +148,24 @@ interface Formatter {
   inAdvance(minutes: number): string;
 }
 
+// Building Intl formatters is the costly part of rendering (docs/benchmarks.md): they are kept per locale and zone.
+// No state that could change an answer: same locale and zone in, same formatter out. Bounded: the inputs are
+// validated, but a long-running process should not grow without limit either.
+const formatters = new Map<string, Formatter>();
+const MAX_FORMATTERS = 512;
+
 function formatterFor(ctx: MessageContext): Formatter {
+  const key = `${ctx.locale}\0${ctx.timeZone}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = newFormatter(ctx);
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+function newFormatter(ctx: MessageContext): Formatter {
   const language = resolveLanguage(ctx.locale);
   const locale = intlLocale(ctx.locale, language);
   let long: Intl.DateTimeFormat;
@@ -160,6 +177,7 @@ function formatterFor(ctx: MessageContext): Formatter {
   const short = new Intl.DateTimeFormat(locale, { ...SHORT_FORMAT, timeZone: ctx.timeZone });
   const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: ctx.timeZone });
   const timeOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: ctx.timeZone });
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
   return {
     language,
     locale,
@@ -175,7 +193,6 @@ function formatterFor(ctx: MessageContext): Formatter {
       }
     },
     inAdvance: (minutes) => {
-      const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
       // "in 24 hours" reads better than "in 1 day" for a reminder; days only from two days on.
       if (minutes % 1440 === 0 && minutes >= 2880) return plainSpaces(relative.format(minutes / 1440, 'day'));
       if (minutes % 60 === 0) return plainSpaces(relative.format(minutes / 60, 'hour'));
