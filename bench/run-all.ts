@@ -1,5 +1,6 @@
 import { runBookingBench } from './booking.bench.js';
 import { machine, startServers, type Servers } from './bench-support.js';
+import { campaignTable, runCampaignBench } from './campaign.bench.js';
 import { confirmationsBench } from './confirmations.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
 import { waitlistBench } from './waitlist.bench.js';
@@ -7,7 +8,7 @@ import { waitlistBench } from './waitlist.bench.js';
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`, `waitlist`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `waitlist`, `campaign`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -25,11 +26,33 @@ async function bookingSection(): Promise<string> {
   ].join('\n');
 }
 
+/**
+ * Issue 9: a bulk campaign of 10 000 recipients at the throttle (BENCH_CAMPAIGN_RATE, default 30 a second: the
+ * default CAMPAIGN_SMS_PER_SECOND) — time to complete against the throttle's best, and time to the first message;
+ * then SMS + email (a fifth of the recipients) at the same rate per channel.
+ */
+async function campaignSection(servers: Servers): Promise<string> {
+  const recipients = Math.max(100, Math.round(10_000 * scale));
+  const rate = Number(process.env.BENCH_CAMPAIGN_RATE ?? 30);
+  const log = (line: string) => console.error(line);
+  const results = [
+    await runCampaignBench(servers, { recipients, ratePerSecond: rate, channels: ['sms'], log }),
+    await runCampaignBench(servers, {
+      recipients: Math.max(100, Math.round(recipients / 5)),
+      ratePerSecond: rate,
+      channels: ['sms', 'email'],
+      log,
+    }),
+  ];
+  return ['### Bulk campaign (bench/campaign.bench.ts)', '', campaignTable(results)].join('\n');
+}
+
 const benches: readonly (readonly [string, (servers: Servers) => Promise<string>])[] = [
   ['thin-slice', (servers) => thinSliceBench(servers, sizes)],
   ['confirmations', (servers) => confirmationsBench(servers, sizes)],
   ['booking', () => bookingSection()],
   ['waitlist', (servers) => waitlistBench(servers, waitlistSizes)],
+  ['campaign', (servers) => campaignSection(servers)],
 ];
 
 const servers = await startServers();

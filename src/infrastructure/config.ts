@@ -133,6 +133,10 @@ const schema = z
     /** How long a requested reservation holds its seats before it expires. */
     RESERVATION_HOLD_MINUTES: withDefault(integer(1, 24 * 60), '10'),
     NOTIFICATION_MAX_ATTEMPTS: withDefault(integer(1, 50), '10'),
+    /** Campaigns (bulk messages) request at most this many SMS a second: the provider account's sending limit. */
+    CAMPAIGN_SMS_PER_SECOND: withDefault(integer(1, 10_000), '30'),
+    /** ... and at most this many emails a second (the SMTP relay's limit). */
+    CAMPAIGN_EMAIL_PER_SECOND: withDefault(integer(1, 10_000), '50'),
     /** Requests one API key may make per minute; 0 turns the limit off. */
     RATE_LIMIT_PER_KEY: withDefault(integer(0, 1_000_000), '6000'),
     /** Failed authentications one client address may make per minute before it gets 429. */

@@ -24,10 +24,18 @@ import { createTenancy, type Tenancy } from '../application/tenancy/tenancy.js';
 import { catalogLookups } from '../application/catalog/catalog-queries.js';
 import { createSeatKeeper, HOLD_EXPIRY_JOB } from '../application/booking/seat-keeper.js';
 import { createNotificationDispatcher, RETRY_JOB } from '../application/notifications/notification-dispatcher.js';
-import { createNotificationPlanner, REMINDER_JOB } from '../application/notifications/notification-planner.js';
+import {
+  createNotificationPlanner,
+  DELIVERY_TARGET,
+  REMINDER_JOB,
+} from '../application/notifications/notification-planner.js';
+import { createLowCreditAlerts } from '../application/notifications/low-credit-alerts.js';
 import { createCreditRefunds } from '../application/notifications/credit-refunds.js';
 import { ensureNotificationAdminIndexes } from '../application/notifications/notification-admin.js';
 import { createOutOfCreditsAlerts } from '../application/notifications/out-of-credits-alerts.js';
+import { customersConsumer, customersProjection } from '../application/projections/customers.projection.js';
+import { campaignsProjection } from '../application/projections/campaigns.projection.js';
+import { CAMPAIGN_BATCH_JOB, createCampaignRunner } from '../application/messages/campaign-runner.js';
 import { processManagerConsumer } from '../application/process-managers/process-manager-runner.js';
 import { waitlistEntriesProjection } from '../application/projections/waitlist-entries.projection.js';
 import { waitlistsProjection } from '../application/projections/waitlists.projection.js';
@@ -42,6 +50,7 @@ import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js
 import type { EventConsumer } from '../application/subscriptions/checkpointed-subscriber.js';
 import { createConsumerHub, waitForCheckpoint, type ConsumerHub } from '../application/subscriptions/consumer-hub.js';
 import { keySecrets } from '../infrastructure/auth/key-secrets.js';
+import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-document-renderer.js';
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
@@ -92,7 +101,11 @@ const PROJECTIONS = [
   waitlistEntriesProjection,
   tenantsProjection,
   apiKeysProjection,
+  campaignsProjection,
 ] as unknown as readonly Projection[];
+
+/** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
+const ENRICHED_PROJECTIONS = [customersProjection] as unknown as readonly Projection[];
 
 /** The projections authentication reads: caught up before the app serves a request. */
 const AUTHENTICATION_PROJECTIONS = [tenantsProjection, apiKeysProjection] as unknown as readonly Projection[];
@@ -177,7 +190,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
           recheckAfterMs: config.LEASE_TTL_MS,
         }
       : {}),
+    documents: createPdfDocumentRenderer(),
   });
+  const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
+  const campaignRunner = createCampaignRunner({
+    eventStore,
+    ids,
+    clock,
+    scheduler,
+    logger,
+    throttle: campaignThrottle,
+    maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
+  });
+  const campaignConsumer = processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
     planner.consumer,
@@ -186,11 +211,19 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     waitlistManager,
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
+    customersConsumer({ eventStore, readModels, ids }),
+    campaignConsumer,
+    processManagerConsumer(createLowCreditAlerts({ eventStore, ids, clock }), {
+      scheduler,
+      handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
+      logger,
+    }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
     [RETRY_JOB, dispatcher.retryJob],
     [HOLD_EXPIRY_JOB, seatKeeper.holdExpiryJob],
+    [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
   ]);
   const hub = createConsumerHub(
@@ -234,6 +267,25 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     recoveries.add(recovery);
     void recovery.finally(() => recoveries.delete(recovery));
   });
+  // Likewise for campaigns: whoever runs the campaign runner resumes the running ones once their projection caught up.
+  hub.onLive(campaignConsumer.name, () => {
+    const recovery = (async () => {
+      const head = await eventStore.headPosition();
+      await waitForCheckpoint(
+        hub,
+        readModels,
+        projectionConsumerName(campaignsProjection),
+        head,
+        120_000,
+        () => stopping,
+      );
+      if (stopping) return;
+      const resumed = await campaignRunner.resumeRunning(readModels);
+      if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
+    })().catch((error: unknown) => logger.error({ err: String(error) }, 'resuming running campaigns failed'));
+    recoveries.add(recovery);
+    void recovery.finally(() => recoveries.delete(recovery));
+  });
 
   const health = createHealth({
     checks: { eventStore: () => eventStore.ping(), readModels: () => readModels.ping() },
@@ -252,6 +304,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     reservationHoldMinutes: config.RESERVATION_HOLD_MINUTES,
     waitlist: waitlistDeps,
     claimLinks,
+    messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
@@ -272,7 +325,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     instance,
     consumers: hub,
     async start() {
-      await ensureProjectionIndexes(readModels, PROJECTIONS);
+      await ensureProjectionIndexes(readModels, [...PROJECTIONS, ...ENRICHED_PROJECTIONS]);
       await ensureNotificationAdminIndexes(readModels);
       await hub.start();
       // Keys and tenants must be found before the first request: after a read-model rebuild they are replayed

@@ -312,7 +312,7 @@ describe('POST /v1/reservations with serviceId (booking from the catalog)', () =
 describe('the reservation lifecycle', () => {
   it('confirms a requested reservation; its seat becomes final; the customer gets a confirmation', async () => {
     const { serviceId, resourceIds } = await aCatalog({ requiresConfirmation: true });
-    const { reservationId } = (await book(serviceId, at('10:00'))).json();
+    const { reservationId, code } = (await book(serviceId, at('10:00'))).json();
     const confirmed = await inject('POST', `/v1/reservations/${reservationId}/confirm`, undefined, {
       'if-match': '"0"',
     });
@@ -324,7 +324,7 @@ describe('the reservation lifecycle', () => {
       'SlotSeatsConfirmed',
     ]);
     await herald.settle();
-    const message = email.sent.find((m) => m.text.includes(reservationId));
+    const message = email.sent.find((m) => m.text.includes(code));
     expect(message?.to).toMatch(/^customer-\d+@example.com$/);
     expect(message?.text).toContain('Wash, cut and style.');
   });
@@ -367,7 +367,7 @@ describe('the reservation lifecycle', () => {
 
   it('cancels (by staff, with a reason), frees the seat at once and tells the customer', async () => {
     const { serviceId } = await aCatalog();
-    const { reservationId } = (await book(serviceId, at('10:00'))).json();
+    const { reservationId, code } = (await book(serviceId, at('10:00'))).json();
     const cancelled = await inject(
       'POST',
       `/v1/reservations/${reservationId}/cancel`,
@@ -378,18 +378,18 @@ describe('the reservation lifecycle', () => {
     expect(cancelled.json().status).toBe('cancelled');
     expect((await book(serviceId, at('10:00'))).statusCode).toBe(201);
     await herald.settle();
-    const message = email.sent.find((m) => m.text.includes(reservationId) && /cancel/i.test(m.subject));
+    const message = email.sent.find((m) => m.text.includes(code) && /cancel/i.test(m.subject));
     expect(message?.text).toContain('Stylist ill');
   });
 
   it('declines a requested reservation and frees the seat', async () => {
     const { serviceId } = await aCatalog({ requiresConfirmation: true });
-    const { reservationId } = (await book(serviceId, at('10:00'))).json();
+    const { reservationId, code } = (await book(serviceId, at('10:00'))).json();
     const declined = await inject('POST', `/v1/reservations/${reservationId}/decline`, { reason: 'Fully booked' });
     expect(declined.json().status).toBe('declined');
     expect((await book(serviceId, at('10:00'))).statusCode).toBe(201);
     await herald.settle();
-    expect(email.sent.some((m) => m.text.includes(reservationId) && /declin/i.test(m.subject))).toBe(true);
+    expect(email.sent.some((m) => m.text.includes(code) && /declin/i.test(m.subject))).toBe(true);
   });
 
   it('deletes a reservation (it stays in the history) and frees the seat', async () => {
@@ -434,7 +434,7 @@ describe('the reservation lifecycle', () => {
 
   it('records a payment once per payment id and sends the receipt with the after-payment text', async () => {
     const { serviceId } = await aCatalog({ afterPaymentText: 'Bring your own towel.' });
-    const { reservationId } = (await book(serviceId, at('10:00'))).json();
+    const { reservationId, code } = (await book(serviceId, at('10:00'))).json();
     const payment = { paymentId: 'pay-1', amount: 45000, currency: 'NOK' };
     const first = await inject('POST', `/v1/reservations/${reservationId}/payments`, payment);
     expect(first.statusCode).toBe(200);
@@ -451,7 +451,7 @@ describe('the reservation lifecycle', () => {
     });
     expect(badCurrency.statusCode).toBe(400);
     await herald.settle();
-    const receipt = email.sent.find((m) => m.text.includes(reservationId) && m.text.includes('Bring your own towel.'));
+    const receipt = email.sent.find((m) => m.text.includes(code) && m.text.includes('Bring your own towel.'));
     expect(receipt).toBeDefined();
   });
 
@@ -464,11 +464,9 @@ describe('the reservation lifecycle', () => {
     expect(changed.statusCode, changed.body).toBe(200);
     try {
       const { serviceId, prefix } = await aCatalog();
-      const { reservationId } = (await book(serviceId, at('10:00'))).json();
+      const { code } = (await book(serviceId, at('10:00'))).json();
       await herald.settle();
-      expect(email.sent.some((m) => m.to === `stylist-1@${prefix}.example.com` && m.text.includes(reservationId))).toBe(
-        true,
-      );
+      expect(email.sent.some((m) => m.to === `stylist-1@${prefix}.example.com` && m.text.includes(code))).toBe(true);
     } finally {
       const current = await inject('GET', '/v1/settings/notifications');
       const restored = current.json();
@@ -483,7 +481,7 @@ describe('the reservation lifecycle', () => {
 describe('POST /v1/reservations/{id}/reschedule', () => {
   it('moves to the new slot, frees the old one only then, and tells the customer', async () => {
     const { serviceId } = await aCatalog();
-    const { reservationId } = (await book(serviceId, at('10:00'))).json();
+    const { reservationId, code } = (await book(serviceId, at('10:00'))).json();
     const moved = await inject(
       'POST',
       `/v1/reservations/${reservationId}/reschedule`,
@@ -495,9 +493,7 @@ describe('POST /v1/reservations/{id}/reschedule', () => {
     expect((await book(serviceId, at('12:00'))).statusCode).toBe(409);
     expect((await book(serviceId, at('10:00'))).statusCode).toBe(201);
     await herald.settle();
-    expect(email.sent.some((m) => m.text.includes(reservationId) && /resched|moved|changed/i.test(m.subject))).toBe(
-      true,
-    );
+    expect(email.sent.some((m) => m.text.includes(code) && /resched|moved|changed/i.test(m.subject))).toBe(true);
   });
 
   it('moves within the same hour on one stylist (its own hold does not block it)', async () => {

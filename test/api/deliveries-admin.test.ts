@@ -351,6 +351,7 @@ describe('GET /v1/sms/sent', () => {
     const from = new Date().toISOString();
     const reservationId = await herald.reserve(auth, {
       customer: { name: 'Jiří Dvořák', email: 'jiri@example.com', phone: '+420777123999', locale: 'cs' },
+      serviceName: 'Masáž zad',
     });
     await herald.reserve(auth, { customer: { name: 'Email Only', email: 'only@example.com', locale: 'en' } });
 
@@ -363,7 +364,8 @@ describe('GET /v1/sms/sent', () => {
     const { items, nextCursor } = response.json();
     expect(nextCursor).toBeNull();
     expect(items).toHaveLength(1);
-    const sent = herald.sms.sent.find((m) => m.body.includes(reservationId))!;
+    const code = await herald.codeOf(auth, reservationId);
+    const sent = herald.sms.sent.find((m) => m.body.includes(code))!;
     expect(items[0]).toMatchObject({
       reservationId,
       kind: 'reservation-confirmed',

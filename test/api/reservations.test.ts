@@ -31,8 +31,11 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
     expect(response.headers.etag).toBe('"0"');
 
     await herald.settle();
-    const email = herald.email.sent.find((m) => m.text.includes(body.reservationId));
-    const sms = herald.sms.sent.find((m) => m.body.includes(body.reservationId));
+    // Customers read the short code, not the id.
+    expect(body.code).toMatch(/^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}$/);
+    const email = herald.email.sent.find((m) => m.text.includes(body.code));
+    const sms = herald.sms.sent.find((m) => m.body.includes(body.code));
+    expect(sms?.body).not.toContain(body.reservationId);
     expect(email?.to).toBe('ada@example.com');
     // 17:00Z is 18:00 in Prague in December: the time is shown in the location's zone.
     expect(email?.text).toContain('18:00');
@@ -72,9 +75,10 @@ describe('POST /v1/reservations (a reservation finalized elsewhere)', () => {
     expect(second.statusCode).toBe(200);
     expect(second.json().reservationId).toBe(first.json().reservationId);
     await herald.settle();
-    const id = first.json().reservationId as string;
-    expect(herald.email.sent.filter((m) => m.text.includes(id))).toHaveLength(1);
-    expect(herald.sms.sent.filter((m) => m.body.includes(id))).toHaveLength(1);
+    const code = first.json().code as string;
+    expect(second.json().code).toBe(code);
+    expect(herald.email.sent.filter((m) => m.text.includes(code))).toHaveLength(1);
+    expect(herald.sms.sent.filter((m) => m.body.includes(code))).toHaveLength(1);
   });
 
   it('replays the first answer for a retried request with the same Idempotency-Key, appending nothing', async () => {

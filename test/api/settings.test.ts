@@ -269,8 +269,9 @@ describe('GET/PUT /v1/settings/notifications', () => {
     const reservationId = await herald.reserve(auth);
     const deliveries = await deliveriesOf(auth, reservationId);
     expect(deliveries.map((d) => [d.kind, d.channel, d.status])).toEqual([['reservation-confirmed', 'email', 'sent']]);
-    expect(herald.sms.sent.some((m) => m.body.includes(reservationId))).toBe(false);
-    expect(herald.email.sent.some((m) => m.text.includes(reservationId))).toBe(true);
+    const code = await herald.codeOf(auth, reservationId);
+    expect(herald.sms.sent.some((m) => m.body.includes(code))).toBe(false);
+    expect(herald.email.sent.some((m) => m.text.includes(code))).toBe(true);
   });
 });
 
@@ -449,7 +450,8 @@ describe('credits', () => {
     const third = await herald.reserve(auth);
     const sms = (await deliveriesOf(auth, third)).find((d) => d.channel === 'sms');
     expect(sms).toMatchObject({ status: 'sent', cost: 1 });
-    expect(herald.sms.sent.some((m) => m.body.includes(third))).toBe(true);
+    const thirdCode = await herald.codeOf(auth, third);
+    expect(herald.sms.sent.some((m) => m.body.includes(thirdCode))).toBe(true);
     const after = (await herald.app.inject({ method: 'GET', url: '/v1/credits', headers: auth })).json();
     expect(after.balance).toBe(9);
     expect(after.entries.map((e: { type: string }) => e.type)).toEqual(['charge', 'top-up']);

@@ -155,8 +155,8 @@ describe('tenants (operator)', () => {
     );
     expect(created.statusCode).toBe(201);
     await herald.settle();
-    const id = created.json().reservationId as string;
-    const email = herald.email.sent.find((m) => m.text.includes(id));
+    const code = created.json().code as string;
+    const email = herald.email.sent.find((m) => m.text.includes(code));
     expect(email?.from).toEqual({ name: 'Salon salon-i', address: 'booking@salon-i.test' });
   });
 

@@ -263,8 +263,8 @@ describe('internationalised email addresses', () => {
       expect(created.statusCode, created.body).toBe(201);
       expect(created.json().customer.email).toBe(email);
       await herald.settle();
-      const id = created.json().reservationId as string;
-      expect(herald.email.sent.find((m) => m.text.includes(id))?.to).toBe(email);
+      const code = created.json().code as string;
+      expect(herald.email.sent.find((m) => m.text.includes(code))?.to).toBe(email);
     }
     for (const bad of ['user@exämple', 'a,b@example.com', 'user@exa mple.com', 'us\u202Eer@example.com']) {
       await expectRefused(
@@ -309,7 +309,7 @@ describe('a reservation that has already ended', () => {
     );
     expect(created.statusCode).toBe(201);
     await herald.settle();
-    const id = created.json().reservationId as string;
-    expect(herald.email.sent.some((m) => m.text.includes(id))).toBe(true);
+    const code = created.json().code as string;
+    expect(herald.email.sent.some((m) => m.text.includes(code))).toBe(true);
   });
 });

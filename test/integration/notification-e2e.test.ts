@@ -73,6 +73,9 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
       await herald.settle();
       return response.json<{ reservationId: string }>().reservationId;
     };
+    const codeOf = async (reservationId: string) =>
+      (await herald.app.inject({ url: `/v1/reservations/${reservationId}`, headers: AUTH })).json<{ code: string }>()
+        .code;
     const notificationsOf = async (reservationId: string) => {
       const response = await herald.app.inject({
         url: `/v1/reservations/${reservationId}/notifications`,
@@ -87,9 +90,10 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
       return found[0]!;
     };
 
-    it('confirms by email and SMS with the local time, the location and the reservation id; the audit trail has the providers ids', async () => {
+    it('confirms by email and SMS with the local time, the location and the reservation code; the audit trail has the providers ids', async () => {
       // 18:30 UTC is 2:30 PM in New York (EDT since 10 March 2030).
       const reservationId = await confirm(reservationRequest({ reservationId: 'e2e-slice-0001' }));
+      const code = await codeOf(reservationId);
 
       const [email] = await smtp.waitForMessages(1);
       const [sms] = await twilio.waitForMessages(1);
@@ -100,7 +104,7 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
         expect(text).toMatch(/\b2:30\b[^\n]*PM EDT/);
         expect(text).not.toMatch(/\b6:30\b/);
         expect(text).toContain('Harbour Bistro');
-        expect(text).toContain(reservationId);
+        expect(text).toContain(code);
       }
       expect(sms!.resource.to).toBe('+14155550101');
       expect(sms!.resource.from).toBe(TWILIO.from);
@@ -135,7 +139,8 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
         reservationRequest({
           reservationId: 'e2e-cs-0001',
           customer: { name: 'Jiří Novák', email: 'jiri@example.test', phone: '+420777123456', locale: 'cs' },
-          serviceName: 'Večeře pro dva',
+          // Long enough that even the compact wordings of the confirmation take two parts.
+          serviceName: 'Degustační večeře pro dva s párováním vín a dezertem',
           location: { name: 'Kavárna Slavia', address: 'Smetanovo nábřeží 2, Praha', timeZone: 'Europe/Prague' },
         }),
       );
@@ -143,7 +148,7 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
       const [email] = await smtp.waitForMessages(1);
       const body = sms!.resource.body;
       expect(body).toContain('potvrzena');
-      expect(body).toContain('Večeře pro dva');
+      expect(body).toContain('Degustační večeře pro dva');
       expect(body).toContain('19:30'); // 18:30 UTC in Prague (CET in March 2030)
       expect(email!.subject).toContain('Rezervace potvrzena');
 
@@ -155,11 +160,12 @@ function endToEndSuite(name: string, backend: () => ReadModelBackend): void {
       expect(delivery).toMatchObject({ status: 'sent', smsEncoding: 'UCS-2', smsParts: expectedParts });
     });
 
-    it('counts the euro sign as two GSM-7 septets: a 156-character text takes two parts', async () => {
+    it('counts the euro sign as two GSM-7 septets: a text of at most 160 characters takes two parts', async () => {
       const reservationId = await confirm(
         reservationRequest({
           reservationId: 'e2e-gsm-euro-0001',
-          serviceName: 'Tasting menu €95, wine €45, cheese €15, coffee €5, tip €10 [€€€]',
+          // So many euro signs that even the compact wordings of the confirmation take more than 160 septets.
+          serviceName: `Tasting menu ${'€'.repeat(60)}`,
         }),
       );
       const [sms] = await twilio.waitForMessages(1);

@@ -75,6 +75,11 @@ interface CustomerCase {
   readonly slotShort: RegExp;
   readonly movedShort: RegExp;
   readonly smsEncoding: 'UCS-2' | 'GSM-7';
+  /**
+   * The confirmation SMS takes one part where its text allows: when the full wording would take two, a compact one
+   * (no weekday and zone, then no location) is sent. Its local start, and its encoding.
+   */
+  readonly confirmedSms: { readonly slot: RegExp; readonly encoding: 'UCS-2' | 'GSM-7' };
 }
 
 const CUSTOMERS: readonly CustomerCase[] = [
@@ -95,7 +100,7 @@ const CUSTOMERS: readonly CustomerCase[] = [
     greeting: 'Dobrý den,',
     whenLabel: 'Termín:',
     markers: {
-      'reservation-confirmed': { subject: 'Rezervace potvrzena:', sms: /Rezervace \S+ potvrzena:/ },
+      'reservation-confirmed': { subject: 'Rezervace potvrzena:', sms: /Rezervace \S+ potvrzena:|: Potvrzeno \S+:/ },
       'reservation-rescheduled': { subject: 'Rezervace přesunuta:', sms: /Rezervace \S+ přesunuta z / },
       'payment-received': { subject: 'Platba přijata:' },
       'reservation-cancelled': { subject: 'Rezervace zrušena:', sms: /byla na vaši žádost zrušena\.$/ },
@@ -103,6 +108,8 @@ const CUSTOMERS: readonly CustomerCase[] = [
     slotShort: /út 4\. 6\. 10:00 SELČ/,
     movedShort: /st 5\. 6\. 14:00 SELČ/,
     smsEncoding: 'UCS-2',
+    // "Salon Herald: Potvrzeno <code>: Střih a foukaná, 4. 6. 10:00." — 61 UTF-16 units, one part of 70.
+    confirmedSms: { slot: /: Střih a foukaná, 4\. 6\. 10:00\.$/, encoding: 'UCS-2' },
   },
   {
     key: 'nb',
@@ -121,7 +128,10 @@ const CUSTOMERS: readonly CustomerCase[] = [
     greeting: 'Hei Kari Nordmann,',
     whenLabel: 'Tidspunkt:',
     markers: {
-      'reservation-confirmed': { subject: 'Reservasjon bekreftet:', sms: /Reservasjon \S+ er bekreftet:/ },
+      'reservation-confirmed': {
+        subject: 'Reservasjon bekreftet:',
+        sms: /Reservasjon \S+ er bekreftet:|: Bekreftet \S+:/,
+      },
       'reservation-rescheduled': { subject: 'Reservasjon flyttet:', sms: /Reservasjon \S+ er flyttet fra / },
       'payment-received': { subject: 'Betaling mottatt:' },
       // Cancelled by staff: "avlyst" (called off by us), not "avbestilt slik du ba om" (as you asked).
@@ -134,6 +144,8 @@ const CUSTOMERS: readonly CustomerCase[] = [
     movedShort: /ons\. 5\. juni, 14:00 CEST/,
     // æ, ø, å and ü are in the GSM 03.38 alphabet: a Norwegian text stays GSM-7.
     smsEncoding: 'GSM-7',
+    // GSM-7 has 160 septets a part: the full wording fits.
+    confirmedSms: { slot: /tir\. 4\. juni, 10:00 CEST, Frisør Grünerløkka\.$/, encoding: 'GSM-7' },
   },
   {
     key: 'en',
@@ -152,7 +164,7 @@ const CUSTOMERS: readonly CustomerCase[] = [
     greeting: 'Hello Oliver Smith,',
     whenLabel: 'When:',
     markers: {
-      'reservation-confirmed': { subject: 'Reservation confirmed:', sms: /Reservation \S+ confirmed:/ },
+      'reservation-confirmed': { subject: 'Reservation confirmed:', sms: /Reservation \S+ confirmed:|: Booked \S+:/ },
       'reservation-rescheduled': { subject: 'Reservation moved:', sms: /Reservation \S+ moved from / },
       'payment-received': { subject: 'Payment received:' },
       'reservation-cancelled': { subject: 'Reservation cancelled:', sms: /has been cancelled as you asked\.$/ },
@@ -162,6 +174,8 @@ const CUSTOMERS: readonly CustomerCase[] = [
     movedShort: /Wed 5 Jun, 14:00 CEST/,
     // The location's name (Kadeřnictví) is outside GSM-7.
     smsEncoding: 'UCS-2',
+    // Without the location's name the confirmation is GSM-7, and one part instead of two.
+    confirmedSms: { slot: /: Colour and cut, 04\/06, 10:00\.$/, encoding: 'GSM-7' },
   },
 ];
 
@@ -326,6 +340,8 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
     const arrivedIn = {} as Record<Step, Arrived>;
     let all: Arrived;
     const audit = new Map<string, Delivery[]>();
+    /** The short code of each customer's reservation: what their messages show. */
+    const codes = new Map<string, string>();
 
     const inject = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
       herald.app.inject({ method, url, headers: AUTH, ...(payload !== undefined ? { payload } : {}) });
@@ -425,6 +441,7 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
           201,
         );
         expect(booked.json()).toMatchObject({ status: c.requiresConfirmation ? 'requested' : 'confirmed' });
+        codes.set(c.key, booked.json<{ code: string }>().code);
       });
       await step('confirm', async (c) => {
         if (!c.requiresConfirmation) return;
@@ -501,7 +518,8 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
           const at = `${c.key} ${what}`;
           expect(text.startsWith(`${c.greeting}\n`), `${at}: ${text}`).toBe(true);
           expect(text, at).toContain(c.whenLabel);
-          expect(text, at).toContain(c.reservationId);
+          expect(text, at).toContain(codes.get(c.key));
+          expect(text, at).not.toContain(c.reservationId);
           expect(text, at).toContain(c.locationName);
           expect(email.html, at).toContain(`<html lang="${c.html.lang}">`);
           expect(email.subject, at).not.toMatch(/\b(AM|PM)\b/);
@@ -526,7 +544,7 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
         const confirmed = theSms(c, all, 'sms:reservation-confirmed').resource.body;
         const moved = theSms(c, all, 'sms:reservation-rescheduled').resource.body;
         const cancelled = theSms(c, all, 'sms:reservation-cancelled').resource.body;
-        expect(confirmed).toMatch(c.slotShort);
+        expect(confirmed).toMatch(c.confirmedSms.slot);
         expect(confirmed).not.toMatch(UTC_SLOT);
         // "moved from <old> to <new>", in that order.
         expect(moved).toMatch(new RegExp(`${c.slotShort.source}.*${c.movedShort.source}`));
@@ -535,7 +553,7 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
         expect(cancelled).not.toMatch(UTC_MOVED);
         for (const body of [confirmed, moved, cancelled]) {
           expect(body.startsWith(`${SENDER.name}: `), body).toBe(true);
-          expect(body).toContain(c.reservationId);
+          expect(body).toContain(codes.get(c.key));
         }
       }
     });
@@ -579,13 +597,25 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
       }
     });
 
+    it('sends the Czech confirmation SMS, diacritics and all, in one UCS-2 part', () => {
+      const czech = CUSTOMERS.find((c) => c.key === 'cs')!;
+      const sms = theSms(czech, all, 'sms:reservation-confirmed');
+      const body = sms.resource.body;
+      expect(body).toMatch(/[řčěšžůíá]/);
+      expect(body).toContain(codes.get('cs'));
+      expect(analyzeSms(body)).toMatchObject({ encoding: 'UCS-2', parts: 1 });
+      expect(body.length).toBeLessThanOrEqual(70);
+      expect(sms.resource.num_segments).toBe('1');
+      expect(audit.get('cs')!.find((d) => d.providerMessageId === sms.resource.sid)).toMatchObject({
+        smsEncoding: 'UCS-2',
+        smsParts: 1,
+        cost: 1,
+      });
+    });
+
     it('sends the Czech text with diacritics as UCS-2 in as many parts as the carrier counts, and records them', () => {
       const czech = CUSTOMERS.find((c) => c.key === 'cs')!;
-      for (const label of [
-        'sms:reservation-confirmed',
-        'sms:reservation-rescheduled',
-        'sms:reservation-cancelled',
-      ] as const) {
+      for (const label of ['sms:reservation-rescheduled', 'sms:reservation-cancelled'] as const) {
         const sms = theSms(czech, all, label);
         const body = sms.resource.body;
         expect(body).toMatch(/[řčěšžůíá]/); // diacritics outside GSM-7 (only é, ù, ì, ò, à... are in it)
@@ -636,7 +666,9 @@ function lifecycleSuite(name: string, backend: () => ReadModelBackend): void {
           const body = sms.resource.body;
           const analysis = analyzeSms(body);
           const at = `${c.key}: ${body}`;
-          if (!body.startsWith('Deposit')) expect(analysis.encoding, at).toBe(c.smsEncoding);
+          const confirmation = labelOfSms(c, sms) === 'sms:reservation-confirmed';
+          if (!body.startsWith('Deposit'))
+            expect(analysis.encoding, at).toBe(confirmation ? c.confirmedSms.encoding : c.smsEncoding);
           expect(Number(sms.resource.num_segments), at).toBe(analysis.parts);
           expect(
             audit.get(c.key)!.find((d) => d.providerMessageId === sms.resource.sid),

@@ -350,7 +350,7 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
     };
 
     /** The confirmation of the booked offer: email with the calendar REQUEST, and the SMS, in the person's language. */
-    const expectConfirmation = (person: Person, reservationId: string, when: (typeof WHEN)['first']) => {
+    const expectConfirmation = async (person: Person, reservationId: string, when: (typeof WHEN)['first']) => {
       const { email, sms } = theOnes(person, 'confirmed');
       expect(email.html).toContain(`<html lang="${TEXTS[person.key].lang}">`);
       expect(calendarOf(email)).toEqual({
@@ -361,7 +361,12 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
         DTEND: when.icsEnd,
         STATUS: 'CONFIRMED',
       });
-      expect(sms).toContain(reservationId);
+      // The SMS names the reservation by the short code customers read (one SMS part, not the 36-character id).
+      const { code } = (await expectApi('GET', `/v1/reservations/${reservationId}`, undefined, 200)) as {
+        code: string;
+      };
+      expect(code).toMatch(/^[0-9A-Z]{6}$/);
+      expect(sms).toContain(code);
     };
 
     /** After number 1's offer ran out and number 2 booked: number 3 is number 1, alone in line. */
@@ -486,7 +491,7 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       });
       await deliveredSince(beforeAccept, 1);
       expect(received(second)).toEqual({ ...both('joined'), ...both('offer'), ...both('confirmed') });
-      expectConfirmation(second, secondOffer.reservationId, WHEN.first);
+      await expectConfirmation(second, secondOffer.reservationId, WHEN.first);
 
       // Number 3 is now number 1; the seat is taken, so nobody is offered anything more.
       await expectLineAfter(waitlistId, entries, secondOffer.reservationId);
@@ -553,7 +558,7 @@ function e2eSuite(name: string, suite: number, backend: () => ReadModelBackend):
       const beforeAccept = mark();
       const secondOffer = await acceptByLink(second, offerReceived(second), waitlistId, entries[1]!.entryId);
       await deliveredSince(beforeAccept, 1);
-      expectConfirmation(second, secondOffer.reservationId, WHEN.restart);
+      await expectConfirmation(second, secondOffer.reservationId, WHEN.restart);
       await expectLineAfter(waitlistId, entries, secondOffer.reservationId);
       await herald.settle();
       expect(received(second)).toEqual({ ...both('joined'), ...both('offer'), ...both('confirmed') });

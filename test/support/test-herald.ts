@@ -77,6 +77,8 @@ export interface TestHerald extends Herald {
   keyFor(tenantId: string, role?: 'admin' | 'staff' | 'integration'): Promise<{ authorization: string }>;
   /** Records `aReservation(overrides)` as `auth` (expects 201), lets its notifications settle, returns its id. */
   reserve(auth: { authorization: string }, overrides?: Record<string, unknown>): Promise<string>;
+  /** The short code messages show for a reservation (what a customer reads instead of the id). */
+  codeOf(auth: { authorization: string }, reservationId: string): Promise<string>;
 }
 
 export interface TestHeraldOptions {
@@ -156,6 +158,15 @@ export async function startTestHerald(options: TestHeraldOptions = {}): Promise<
       expect(response.statusCode).toBe(201);
       await herald.settle();
       return response.json().reservationId as string;
+    },
+    async codeOf(auth, reservationId) {
+      const response = await herald.app.inject({
+        method: 'GET',
+        url: `/v1/reservations/${reservationId}`,
+        headers: auth,
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json().code as string;
     },
   };
 }

@@ -81,6 +81,15 @@ describe('loadConfig', () => {
     expect(refusal({ AUTH_FAILURES_PER_MINUTE: '0' })).toContain('AUTH_FAILURES_PER_MINUTE: must be at least 1');
   });
 
+  it('reads the campaign throttles (default 30 SMS and 50 emails a second) and refuses what cannot work', () => {
+    expect(loadConfig({})).toMatchObject({ CAMPAIGN_SMS_PER_SECOND: 30, CAMPAIGN_EMAIL_PER_SECOND: 50 });
+    expect(loadConfig({ CAMPAIGN_SMS_PER_SECOND: '100' }).CAMPAIGN_SMS_PER_SECOND).toBe(100);
+    for (const value of ['0', '-1', '2.5', 'fast', '10001']) {
+      expect(refusal({ CAMPAIGN_SMS_PER_SECOND: value })).toMatch(/CAMPAIGN_SMS_PER_SECOND: must be/);
+      expect(refusal({ CAMPAIGN_EMAIL_PER_SECOND: value })).toMatch(/CAMPAIGN_EMAIL_PER_SECOND: must be/);
+    }
+  });
+
   it('refuses URLs that cannot work', () => {
     expect(refusal({ PUBLIC_URL: 'herald.example.com' })).toContain(
       'PUBLIC_URL: must be an http:// or https:// URL, e.g. https://herald.example.com',

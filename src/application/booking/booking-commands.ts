@@ -38,6 +38,7 @@ import {
   type SlotToHold,
 } from './seat-holds.js';
 import type { SeatKeeper } from './seat-keeper.js';
+import { claimReservationCode } from './reservation-codes.js';
 
 /**
  * Booking from the catalog and the reservation lifecycle. The order of steps is what keeps seats honest:
@@ -173,7 +174,7 @@ export async function bookReservation(
   const streamName = reservationStreamName(tenantId, reservationId);
   const candidates = input.resourceId !== undefined ? [input.resourceId] : catalog.service.resourceIds;
 
-  const requestFor = (slot: BookableSlot): ReservationCommand => ({
+  const requestFor = (slot: BookableSlot, code?: string): ReservationCommand => ({
     type: 'RequestReservation',
     data: {
       reservationId,
@@ -193,6 +194,7 @@ export async function bookReservation(
       partySize,
       requiresConfirmation: catalog.service.requiresConfirmation,
       holdExpiresAt,
+      ...(code ? { code } : {}),
       now,
       actor: context.actor,
     },
@@ -277,7 +279,6 @@ export async function bookReservation(
   }
 
   const { slot, outcome } = taken;
-  const command = requestFor(slot);
   const seats: SlotSeats = {
     tenantId,
     reservationId,
@@ -287,7 +288,9 @@ export async function bookReservation(
   };
   let result: HandleResult<ReservationState>;
   try {
-    result = await handleCommand(deps, streamName, reservationDecider, command, context);
+    // The code is claimed once the seats are held, so a refused booking rarely leaves a claimed code unused.
+    const code = await claimReservationCode(deps, context, reservationId);
+    result = await handleCommand(deps, streamName, reservationDecider, requestFor(slot, code), context);
   } catch (error) {
     await abandonHold(deps, context, seats, outcome, now).catch((giveBack: unknown) =>
       logFailure(deps, giveBack, seats),

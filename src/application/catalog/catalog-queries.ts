@@ -14,6 +14,7 @@ import {
 import type { Contact } from '../../domain/notification/index.js';
 import type { Command, DomainEvent } from '../../domain/shared/decider.js';
 import { NotFoundError } from '../../domain/shared/errors.js';
+import { normalizeInstant } from '../../domain/shared/zoned-time.js';
 import { loadAggregate } from '../command-handler.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { Filter, ReadModelStore } from '../ports/read-model-store.port.js';
@@ -153,7 +154,15 @@ function withoutStoreFields(doc: CatalogDocument & { _id: string; _position?: st
  */
 export function catalogLookups(eventStore: EventStore): {
   resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
-  serviceTexts: (tenantId: string, serviceId: string) => Promise<{ description?: string; afterPaymentText?: string }>;
+  /**
+   * The service's description and after-payment text, each followed by the texts of the occurrence at `start` (the
+   * slot the reservation is in) when it has any.
+   */
+  serviceTexts: (
+    tenantId: string,
+    serviceId: string,
+    start?: string,
+  ) => Promise<{ description?: string; afterPaymentText?: string }>;
 } {
   return {
     async resourceStaff(tenantId, resourceId) {
@@ -169,10 +178,13 @@ export function catalogLookups(eventStore: EventStore): {
         },
       ];
     },
-    async serviceTexts(tenantId, serviceId) {
+    async serviceTexts(tenantId, serviceId, start) {
       const { state } = await loadAggregate(eventStore, serviceStreamName(tenantId, serviceId), serviceDecider);
       if (state.status === 'none') return {};
-      const { description, afterPaymentText } = state.service;
+      const occurrence = start !== undefined ? state.occurrences?.[normalizeInstant(start) ?? start] : undefined;
+      const join = (...texts: (string | undefined)[]) => texts.filter((text) => text && text.trim()).join('\n\n');
+      const description = join(state.service.description, occurrence?.description);
+      const afterPaymentText = join(state.service.afterPaymentText, occurrence?.afterPaymentText);
       return {
         ...(description ? { description } : {}),
         ...(afterPaymentText ? { afterPaymentText } : {}),

@@ -92,6 +92,7 @@ export interface DeliveryQuery {
   readonly kind?: string;
   readonly reservationId?: string;
   readonly customerId?: string;
+  readonly campaignId?: string;
   /** ISO instants (UTC, as stored); `from` inclusive, `to` exclusive, on `requestedAt`. */
   readonly from?: string;
   readonly to?: string;
@@ -110,6 +111,7 @@ export async function listDeliveries(
   if (query.kind !== undefined) filter.kind = query.kind;
   if (query.reservationId !== undefined) filter.reservationId = query.reservationId;
   if (query.customerId !== undefined) filter.customerId = query.customerId;
+  if (query.campaignId !== undefined) filter.campaignId = query.campaignId;
   return pageBy(readModels, filter, 'requestedAt', query, query.limit, query.after);
 }
 

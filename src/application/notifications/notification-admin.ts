@@ -254,8 +254,11 @@ export interface CreditEntry {
   readonly reason?: string;
 }
 
-function entryOf(event: CreditEvent): CreditEntry {
+function entryOf(event: CreditEvent): CreditEntry | null {
   switch (event.type) {
+    case 'CreditsLowBalanceThresholdSet':
+    case 'CreditsBalanceLow':
+      return null;
     case 'CreditsCharged':
       return {
         type: 'charge',
@@ -290,17 +293,46 @@ export async function readCredits(
   eventStore: EventStore,
   tenantId: string,
   limit = 50,
-): Promise<{ balance: number; revision: Revision; entries: CreditEntry[] }> {
+): Promise<{
+  balance: number;
+  revision: Revision;
+  entries: CreditEntry[];
+  lowBalanceThreshold: number | null;
+  lowBalance: boolean;
+}> {
   const { state, revision, events } = await loadAggregate(
     eventStore,
     creditsStreamName(tenantId),
     creditAccountDecider,
   );
-  const entries = events
-    .slice(-limit)
-    .reverse()
-    .map((recorded) => entryOf({ type: recorded.type, data: recorded.data } as CreditEvent));
-  return { balance: state.status === 'open' ? state.balance : 0, revision: revisionOf(revision), entries };
+  const entries: CreditEntry[] = [];
+  for (const recorded of [...events].reverse()) {
+    if (entries.length >= limit) break;
+    const entry = entryOf({ type: recorded.type, data: recorded.data } as CreditEvent);
+    if (entry) entries.push(entry);
+  }
+  return {
+    balance: state.status === 'open' ? state.balance : 0,
+    revision: revisionOf(revision),
+    entries,
+    lowBalanceThreshold: state.status === 'open' ? (state.lowBalanceThreshold ?? null) : null,
+    lowBalance: state.status === 'open' && state.lowBalanceAlerted === true,
+  };
+}
+
+/** Sets (or with null, removes) the balance below which admins are alerted, once per crossing. */
+export async function setLowBalanceThreshold(
+  deps: NotificationAdminDeps,
+  context: CommandContext,
+  threshold: number | null,
+): Promise<void> {
+  await handleCommand(
+    deps,
+    creditsStreamName(context.tenantId),
+    creditAccountDecider,
+    { type: 'SetLowBalanceThreshold', data: { threshold, at: deps.clock.now().toISOString(), by: context.actor } },
+    context,
+  );
 }
 
 /** Idempotent by `topUpId`: the same top-up again changes nothing; the same id with another amount is a 409. */

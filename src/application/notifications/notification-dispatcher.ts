@@ -1,9 +1,12 @@
+import { reservationDecider, reservationStreamName } from '../../domain/booking/reservation.decider.js';
 import {
   deliveryDecider,
   maskAddress,
   retryDelayMs,
   type DeliveryCommand,
+  type DeliveryDetails,
   type DeliveryEvent,
+  type ContentAttachment,
   type DeliveryState,
   type RetryPolicy,
 } from '../../domain/notification/index.js';
@@ -14,6 +17,7 @@ import { DeliveryError, type EmailSender, type ProviderAcceptance } from '../por
 import type { Logger } from '../ports/logger.port.js';
 import type { JobHandler, Scheduler } from '../ports/scheduler.port.js';
 import type { SmsSender } from '../ports/sms-sender.port.js';
+import type { DocumentRenderer, RenderedAttachment } from '../ports/document-renderer.port.js';
 import type { ReadModelStore } from '../ports/read-model-store.port.js';
 import { deliveriesProjection, type DeliveryDocument } from '../projections/deliveries.projection.js';
 import { physicalCollection } from '../projections/projection.js';
@@ -47,6 +51,8 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
    */
   readonly isAlive?: (instance: string) => Promise<boolean>;
   readonly recheckAfterMs?: number;
+  /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
+  readonly documents?: DocumentRenderer;
 }
 
 type Stream = { readonly state: DeliveryState; readonly revision: bigint | 'no_stream' };
@@ -101,6 +107,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   const send = async (state: Extract<DeliveryState, { status: 'sending' }>): Promise<ProviderAcceptance> => {
     const { delivery } = state;
     if (delivery.channel === 'email') {
+      const attachments = await renderAttachments(delivery.content.attachments ?? []);
       return deps.email.send({
         idempotencyKey: delivery.notificationId,
         from: delivery.content.from ?? { address: 'no-reply@herald.invalid' },
@@ -109,6 +116,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         text: delivery.content.text,
         ...(delivery.content.html ? { html: delivery.content.html } : {}),
         ...(delivery.content.ics ? { calendar: delivery.content.ics } : {}),
+        ...(attachments.length > 0 ? { attachments } : {}),
       });
     }
     return deps.sms.send({
@@ -124,6 +132,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           }
         : {}),
     });
+  };
+
+  /** Rendered from the delivery's own data, so every attempt sends the same bytes; a rendering fault is permanent. */
+  const renderAttachments = async (attachments: readonly ContentAttachment[]): Promise<RenderedAttachment[]> => {
+    if (attachments.length === 0) return [];
+    if (!deps.documents) throw new DeliveryError('no document renderer configured for the attachments', false);
+    const renderer = deps.documents;
+    try {
+      return await Promise.all(attachments.map((attachment) => renderer.render(attachment)));
+    } catch (error) {
+      throw new DeliveryError(`attachment could not be rendered: ${describe(error)}`, false);
+    }
   };
 
   /** An attempt that started but never reported back (the process died). */
@@ -224,6 +244,18 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
       return;
     }
+    if (state.attempts === 0 && state.delivery.validWhile) {
+      const changed = await reservationChanged(tenantId, state.delivery.validWhile);
+      if (changed) {
+        await run(
+          tenantId,
+          notificationId,
+          { type: 'SkipNotification', data: { reason: 'obsolete', detail: changed, skippedAt: now() } },
+          context,
+        );
+        return;
+      }
+    }
 
     const attempt = state.attempts + 1;
     let started: DeliveryState;
@@ -278,6 +310,26 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       deps.logger.warn({ tenantId, notificationId, attempt, transient, err: message }, 'delivery attempt failed');
     }
     await run(tenantId, notificationId, outcome, context, stream);
+  };
+
+  /** Why a deferred message about a reservation no longer fits it (cancelled or moved while it waited), if so. */
+  const reservationChanged = async (
+    tenantId: string,
+    validWhile: NonNullable<DeliveryDetails['validWhile']>,
+  ): Promise<string | undefined> => {
+    const { state } = await loadAggregate(
+      deps.eventStore,
+      reservationStreamName(tenantId, validWhile.reservationId),
+      reservationDecider,
+    );
+    if (state.status === 'none') return 'the reservation no longer exists';
+    if (state.status !== validWhile.status) {
+      return `the reservation became ${state.status} while the message waited for the end of quiet hours`;
+    }
+    if (state.reservation.start !== validWhile.start) {
+      return 'the reservation moved to another time while the message waited for the end of quiet hours';
+    }
+    return undefined;
   };
 
   const scheduleRetry = (tenantId: string, notificationId: string, runAt: string) =>

@@ -68,8 +68,8 @@ export interface NotificationPlannerDeps extends CommandHandlerDeps {
   readonly logger: Logger;
   /** Staff contacts of a resource (the catalog); none when the reservation names no resource. */
   readonly resourceStaff: (tenantId: string, resourceId: string) => Promise<Contact[]>;
-  /** The service's description and after-payment text for messages (the catalog). */
-  readonly serviceTexts: (tenantId: string, serviceId: string) => Promise<ServiceTexts>;
+  /** The service's description and after-payment text for messages (the catalog), with those of the slot at `start`. */
+  readonly serviceTexts: (tenantId: string, serviceId: string, start?: string) => Promise<ServiceTexts>;
   /** Attempts before a delivery is dead-lettered. */
   readonly maxAttempts?: number;
   /** Signed links of waitlist offers; without them an offer message cannot be rendered (it is skipped). */
@@ -326,6 +326,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     workflows: readonly Workflow[],
     paid: boolean,
     byCustomer = false,
+    reservationStatus?: string,
   ): Promise<Intent[]> => {
     if (workflows.length === 0) return [];
     const reservation = cause.reservation;
@@ -334,7 +335,9 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
     >([
       loadCustomerPreferences(deps.eventStore, cause.tenantId, cause.customerRef),
       reservation.resourceId ? deps.resourceStaff(cause.tenantId, reservation.resourceId) : Promise.resolve([]),
-      reservation.serviceId ? deps.serviceTexts(cause.tenantId, reservation.serviceId) : Promise.resolve({}),
+      reservation.serviceId
+        ? deps.serviceTexts(cause.tenantId, reservation.serviceId, reservation.start)
+        : Promise.resolve({}),
     ]);
     return deliveryIntents(
       planNotifications({
@@ -346,6 +349,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         resourceStaff,
         admins: settings.admins ?? [],
         paid,
+        ...(reservationStatus !== undefined ? { reservationStatus } : {}),
         ...(texts.afterPaymentText ? { afterPaymentText: texts.afterPaymentText } : {}),
         ...(texts.description ? { serviceDescription: texts.description } : {}),
         now: deps.clock.now().toISOString(),
@@ -495,7 +499,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         cause = { ...base, kind: 'custom-message' };
     }
     const started = workflowsForEvent(workflows, trigger, subject, cancelledBy ? { cancelledBy } : {});
-    intents.push(...(await plan(cause, settings, started, paid, byCustomer)));
+    intents.push(...(await plan(cause, settings, started, paid, byCustomer, asOf.status)));
     return intents;
   };
 
@@ -639,17 +643,22 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
   };
 
   /**
-   * A workflow or the settings changed: the timed messages of future confirmed reservations follow (a new or moved
-   * trigger is scheduled; a job whose trigger is gone finds no workflow when it runs and sends nothing).
+   * A workflow or the settings changed: the timed messages of confirmed reservations still ahead follow (a new or
+   * moved trigger is scheduled — also "after the end" ones of a reservation under way; a job whose trigger is gone
+   * finds no workflow when it runs and sends nothing).
    */
   const reactToWorkflowChange = async (event: RecordedEvent): Promise<Intent[]> => {
     const tenantId = event.metadata.tenantId;
     if (!deps.readModels) return [];
     const { workflows } = await loadPolicy(tenantId);
-    if (!workflows.some((w) => w.trigger.type === 'time')) return [];
+    const timed = workflows.flatMap((w) => (w.enabled && w.trigger.type === 'time' ? [w.trigger] : []));
+    if (timed.length === 0) return [];
+    // Every reservation one of whose timed messages may still be due: an "after" trigger reaches past the end.
+    const reach = Math.max(0, ...timed.map((t) => (t.direction === 'after' ? t.minutes : 0)));
+    const cutoff = new Date(deps.clock.now().getTime() - reach * 60_000).toISOString();
     const future = await deps.readModels.find<ReservationDocument & StoredDocument>(
       physicalCollection(reservationDetailsProjection),
-      { tenantId, status: 'confirmed', start: { $gt: deps.clock.now().toISOString() } },
+      { tenantId, status: 'confirmed', end: { $gt: cutoff } },
       { sort: { field: 'start', direction: 1 }, limit: MAX_RESCHEDULED },
     );
     const intents: Intent[] = [];
@@ -717,6 +726,8 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
       settings,
       started,
       paid,
+      false,
+      state.status,
     );
     await executeIntents(runner, intents, (tenantId) =>
       processContext(manager.name, tenantId, { id: causeId, correlationId: causeId }),

@@ -21,6 +21,7 @@ import {
   type DeliveryIdentity,
   type MessageContext,
   type NotificationKind,
+  type ContentAttachment,
   type NotificationSettings,
   type RecipientType,
   type RequestNotification,
@@ -70,6 +71,11 @@ export interface PlanInput {
   readonly workflows: readonly Workflow[];
   /** Caused by the customer's own action: exempt from quiet hours when the tenant says so. */
   readonly byCustomer?: boolean;
+  /**
+   * The reservation's status when the cause happened. A message deferred by quiet hours carries it with the start
+   * (`validWhile`): if either has changed when the quiet hours end, the message is obsolete and not sent.
+   */
+  readonly reservationStatus?: string;
 }
 
 export type PlannedDelivery =
@@ -85,6 +91,40 @@ export type PlannedDelivery =
       readonly reason: SkipReason;
       readonly detail?: string;
     };
+
+/** Customer emails that carry the reservation's PDF when the tenant's `reservationPdf` setting is on. */
+const PDF_KINDS: ReadonlySet<NotificationKind> = new Set([
+  'reservation-confirmed',
+  'waitlist-seat-assigned',
+  'reservation-rescheduled',
+]);
+
+/** The reservation's PDF as an attachment of its email: data only, rendered when the email is sent. */
+function reservationPdf(
+  reservation: ReservationDetails,
+  locale: string,
+  senderName: string,
+  issuedAt: string,
+): ContentAttachment {
+  return {
+    kind: 'reservation-pdf',
+    reservation: {
+      reservationId: reservation.reservationId,
+      code: reservation.code ?? reservation.reservationId,
+      customerName: reservation.customer.name,
+      serviceName: reservation.serviceName,
+      locationName: reservation.location.name,
+      locationAddress: reservation.location.address,
+      start: reservation.start,
+      end: reservation.end,
+      timeZone: reservation.location.timeZone,
+      locale,
+      partySize: reservation.partySize,
+      senderName,
+      issuedAt,
+    },
+  };
+}
 
 /** Settings that merely switch a kind or channel off are not recorded as skips: nothing was expected. */
 const RECORDED_SKIPS: ReadonlySet<SkipReason> = new Set([
@@ -113,6 +153,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
   const reservation = cause.reservation;
   const baseContext: MessageContext = {
     reservationId: reservation.reservationId,
+    ...(reservation.code ? { code: reservation.code } : {}),
     customerName: reservation.customer.name,
     serviceName: reservation.serviceName,
     ...(input.serviceDescription ? { serviceDescription: input.serviceDescription } : {}),
@@ -275,6 +316,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
               text: email.text,
               html: email.html,
               ...(ics ? { ics } : {}),
+              ...(settings.reservationPdf && recipient.type === 'customer' && PDF_KINDS.has(cause.kind)
+                ? { attachments: [reservationPdf(reservation, locale, settings.sender.name, cause.occurredAt)] }
+                : {}),
             },
             undefined,
             cause.kind,
@@ -383,17 +427,34 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     if (plan.type !== 'request' || plan.request.recipient.type !== 'customer') return plan;
     const quiet = whenQuiet(plan.request.channel);
     if (quiet.skip) return { type: 'skip', identity: plan.identity, reason: 'quiet-hours', detail: quiet.skip };
-    return quiet.notBefore ? { ...plan, request: { ...plan.request, notBefore: quiet.notBefore } } : plan;
+    if (!quiet.notBefore) return plan;
+    const validWhile =
+      input.reservationStatus !== undefined && plan.request.reservationId === reservation.reservationId
+        ? { reservationId: reservation.reservationId, status: input.reservationStatus, start: reservation.start }
+        : undefined;
+    return {
+      ...plan,
+      request: { ...plan.request, notBefore: quiet.notBefore, ...(validWhile ? { validWhile } : {}) },
+    };
   };
+
+  /** Every delivery names the workflow that planned it, for the audit trail (not part of its id). */
+  const fromWorkflow =
+    (workflowId: string) =>
+    (plan: PlannedDelivery): PlannedDelivery =>
+      plan.type === 'skip'
+        ? { ...plan, identity: { ...plan.identity, workflowId } }
+        : { ...plan, identity: { ...plan.identity, workflowId }, request: { ...plan.request, workflowId } };
 
   for (const workflow of input.workflows) {
     const channel = workflow.channel;
     // The channel's master switch applies to every workflow; nothing was expected, so nothing is recorded.
     if (!settings.channels[channel]) continue;
+    const named = fromWorkflow(workflow.workflowId);
     if (workflow.message.type === 'standard') {
-      plans.push(...standardDeliveries(workflow, channel).map(toCustomer));
+      plans.push(...standardDeliveries(workflow, channel).map(toCustomer).map(named));
     } else if (workflow.message.type === 'custom') {
-      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer));
+      plans.push(...customDeliveries(workflow, workflow.message).map(toCustomer).map(named));
     }
   }
   return plans;

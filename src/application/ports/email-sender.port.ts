@@ -9,6 +9,12 @@ export interface EmailMessage {
   readonly html?: string;
   /** An iCalendar document (METHOD:REQUEST or CANCEL) sent as an invitation. */
   readonly calendar?: { readonly method: 'REQUEST' | 'CANCEL'; readonly content: string };
+  /** Files attached to the message (the reservation's PDF). */
+  readonly attachments?: readonly {
+    readonly filename: string;
+    readonly contentType: string;
+    readonly content: Uint8Array;
+  }[];
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -20,6 +20,7 @@ export const CATALOG_EVENT_TYPES: readonly CatalogEvent['type'][] = [
   'ServiceCreated',
   'ServiceUpdated',
   'ServiceArchived',
+  'ServiceOccurrenceTextsChanged',
 ];
 
 /**
@@ -107,6 +108,9 @@ export const catalogProjection: Projection<CatalogDocument> = {
       case 'ResourceArchived':
       case 'ServiceArchived':
         return doc ? touch({ ...doc, status: 'archived', archivedAt: event.data.archivedAt }) : null;
+      case 'ServiceOccurrenceTextsChanged':
+        // The texts live in the stream (the planner reads them there); the revision moves on.
+        return doc ? touch(doc) : null;
     }
   },
 };

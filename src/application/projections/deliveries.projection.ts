@@ -10,6 +10,10 @@ export interface DeliveryDocument extends Record<string, unknown> {
   customerId: string | null;
   /** Messages about a waitlist entry. Absent in documents built before waitlists (read as null). */
   waitlistEntryId?: string | null;
+  /** The workflow that planned it; null before workflows and for messages staff wrote. */
+  workflowId?: string | null;
+  /** Deliveries of a campaign (bulk message). Absent in documents built before campaigns (read as null). */
+  campaignId?: string | null;
   kind: string;
   channel: 'email' | 'sms';
   recipientType: string;
@@ -83,6 +87,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
     ['tenantId', 'reservationId', 'requestedAt'],
     ['tenantId', 'customerId', 'requestedAt'],
     ['tenantId', 'waitlistEntryId', 'requestedAt'],
+    ['tenantId', 'campaignId', 'channel', 'status'],
+    ['tenantId', 'campaignId', 'requestedAt'],
     ['tenantId', 'status', 'requestedAt'],
     ['tenantId', 'channel', 'requestedAt'],
     ['tenantId', 'providerMessageId'],
@@ -106,6 +112,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          workflowId: d.workflowId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipient.type,
@@ -140,6 +148,8 @@ export const deliveriesProjection: Projection<DeliveryDocument> = {
           reservationId: d.reservationId ?? null,
           customerId: d.customerId ?? null,
           waitlistEntryId: d.waitlistEntryId ?? null,
+          workflowId: d.workflowId ?? null,
+          campaignId: d.campaignId ?? null,
           kind: d.kind,
           channel: d.channel,
           recipientType: d.recipientType,

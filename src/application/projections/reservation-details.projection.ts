@@ -39,6 +39,8 @@ export interface ReservationDocument extends Record<string, unknown> {
   statusReason?: string;
   /** Came from the waitlist (offer accepted or seat assigned); kept whatever the waitlist's settings. */
   origin?: ReservationDetails['origin'];
+  /** The short code (absent on reservations recorded before codes existed). */
+  code?: string;
 }
 
 const STATUS_BY_EVENT: Partial<Record<ReservationEvent['type'], string>> = {
@@ -83,6 +85,7 @@ function created(event: RecordedEvent, details: ReservationDetails, status: stri
     createdAt: event.recordedAt,
     updatedAt: event.recordedAt,
     ...(details.origin ? { origin: details.origin } : {}),
+    ...(details.code ? { code: details.code } : {}),
   };
 }
 

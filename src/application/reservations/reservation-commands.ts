@@ -8,6 +8,7 @@ import {
 } from '../../domain/booking/reservation.decider.js';
 import { handleCommand, type CommandContext, type CommandHandlerDeps, type HandleResult } from '../command-handler.js';
 import type { Clock } from '../ports/clock.port.js';
+import { codeForReservation } from '../booking/reservation-codes.js';
 
 export interface ExternalReservationInput {
   readonly reservationId?: string;
@@ -38,6 +39,7 @@ export async function recordExternalReservation(
     (input.external
       ? deps.ids.derive('external-reservation', context.tenantId, input.external.system, input.external.reference)
       : deps.ids.newId());
+  const code = await codeForReservation(deps, context, reservationId);
   const command: ReservationCommand = {
     type: 'RecordExternalReservation',
     data: {
@@ -50,6 +52,7 @@ export async function recordExternalReservation(
       end: input.end,
       ...(input.partySize !== undefined ? { partySize: input.partySize } : {}),
       external: input.external ?? { system: 'api', reference: reservationId },
+      ...(code ? { code } : {}),
       now: deps.clock.now().toISOString(),
       actor: context.actor,
     },

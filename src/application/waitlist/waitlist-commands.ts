@@ -78,6 +78,7 @@ import type { IdSource } from '../ports/id-source.port.js';
 import type { EventStore } from '../ports/event-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Scheduler } from '../ports/scheduler.port.js';
+import { codeForReservation } from '../booking/reservation-codes.js';
 
 /**
  * Waitlists: joining, leaving, allocation of freed seats, offers and their answers, admin overrides. The waitlist
@@ -686,6 +687,7 @@ export async function bookAllocation(
     throw new IllegalStateError('offer-not-accepted', `Offer ${offerId} has not been accepted.`, { offerId });
   }
   const { entry, offer } = found;
+  const code = await codeForReservation(deps, context, offer.reservationId);
   const nowDate = deps.clock.now();
   const now = nowDate.toISOString();
   const command: ReservationCommand = {
@@ -705,6 +707,7 @@ export async function bookAllocation(
       requiresConfirmation: false,
       holdExpiresAt: new Date(nowDate.getTime() + deps.holdMinutes * MINUTE_MS).toISOString(),
       origin: { type: 'waitlist', waitlistId, entryId: entry.entryId, offerId, mode: offer.mode },
+      ...(code ? { code } : {}),
       now,
       actor: context.actor,
     },

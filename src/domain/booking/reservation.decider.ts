@@ -17,6 +17,7 @@ import {
 import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { IllegalStateError, NotFoundError } from '../shared/errors.js';
 import { parseInstant } from '../shared/zoned-time.js';
+import { optionalReservationCode } from './reservation-code.js';
 
 /**
  * One reservation's lifecycle. Seats are not this aggregate's business: the slot inventory owns them, and the
@@ -79,6 +80,11 @@ export interface ReservationDetails {
   readonly external: ExternalReference | null;
   /** Where the booking came from when not a direct booking: a waitlist offer or assignment. Kept for good. */
   readonly origin?: ReservationOrigin;
+  /**
+   * The short code customers read and type (reservation-code.ts), unique in the tenant. Absent on reservations
+   * recorded before codes existed: messages then show the id.
+   */
+  readonly code?: string;
 }
 
 /** "Came from the waitlist": the entry and offer a reservation was booked from, and how. */
@@ -176,6 +182,8 @@ export type RequestReservation = Command<
     readonly requiresConfirmation: boolean;
     readonly holdExpiresAt: string;
     readonly origin?: ReservationOrigin;
+    /** Claimed on its own stream before the reservation is recorded (see reservation-code.ts). */
+    readonly code?: string;
   }
 >;
 
@@ -195,6 +203,8 @@ export type RecordExternalReservation = Command<
     /** Default 1. */
     readonly partySize?: number;
     readonly external: ExternalReference;
+    /** Claimed on its own stream before the reservation is recorded (see reservation-code.ts). */
+    readonly code?: string;
   }
 >;
 
@@ -619,6 +629,7 @@ function decideRequest(data: RequestReservation['data'], state: ReservationState
     requiresConfirmation: requireBoolean('requiresConfirmation', data.requiresConfirmation),
     external: null,
     ...(data.origin ? { origin: validateOrigin(data.origin) } : {}),
+    ...codeOf(data.code),
   };
   if (state.status !== 'none') return alreadyRecorded(state, reservation);
   const requested: ReservationRequested = {
@@ -662,6 +673,7 @@ function decideExternal(data: RecordExternalReservation['data'], state: Reservat
       system: requireText('external.system', data.external.system, 100),
       reference: requireText('external.reference', data.external.reference, 200),
     },
+    ...codeOf(data.code),
   };
   if (state.status !== 'none') return alreadyRecorded(state, reservation);
   return [
@@ -748,9 +760,18 @@ function requireStarted(current: ExistingState, now: string): void {
   }
 }
 
-/** A create command for a reservation that exists: a retry when it describes the same reservation, else a clash. */
+function codeOf(code: unknown): { code?: string } {
+  const valid = optionalReservationCode('code', code);
+  return valid !== undefined ? { code: valid } : {};
+}
+
+/**
+ * A create command for a reservation that exists: a retry when it describes the same reservation, else a clash.
+ * A reservation recorded before codes existed has none; a retry that brings one is still the same reservation.
+ */
 function alreadyRecorded(current: ExistingState, reservation: ReservationDetails): [] {
-  if (jsonEqual(current.reservation, reservation)) return [];
+  const { code: _code, ...withoutCode } = reservation;
+  if (jsonEqual(current.reservation, current.reservation.code === undefined ? withoutCode : reservation)) return [];
   throw new IllegalStateError(
     'reservation-already-exists',
     `Reservation ${reservation.reservationId} already exists.`,

@@ -39,10 +39,29 @@ export interface Service {
 /** The editable part of a service. */
 export type ServiceSettings = Omit<Service, 'serviceId' | 'tenantId' | 'locationId'>;
 
+/**
+ * Texts for one occurrence of a service (one slot: the service at one start instant), besides the service's own
+ * (seed 001: "within the specific date setting ... details for customer after"): shown in that slot's messages.
+ */
+export interface OccurrenceTexts {
+  /** Shown with the service's description in emails about the booking. */
+  readonly description?: string;
+  /** Shown with the service's after-payment text once the reservation is paid. */
+  readonly afterPaymentText?: string;
+}
+
+/** Occurrence texts by the slot's start instant (ISO, UTC). */
+export type Occurrences = Readonly<Record<string, OccurrenceTexts>>;
+
 export type ServiceState =
   | { readonly status: 'none' }
-  | { readonly status: 'active'; readonly service: Service }
-  | { readonly status: 'archived'; readonly service: Service; readonly archivedAt: string };
+  | { readonly status: 'active'; readonly service: Service; readonly occurrences?: Occurrences }
+  | {
+      readonly status: 'archived';
+      readonly service: Service;
+      readonly archivedAt: string;
+      readonly occurrences?: Occurrences;
+    };
 
 // Commands -------------------------------------------------------------------------------------------------------
 
@@ -84,7 +103,21 @@ export type ArchiveService = Command<
   { readonly serviceId: string; readonly reason?: string; readonly now: string; readonly actor: string }
 >;
 
-export type ServiceCommand = CreateService | UpdateService | ArchiveService;
+/** Sets the texts of one occurrence; both empty removes them. */
+export type SetOccurrenceTexts = Command<
+  'SetOccurrenceTexts',
+  {
+    readonly serviceId: string;
+    /** The slot's start instant. */
+    readonly start: string;
+    readonly description?: string;
+    readonly afterPaymentText?: string;
+    readonly now: string;
+    readonly actor: string;
+  }
+>;
+
+export type ServiceCommand = CreateService | UpdateService | ArchiveService | SetOccurrenceTexts;
 
 // Events ---------------------------------------------------------------------------------------------------------
 
@@ -109,7 +142,20 @@ export type ServiceArchived = DomainEvent<
   { readonly serviceId: string; readonly reason: string; readonly archivedAt: string; readonly actor: string }
 >;
 
-export type ServiceEvent = ServiceCreated | ServiceUpdated | ServiceArchived;
+export type ServiceOccurrenceTextsChanged = DomainEvent<
+  'ServiceOccurrenceTextsChanged',
+  {
+    readonly serviceId: string;
+    readonly start: string;
+    /** '' when none. */
+    readonly description: string;
+    readonly afterPaymentText: string;
+    readonly changedAt: string;
+    readonly actor: string;
+  }
+>;
+
+export type ServiceEvent = ServiceCreated | ServiceUpdated | ServiceArchived | ServiceOccurrenceTextsChanged;
 
 export function serviceStreamName(tenantId: string, serviceId: string): string {
   return compoundStreamName('service', tenantId, serviceId);
@@ -213,6 +259,23 @@ function decide(command: ServiceCommand, state: ServiceState): ServiceEvent[] {
         },
       ];
     }
+    case 'SetOccurrenceTexts': {
+      const data = command.data;
+      const current = requireActive(state, data.serviceId);
+      const start = requireInstant('start', data.start);
+      const description = optionalText('description', data.description, 4000, 'multiline');
+      const afterPaymentText = optionalText('afterPaymentText', data.afterPaymentText, 2000, 'multiline');
+      const changedAt = requireInstant('now', data.now);
+      const actor = requireText('actor', data.actor);
+      const known = state.status === 'active' ? state.occurrences?.[start] : undefined;
+      if ((known?.description ?? '') === description && (known?.afterPaymentText ?? '') === afterPaymentText) return [];
+      return [
+        {
+          type: 'ServiceOccurrenceTextsChanged',
+          data: { serviceId: current.serviceId, start, description, afterPaymentText, changedAt, actor },
+        },
+      ];
+    }
     case 'ArchiveService': {
       const data = command.data;
       if (state.status === 'none') throw notFound(data.serviceId);
@@ -258,7 +321,24 @@ function evolve(state: ServiceState, event: ServiceEvent): ServiceState {
       return { ...state, service: { ...state.service, ...event.data.changes } };
     case 'ServiceArchived':
       if (state.status === 'none') return state;
-      return { status: 'archived', service: state.service, archivedAt: event.data.archivedAt };
+      return {
+        status: 'archived',
+        service: state.service,
+        archivedAt: event.data.archivedAt,
+        ...(state.occurrences ? { occurrences: state.occurrences } : {}),
+      };
+    case 'ServiceOccurrenceTextsChanged': {
+      if (state.status === 'none') return state;
+      const { [event.data.start]: _previous, ...others } = state.occurrences ?? {};
+      const texts: OccurrenceTexts = {
+        ...(event.data.description ? { description: event.data.description } : {}),
+        ...(event.data.afterPaymentText ? { afterPaymentText: event.data.afterPaymentText } : {}),
+      };
+      return {
+        ...state,
+        occurrences: Object.keys(texts).length > 0 ? { ...others, [event.data.start]: texts } : others,
+      };
+    }
   }
 }
 

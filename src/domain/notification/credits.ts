@@ -15,14 +15,18 @@ export interface PriceList {
   readonly emailManual: number;
   /** Per automatic email (confirmations, reminders...). */
   readonly emailAutomatic: number;
+  /** Per email of a bulk message (campaign). Absent: the hand-sent price (`emailManual`). */
+  readonly emailBulk?: number;
 }
 
 export const DEFAULT_PRICE_LIST: PriceList = { smsPerPart: 1, emailManual: 1, emailAutomatic: 0 };
 
-export type SendMode = 'automatic' | 'manual';
+/** `manual`: a message staff wrote to one recipient; `bulk`: one recipient of a campaign. */
+export type SendMode = 'automatic' | 'manual' | 'bulk';
 
 export function validatePriceList(prices: PriceList): PriceList {
-  for (const field of ['smsPerPart', 'emailManual', 'emailAutomatic'] as const) {
+  for (const field of ['smsPerPart', 'emailManual', 'emailAutomatic', 'emailBulk'] as const) {
+    if (field === 'emailBulk' && prices.emailBulk === undefined) continue;
     const value: unknown = prices[field];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
       throw new ValidationError(
@@ -43,6 +47,7 @@ export function priceOf(
   send: { readonly channel: Channel; readonly mode: SendMode; readonly smsParts?: number },
 ): number {
   if (send.channel === 'sms') return prices.smsPerPart * requirePositiveInteger(send.smsParts, 'smsParts');
+  if (send.mode === 'bulk') return prices.emailBulk ?? prices.emailManual;
   return send.mode === 'manual' ? prices.emailManual : prices.emailAutomatic;
 }
 
@@ -64,7 +69,22 @@ export type TopUpCredits = Command<
   'TopUpCredits',
   { readonly topUpId: string; readonly amount: number; readonly at: string; readonly by: string }
 >;
-export type CreditCommand = ChargeCredits | RefundCredits | TopUpCredits;
+/**
+ * Charges several deliveries in one append (a batch of a campaign): each in order that the balance covers; one it
+ * does not cover is left uncharged (the caller records it as skipped for insufficient credits). Idempotent per
+ * delivery id like ChargeCredits.
+ */
+export type ChargeCreditsInOrder = Command<
+  'ChargeCreditsInOrder',
+  { readonly charges: readonly { readonly deliveryId: string; readonly amount: number }[]; readonly at: string }
+>;
+/** Admins are alerted once when the balance falls below the threshold (null: never). */
+export type SetLowBalanceThreshold = Command<
+  'SetLowBalanceThreshold',
+  { readonly threshold: number | null; readonly at: string; readonly by: string }
+>;
+export type CreditCommand =
+  ChargeCredits | RefundCredits | TopUpCredits | ChargeCreditsInOrder | SetLowBalanceThreshold;
 
 export type CreditsCharged = DomainEvent<
   'CreditsCharged',
@@ -90,7 +110,20 @@ export type CreditsToppedUp = DomainEvent<
     readonly by: string;
   }
 >;
-export type CreditEvent = CreditsCharged | CreditsRefunded | CreditsToppedUp;
+export type CreditsLowBalanceThresholdSet = DomainEvent<
+  'CreditsLowBalanceThresholdSet',
+  { readonly threshold: number | null; readonly at: string; readonly by: string }
+>;
+/**
+ * The balance fell below the tenant's threshold: once per crossing (the next one only after a top-up brought the
+ * balance back to the threshold or above). Admins get a staff alert.
+ */
+export type CreditsBalanceLow = DomainEvent<
+  'CreditsBalanceLow',
+  { readonly balance: number; readonly threshold: number; readonly at: string }
+>;
+export type CreditEvent =
+  CreditsCharged | CreditsRefunded | CreditsToppedUp | CreditsLowBalanceThresholdSet | CreditsBalanceLow;
 
 export interface Charge {
   readonly amount: number;
@@ -104,6 +137,10 @@ export type CreditAccountState =
       readonly balance: number;
       readonly charges: Readonly<Record<string, Charge>>;
       readonly topUps: Readonly<Record<string, number>>;
+      /** Absent or null: no low-balance alerts. */
+      readonly lowBalanceThreshold?: number | null;
+      /** The alert of the current crossing went out; a top-up to the threshold or above re-arms it. */
+      readonly lowBalanceAlerted?: boolean;
     };
 
 export function initialCreditAccountState(): CreditAccountState {
@@ -114,9 +151,72 @@ function openOf(state: CreditAccountState): Extract<CreditAccountState, { status
   return state.status === 'open' ? state : { status: 'open', balance: 0, charges: {}, topUps: {} };
 }
 
+/** The low-balance alert a balance calls for, after the events decided so far (at most one per crossing). */
+function lowBalanceAfter(
+  account: Extract<CreditAccountState, { status: 'open' }>,
+  events: readonly CreditEvent[],
+  at: string,
+): CreditEvent[] {
+  const after = events.reduce(evolveCredits, account as CreditAccountState);
+  if (after.status !== 'open') return [];
+  const threshold = after.lowBalanceThreshold;
+  if (threshold === undefined || threshold === null || after.lowBalanceAlerted || after.balance >= threshold) return [];
+  return [{ type: 'CreditsBalanceLow', data: { balance: after.balance, threshold, at } }];
+}
+
 export function decideCredits(command: CreditCommand, state: CreditAccountState): CreditEvent[] {
+  const events = decideCreditsAlone(command, state);
+  if (
+    events.length === 0 ||
+    !events.some((e) => e.type === 'CreditsCharged' || e.type === 'CreditsLowBalanceThresholdSet')
+  )
+    return events;
+  return [...events, ...lowBalanceAfter(openOf(state), events, command.data.at)];
+}
+
+function decideCreditsAlone(command: CreditCommand, state: CreditAccountState): CreditEvent[] {
   const account = openOf(state);
   switch (command.type) {
+    case 'ChargeCreditsInOrder': {
+      parseInstant(command.data.at, 'at');
+      if (!Array.isArray(command.data.charges)) {
+        throw new ValidationError('invalid-charges', 'charges must be a list.', { field: 'charges' });
+      }
+      let balance = account.balance;
+      const seen = new Set<string>();
+      const events: CreditEvent[] = [];
+      for (const { deliveryId, amount } of command.data.charges) {
+        requireText(deliveryId, 'deliveryId');
+        requireNonNegativeInteger(amount, 'amount');
+        const existing = Object.hasOwn(account.charges, deliveryId) ? account.charges[deliveryId] : undefined;
+        if (existing !== undefined && existing.amount !== amount) {
+          throw new IllegalStateError(
+            'charge-mismatch',
+            `Delivery ${deliveryId} was already charged ${existing.amount}.`,
+            {
+              deliveryId,
+              charged: existing.amount,
+            },
+          );
+        }
+        if (existing !== undefined || amount === 0 || seen.has(deliveryId) || balance < amount) continue;
+        seen.add(deliveryId);
+        balance -= amount;
+        events.push({
+          type: 'CreditsCharged',
+          data: { deliveryId, amount, balanceAfter: balance, at: command.data.at },
+        });
+      }
+      return events;
+    }
+    case 'SetLowBalanceThreshold': {
+      const { threshold, at, by } = command.data;
+      parseInstant(at, 'at');
+      requireText(by, 'by');
+      if (threshold !== null) requireNonNegativeInteger(threshold, 'threshold');
+      if ((account.lowBalanceThreshold ?? null) === threshold) return [];
+      return [{ type: 'CreditsLowBalanceThresholdSet', data: { threshold, at, by } }];
+    }
     case 'ChargeCredits': {
       const { deliveryId, amount, at } = command.data;
       requireText(deliveryId, 'deliveryId');
@@ -182,6 +282,11 @@ export function decideCredits(command: CreditCommand, state: CreditAccountState)
 export function evolveCredits(state: CreditAccountState, event: CreditEvent): CreditAccountState {
   const account = openOf(state);
   switch (event.type) {
+    case 'CreditsLowBalanceThresholdSet':
+      // A new threshold is a new line to cross: the balance is judged against it afresh.
+      return { ...account, lowBalanceThreshold: event.data.threshold, lowBalanceAlerted: false };
+    case 'CreditsBalanceLow':
+      return { ...account, lowBalanceAlerted: true };
     case 'CreditsCharged':
       return {
         ...account,
@@ -199,12 +304,16 @@ export function evolveCredits(state: CreditAccountState, event: CreditEvent): Cr
         charges: { ...account.charges, [event.data.deliveryId]: { ...charge, refunded: true } },
       };
     }
-    case 'CreditsToppedUp':
+    case 'CreditsToppedUp': {
+      const threshold = account.lowBalanceThreshold;
+      const rearmed = threshold !== undefined && threshold !== null && event.data.balanceAfter >= threshold;
       return {
         ...account,
         balance: event.data.balanceAfter,
         topUps: { ...account.topUps, [event.data.topUpId]: event.data.amount },
+        ...(rearmed ? { lowBalanceAlerted: false } : {}),
       };
+    }
   }
 }
 

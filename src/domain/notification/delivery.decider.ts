@@ -1,11 +1,12 @@
 import type { Command, Decider, DomainEvent } from '../shared/decider.js';
 import { IllegalStateError, ValidationError } from '../shared/errors.js';
 import type { IcsMethod } from './icalendar.js';
-import type { Channel, NotificationKind, RecipientType } from './kinds.js';
-import { isChannel, isNotificationKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
+import type { Channel, DeliveryKind, RecipientType } from './kinds.js';
+import { isChannel, isDeliveryKind, isValidAddress, RECIPIENT_TYPES } from './kinds.js';
 import { maskAddress } from './masking.js';
 import type { SmsEncoding } from './sms-encoding.js';
 import { analyzeSms } from './sms-encoding.js';
+import type { ReservationDocumentData } from './templates.js';
 import { parseInstant, requireNonNegativeInteger, requirePositiveInteger, requireText } from './validation.js';
 
 /**
@@ -79,6 +80,12 @@ export interface DeliveryRecipient {
   readonly address: string;
 }
 
+/**
+ * A document attached to an email, described by the data it is made of: the dispatcher renders it when it sends,
+ * so every attempt (and a staff re-send) carries the same bytes, and the audit trail keeps what it showed.
+ */
+export type ContentAttachment = { readonly kind: 'reservation-pdf'; readonly reservation: ReservationDocumentData };
+
 export interface DeliveryContent {
   /** Email only: the tenant's sender at the time of the request. */
   readonly from?: { readonly name?: string; readonly address: string };
@@ -86,6 +93,8 @@ export interface DeliveryContent {
   readonly text: string;
   readonly html?: string;
   readonly ics?: { readonly method: IcsMethod; readonly content: string };
+  /** Email only: documents rendered at send time (the reservation's PDF with its code). */
+  readonly attachments?: readonly ContentAttachment[];
 }
 
 export interface SmsInfo {
@@ -101,7 +110,11 @@ export interface DeliveryIdentity {
   readonly customerId?: string;
   /** Messages about a waitlist entry (joined, offer, expired) carry it, for that entry's audit trail. */
   readonly waitlistEntryId?: string;
-  readonly kind: NotificationKind;
+  /** The workflow that planned it (absent in deliveries planned before workflows, and in manual ones). */
+  readonly workflowId?: string;
+  /** A campaign's deliveries carry it, for the campaign's progress and audit. */
+  readonly campaignId?: string;
+  readonly kind: DeliveryKind;
   readonly channel: Channel;
   readonly recipientType: RecipientType;
   /** Absent when the recipient has no contact on this channel. */
@@ -116,7 +129,9 @@ export interface DeliveryDetails {
   readonly reservationId?: string;
   readonly customerId?: string;
   readonly waitlistEntryId?: string;
-  readonly kind: NotificationKind;
+  readonly workflowId?: string;
+  readonly campaignId?: string;
+  readonly kind: DeliveryKind;
   readonly channel: Channel;
   readonly recipient: DeliveryRecipient;
   readonly maskedRecipient: string;
@@ -131,6 +146,11 @@ export interface DeliveryDetails {
   readonly requestedAt: string;
   /** Not to be sent before this instant (deferred to the end of quiet hours). */
   readonly notBefore?: string;
+  /**
+   * A deferred message about a reservation is sent only while the reservation still has this status and start;
+   * otherwise (cancelled, moved meanwhile) it is skipped as obsolete when its time comes.
+   */
+  readonly validWhile?: { readonly reservationId: string; readonly status: string; readonly start: string };
   readonly maxAttempts: number;
 }
 
@@ -405,7 +425,7 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   requireText(data.tenantId, 'tenantId');
   requireText(data.causationEventId, 'causationEventId');
   parseInstant(data.requestedAt, 'requestedAt');
-  if (!isNotificationKind(data.kind))
+  if (!isDeliveryKind(data.kind))
     throw new ValidationError('invalid-kind', `Unknown kind ${String(data.kind)}.`, { field: 'kind' });
   if (!isChannel(data.channel))
     throw new ValidationError('invalid-channel', `Unknown channel ${String(data.channel)}.`, { field: 'channel' });
@@ -425,7 +445,10 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   if (data.channel === 'email') requireText(data.content.subject, 'content.subject');
   if (
     data.channel === 'sms' &&
-    (data.content.html !== undefined || data.content.ics !== undefined || data.content.subject !== undefined)
+    (data.content.html !== undefined ||
+      data.content.ics !== undefined ||
+      data.content.subject !== undefined ||
+      data.content.attachments !== undefined)
   ) {
     throw new ValidationError('invalid-content', 'An SMS carries text only.', { field: 'content' });
   }
@@ -444,6 +467,11 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   }
   if (data.cost !== undefined) requireNonNegativeInteger(data.cost, 'cost');
   if (data.notBefore !== undefined) parseInstant(data.notBefore, 'notBefore');
+  if (data.validWhile !== undefined) {
+    requireText(data.validWhile.reservationId, 'validWhile.reservationId');
+    requireText(data.validWhile.status, 'validWhile.status');
+    parseInstant(data.validWhile.start, 'validWhile.start');
+  }
   const maxAttempts = data.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   requirePositiveInteger(maxAttempts, 'maxAttempts');
   const { sms: _givenSms, maskedRecipient, maxAttempts: _givenMax, ...rest } = data;
@@ -478,7 +506,7 @@ function skip(data: SkipNotification['data'], state: DeliveryState): DeliveryEve
       requireText(identity.notificationId, 'identity.notificationId');
       requireText(identity.tenantId, 'identity.tenantId');
       requireText(identity.causationEventId, 'identity.causationEventId');
-      if (!isNotificationKind(identity.kind))
+      if (!isDeliveryKind(identity.kind))
         throw new ValidationError('invalid-kind', 'Unknown kind.', { field: 'identity.kind' });
       if (!isChannel(identity.channel))
         throw new ValidationError('invalid-channel', 'Unknown channel.', { field: 'identity.channel' });
@@ -507,6 +535,8 @@ export function identityOf(delivery: DeliveryDetails): DeliveryIdentity {
     ...(delivery.reservationId !== undefined ? { reservationId: delivery.reservationId } : {}),
     ...(delivery.customerId !== undefined ? { customerId: delivery.customerId } : {}),
     ...(delivery.waitlistEntryId !== undefined ? { waitlistEntryId: delivery.waitlistEntryId } : {}),
+    ...(delivery.workflowId !== undefined ? { workflowId: delivery.workflowId } : {}),
+    ...(delivery.campaignId !== undefined ? { campaignId: delivery.campaignId } : {}),
     kind: delivery.kind,
     channel: delivery.channel,
     recipientType: delivery.recipient.type,

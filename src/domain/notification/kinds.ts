@@ -17,10 +17,19 @@ export const NOTIFICATION_KINDS = [
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
+/**
+ * Messages staff write instead of the automatic ones: `manual-message` to one customer or reservation, and
+ * `bulk-message` for a campaign. They have no standard template and no per-kind settings; a delivery may be of
+ * either vocabulary, and a customer may block them like any kind. Persisted as strings: never rename.
+ */
+export const MESSAGE_KINDS = ['manual-message', 'bulk-message'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+/** What a delivery is about: an automatic kind or a staff-written message. */
+export type DeliveryKind = NotificationKind | MessageKind;
+export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, ...MESSAGE_KINDS];
+
 /** Kinds a customer may block; internal alerts are not theirs to block. */
-export const CUSTOMER_BLOCKABLE_KINDS: readonly NotificationKind[] = NOTIFICATION_KINDS.filter(
-  (k) => k !== 'staff-alert',
-);
+export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 export const CHANNELS = ['email', 'sms'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -30,6 +39,10 @@ export type RecipientType = (typeof RECIPIENT_TYPES)[number];
 
 export function isNotificationKind(value: unknown): value is NotificationKind {
   return typeof value === 'string' && (NOTIFICATION_KINDS as readonly string[]).includes(value);
+}
+
+export function isDeliveryKind(value: unknown): value is DeliveryKind {
+  return typeof value === 'string' && (DELIVERY_KINDS as readonly string[]).includes(value);
 }
 
 export function isChannel(value: unknown): value is Channel {
@@ -66,7 +79,7 @@ export function isValidAddress(channel: Channel, address: string): boolean {
  */
 export function deliveryIdentityKey(input: {
   readonly causationEventId: string;
-  readonly kind: NotificationKind;
+  readonly kind: DeliveryKind;
   readonly channel: Channel;
   readonly recipientAddress: string;
 }): string {

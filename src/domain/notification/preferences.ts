@@ -4,11 +4,13 @@ import { ValidationError } from '../shared/errors.js';
 import type { PriceList } from './credits.js';
 import { DEFAULT_PRICE_LIST, validatePriceList } from './credits.js';
 import type { SkipReason } from './delivery.decider.js';
-import type { Channel, NotificationKind, RecipientType } from './kinds.js';
+import type { Channel, DeliveryKind, NotificationKind, RecipientType } from './kinds.js';
 import {
   CHANNELS,
   CUSTOMER_BLOCKABLE_KINDS,
+  DELIVERY_KINDS,
   isChannel,
+  isDeliveryKind,
   isEmailAddress,
   isNotificationKind,
   isValidAddress,
@@ -46,7 +48,7 @@ export function parseSmsKeyword(
 // ===============================================================================================================
 // Customer preferences
 
-export type BlockedKinds = Readonly<Record<Channel, readonly NotificationKind[]>>;
+export type BlockedKinds = Readonly<Record<Channel, readonly DeliveryKind[]>>;
 
 /** What `decideRecipients` needs to know about a customer. */
 export interface CustomerPreferences {
@@ -69,6 +71,8 @@ export type CustomerPreferencesState =
       readonly smsOptedOut: boolean;
       readonly smsOptOutChangedAt?: string;
       readonly changedAt: string;
+      /** Staff's labels for the customer (`vip`, `yoga-regular`), for searching and bulk messages. */
+      readonly tags?: readonly string[];
     };
 
 export type SmsOptSource = 'keyword' | 'customer' | 'staff';
@@ -100,7 +104,12 @@ export type OptInToSms = Command<
     readonly at: string;
   }
 >;
-export type CustomerPreferencesCommand = ChangeCustomerPreferences | OptOutOfSms | OptInToSms;
+/** Replaces the customer's tags (an empty list removes them all). */
+export type ChangeCustomerTags = Command<
+  'ChangeCustomerTags',
+  CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
+>;
+export type CustomerPreferencesCommand = ChangeCustomerPreferences | OptOutOfSms | OptInToSms | ChangeCustomerTags;
 
 export type CustomerPreferencesChanged = DomainEvent<
   'CustomerPreferencesChanged',
@@ -114,7 +123,42 @@ type SmsOptData = CustomerRef & {
 };
 export type CustomerSmsOptedOut = DomainEvent<'CustomerSmsOptedOut', SmsOptData>;
 export type CustomerSmsOptedIn = DomainEvent<'CustomerSmsOptedIn', SmsOptData>;
-export type CustomerPreferencesEvent = CustomerPreferencesChanged | CustomerSmsOptedOut | CustomerSmsOptedIn;
+export type CustomerTagsChanged = DomainEvent<
+  'CustomerTagsChanged',
+  CustomerRef & { readonly tags: readonly string[]; readonly at: string; readonly by: string }
+>;
+export type CustomerPreferencesEvent =
+  CustomerPreferencesChanged | CustomerSmsOptedOut | CustomerSmsOptedIn | CustomerTagsChanged;
+
+export const MAX_CUSTOMER_TAGS = 50;
+export const MAX_CUSTOMER_TAG_LENGTH = 50;
+
+/**
+ * Tags as stored: trimmed, one line (shared/text.ts), 1-50 characters, at most 50, the same tag in another case
+ * kept once (the first spelling), sorted case-insensitively so that the same set compares equal.
+ */
+export function normalizeCustomerTags(tags: readonly unknown[]): string[] {
+  if (!Array.isArray(tags)) throw new ValidationError('invalid-tags', 'tags must be a list.', { field: 'tags' });
+  const byKey = new Map<string, string>();
+  for (const [index, raw] of tags.entries()) {
+    const field = `tags[${index}]`;
+    const tag = requireSafeText(field, requireText(raw as string, field).trim(), 'line');
+    if (tag.length > MAX_CUSTOMER_TAG_LENGTH) {
+      throw new ValidationError('invalid-tags', `A tag has at most ${MAX_CUSTOMER_TAG_LENGTH} characters.`, { field });
+    }
+    const key = tag.toLowerCase();
+    if (!byKey.has(key)) byKey.set(key, tag);
+  }
+  if (byKey.size > MAX_CUSTOMER_TAGS) {
+    throw new ValidationError('invalid-tags', `A customer has at most ${MAX_CUSTOMER_TAGS} tags.`, { field: 'tags' });
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, tag]) => tag);
+}
+
+/** The customer's tags (none when never tagged). */
+export function customerTagsOf(state: CustomerPreferencesState): readonly string[] {
+  return state.status === 'customised' ? (state.tags ?? []) : [];
+}
 
 export function initialCustomerPreferencesState(): CustomerPreferencesState {
   return { status: 'default' };
@@ -128,12 +172,12 @@ export function customerPreferencesOf(state: CustomerPreferencesState): Customer
 }
 
 function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
-  const result: Record<Channel, NotificationKind[]> = { email: [], sms: [] };
+  const result: Record<Channel, DeliveryKind[]> = { email: [], sms: [] };
   for (const [channel, kinds] of Object.entries(blocked)) {
     if (!isChannel(channel))
       throw new ValidationError('invalid-channel', `Unknown channel ${channel}.`, { field: `blocked.${channel}` });
     for (const kind of kinds ?? []) {
-      if (!isNotificationKind(kind))
+      if (!isDeliveryKind(kind))
         throw new ValidationError('invalid-kind', `Unknown kind ${String(kind)}.`, { field: `blocked.${channel}` });
       if (!CUSTOMER_BLOCKABLE_KINDS.includes(kind)) {
         throw new ValidationError('kind-not-blockable', `${kind} cannot be blocked by a customer.`, {
@@ -145,8 +189,7 @@ function normalizeBlocked(blocked: Partial<BlockedKinds>): BlockedKinds {
     }
   }
   // Canonical order, so that "the same preferences" compare equal and a resent change is a no-op.
-  for (const channel of CHANNELS)
-    result[channel].sort((a, b) => NOTIFICATION_KINDS.indexOf(a) - NOTIFICATION_KINDS.indexOf(b));
+  for (const channel of CHANNELS) result[channel].sort((a, b) => DELIVERY_KINDS.indexOf(a) - DELIVERY_KINDS.indexOf(b));
   return result;
 }
 
@@ -183,6 +226,15 @@ export function decideCustomerPreferences(
       const data = optData(command.data);
       return [optOut ? { type: 'CustomerSmsOptedOut', data } : { type: 'CustomerSmsOptedIn', data }];
     }
+    case 'ChangeCustomerTags': {
+      const { customerId, tenantId, at, by } = command.data;
+      validateRef(command.data, at);
+      requireText(by, 'by');
+      const tags = normalizeCustomerTags(command.data.tags);
+      const currentTags = customerTagsOf(state);
+      if (tags.length === currentTags.length && tags.every((tag, i) => tag === currentTags[i])) return [];
+      return [{ type: 'CustomerTagsChanged', data: { customerId, tenantId, tags, at, by } }];
+    }
   }
 }
 
@@ -217,6 +269,8 @@ export function evolveCustomerPreferences(
       return { ...base, smsOptedOut: true, smsOptOutChangedAt: event.data.at, changedAt: event.data.at };
     case 'CustomerSmsOptedIn':
       return { ...base, smsOptedOut: false, smsOptOutChangedAt: event.data.at, changedAt: event.data.at };
+    case 'CustomerTagsChanged':
+      return { ...base, tags: event.data.tags, changedAt: event.data.at };
   }
 }
 
@@ -290,6 +344,11 @@ export interface NotificationSettings {
   readonly admins?: readonly Contact[];
   /** Windows per channel (and per location) in which customers are sent nothing; absent: none. */
   readonly quietHours?: QuietHours;
+  /**
+   * Attach the reservation's PDF (its code as text and QR code, and its details) to the customer's confirmation,
+   * seat-assigned and rescheduled emails. Absent: false.
+   */
+  readonly reservationPdf?: boolean;
 }
 
 const CUSTOMER_ONLY = { customer: true, resourceStaff: false, admins: false, custom: false } as const;
@@ -422,6 +481,9 @@ export function validateNotificationSettings(given: NotificationSettings): Notif
     });
   }
   validatePriceList(settings.prices ?? ({} as PriceList));
+  if (settings.reservationPdf !== undefined && typeof settings.reservationPdf !== 'boolean') {
+    throw new ValidationError('invalid-settings', 'reservationPdf must be true or false.', { field: 'reservationPdf' });
+  }
   for (const [index, admin] of (settings.admins ?? []).entries()) {
     if (admin.email !== undefined && !isValidAddress('email', admin.email)) {
       throw new ValidationError('invalid-recipient', `${admin.email} is not a valid email address.`, {

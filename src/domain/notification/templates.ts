@@ -18,6 +18,8 @@ export type { Language } from './locales/catalogue.js';
  */
 export interface MessageContext {
   readonly reservationId: string;
+  /** The reservation's short code (reservation-code.ts): what customers read instead of the id, when it has one. */
+  readonly code?: string;
   readonly customerName: string;
   readonly serviceName: string;
   /** The service's general information for customers; shown in emails about the booking itself. */
@@ -144,28 +146,30 @@ interface Formatter {
   short(date: Date): string;
   date(date: Date): string;
   time(date: Date): string;
+  /** Day, month and time without weekday or zone: the compact SMS form (`14. 3. 14:15`, `3/14, 2:15 PM`). */
+  compact(date: Date): string;
   money(amount: number, currency: string): string;
   inAdvance(minutes: number): string;
 }
 
-// Building Intl formatters is the costly part of rendering (docs/benchmarks.md): they are kept per locale and zone.
-// No state that could change an answer: same locale and zone in, same formatter out. Bounded: the inputs are
-// validated, but a long-running process should not grow without limit either.
-const formatters = new Map<string, Formatter>();
-const MAX_FORMATTERS = 512;
+/**
+ * Formatters by (locale, zone). Building Intl formatters costs far more than using them, and a campaign renders one
+ * message per recipient; they are immutable, so sharing them changes nothing. Bounded: cleared when full.
+ */
+const FORMATTERS = new Map<string, Formatter>();
+const MAX_FORMATTERS = 256;
 
-function formatterFor(ctx: MessageContext): Formatter {
-  const key = `${ctx.locale}\0${ctx.timeZone}`;
-  let formatter = formatters.get(key);
-  if (!formatter) {
-    formatter = newFormatter(ctx);
-    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
-    formatters.set(key, formatter);
-  }
-  return formatter;
+function formatterFor(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Formatter {
+  const key = `${ctx.locale}\u0000${ctx.timeZone}`;
+  const known = FORMATTERS.get(key);
+  if (known) return known;
+  const built = buildFormatter(ctx);
+  if (FORMATTERS.size >= MAX_FORMATTERS) FORMATTERS.clear();
+  FORMATTERS.set(key, built);
+  return built;
 }
 
-function newFormatter(ctx: MessageContext): Formatter {
+function buildFormatter(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Formatter {
   const language = resolveLanguage(ctx.locale);
   const locale = intlLocale(ctx.locale, language);
   let long: Intl.DateTimeFormat;
@@ -178,6 +182,13 @@ function newFormatter(ctx: MessageContext): Formatter {
   const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: ctx.timeZone });
   const timeOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: ctx.timeZone });
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
+  const compact = new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone: ctx.timeZone,
+  });
   return {
     language,
     locale,
@@ -185,6 +196,7 @@ function newFormatter(ctx: MessageContext): Formatter {
     short: (date) => plainSpaces(short.format(date)),
     date: (date) => plainSpaces(dateOnly.format(date)),
     time: (date) => plainSpaces(timeOnly.format(date)),
+    compact: (date) => plainSpaces(compact.format(date)),
     money: (amount, currency) => {
       try {
         return plainSpaces(new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount));
@@ -261,12 +273,14 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
   const showAmount = kind === 'payment-received' && ctx.amount !== undefined && ctx.currency !== undefined;
   return {
     id: oneLine(ctx.reservationId),
+    code: oneLine(ctx.code ?? ctx.reservationId),
     customer: oneLine(ctx.customerName),
     service: oneLine(ctx.serviceName),
     location: oneLine(ctx.locationName),
     sender: oneLine(ctx.senderName),
     when: fmt.range(start, end),
     whenShort: fmt.short(start),
+    whenCompact: fmt.compact(start),
     ...(previous ? { previous: fmt.short(previous), previousShort: fmt.short(previous) } : {}),
     ...(showAmount ? { amount: fmt.money(ctx.amount ?? 0, ctx.currency ?? '') } : {}),
     ...(expires ? { expires: fmt.short(expires), expiresShort: fmt.short(expires) } : {}),
@@ -326,7 +340,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   if (ctx.reason && (kind === 'reservation-cancelled' || kind === 'reservation-declined')) {
     rows.push([labels.reason, oneLine(ctx.reason)]);
   }
-  rows.push([labels.reservation, v.id]);
+  rows.push([labels.reservation, v.code]);
 
   const paragraphs: string[] = [];
   if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind))
@@ -445,12 +459,21 @@ export function renderSms(kind: NotificationKind, ctx: MessageContext, audience:
   const catalogue = CATALOGUES[fmt.language];
   const texts = catalogue.kinds[kind];
   const v = buildVars(kind, ctx, fmt);
-  const line =
+  const lines =
     audience === 'staff' && kind !== 'staff-alert'
-      ? `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.id}.`
-      : texts.sms(v);
-  const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
-  return { channel: 'sms', language: fmt.language, text, sms: analyzeSms(text) };
+      ? [
+          `${v.sender}: ${texts.title(v)} - ${v.customer}, ${v.service}, ${v.whenShort}, ${v.location}. ${catalogue.labels.reservation} ${v.code}.`,
+        ]
+      : [texts.sms(v), ...(texts.smsCompact?.(v) ?? [])];
+  // The fullest wording that takes the fewest parts: a compact variant only when it saves a part (and credits).
+  let best: { text: string; sms: SmsAnalysis } | undefined;
+  for (const line of lines) {
+    const text = oneLine(gsmFriendlyPunctuation(plainSpaces(line)));
+    const sms = analyzeSms(text);
+    if (!best || sms.parts < best.sms.parts) best = { text, sms };
+  }
+  const chosen = best ?? { text: '', sms: analyzeSms('') };
+  return { channel: 'sms', language: fmt.language, text: chosen.text, sms: chosen.sms };
 }
 
 export function renderMessage(
@@ -487,6 +510,7 @@ type FieldValue = (ctx: MessageContext, fmt: Formatter) => string | undefined;
 
 const COMMON_FIELDS: Readonly<Record<string, FieldValue>> = {
   reservationId: (ctx) => ctx.reservationId,
+  reservationCode: (ctx) => ctx.code ?? ctx.reservationId,
   customerName: (ctx) => ctx.customerName,
   serviceName: (ctx) => ctx.serviceName,
   serviceDescription: (ctx) => ctx.serviceDescription,
@@ -621,4 +645,207 @@ export function waitlistExhaustedAlert(locale: string, seats: number, waiting: n
         'It is open to everyone again.'
       );
   }
+}
+
+/**
+ * The staff alert of a credit balance that fell below the tenant's threshold, in the staff's language: a subject
+ * and one paragraph (also the SMS text).
+ */
+export function lowCreditsAlert(
+  locale: string,
+  balance: number,
+  threshold: number,
+): { readonly subject: string; readonly text: string } {
+  switch (resolveLanguage(locale)) {
+    case 'cs':
+      return {
+        subject: `Docházejí kredity: zbývá ${balance}`,
+        text:
+          `Zůstatek kreditů klesl pod ${threshold}: zbývá ${balance}. ` +
+          'Zprávy, které stojí kredity (SMS, ručně a hromadně posílané e-maily), se po vyčerpání přestanou odesílat. Dobijte kredity.',
+      };
+    case 'nb':
+      return {
+        subject: `Lite kreditt igjen: ${balance}`,
+        text:
+          `Kredittsaldoen er under ${threshold}: ${balance} igjen. ` +
+          'Meldinger som koster kreditt (SMS, manuelle og masseutsendte e-poster) stopper når den er tom. Fyll på kreditt.',
+      };
+    default:
+      return {
+        subject: `Credits running low: ${balance} left`,
+        text:
+          `The credit balance fell below ${threshold}: ${balance} left. ` +
+          'Messages that cost credits (SMS, hand-sent and bulk emails) stop when it runs out. Top up credits.',
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages staff write (manual and bulk): free text with {{placeholders}}.
+
+/** What the placeholders of a staff-written message are filled from: the recipient and, if any, the reservation. */
+export interface StaffMessageContext {
+  readonly customerName: string;
+  readonly senderName: string;
+  /** BCP 47 tag of the recipient: dates and times in their format. */
+  readonly locale: string;
+  /** IANA zone times are shown in: the reservation's location, else the tenant's. */
+  readonly timeZone: string;
+  readonly reservation?: {
+    readonly reservationId: string;
+    readonly code?: string;
+    readonly serviceName: string;
+    readonly locationName: string;
+    readonly locationAddress?: string;
+    readonly start: string;
+    readonly end: string;
+  };
+}
+
+type StaffFieldValue = (ctx: StaffMessageContext, fmt: Formatter) => string | undefined;
+
+const STAFF_MESSAGE_FIELDS: Readonly<Record<string, StaffFieldValue>> = {
+  customerName: (ctx) => ctx.customerName,
+  senderName: (ctx) => ctx.senderName,
+  reservationCode: (ctx) => (ctx.reservation ? (ctx.reservation.code ?? ctx.reservation.reservationId) : undefined),
+  reservationId: (ctx) => ctx.reservation?.reservationId,
+  serviceName: (ctx) => ctx.reservation?.serviceName,
+  locationName: (ctx) => ctx.reservation?.locationName,
+  locationAddress: (ctx) => ctx.reservation?.locationAddress,
+  start: (ctx, fmt) => (ctx.reservation ? fmt.short(parseInstant(ctx.reservation.start, 'start')) : undefined),
+  end: (ctx, fmt) => (ctx.reservation ? fmt.short(parseInstant(ctx.reservation.end, 'end')) : undefined),
+  date: (ctx, fmt) => (ctx.reservation ? fmt.date(parseInstant(ctx.reservation.start, 'start')) : undefined),
+  time: (ctx, fmt) => (ctx.reservation ? fmt.time(parseInstant(ctx.reservation.start, 'start')) : undefined),
+};
+
+/** The placeholders a staff-written message may use (reservation fields are empty for a message about none). */
+export const STAFF_MESSAGE_PLACEHOLDERS: readonly string[] = Object.keys(STAFF_MESSAGE_FIELDS);
+
+/** Checks a staff-written text: every `{{field}}` known, braces paired. `field` names it in the error. */
+export function validateStaffMessageText(text: string, field: string): { readonly fields: readonly string[] } {
+  if (text.trim() === '') throw new ValidationError('empty-template', `${field} must not be empty.`, { field });
+  const fields: string[] = [];
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!FIELD_NAME.test(name)) {
+      throw new ValidationError('malformed-template', `"${match[0]}" is not a valid placeholder.`, { field });
+    }
+    if (!Object.hasOwn(STAFF_MESSAGE_FIELDS, name)) {
+      throw new ValidationError('unknown-template-field', `Unknown field "${name}" in ${field}.`, {
+        field,
+        allowed: STAFF_MESSAGE_PLACEHOLDERS,
+      });
+    }
+    if (!fields.includes(name)) fields.push(name);
+  }
+  const rest = text.replace(PLACEHOLDER, '');
+  if (rest.includes('{{') || rest.includes('}}')) {
+    throw new ValidationError('malformed-template', `Unbalanced "{{" or "}}" in ${field}.`, { field });
+  }
+  return { fields };
+}
+
+/** Fills a staff-written text (validated first); `line` for a subject, `multiline` for a body (see renderCustomTemplate). */
+export function renderStaffMessage(text: string, ctx: StaffMessageContext, as: TextKind = 'multiline'): string {
+  validateStaffMessageText(text, as === 'line' ? 'subject' : 'text');
+  const fmt = formatterFor(ctx);
+  const filled = text.replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = STAFF_MESSAGE_FIELDS[name]?.(ctx, fmt) ?? '';
+    return as === 'line' ? oneLine(value) : neutraliseText(value, 'multiline');
+  });
+  return as === 'line' ? oneLine(filled) : neutraliseText(filled, 'multiline').trim();
+}
+
+/** A staff-written SMS: one line of GSM-friendly text where the content allows, with its parts. */
+export function staffSms(text: string, ctx: StaffMessageContext): { readonly text: string; readonly sms: SmsAnalysis } {
+  const rendered = gsmFriendlyPunctuation(plainSpaces(renderStaffMessage(text, ctx)));
+  return { text: rendered, sms: analyzeSms(rendered) };
+}
+
+/** A staff-written email: the filled subject and text, the tenant's footer, and the same as simple HTML. */
+export function staffEmail(
+  message: { readonly subject: string; readonly text: string },
+  ctx: StaffMessageContext,
+  footer?: string,
+): { readonly subject: string; readonly text: string; readonly html: string } {
+  const subject = renderStaffMessage(message.subject, ctx, 'line');
+  const body = renderStaffMessage(message.text, ctx);
+  const foot = footer?.trim() ? paragraph(footer) : undefined;
+  const text = `${foot ? `${body}\n\n-- \n${foot}` : body}\n`;
+  const language = resolveLanguage(ctx.locale);
+  const html = [
+    '<!DOCTYPE html>',
+    `<html lang="${language}">`,
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#222">',
+    ...body.split(/\n{2,}/).map((p) => htmlParagraph(p)),
+    ...(foot ? ['<hr>', htmlParagraph(foot, 'color:#666;font-size:13px')] : []),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The reservation document (PDF with the reservation's code): its texts, laid out by the document adapter.
+
+/** What the reservation's PDF shows; recorded in the delivery, so a re-send renders the same document. */
+export interface ReservationDocumentData {
+  readonly reservationId: string;
+  /** The short code, also in the QR code; the id when the reservation has none. */
+  readonly code: string;
+  readonly customerName: string;
+  readonly serviceName: string;
+  readonly locationName: string;
+  readonly locationAddress?: string;
+  readonly start: string;
+  readonly end: string;
+  readonly timeZone: string;
+  /** The customer's language and formats. */
+  readonly locale: string;
+  readonly partySize: number;
+  readonly senderName: string;
+  /** The instant the document is dated (the PDF's creation date): fixed, so the bytes are too. */
+  readonly issuedAt: string;
+}
+
+const DOCUMENT_TEXTS: Readonly<Record<Language, { title: string; partySize: string; note: string }>> = {
+  en: { title: 'Reservation', partySize: 'Party size', note: 'Show this code or the QR code when you arrive.' },
+  cs: { title: 'Rezervace', partySize: 'Počet osob', note: 'Při příchodu ukažte tento kód nebo QR kód.' },
+  nb: { title: 'Reservasjon', partySize: 'Antall personer', note: 'Vis denne koden eller QR-koden når du kommer.' },
+};
+
+/** The texts of the reservation document in the customer's language: title, code, detail rows, a note. */
+export function reservationDocumentText(data: ReservationDocumentData): {
+  readonly language: Language;
+  readonly title: string;
+  readonly code: string;
+  readonly rows: readonly (readonly [label: string, value: string])[];
+  readonly note: string;
+  readonly sender: string;
+} {
+  const fmt = formatterFor(data);
+  const catalogue = CATALOGUES[fmt.language];
+  const texts = DOCUMENT_TEXTS[fmt.language];
+  const where = data.locationAddress
+    ? `${oneLine(data.locationName)}, ${oneLine(data.locationAddress)}`
+    : oneLine(data.locationName);
+  return {
+    language: fmt.language,
+    title: texts.title,
+    code: oneLine(data.code),
+    rows: [
+      [catalogue.labels.customer, oneLine(data.customerName)],
+      [catalogue.labels.service, oneLine(data.serviceName)],
+      [catalogue.labels.when, fmt.range(parseInstant(data.start, 'start'), parseInstant(data.end, 'end'))],
+      [catalogue.labels.where, where],
+      [texts.partySize, String(data.partySize)],
+      [catalogue.labels.reservation, oneLine(data.code)],
+    ],
+    note: texts.note,
+    sender: oneLine(data.senderName),
+  };
 }

@@ -298,14 +298,18 @@ export function workflowsForTime(
   );
 }
 
-/** The distinct time triggers enabled for this reservation: one scheduled job each. */
+/**
+ * The distinct time triggers enabled for this reservation: one scheduled job each. A payment condition is not
+ * decided here: the reservation may be paid (or refunded) before the trigger's time, so the job is scheduled either
+ * way and `workflowsForTime` decides with the payments of that moment.
+ */
 export function timeTriggersFor(
   workflows: readonly Workflow[],
   subject: WorkflowSubject,
 ): Extract<WorkflowTrigger, { type: 'time' }>[] {
   const seen = new Map<string, Extract<WorkflowTrigger, { type: 'time' }>>();
   for (const w of workflows) {
-    if (!w.enabled || w.trigger.type !== 'time' || !inScope(w.scope, subject)) continue;
+    if (!w.enabled || w.trigger.type !== 'time' || !inScope({ ...w.scope, payment: 'any' }, subject)) continue;
     seen.set(timeSignature(w.trigger), w.trigger);
   }
   return [...seen.values()];

@@ -71,6 +71,15 @@ export function composeMail(message: EmailMessage, date: Date): SendMailOptions 
     ...(message.calendar
       ? { icalEvent: { method: message.calendar.method, filename: 'invite.ics', content: message.calendar.content } }
       : {}),
+    ...(message.attachments && message.attachments.length > 0
+      ? {
+          attachments: message.attachments.map((attachment) => ({
+            filename: attachment.filename,
+            contentType: attachment.contentType,
+            content: Buffer.from(attachment.content),
+          })),
+        }
+      : {}),
     ...(message.headers ? { headers: { ...message.headers } } : {}),
     // Quoted-printable rather than base64 keeps non-ASCII bodies readable in the raw message (and the outbox).
     textEncoding: 'quoted-printable',

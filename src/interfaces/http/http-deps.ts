@@ -29,4 +29,9 @@ export interface HttpDeps {
   readonly waitlist: WaitlistDeps;
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
+  /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly messaging?: {
+    readonly throttle: Readonly<Record<'email' | 'sms', number>>;
+    readonly maxAttempts?: number;
+  };
 }

@@ -184,3 +184,57 @@ describe('service decider', () => {
     });
   });
 });
+
+describe('texts of one occurrence', () => {
+  const created = serviceDecider.decide(create(), serviceDecider.initialState());
+  const set = (texts: { description?: string; afterPaymentText?: string }, start = '2025-03-10T08:00:00+01:00') => ({
+    type: 'SetOccurrenceTexts' as const,
+    data: { serviceId: 'svc-swim', start, ...texts, now: NOW, actor: ACTOR },
+  });
+  const changed = (description: string, afterPaymentText: string): ServiceEvent => ({
+    type: 'ServiceOccurrenceTextsChanged',
+    data: {
+      serviceId: 'svc-swim',
+      start: '2025-03-10T07:00:00.000Z',
+      description,
+      afterPaymentText,
+      changedAt: NOW,
+      actor: ACTOR,
+    },
+  });
+
+  it('are recorded under the slot start in UTC, kept in the state, and the same texts again are nothing', () => {
+    const state = spec
+      .given(created)
+      .when(set({ afterPaymentText: 'Code 4711' }))
+      .then([changed('', 'Code 4711')]);
+    expect(state).toMatchObject({ occurrences: { '2025-03-10T07:00:00.000Z': { afterPaymentText: 'Code 4711' } } });
+  });
+
+  it('both empty removes them', () => {
+    const state = spec
+      .given([...created, changed('Room B', 'Code 4711')])
+      .when(set({}))
+      .then([changed('', '')]);
+    expect(state).toMatchObject({ occurrences: {} });
+  });
+
+  it('refuse unsafe text, and an archived or unknown service', () => {
+    spec
+      .given(created)
+      .when(set({ description: 'a\u202Eb' }))
+      .thenThrows(ValidationError);
+    spec
+      .given([])
+      .when(set({ description: 'x' }))
+      .thenThrows(NotFoundError);
+    const archived = serviceDecider.decide(
+      { type: 'ArchiveService', data: { serviceId: 'svc-swim', now: NOW, actor: ACTOR } },
+      serviceDecider.evolve(serviceDecider.initialState(), created[0]!),
+    );
+    spec
+      .given([...created, ...archived])
+      .when(set({ description: 'x' }))
+      .thenThrows(IllegalStateError);
+  });
+});

@@ -11,6 +11,7 @@ import {
   resolveLanguage,
   validateCustomTemplate,
 } from '../../../src/domain/notification/templates.js';
+import { analyzeSms } from '../../../src/domain/notification/sms-encoding.js';
 import { ValidationError } from '../../../src/domain/shared/errors.js';
 import { messageContext } from './fixtures.js';
 
@@ -116,12 +117,66 @@ describe('standard templates: every kind x channel x locale', () => {
   });
 
   it('keeps Czech diacritics (and so UCS-2) in Czech SMS, GSM-7 for plain English', () => {
-    const cs = renderSms('reservation-confirmed', messageContext({ locale: 'cs' }));
+    const cs = renderSms('reservation-confirmed', messageContext({ locale: 'cs', serviceName: 'Masáž zad' }));
     expect(cs.text).toContain('potvrzena');
+    expect(cs.text).toContain('Masáž zad');
     expect(cs.sms.encoding).toBe('UCS-2');
     const en = renderSms('reservation-confirmed', messageContext({ locale: 'en' }));
     expect(en.sms.encoding).toBe('GSM-7');
     expect(en.sms.parts).toBe(1);
+  });
+
+  describe('the short reservation code', () => {
+    const coded = (overrides: Partial<MessageContext> = {}) =>
+      messageContext({ reservationId: '3f2a9c4e-8b1d-4c57-9d2e-0b8f5a7c3e21', code: 'K7M2QX', ...overrides });
+
+    it.each(LOCALES)('is what the customer reads instead of the long id (%s)', (locale) => {
+      const email = renderEmail('reservation-confirmed', coded({ locale }));
+      const sms = renderSms('reservation-confirmed', coded({ locale }));
+      for (const text of [email.text, email.html, sms.text]) {
+        expect(text).toContain('K7M2QX');
+        expect(text).not.toContain('3f2a9c4e');
+      }
+    });
+
+    it('is a placeholder of custom texts', () => {
+      expect(renderCustomTemplate('Code {{reservationCode}}', 'reservation-confirmed', coded())).toBe('Code K7M2QX');
+    });
+
+    // A Czech confirmation is UCS-2 as soon as one letter has a diacritic: 70 characters a part, not 160.
+    it.each([
+      ['cs', 'Sauna'],
+      ['cs', 'Masáž zad'],
+      ['cs', 'Jóga pro začátečníky'],
+      ['en', 'Sauna'],
+      ['en', 'Masáž zad'],
+      ['nb', 'Massasje'],
+      ['nb', 'Fysioterapi for løpere'],
+    ])('keeps the standard confirmation SMS to one part (%s, %s)', (locale, serviceName) => {
+      const sms = renderSms('reservation-confirmed', coded({ locale, serviceName, senderName: 'Wellness Praha' }));
+      expect(sms.text).toContain('K7M2QX');
+      expect(sms.text).toContain(serviceName);
+      expect(sms.text).toContain(localTime(coded().start, coded().timeZone, locale));
+      expect(sms.sms.parts, sms.text).toBe(1);
+      expect(sms.sms).toEqual(analyzeSms(sms.text));
+    });
+
+    it('keeps the location and the zone when the full wording fits one part', () => {
+      const sms = renderSms('reservation-confirmed', coded({ locale: 'en', serviceName: 'Sauna' }));
+      expect(sms.text).toBe(
+        'Studio Zen: Reservation K7M2QX confirmed: Sauna, Fri, Mar 14, 2:15 PM GMT+1, Studio Vinohrady.',
+      );
+    });
+
+    it('takes the fewest parts when nothing fits one: a very long service name', () => {
+      const serviceName = 'Celodenní relaxační program se saunou, masáží a večeří'.repeat(2);
+      const sms = renderSms('reservation-confirmed', coded({ locale: 'cs', serviceName }));
+      expect(sms.text).toContain('K7M2QX');
+      const full = analyzeSms(
+        `Studio Zen: Rezervace K7M2QX potvrzena: ${serviceName}, pá 14. 3. 14:15 SEČ, Studio Vinohrady.`,
+      );
+      expect(sms.sms.parts).toBeLessThanOrEqual(full.parts);
+    });
   });
 
   it('replaces Intl typography (narrow spaces, dashes) so English SMS stays GSM-7', () => {

@@ -4,6 +4,8 @@ export type Language = 'en' | 'cs' | 'nb';
 
 export interface TemplateVars {
   readonly id: string;
+  /** What the customer reads as the reservation's reference: its short code, or its id when it has none. */
+  readonly code: string;
   readonly customer: string;
   readonly service: string;
   readonly location: string;
@@ -12,6 +14,8 @@ export interface TemplateVars {
   readonly when: string;
   /** Start only, short form, with the zone abbreviation (SMS, subjects). */
   readonly whenShort: string;
+  /** Start only, day, month and time, no weekday or zone (compact SMS variants). */
+  readonly whenCompact: string;
   readonly previous?: string;
   readonly previousShort?: string;
   readonly amount?: string;
@@ -35,6 +39,11 @@ export interface KindTexts {
   intro(v: TemplateVars): string;
   /** One concise line. */
   sms(v: TemplateVars): string;
+  /**
+   * Shorter wordings of `sms`, fullest first, for when it takes more than one part (a long name, or UCS-2 at 70
+   * characters a part): the first that takes fewer parts is sent. The code and the time always stay.
+   */
+  smsCompact?(v: TemplateVars): string[];
 }
 
 export interface Catalogue {

@@ -30,7 +30,12 @@ export const cs: Catalogue = {
       title: () => 'Rezervace potvrzena',
       subject: (v) => `Rezervace potvrzena: ${v.service}, ${v.whenShort}`,
       intro: () => 'vaše rezervace je potvrzena. Těšíme se na vás.',
-      sms: (v) => `${v.sender}: Rezervace ${v.id} potvrzena: ${at(v)}.`,
+      sms: (v) => `${v.sender}: Rezervace ${v.code} potvrzena: ${at(v)}.`,
+      smsCompact: (v) => [
+        `${v.sender}: Rezervace ${v.code} potvrzena: ${v.service}, ${v.whenCompact}, ${v.location}.`,
+        `${v.sender}: Rezervace ${v.code} potvrzena: ${v.service}, ${v.whenCompact}.`,
+        `${v.sender}: Potvrzeno ${v.code}: ${v.service}, ${v.whenCompact}.`,
+      ],
     },
     'reservation-cancelled': {
       title: () => 'Rezervace zrušena',
@@ -41,26 +46,26 @@ export const cs: Catalogue = {
           : 'je nám líto, ale vaši rezervaci jsme museli zrušit.',
       sms: (v) =>
         v.cancelledBy === 'customer'
-          ? `${v.sender}: Rezervace ${v.id} (${at(v)}) byla na vaši žádost zrušena.`
-          : `${v.sender}: Je nám líto, rezervaci ${v.id} (${at(v)}) jsme museli zrušit.`,
+          ? `${v.sender}: Rezervace ${v.code} (${at(v)}) byla na vaši žádost zrušena.`
+          : `${v.sender}: Je nám líto, rezervaci ${v.code} (${at(v)}) jsme museli zrušit.`,
     },
     'reservation-declined': {
       title: () => 'Rezervace zamítnuta',
       subject: (v) => `Rezervace zamítnuta: ${v.service}, ${v.whenShort}`,
       intro: () => 'je nám líto, ale vaši žádost o rezervaci nemůžeme přijmout.',
-      sms: (v) => `${v.sender}: Je nám líto, rezervaci ${v.id} (${at(v)}) nelze přijmout.`,
+      sms: (v) => `${v.sender}: Je nám líto, rezervaci ${v.code} (${at(v)}) nelze přijmout.`,
     },
     'reservation-rescheduled': {
       title: () => 'Rezervace přesunuta',
       subject: (v) => `Rezervace přesunuta: ${v.service}, nově ${v.whenShort}`,
       intro: () => 'vaše rezervace byla přesunuta na nový termín.',
-      sms: (v) => `${v.sender}: Rezervace ${v.id} přesunuta z ${v.previousShort} na ${v.whenShort}, ${v.location}.`,
+      sms: (v) => `${v.sender}: Rezervace ${v.code} přesunuta z ${v.previousShort} na ${v.whenShort}, ${v.location}.`,
     },
     'payment-received': {
       title: () => 'Platba přijata',
       subject: (v) => `Platba přijata: ${v.amount}, ${v.service}`,
       intro: (v) => `děkujeme, přijali jsme vaši platbu ${v.amount}.`,
-      sms: (v) => `${v.sender}: Přijali jsme platbu ${v.amount} za rezervaci ${v.id} (${at(v)}). Děkujeme.`,
+      sms: (v) => `${v.sender}: Přijali jsme platbu ${v.amount} za rezervaci ${v.code} (${at(v)}). Děkujeme.`,
     },
     'reservation-reminder': {
       title: () => 'Připomínka rezervace',
@@ -70,7 +75,7 @@ export const cs: Catalogue = {
           ? `připomínáme vaši rezervaci, která začíná ${v.inAdvance}.`
           : 'připomínáme vaši blížící se rezervaci.',
       sms: (v) =>
-        `${v.sender}: Připomínka: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Rezervace ${v.id}.`,
+        `${v.sender}: Připomínka: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Rezervace ${v.code}.`,
     },
     'waitlist-offer': {
       title: () => 'Uvolnilo se místo',
@@ -84,13 +89,14 @@ export const cs: Catalogue = {
       title: () => 'Máte místo',
       subject: (v) => `Máte místo: ${v.service}, ${v.whenShort}`,
       intro: () => 'dobrá zpráva: uvolnilo se místo a je nyní rezervováno pro vás.',
-      sms: (v) => `${v.sender}: Dobrá zpráva, uvolnilo se místo a je rezervováno pro vás: ${at(v)}. Rezervace ${v.id}.`,
+      sms: (v) =>
+        `${v.sender}: Dobrá zpráva, uvolnilo se místo a je rezervováno pro vás: ${at(v)}. Rezervace ${v.code}.`,
     },
     'staff-alert': {
       title: () => 'Upozornění pro personál',
-      subject: (v) => `Upozornění: rezervace ${v.id}, ${v.whenShort}`,
+      subject: (v) => `Upozornění: rezervace ${v.code}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} – upozornění: ${v.alert} Rezervace ${v.id}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) => `${v.sender} – upozornění: ${v.alert} Rezervace ${v.code}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'Jste na čekací listině',

@@ -29,7 +29,12 @@ export const en: Catalogue = {
       title: () => 'Reservation confirmed',
       subject: (v) => `Reservation confirmed: ${v.service}, ${v.whenShort}`,
       intro: () => 'Your reservation is confirmed. We look forward to seeing you.',
-      sms: (v) => `${v.sender}: Reservation ${v.id} confirmed: ${at(v)}.`,
+      sms: (v) => `${v.sender}: Reservation ${v.code} confirmed: ${at(v)}.`,
+      smsCompact: (v) => [
+        `${v.sender}: Reservation ${v.code} confirmed: ${v.service}, ${v.whenCompact}, ${v.location}.`,
+        `${v.sender}: Reservation ${v.code} confirmed: ${v.service}, ${v.whenCompact}.`,
+        `${v.sender}: Booked ${v.code}: ${v.service}, ${v.whenCompact}.`,
+      ],
     },
     'reservation-cancelled': {
       title: () => 'Reservation cancelled',
@@ -40,26 +45,26 @@ export const en: Catalogue = {
           : 'We are sorry, but we have had to cancel your reservation.',
       sms: (v) =>
         v.cancelledBy === 'customer'
-          ? `${v.sender}: Reservation ${v.id} (${at(v)}) has been cancelled as you asked.`
-          : `${v.sender}: Sorry, we have had to cancel reservation ${v.id} (${at(v)}).`,
+          ? `${v.sender}: Reservation ${v.code} (${at(v)}) has been cancelled as you asked.`
+          : `${v.sender}: Sorry, we have had to cancel reservation ${v.code} (${at(v)}).`,
     },
     'reservation-declined': {
       title: () => 'Reservation declined',
       subject: (v) => `Reservation declined: ${v.service}, ${v.whenShort}`,
       intro: () => 'We are sorry, but we cannot accept your reservation request.',
-      sms: (v) => `${v.sender}: Sorry, reservation ${v.id} (${at(v)}) could not be accepted.`,
+      sms: (v) => `${v.sender}: Sorry, reservation ${v.code} (${at(v)}) could not be accepted.`,
     },
     'reservation-rescheduled': {
       title: () => 'Reservation moved',
       subject: (v) => `Reservation moved: ${v.service}, now ${v.whenShort}`,
       intro: () => 'Your reservation has been moved to a new time.',
-      sms: (v) => `${v.sender}: Reservation ${v.id} moved from ${v.previousShort} to ${v.whenShort}, ${v.location}.`,
+      sms: (v) => `${v.sender}: Reservation ${v.code} moved from ${v.previousShort} to ${v.whenShort}, ${v.location}.`,
     },
     'payment-received': {
       title: () => 'Payment received',
       subject: (v) => `Payment received: ${v.amount}, ${v.service}`,
       intro: (v) => `Thank you, we have received your payment of ${v.amount}.`,
-      sms: (v) => `${v.sender}: Payment of ${v.amount} received for reservation ${v.id} (${at(v)}). Thank you.`,
+      sms: (v) => `${v.sender}: Payment of ${v.amount} received for reservation ${v.code} (${at(v)}). Thank you.`,
     },
     'reservation-reminder': {
       title: () => 'Reservation reminder',
@@ -69,7 +74,7 @@ export const en: Catalogue = {
           ? `This is a reminder of your reservation, which starts ${v.inAdvance}.`
           : 'This is a reminder of your upcoming reservation.',
       sms: (v) =>
-        `${v.sender}: Reminder: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservation ${v.id}.`,
+        `${v.sender}: Reminder: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservation ${v.code}.`,
     },
     'waitlist-offer': {
       title: () => 'A place is free',
@@ -83,13 +88,13 @@ export const en: Catalogue = {
       title: () => 'You have a place',
       subject: (v) => `You have a place: ${v.service}, ${v.whenShort}`,
       intro: () => 'Good news: a place has become free and it is now booked for you.',
-      sms: (v) => `${v.sender}: Good news, a place became free and is booked for you: ${at(v)}. Reservation ${v.id}.`,
+      sms: (v) => `${v.sender}: Good news, a place became free and is booked for you: ${at(v)}. Reservation ${v.code}.`,
     },
     'staff-alert': {
       title: () => 'Staff alert',
-      subject: (v) => `Staff alert: reservation ${v.id}, ${v.whenShort}`,
+      subject: (v) => `Staff alert: reservation ${v.code}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} alert: ${v.alert} Reservation ${v.id}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) => `${v.sender} alert: ${v.alert} Reservation ${v.code}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'On the waitlist',

@@ -29,7 +29,12 @@ export const nb: Catalogue = {
       title: () => 'Reservasjon bekreftet',
       subject: (v) => `Reservasjon bekreftet: ${v.service}, ${v.whenShort}`,
       intro: () => 'Reservasjonen din er bekreftet. Vi gleder oss til å se deg.',
-      sms: (v) => `${v.sender}: Reservasjon ${v.id} er bekreftet: ${at(v)}.`,
+      sms: (v) => `${v.sender}: Reservasjon ${v.code} er bekreftet: ${at(v)}.`,
+      smsCompact: (v) => [
+        `${v.sender}: Reservasjon ${v.code} er bekreftet: ${v.service}, ${v.whenCompact}, ${v.location}.`,
+        `${v.sender}: Reservasjon ${v.code} er bekreftet: ${v.service}, ${v.whenCompact}.`,
+        `${v.sender}: Bekreftet ${v.code}: ${v.service}, ${v.whenCompact}.`,
+      ],
     },
     'reservation-cancelled': {
       title: () => 'Reservasjon avbestilt',
@@ -40,27 +45,27 @@ export const nb: Catalogue = {
           : 'Vi beklager, men vi har dessverre måttet avlyse reservasjonen din.',
       sms: (v) =>
         v.cancelledBy === 'customer'
-          ? `${v.sender}: Reservasjon ${v.id} (${at(v)}) er avbestilt slik du ba om.`
-          : `${v.sender}: Vi beklager, reservasjon ${v.id} (${at(v)}) er dessverre avlyst.`,
+          ? `${v.sender}: Reservasjon ${v.code} (${at(v)}) er avbestilt slik du ba om.`
+          : `${v.sender}: Vi beklager, reservasjon ${v.code} (${at(v)}) er dessverre avlyst.`,
     },
     'reservation-declined': {
       title: () => 'Reservasjon avslått',
       subject: (v) => `Reservasjon avslått: ${v.service}, ${v.whenShort}`,
       intro: () => 'Vi beklager, men vi kan dessverre ikke ta imot reservasjonsforespørselen din.',
-      sms: (v) => `${v.sender}: Beklager, reservasjon ${v.id} (${at(v)}) kunne ikke godtas.`,
+      sms: (v) => `${v.sender}: Beklager, reservasjon ${v.code} (${at(v)}) kunne ikke godtas.`,
     },
     'reservation-rescheduled': {
       title: () => 'Reservasjon flyttet',
       subject: (v) => `Reservasjon flyttet: ${v.service}, nå ${v.whenShort}`,
       intro: () => 'Reservasjonen din er flyttet til et nytt tidspunkt.',
       sms: (v) =>
-        `${v.sender}: Reservasjon ${v.id} er flyttet fra ${v.previousShort} til ${v.whenShort}, ${v.location}.`,
+        `${v.sender}: Reservasjon ${v.code} er flyttet fra ${v.previousShort} til ${v.whenShort}, ${v.location}.`,
     },
     'payment-received': {
       title: () => 'Betaling mottatt',
       subject: (v) => `Betaling mottatt: ${v.amount}, ${v.service}`,
       intro: (v) => `Takk! Vi har mottatt betalingen din på ${v.amount}.`,
-      sms: (v) => `${v.sender}: Betaling på ${v.amount} mottatt for reservasjon ${v.id} (${at(v)}). Takk!`,
+      sms: (v) => `${v.sender}: Betaling på ${v.amount} mottatt for reservasjon ${v.code} (${at(v)}). Takk!`,
     },
     'reservation-reminder': {
       title: () => 'Påminnelse om reservasjon',
@@ -70,7 +75,7 @@ export const nb: Catalogue = {
           ? `Dette er en påminnelse om reservasjonen din, som starter ${v.inAdvance}.`
           : 'Dette er en påminnelse om den kommende reservasjonen din.',
       sms: (v) =>
-        `${v.sender}: Påminnelse: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservasjon ${v.id}.`,
+        `${v.sender}: Påminnelse: ${v.service}${v.inAdvance ? ` ${v.inAdvance}` : ''}, ${v.whenShort}, ${v.location}. Reservasjon ${v.code}.`,
     },
     'waitlist-offer': {
       title: () => 'Ledig plass',
@@ -85,13 +90,13 @@ export const nb: Catalogue = {
       subject: (v) => `Du har fått plass: ${v.service}, ${v.whenShort}`,
       intro: () => 'Gode nyheter: det har blitt ledig en plass, og den er nå reservert til deg.',
       sms: (v) =>
-        `${v.sender}: Gode nyheter, en plass ble ledig og er reservert til deg: ${at(v)}. Reservasjon ${v.id}.`,
+        `${v.sender}: Gode nyheter, en plass ble ledig og er reservert til deg: ${at(v)}. Reservasjon ${v.code}.`,
     },
     'staff-alert': {
       title: () => 'Varsel til personalet',
-      subject: (v) => `Varsel: reservasjon ${v.id}, ${v.whenShort}`,
+      subject: (v) => `Varsel: reservasjon ${v.code}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} varsel: ${v.alert} Reservasjon ${v.id}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) => `${v.sender} varsel: ${v.alert} Reservasjon ${v.code}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'Du står på ventelisten',

@@ -78,6 +78,7 @@ export function reservationView(state: ReservationState, revision: bigint | 'no_
   const r = state.reservation;
   return {
     reservationId: r.reservationId,
+    ...(r.code ? { code: r.code } : {}),
     status: state.status,
     source: r.source,
     customer: r.customer,
@@ -177,7 +178,7 @@ export async function handleBookingPost(
   }
 }
 
-const params = z.object({ reservationId: id });
+const params = z.object({ reservationId: id.describe('The reservation id, or its short code.') });
 const transitionResponses = {
   200: json(reservationSchema, 'The reservation as it is now.', { ETag: true }),
   ...problems(403, 404, 409, 412),

@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { resolveReservationRef } from '../../../application/booking/reservation-codes.js';
 import type { HttpDeps } from '../http-deps.js';
 import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
+import { customerRoutes } from './customers.routes.js';
+import { messageRoutes } from './messages.routes.js';
+import { serviceOccurrenceRoutes } from './service-occurrences.routes.js';
 import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
@@ -15,6 +19,16 @@ import { workflowRoutes } from './workflows.routes.js';
 /** Every versioned API route, mounted under /v1. */
 export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    // Wherever a path names a reservation, its short code is accepted too: resolved through the event store.
+    app.addHook('preHandler', async (request) => {
+      const params = request.params as { reservationId?: unknown } | undefined;
+      if (!request.principal || typeof params?.reservationId !== 'string') return;
+      params.reservationId = await resolveReservationRef(
+        deps.eventStore,
+        request.principal.tenantId,
+        params.reservationId,
+      );
+    });
     await app.register(reservationRoutes(deps));
     await app.register(bookingRoutes(deps));
     await app.register(catalogRoutes(deps));
@@ -26,5 +40,8 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(waitlistRoutes(deps));
     await app.register(workflowRoutes(deps));
     await app.register(tenancyRoutes(deps));
+    await app.register(customerRoutes(deps));
+    await app.register(messageRoutes(deps));
+    await app.register(serviceOccurrenceRoutes(deps));
   };
 }

@@ -10,7 +10,7 @@ import { isBooking, reservationPostSchema } from '../schemas/booking.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
 import { checkReservationBody, handleBookingPost, reservationView } from './booking.routes.js';
 
-const params = z.object({ reservationId: id });
+const params = z.object({ reservationId: id.describe('The reservation id, or its short code.') });
 
 export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
   return async (app) => {

@@ -8,6 +8,7 @@ import {
   readCredits,
   readCustomerPreferences,
   readNotificationSettings,
+  setLowBalanceThreshold,
   topUpCredits,
   type PreferencesView,
   type Revision,
@@ -214,8 +215,46 @@ export function settingsRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         return withEtag(reply, credits.revision).send({
           balance: credits.balance,
           prices: settings.prices,
+          lowBalanceThreshold: credits.lowBalanceThreshold,
+          lowBalance: credits.lowBalance,
           entries: credits.entries,
         });
+      },
+    );
+
+    app.put(
+      '/credits/low-balance-threshold',
+      {
+        schema: {
+          operationId: 'setLowBalanceThreshold',
+          tags: ['credits'],
+          summary: 'Alert the admins (staff alert) once when the balance falls below this many credits; null: never.',
+          description:
+            'Recorded on the credits stream. The alert goes out once per crossing: the next one only after a top-up ' +
+            'has brought the balance back to the threshold or above. Setting a threshold above the balance alerts now.',
+          body: z.strictObject({ threshold: z.number().int().min(0).max(1_000_000_000).nullable() }),
+          response: {
+            200: json(
+              z.object({
+                lowBalanceThreshold: z.number().int().nullable(),
+                balance: z.number().int(),
+                lowBalance: z.boolean(),
+              }),
+              'The threshold and the balance now.',
+            ),
+            ...problems(400, 401, 403, 415),
+          },
+        },
+      },
+      async (request) => {
+        const principal = requireRole(request, 'admin');
+        await setLowBalanceThreshold(deps, commandContext(principal, request.id), request.body.threshold);
+        const credits = await readCredits(deps.eventStore, principal.tenantId, 1);
+        return {
+          lowBalanceThreshold: credits.lowBalanceThreshold,
+          balance: credits.balance,
+          lowBalance: credits.lowBalance,
+        };
       },
     );
 

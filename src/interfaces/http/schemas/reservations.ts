@@ -42,6 +42,10 @@ export const createReservationSchema = z
 
 /** What a reservation answer and a reservation list item both show, from `source` to `payments`. */
 export const reservationViewFields = {
+  code: z
+    .string()
+    .optional()
+    .describe('The short code customers read (6 characters); accepted wherever a reservation id is.'),
   source: z.enum(['internal', 'external']),
   customer: z.object({
     id: z.string().optional(),

@@ -3,10 +3,12 @@ import {
   CHANNELS,
   customTemplateFields,
   CUSTOMER_BLOCKABLE_KINDS,
+  DELIVERY_KINDS,
   isValidAddress,
   NOTIFICATION_KINDS,
   validateCustomTemplate,
   validateNotificationSettings,
+  type DeliveryKind,
   type NotificationKind,
   type NotificationSettings,
 } from '../../../domain/notification/index.js';
@@ -79,8 +81,11 @@ const settingsShape = z.strictObject({
   footer: multiline(4000).optional().describe('Appended to every customer email.'),
   defaultLocale: locale,
   prices: z
-    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price })
-    .describe('Credits per SMS part, per hand-sent email, per automatic email.'),
+    .strictObject({ smsPerPart: price, emailManual: price, emailAutomatic: price, emailBulk: price.optional() })
+    .describe(
+      'Credits per SMS part (every SMS: automatic, hand-sent, bulk), per hand-sent email, per automatic email, and ' +
+        'per email of a bulk message (default: the hand-sent price).',
+    ),
   customMessages: z.array(customMessageSchema).max(50),
   admins: z
     .array(
@@ -106,6 +111,13 @@ const settingsShape = z.strictObject({
     .describe(
       'Windows (wall clock of the location) in which customers are sent nothing on a channel, e.g. no SMS 21:00–08:00: ' +
         'a message due inside is deferred to their end, or skipped (recorded) when that is after the start.',
+    ),
+  reservationPdf: z
+    .boolean()
+    .optional()
+    .describe(
+      "Attach the reservation's PDF (its short code as text and QR code, and its details) to the customer's " +
+        'confirmation, seat-assigned and rescheduled emails. Default false.',
     ),
 });
 
@@ -185,7 +197,7 @@ export const notificationSettingsViewSchema = settingsShape.meta({ id: 'Notifica
 // ---------------------------------------------------------------------------------------------------------------
 // Customer preferences
 
-const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [NotificationKind, ...NotificationKind[]]);
+const blockableKind = z.enum(CUSTOMER_BLOCKABLE_KINDS as [DeliveryKind, ...DeliveryKind[]]);
 
 export const preferencesChangeSchema = z
   .strictObject({
@@ -248,7 +260,18 @@ export const topUpSchema = z
 export const creditsSchema = z
   .object({
     balance: z.number().int(),
-    prices: z.object({ smsPerPart: z.number(), emailManual: z.number(), emailAutomatic: z.number() }),
+    prices: z.object({
+      smsPerPart: z.number(),
+      emailManual: z.number(),
+      emailAutomatic: z.number(),
+      emailBulk: z.number().optional(),
+    }),
+    lowBalanceThreshold: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Admins are alerted once when the balance falls below it; a top-up above it re-arms the alert.'),
+    lowBalance: z.boolean().describe('The balance fell below the threshold and has not been topped up above it.'),
     entries: z.array(
       z.object({
         type: z.enum(['charge', 'refund', 'top-up']),
@@ -286,9 +309,10 @@ export const deliveryListQuerySchema = z.strictObject({
     ])
     .optional(),
   channel: z.enum(CHANNELS).optional(),
-  kind: z.enum(NOTIFICATION_KINDS).optional(),
+  kind: z.enum(DELIVERY_KINDS as [DeliveryKind, ...DeliveryKind[]]).optional(),
   reservationId: id.optional(),
   customerId: id.optional(),
+  campaignId: id.optional().describe("A campaign's deliveries: one per recipient and channel."),
   from: instant.optional().describe('requestedAt at or after'),
   to: instant.optional().describe('requestedAt before'),
   cursor,
@@ -299,7 +323,10 @@ export const deliveryRecordSchema = deliverySchema
   .extend({
     reservationId: z.string().nullable(),
     customerId: z.string().nullable(),
+    workflowId: z.string().nullable().describe('The workflow that planned it; null for messages staff wrote.'),
+    campaignId: z.string().nullable().optional().describe('The campaign (bulk message) it belongs to.'),
     causedAt: z.string().nullable(),
+    notBefore: z.string().nullable().describe('Deferred to the end of quiet hours: not sent before this time.'),
     finishedAt: z.string().nullable(),
     latencyToDeliveredMs: z.number().nullable(),
   })
