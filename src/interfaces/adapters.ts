@@ -55,6 +55,8 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
     : createSqliteEventStore({
         filename: join(dataDir, 'events.sqlite'),
         clock,
+        onSyncError: (error) =>
+          logger.error({ err: error.message }, 'event store WAL sync failed: appends refused until restart'),
         // Other processes' appends are only seen by looking: sooner when several instances share the file.
         ...(config.INSTANCES === 'many' ? { pollIntervalMs: 100 } : {}),
       });

@@ -22,7 +22,10 @@ export interface SqliteEventStoreOptions {
   /** How often an idle subscription looks for events appended by another process (ms). Default 1000. */
   readonly pollIntervalMs?: number;
   readonly clock?: Clock;
-  /** Called when the WAL could not be synced: appends waiting for it fail (tests; the default logs nothing). */
+  /**
+   * Called when the WAL could not be synced. The store then refuses every further append (after a failed fsync the
+   * kernel may have dropped the pages, and a retry that "succeeds" proves nothing): the process must be restarted.
+   */
   readonly onSyncError?: (error: Error) => void;
 }
 
@@ -168,6 +171,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   let durable = head();
   let syncWanted = durable;
   let syncing = false;
+  /** Set by a failed WAL sync: nothing written since can be promised durable, so no append is accepted any more. */
+  let syncFailure: Error | undefined;
   const durableWaiters: { position: bigint; resolve: () => void; reject: (error: unknown) => void }[] = [];
   const subscriptions = new Set<OpenSubscription>();
 
@@ -181,7 +186,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     for (const subscription of subscriptions) subscription.wake();
   };
   const sync = () => {
-    if (syncing || syncWanted <= durable) return;
+    if (syncing || syncFailure || syncWanted <= durable) return;
     if (walFd === undefined) {
       madeDurable(syncWanted);
       return;
@@ -191,8 +196,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     fdatasync(walFd, (error) => {
       syncing = false;
       if (error) {
+        syncFailure = new Error(`the event store could not sync its write-ahead log: ${error.message}`);
         options.onSyncError?.(error);
-        for (const waiter of durableWaiters.splice(0)) waiter.reject(error);
+        for (const waiter of durableWaiters.splice(0)) waiter.reject(syncFailure);
       } else {
         madeDurable(target);
       }
@@ -202,6 +208,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const whenDurable = (position: bigint) =>
     new Promise<void>((resolve, reject) => {
       if (position <= durable) return resolve();
+      if (syncFailure) return reject(syncFailure);
       durableWaiters.push({ position, resolve, reject });
       if (position > syncWanted) syncWanted = position;
       sync();
@@ -287,6 +294,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     appendsInCallOrder: true,
     appendToStream(streamName, events, expectedRevision) {
       if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
+      if (syncFailure) return Promise.reject(syncFailure);
       return new Promise<AppendResult>((resolve, reject) => {
         if (pending.length === 0) setImmediate(flush);
         pending.push({ streamName, events, expected: expectedRevision, resolve, reject });
@@ -305,6 +313,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
     subscribeToAll,
     async ping() {
+      if (syncFailure) throw syncFailure;
       db.prepare('SELECT 1').get();
     },
     async close() {
