@@ -15,7 +15,8 @@ import { silentLogger } from '../test/support/silent-logger.js';
  * Reminder timeliness at scale (issue 11, item 8): `count` reminder jobs coming due evenly within `windowMs`, all
  * scheduled through the Scheduler port before the first comes due (as the planner schedules them, days ahead), run
  * by the scheduler Herald uses — Agenda on the embedded SQLite file, and Agenda on MongoDB (mongo-java-server) — with
- * the settings adapters.ts gives it. Lateness = when the handler started − the time the job was scheduled for.
+ * the settings adapters.ts gives it. Lateness = when the handler started − the time the job was scheduled for, or
+ * when its schedule() call returned if that was later (on a loaded machine the bench can fall behind its own plan).
  *
  * The clock is the real one (Agenda reads the system time), so the schedule is not compressed in time: the full
  * size is 100 000 reminders due within 10 minutes (166.7 due per second). BENCH_SCALE shrinks count and window
@@ -33,6 +34,8 @@ interface ReminderResult {
   readonly scheduledPerSecond: number;
   readonly ran: number;
   readonly duplicates: number;
+  /** Reminders whose schedule() call returned only after they were already due (the bench fell behind). */
+  readonly scheduledLate: number;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
@@ -48,11 +51,13 @@ async function measure(
 ): Promise<ReminderResult> {
   const lateness: number[] = [];
   const seen = new Set<string>();
+  /** When each job's schedule() call returned: a job cannot be on time before the scheduler knows it. */
+  const known = new Map<string, number>();
   let duplicates = 0;
   let allRan: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (allRan = resolve));
   await scheduler.start(async (job: ScheduledJob) => {
-    const late = Date.now() - job.runAt.getTime();
+    const late = Date.now() - Math.max(job.runAt.getTime(), known.get(job.key) ?? 0);
     if (seen.has(job.key)) duplicates++;
     else {
       seen.add(job.key);
@@ -73,7 +78,11 @@ async function measure(
     const width = 64;
     for (let i = from; i < to; i += width) {
       await Promise.all(
-        Array.from({ length: Math.min(width, to - i) }, (_, k) => scheduler.schedule(job(i + k, runAt(i + k)))),
+        Array.from({ length: Math.min(width, to - i) }, async (_, k) => {
+          const scheduled = job(i + k, runAt(i + k));
+          await scheduler.schedule(scheduled);
+          known.set(scheduled.key, Date.now());
+        }),
       );
     }
   };
@@ -82,7 +91,8 @@ async function measure(
   const calibrationStarted = performance.now();
   await inParallel(-calibration, 0, () => far);
   const rate = calibration / ((performance.now() - calibrationStarted) / 1000);
-  const leadMs = Math.ceil((sizes.count / rate) * 1.5 * 1000) + 5_000;
+  // A shared machine's rate swings several-fold: a generous lead, and lateness counted from when a job was known.
+  const leadMs = Math.ceil((sizes.count / rate) * 3 * 1000) + 10_000;
   const first = Date.now() + leadMs;
   const step = sizes.windowMs / sizes.count;
   log(`  ${label}: scheduling ${sizes.count} reminders at ~${rate.toFixed(0)}/s; the first is due in ${leadMs} ms`);
@@ -95,6 +105,10 @@ async function measure(
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, leadMs + sizes.windowMs + 120_000).unref());
   await Promise.race([done, timeout]);
   await scheduler.stop();
+  let scheduledLate = 0;
+  for (let i = 0; i < sizes.count; i++) {
+    if ((known.get(`bench-reminder:${i}`) ?? 0) > first + Math.floor(i * step)) scheduledLate++;
+  }
   const sorted = Float64Array.from(lateness).sort();
   return {
     label,
@@ -102,6 +116,7 @@ async function measure(
     scheduledPerSecond,
     ran: seen.size,
     duplicates,
+    scheduledLate,
     p50: nearestRankPercentile(sorted, 50) ?? NaN,
     p99: nearestRankPercentile(sorted, 99) ?? NaN,
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
@@ -144,11 +159,14 @@ export async function remindersBench(
   return [
     `### Reminder timeliness: ${sizes.count} reminders due within ${seconds} s (bench/reminders.bench.ts)`,
     '',
-    '| scheduler | ran | duplicates | scheduled/s | lateness p50, ms | lateness p99, ms | max, ms | target p99 | met |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    'Lateness = handler started − max(due time, when schedule() returned); "scheduled late" counts reminders the bench',
+    'could only hand over after they were due (the run then measures the scheduler under a backlog, too).',
+    '',
+    '| scheduler | ran | duplicates | scheduled/s | scheduled late | lateness p50, ms | lateness p99, ms | max, ms | target p99 | met |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.ran}/${r.count} | ${r.duplicates} | ${r.scheduledPerSecond.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ≤ ${r.targetMs} | ${r.ran === r.count && r.duplicates === 0 && r.p99 <= r.targetMs ? 'yes' : 'no'} |`,
+        `| ${r.label} | ${r.ran}/${r.count} | ${r.duplicates} | ${r.scheduledPerSecond.toFixed(0)} | ${r.scheduledLate} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ≤ ${r.targetMs} | ${r.ran === r.count && r.duplicates === 0 && r.p99 <= r.targetMs ? 'yes' : 'no'} |`,
     ),
   ].join('\n');
 }
