@@ -379,6 +379,10 @@ async function seed(): Promise<Record<string, unknown>> {
         .slice(20, 30)
         .map((start, index) => ({ start, resourceId: resourceIds[index % 2] })),
       'POST /v1/reservations/{reservationId}/payments': [{ amount: 5000, currency: 'NOK' }],
+      'POST /v1/messages': [
+        { channel: 'sms', to: { reservationId: pools.read[0] }, text: 'See you at {{start}}.' },
+        { channel: 'email', to: { customerRef: 'fuzz-customer-1' }, subject: 'Hello', text: 'Hello {{customerName}}.' },
+      ],
       'PUT /v1/settings/notifications': [settings],
       'POST /v1/webhooks/twilio/status': messageSids.flatMap((sid) => [
         { MessageSid: sid, MessageStatus: 'delivered' },
@@ -516,7 +520,18 @@ describe('schemathesis against the served OpenAPI document', () => {
       expect(report.errors).toEqual([]);
       expect(fuzz.code).toBe(0);
       expect(serverErrors.map((line) => line.msg)).toEqual([]);
-      expect(without2xx.length).toBeLessThan(operations.length / 4);
+      // The operator's operations (tenants, their first keys) answer the fuzz's tenant admin key 403, as documented:
+      // never a 2xx, and out of the count of operations that should reach one.
+      const operatorOnly = operations.filter((operation) => / \/v1\/tenants(\/|$)/.test(operation));
+      expect(operatorOnly.length).toBeGreaterThan(0);
+      for (const operation of operatorOnly) {
+        expect(
+          Object.keys(statuses[operation] ?? {}).filter((status) => status.startsWith('2')),
+          operation,
+        ).toEqual([]);
+      }
+      const reachable = operations.length - operatorOnly.length;
+      expect(without2xx.filter((operation) => !operatorOnly.includes(operation)).length).toBeLessThan(reachable / 4);
     },
     (FUZZ_SECONDS + 300) * 1000,
   );

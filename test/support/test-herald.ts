@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import type { Clock } from '../../src/application/ports/clock.port.js';
 import type { EmailMessage, EmailSender, ProviderAcceptance } from '../../src/application/ports/email-sender.port.js';
 import type { EventStore } from '../../src/application/ports/event-store.port.js';
+import type { Logger } from '../../src/application/ports/logger.port.js';
 import type { ReadModelStore } from '../../src/application/ports/read-model-store.port.js';
 import type { SentSms, SmsMessage, SmsSender } from '../../src/application/ports/sms-sender.port.js';
 import { createAgendaScheduler } from '../../src/infrastructure/agenda/agenda-scheduler.js';
@@ -92,6 +93,8 @@ export interface TestHeraldOptions {
   readonly readModels?: ReadModelStore;
   /** What the start-up line and /health/ready say the ports are backed by, where it is not the default. */
   readonly describe?: Partial<Adapters['describe']>;
+  /** Default: a silent logger. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -101,7 +104,7 @@ export interface TestHeraldOptions {
 export async function startTestHerald(options: TestHeraldOptions = {}): Promise<TestHerald> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const config = loadConfig({ DATA_DIR: dataDir, BOOTSTRAP_API_KEY: TEST_ADMIN_KEY, ...options.env });
-  const logger = silentLogger();
+  const logger = options.logger ?? silentLogger();
   const email = options.email ?? recordingEmail();
   const sms = options.sms ?? recordingSms();
   const eventStore = options.eventStore ?? createSqliteEventStore({ filename: ':memory:' });

@@ -149,6 +149,18 @@ export function createSeatReconciler(deps: SeatReconcilerDeps): Reconcile {
     return { status: state.status, released };
   };
 
+  /** Whether the reservation has ended (and so owns no seats), and why. */
+  const endOf = async (slot: SlotSeats) => {
+    const { state } = await loadAggregate(
+      deps.eventStore,
+      reservationStreamName(slot.tenantId, slot.reservationId),
+      reservationDecider,
+    );
+    if (state.status === 'none') return undefined;
+    const reason = RELEASE_REASON[state.status];
+    return reason ? { reason, bypassWaitlist: state.bypassWaitlist === true } : undefined;
+  };
+
   const rehold = async (
     context: CommandContext,
     slot: SlotSeats,
@@ -179,9 +191,18 @@ export function createSeatReconciler(deps: SeatReconcilerDeps): Reconcile {
         },
         now(),
       );
+      // Decided from a state read before this hold: a reservation that ended since gives the seats back at once.
+      // (A reconciliation after its end that looked before this hold found nothing to release.)
+      const ended = await endOf(slot);
+      if (ended) {
+        await releaseSlot(deps, context, slot, ended.reason, now(), { bypassWaitlist: ended.bypassWaitlist });
+        return;
+      }
       if (state.status === 'confirmed') await confirmSlot(deps, context, slot, now());
     } catch (error) {
       if (!(error instanceof IllegalStateError)) throw error;
+      // Ended meanwhile: nothing was lost.
+      if (await endOf(slot)) return;
       deps.logger?.error(
         { tenantId: slot.tenantId, reservationId: slot.reservationId, code: error.code },
         'a reservation lost its seats and they could not be taken again; staff must resolve it',

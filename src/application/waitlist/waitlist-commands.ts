@@ -195,7 +195,8 @@ export async function requireWaitlist(
  * Seats free on the slot, per resource of the service (in its order), from the inventory itself: the service's
  * seats minus the holds on that slot; zero when another slot takes the resource or the slot is not on its calendar
  * (closed, an exception). Expired tentative holds count as free (the inventory reclaims them); holds in `ignore`
- * (taken by the caller a moment ago) too.
+ * (taken by the caller a moment ago: a reservation id, or `<reservationId>@<resourceId>` for its hold on one
+ * resource) too.
  */
 export async function freeSeatsFor(
   deps: Pick<CommandHandlerDeps, 'eventStore'>,
@@ -238,6 +239,7 @@ export async function freeSeatsFor(
     const inTheWay = holdsIn(state).filter(
       (hold) =>
         !ignore.has(hold.reservationId) &&
+        !ignore.has(`${hold.reservationId}@${resourceId}`) &&
         !(hold.status === 'held' && hold.expiresAt !== null && Date.parse(hold.expiresAt) <= nowMs) &&
         overlaps(hold, candidate),
     );
@@ -500,10 +502,17 @@ export interface AllocationOutcome {
 
 const MAX_ALLOCATION_ROUNDS = 8;
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Gives the seats free on the slot to the waitlist, in line order (or to one entry, for an admin override). Safe to
  * run at any time and from anywhere, as often as wanted: seats already held for offers are not free, so a second
  * run allocates nothing new; two runs at once race on the waitlist stream and the loser decides again.
+ *
+ * A run records only offers whose seats it held itself. Two runs deciding the same offer (the same id, so the same
+ * hold) would otherwise share one hold that neither owns: the one that loses the race on the waitlist stream gives
+ * back the holds its new decision does not keep, and could take the seats of the offer the winner recorded. So a run
+ * that finds an offer's seats held already decides again once their taker has recorded or given them back.
  */
 export async function allocateWaitlist(
   deps: WaitlistDeps,
@@ -513,11 +522,18 @@ export async function allocateWaitlist(
 ): Promise<AllocationOutcome> {
   const tenantId = context.tenantId;
   const stream = waitlistStreamName(tenantId, waitlistId);
-  /** Holds this call took, by the offer's reservation id; given back unless their offer is recorded. */
-  const taken = new Map<string, { seats: SlotSeats; outcome: HoldOutcome }>();
+  /** Holds this call took, by the offer's reservation id and resource; given back unless their offer is recorded. */
+  const taken = new Map<string, { seats: SlotSeats; outcome: HoldOutcome; expiresAt: string }>();
+  // One instant for every round: an offer decided again keeps the window of the hold an earlier round took.
+  const now = deps.clock.now().toISOString();
+  const holdKeyOf = (reservationId: string, resourceId: string) => `${reservationId}@${resourceId}`;
   let kept = new Set<string>();
+  let contended = false;
   try {
     for (let round = 0; round < MAX_ALLOCATION_ROUNDS; round++) {
+      // Seats held by another run's decision in flight: wait for it to record or give them back.
+      if (round > 0 && contended) await sleep(Math.min(200, 5 * 2 ** round) * (0.5 + Math.random() / 2));
+      contended = false;
       const { state, revision } = await loadAggregate(deps.eventStore, stream, waitlistDecider);
       if (state.status === 'none') return { waitlistId, allocated: [], exhausted: false, skipped: 'no-waitlist' };
       const policy = await policyOf(deps, tenantId, state.slot.serviceId);
@@ -533,7 +549,6 @@ export async function allocateWaitlist(
         }
         throw error;
       }
-      const now = deps.clock.now().toISOString();
       const free = await freeSeatsFor(deps, tenantId, catalog, state.slot, now, new Set(taken.keys()));
       const mode = options.mode ?? policy.mode;
       const decided = waitlistDecider.decide(
@@ -560,14 +575,28 @@ export async function allocateWaitlist(
         (event): event is WaitlistOfferMade | WaitlistSeatAssigned =>
           event.type === 'WaitlistOfferMade' || event.type === 'WaitlistSeatAssigned',
       );
-      let refused = false;
-      for (const allocation of allocations) {
-        const { reservationId, resourceId, seats, offerId } = allocation.data;
-        if (taken.has(reservationId)) continue;
-        const offer = allocation.type === 'WaitlistOfferMade';
-        const expiresAt = offer
+      const expiryOf = (allocation: WaitlistOfferMade | WaitlistSeatAssigned) =>
+        allocation.type === 'WaitlistOfferMade'
           ? allocation.data.expiresAt
           : new Date(Date.parse(now) + deps.holdMinutes * MINUTE_MS).toISOString();
+      // Holds an earlier round took that this decision does not keep go back first: another run may need them.
+      const wanted = new Map(allocations.map((a) => [holdKeyOf(a.data.reservationId, a.data.resourceId), expiryOf(a)]));
+      for (const [key, hold] of [...taken]) {
+        if (wanted.get(key) === hold.expiresAt) continue;
+        taken.delete(key);
+        await abandonHold(deps, context, hold.seats, hold.outcome, now).catch((error: unknown) =>
+          logFailure(deps, error, 'giving back an unused waitlist hold failed; it runs out on its own'),
+        );
+      }
+      let refused = false;
+      // In one order for every run (by offer id), so that two runs deciding overlapping offers never wait for each
+      // other's holds in a circle.
+      const holdOrder = [...allocations].sort((a, b) => (a.data.offerId < b.data.offerId ? -1 : 1));
+      for (const allocation of holdOrder) {
+        const { reservationId, resourceId, seats, offerId } = allocation.data;
+        if (taken.has(holdKeyOf(reservationId, resourceId))) continue;
+        const offer = allocation.type === 'WaitlistOfferMade';
+        const expiresAt = expiryOf(allocation);
         if (offer) {
           // Scheduled before the seats are held: a crash after the hold and before the offer is recorded leaves a
           // hold that this job gives back when it runs out.
@@ -603,9 +632,14 @@ export async function allocateWaitlist(
             },
             now,
           );
-          // Only seats this call took are its to give back: the same offer decided by a concurrent run (the same
-          // id, the hold already there) belongs to whoever records it.
-          if (outcome.newlyHeld.length > 0) taken.set(reservationId, { seats: seatsRef, outcome });
+          if (outcome.newlyHeld.length === 0) {
+            // Held already, not by this call: the same offer decided by a concurrent run (or by one that crashed,
+            // whose hold runs out with its window). Its expiry job is that run's too: left in place.
+            contended = true;
+            refused = true;
+            break;
+          }
+          taken.set(holdKeyOf(reservationId, resourceId), { seats: seatsRef, outcome, expiresAt });
         } catch (error) {
           if (!isSeatRefusal(error)) throw error;
           if (offer) await deps.scheduler.cancel(offerExpiryKey(tenantId, offerId));
@@ -620,7 +654,7 @@ export async function allocateWaitlist(
         if (error instanceof ConcurrencyError) continue;
         throw error;
       }
-      kept = new Set(allocations.map((allocation) => allocation.data.reservationId));
+      kept = new Set(allocations.map((a) => holdKeyOf(a.data.reservationId, a.data.resourceId)));
       const allocated = allocations.map((allocation): Allocated => {
         const entry = findEntry(state, allocation.data.entryId);
         return {
@@ -642,26 +676,29 @@ export async function allocateWaitlist(
       }
       return { waitlistId, allocated, exhausted: decided.some((event) => event.type === 'WaitlistExhausted') };
     }
-    deps.logger?.warn({ tenantId, waitlistId }, 'waitlist allocation gave up after repeated races; it runs again');
-    return { waitlistId, allocated: [], exhausted: false, skipped: 'nothing-to-allocate' };
+    // Thrown, not answered with nothing: the waitlist manager then handles the release again later.
+    throw new ConcurrencyError('waitlist-allocation-contention', 'The waitlist kept changing; allocate again.', {
+      waitlistId,
+    });
   } finally {
-    const now = deps.clock.now().toISOString();
-    // A concurrent run may have recorded the very offer whose hold this run took (same state, same decision, same
-    // id): that hold is the offer's now and stays.
+    const releasedAt = deps.clock.now().toISOString();
+    // A run records only offers whose seats it held itself, so a hold this run took and did not keep is nobody
+    // else's; still, should a concurrent run have recorded the very offer (same state, same decision, same id) on the
+    // same resource, that hold is the offer's now and stays.
     const recorded = new Set<string>();
-    if ([...taken.keys()].some((id) => !kept.has(id))) {
+    if ([...taken.keys()].some((key) => !kept.has(key))) {
       const { state } = await loadAggregate(deps.eventStore, stream, waitlistDecider);
       if (state.status !== 'none') {
         for (const entry of state.entries) {
           if (entry.offer && (entry.offer.status === 'open' || entry.offer.status === 'accepted')) {
-            recorded.add(entry.offer.reservationId);
+            recorded.add(holdKeyOf(entry.offer.reservationId, entry.offer.resourceId));
           }
         }
       }
     }
-    for (const [reservationId, hold] of taken) {
-      if (kept.has(reservationId) || recorded.has(reservationId)) continue;
-      await abandonHold(deps, context, hold.seats, hold.outcome, now).catch((error: unknown) =>
+    for (const [key, hold] of taken) {
+      if (kept.has(key) || recorded.has(key)) continue;
+      await abandonHold(deps, context, hold.seats, hold.outcome, releasedAt).catch((error: unknown) =>
         logFailure(deps, error, 'giving back an unused waitlist hold failed; it runs out on its own'),
       );
     }

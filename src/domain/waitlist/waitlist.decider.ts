@@ -93,6 +93,8 @@ export interface WaitlistEntry {
   readonly status: EntryStatus;
   /** The latest offer or assignment, if any. */
   readonly offer: WaitlistOffer | null;
+  /** Offers a later one replaced (each withdrawn: the entry was skipped, or its seats were lost). */
+  readonly earlierOffers?: readonly WaitlistOffer[];
   readonly offerCount: number;
   /** The reservation the entry turned into. */
   readonly reservationId: string | null;
@@ -397,7 +399,7 @@ export function findEntry(state: WaitlistState, entryId: string): WaitlistEntry 
   return state.status === 'none' ? undefined : state.entries.find((entry) => entry.entryId === entryId);
 }
 
-/** The entry whose latest offer has this id. */
+/** The offer with this id and its entry: usually the entry's latest offer, else one a later offer replaced. */
 export function findOffer(
   state: WaitlistState,
   offerId: string,
@@ -405,6 +407,10 @@ export function findOffer(
   if (state.status === 'none') return undefined;
   for (const entry of state.entries) {
     if (entry.offer?.offerId === offerId) return { entry, offer: entry.offer };
+  }
+  for (const entry of state.entries) {
+    const earlier = entry.earlierOffers?.find((offer) => offer.offerId === offerId);
+    if (earlier) return { entry, offer: earlier };
   }
   return undefined;
 }
@@ -688,14 +694,7 @@ function decideAllocation(data: AllocateSeats['data'], state: WaitlistState): Wa
     if (data.entryId !== undefined) throw entryNotFound(data.entryId);
     return [];
   }
-  const events: WaitlistEvent[] = [];
   const line = waitingInOrder(state);
-  if (data.cause && !state.freedCauses.includes(data.cause.eventId) && anyFits(line, free)) {
-    events.push({
-      type: 'WaitlistSeatsFreed',
-      data: { waitlistId: state.waitlistId, cause: data.cause, free, waiting: line.length, recordedAt: now, actor },
-    });
-  }
   let candidates = line;
   if (data.entryId !== undefined) {
     const { entry } = requireEntry(state, data.entryId);
@@ -713,7 +712,15 @@ function decideAllocation(data: AllocateSeats['data'], state: WaitlistState): Wa
         deadline,
       });
     }
-    return events;
+    // Past the cut-off the seat is the public's (the booking gate lets it go): not a seat freed for this list.
+    return [];
+  }
+  const events: WaitlistEvent[] = [];
+  if (data.cause && !state.freedCauses.includes(data.cause.eventId) && anyFits(line, free)) {
+    events.push({
+      type: 'WaitlistSeatsFreed',
+      data: { waitlistId: state.waitlistId, cause: data.cause, free, waiting: line.length, recordedAt: now, actor },
+    });
   }
   const { allocations, remaining } = planAllocation(candidates, free);
   if (data.entryId !== undefined && allocations.length === 0) {
@@ -805,6 +812,9 @@ function evolve(state: WaitlistState, event: WaitlistEvent): WaitlistState {
   });
   const endOffer = (entry: WaitlistEntry, status: OfferStatus): WaitlistOffer | null =>
     entry.offer && entry.offer.status === 'open' ? { ...entry.offer, status } : entry.offer;
+  // A new offer replaces an ended one, which stays findable: its link then says it ended, not that it never existed.
+  const replaced = (entry: WaitlistEntry) =>
+    entry.offer ? { earlierOffers: [...(entry.earlierOffers ?? []), entry.offer] } : {};
   switch (event.type) {
     case 'WaitlistEntryLeft':
       return {
@@ -834,6 +844,7 @@ function evolve(state: WaitlistState, event: WaitlistEvent): WaitlistState {
       return {
         ...update(d.entryId, (e) => ({
           ...e,
+          ...replaced(e),
           status: 'offered',
           offerCount: e.offerCount + 1,
           offer: {
@@ -856,6 +867,7 @@ function evolve(state: WaitlistState, event: WaitlistEvent): WaitlistState {
       return {
         ...update(d.entryId, (e) => ({
           ...e,
+          ...replaced(e),
           status: 'booked',
           offerCount: e.offerCount + 1,
           reservationId: d.reservationId,
