@@ -42,6 +42,10 @@ interface ReminderResult {
   readonly targetMs: number;
 }
 
+const summary = (r: ReminderResult) =>
+  `  ${r.label}: ran ${r.ran}/${r.count}, ${r.duplicates} duplicates, ${r.scheduledLate} scheduled late; lateness ` +
+  `p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (target p99 ≤ ${r.targetMs} ms)`;
+
 async function measure(
   label: string,
   scheduler: Scheduler,
@@ -110,7 +114,7 @@ async function measure(
     if ((known.get(`bench-reminder:${i}`) ?? 0) > first + Math.floor(i * step)) scheduledLate++;
   }
   const sorted = Float64Array.from(lateness).sort();
-  return {
+  const result: ReminderResult = {
     label,
     count: sizes.count,
     scheduledPerSecond,
@@ -122,6 +126,8 @@ async function measure(
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : NaN,
     targetMs,
   };
+  log(summary(result));
+  return result;
 }
 
 export async function remindersBench(
