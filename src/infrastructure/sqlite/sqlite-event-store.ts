@@ -183,7 +183,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       durableWaiters.splice(0, durableWaiters.length, ...durableWaiters.filter((waiter) => waiter.position > durable));
       for (const waiter of ready) waiter.resolve();
     }
-    for (const subscription of subscriptions) subscription.wake();
+    // Subscribers a turn later: the appender carries on first, as before group commit (a request that reacts to its
+    // own events inline, such as the waitlist allocation after a cancellation, runs ahead of the consumer that
+    // reacts to the same events; both are correct either way, but the answer can then say what happened).
+    setImmediate(() => {
+      for (const subscription of subscriptions) subscription.wake();
+    });
   };
   const sync = () => {
     if (syncing || syncFailure || syncWanted <= durable) return;
