@@ -3,13 +3,14 @@ import { machine, startServers, type Servers } from './bench-support.js';
 import { campaignTable, runCampaignBench } from './campaign.bench.js';
 import { confirmationsBench } from './confirmations.bench.js';
 import { remindersBench } from './reminders.bench.js';
+import { rebuildBench, rebuildSection } from './rebuild.bench.js';
 import { thinSliceBench } from './thin-slice.bench.js';
 import { waitlistBench } from './waitlist.bench.js';
 
 /**
  * `npm run bench` — every benchmark, the notification ones each beside a baseline measured in the same run, printed
  * as markdown for docs/benchmarks.md (progress goes to stderr). `npm run bench -- thin-slice` (or `confirmations`,
- * `booking`, `waitlist`, `campaign`, `reminders`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
+ * `booking`, `waitlist`, `campaign`, `rebuild`, `reminders`) runs one. BENCH_SCALE=0.2 shrinks them for a smoke run.
  */
 const only = process.argv[2];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -63,6 +64,12 @@ const benches: readonly (readonly [string, (servers: Servers) => Promise<string>
   ['booking', () => bookingSection()],
   ['waitlist', (servers) => waitlistBench(servers, waitlistSizes)],
   ['campaign', (servers) => campaignSection(servers)],
+  // Issue 11 item 4: 1M generated events (BENCH_SCALE scales it), rebuilt and verified by the real command.
+  [
+    'rebuild',
+    async () =>
+      rebuildSection(await rebuildBench({ events: Math.round(1_000_000 * scale), log: (line) => console.error(line) })),
+  ],
   ['reminders', () => remindersBench(reminderSizes)],
 ];
 

@@ -59,6 +59,11 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /** MongoDB database names: no `/\. "$*<>:|?` or NUL, at most 63 bytes. */
 const MONGODB_DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
 
+/** Whether `name` can name a MongoDB database (the rule MONGODB_DATABASE is checked with). */
+export function isMongoDatabaseName(name: string): boolean {
+  return MONGODB_DATABASE_NAME.test(name);
+}
+
 function validTrustProxy(value: string): boolean {
   if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
   return value.split(',').every((entry) => {
@@ -155,6 +160,17 @@ const schema = z
      * Signs the claim links of waitlist offers. Every instance needs the same one; without it, embedded Herald keeps
      * a generated one in DATA_DIR/claim-link.secret.
      */
+    /**
+     * Bearer token Prometheus sends to scrape GET /metrics. Unset: /metrics is not served (404). Its own secret, not
+     * an API key: a scraper gets counters and nothing else, and an API key never sits in a scrape config.
+     */
+    METRICS_TOKEN: optional(
+      z
+        .string()
+        .min(32, 'must be at least 32 characters')
+        .max(512, 'must be at most 512 characters')
+        .regex(PRINTABLE_NO_SPACE, 'must be printable ASCII without spaces'),
+    ),
     CLAIM_LINK_SECRET: optional(
       z
         .string()
@@ -194,6 +210,15 @@ const schema = z
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none of them',
       });
+    }
+    for (const key of ['BOOTSTRAP_API_KEY', 'OPERATOR_API_KEY'] as const) {
+      if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN === env[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['METRICS_TOKEN'],
+          message: `must differ from ${key}: whoever scrapes metrics must not hold an API key`,
+        });
+      }
     }
     if (env.OPERATOR_API_KEY !== undefined && env.OPERATOR_API_KEY === env.BOOTSTRAP_API_KEY) {
       ctx.addIssue({

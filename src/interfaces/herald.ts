@@ -55,6 +55,12 @@ import { trustProxyOption, type Config } from '../infrastructure/config.js';
 import { systemClock } from '../infrastructure/system-clock.js';
 import { uuidIdSource } from '../infrastructure/uuid-id-source.js';
 import type { Adapters } from './adapters.js';
+import { createHeraldMetrics } from '../infrastructure/telemetry/metrics.js';
+import {
+  instrumentEmailSender,
+  instrumentEventStore,
+  instrumentSmsSender,
+} from '../infrastructure/telemetry/instrumented.js';
 import { buildApp } from './http/app.js';
 import type { HttpDeps } from './http/http-deps.js';
 
@@ -91,7 +97,8 @@ export interface Herald {
   stop(): Promise<void>;
 }
 
-const PROJECTIONS = [
+/** Every projection Herald keeps (the rebuild command rebuilds and verifies exactly these). */
+export const PROJECTIONS = [
   reservationDetailsProjection,
   deliveriesProjection,
   notificationAuditLogProjection,
@@ -122,7 +129,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const { config, adapters, logger } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIdSource;
-  const { eventStore, readModels, scheduler } = adapters;
+  // Metrics are always counted (cheap, bounded); GET /metrics serves them only with METRICS_TOKEN.
+  const metrics = createHeraldMetrics();
+  const eventStore = instrumentEventStore(adapters.eventStore, { metrics });
+  const { readModels, scheduler } = adapters;
   const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const leases = config.INSTANCES === 'many' ? adapters.leases : undefined;
   if (config.INSTANCES === 'many' && !leases) throw new Error('INSTANCES=many needs a lease store');
@@ -178,8 +188,8 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     clock,
     scheduler,
     logger,
-    email: adapters.email,
-    sms: adapters.sms,
+    email: instrumentEmailSender(adapters.email, { metrics }),
+    sms: instrumentSmsSender(adapters.sms, { metrics }),
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
@@ -286,6 +296,10 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     recoveries.add(recovery);
     void recovery.finally(() => recoveries.delete(recovery));
   });
+  metrics.setConsumerSource(async () => ({
+    head: await eventStore.headPosition(),
+    consumers: hub.running().map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
+  }));
 
   const health = createHealth({
     checks: { eventStore: () => eventStore.ping(), readModels: () => readModels.ping() },
@@ -308,6 +322,11 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     limits: {
       requestsPerKeyPerMinute: config.RATE_LIMIT_PER_KEY,
       authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    },
+    metrics: {
+      observeRequest: (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds),
+      scrape: () => metrics.scrape(),
+      ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}),
     },
   };
   const app = await buildApp(httpDeps, {
@@ -346,6 +365,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
           logger.warn({ job: job.name, key: job.key }, 'no handler for job; dropping it');
           return;
         }
+        metrics.observeJobLateness(job.name, (clock.now().getTime() - job.runAt.getTime()) / 1000);
         await handler(job);
       });
     },

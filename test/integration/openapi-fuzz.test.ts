@@ -41,6 +41,11 @@ const CHECKS = [
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(REPO_ROOT, 'scripts', 'schemathesis.sh');
 const API_KEY = 'fuzz-admin-key-0123456789abcdef';
+/**
+ * Set, so GET /metrics is served: the fuzzer sends it the API key (the CLI header wins over a hook's), which must be
+ * a documented 401 problem+json; its 200 is tested in test/api/metrics.test.ts.
+ */
+const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
 /** A customer whose SMS Twilio refuses: its delivery fails, so POST /deliveries/{id}/resend has something to do. */
@@ -108,6 +113,7 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      METRICS_TOKEN,
     },
     startTimeoutMs: 60_000,
   });
@@ -401,6 +407,20 @@ async function seed(): Promise<Record<string, unknown>> {
       'GET /v1/analytics/notifications': [{ from: inDays(-30), to: inDays(1), timeZone: 'Europe/Oslo' }],
       'GET /v1/customers/lookup': [{ email: customer(1).email }, { phone: customer(2).phone }],
       'GET /v1/reservations': [{ status: 'confirmed,requested', serviceId: 'fuzz-class' }],
+      // asOf: the first revision, a revision past the end (404 revision-not-found), an instant now and long ago.
+      ...Object.fromEntries(
+        [
+          'GET /v1/reservations/{reservationId}',
+          'GET /v1/reservations/{reservationId}/history',
+          'GET /v1/deliveries/{notificationId}',
+          'GET /v1/waitlists/{waitlistId}',
+          'GET /v1/waitlists/{waitlistId}/history',
+          'GET /v1/waitlists/{waitlistId}/entries/{entryId}',
+        ].map((operation) => [
+          operation,
+          [{ asOf: '0' }, { asOf: '999' }, { asOf: new Date().toISOString() }, { asOf: '2000-01-01T00:00:00+01:00' }],
+        ]),
+      ),
       'POST /v1/webhooks/twilio/inbound': [{ tenant: 'default' }],
       'POST /v1/webhooks/twilio/status': [{}],
     },

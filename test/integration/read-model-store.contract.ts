@@ -105,6 +105,44 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       });
     });
 
+    describe('putGuardedMany and scan (the rebuild and its verification)', () => {
+      it('writes a batch with each write guarded on its own, and deletes leave tombstones that scan shows', async () => {
+        const c = freshCollection();
+        const other = freshCollection();
+        await store().putGuarded(c, 'newer', { v: 'kept' }, 50n);
+        await store().putGuarded(c, 'older', { v: 'old' }, 1n);
+        await store().putGuarded(c, 'gone', { v: 'soon deleted' }, 1n);
+        await store().putGuardedMany([
+          { collection: c, id: 'newer', doc: { v: 'stale' }, position: 10n },
+          { collection: c, id: 'older', doc: { v: 'new', tags: ['a'] }, position: 10n },
+          { collection: c, id: 'gone', doc: null, position: 10n },
+          { collection: c, id: 'fresh', doc: { v: 'fresh' }, position: 11n },
+          { collection: other, id: 'x', doc: { v: 'elsewhere' }, position: 12n },
+        ]);
+        expect(await store().get(c, 'newer')).toMatchObject({ v: 'kept', _position: encodePosition(50n) });
+        expect(await store().get(c, 'older')).toMatchObject({ v: 'new', _position: encodePosition(10n) });
+        expect(await store().get(c, 'gone')).toBeNull();
+        expect(await store().find(c, { tags: 'a' })).toHaveLength(1);
+        expect(await store().get(other, 'x')).toMatchObject({ v: 'elsewhere' });
+
+        const all = await store().scan(c, { limit: 100 });
+        expect(all.map((row) => row._id)).toEqual(['fresh', 'gone', 'newer', 'older']);
+        expect(all[1]).toEqual({ _id: 'gone', _position: encodePosition(10n), _deleted: true });
+        expect(all[0]).toEqual({ _id: 'fresh', v: 'fresh', _position: encodePosition(11n) });
+        const page = await store().scan(c, { after: 'gone', limit: 1 });
+        expect(page.map((row) => row._id)).toEqual(['newer']);
+        expect(await store().scan(freshCollection(), { limit: 10 })).toEqual([]);
+      });
+
+      it('scans in byte order of the id, the same in every store', async () => {
+        const c = freshCollection();
+        const ids = ['b', 'B', 'a-1', 'a_1', 'a.1', 'a:1', 'Z9', '0'];
+        await store().putGuardedMany(ids.map((id, i) => ({ collection: c, id, doc: { i }, position: BigInt(i) })));
+        const scanned = (await store().scan(c, { limit: 100 })).map((row) => row._id);
+        expect(scanned).toEqual([...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+      });
+    });
+
     describe('putGuarded', () => {
       it('writes an absent document once and records the position', async () => {
         const c = freshCollection();
@@ -208,7 +246,7 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       });
     });
 
-    describe('getForUpdate and putGuardedMany (a projection batch)', () => {
+    describe('getForUpdate and putGuardedBatch (a projection batch)', () => {
       it('reads documents with their guards, tombstones included, and skips unknown ids', async () => {
         const c = freshCollection();
         await store().putGuarded(c, 'live', { v: 1 }, 4n);
@@ -226,7 +264,7 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
         await store().putGuarded(c, 'newer', { v: 'stored' }, 10n);
         await store().putGuarded(c, 'older', { v: 'stored' }, 3n);
         await store().putGuarded(c, 'deleted', { v: 'stored' }, 1n);
-        const written = await store().putGuardedMany(c, [
+        const written = await store().putGuardedBatch(c, [
           { id: 'newer', doc: { v: 'batch' }, position: 9n },
           { id: 'older', doc: { v: 'batch' }, position: 8n },
           { id: 'fresh', doc: { v: 'batch', tags: ['a'] }, position: 8n },
@@ -240,8 +278,8 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
           { _id: 'fresh', v: 'batch', tags: ['a'], _position: encodePosition(8n) },
         ]);
         // Redelivered: nothing changes.
-        expect(await store().putGuardedMany(c, [{ id: 'older', doc: { v: 'again' }, position: 8n }])).toBe(0);
-        expect(await store().putGuardedMany(c, [])).toBe(0);
+        expect(await store().putGuardedBatch(c, [{ id: 'older', doc: { v: 'again' }, position: 8n }])).toBe(0);
+        expect(await store().putGuardedBatch(c, [])).toBe(0);
       });
     });
 

@@ -1,3 +1,4 @@
+import type { AsOf } from '../as-of.js';
 import { invalid, requireInstant } from '../../domain/catalog/validation.js';
 import type { EventStore, RecordedEvent } from '../ports/event-store.port.js';
 import type { FieldCondition, ReadModelStore } from '../ports/read-model-store.port.js';
@@ -140,12 +141,16 @@ export function historyOf(events: readonly RecordedEvent[]): HistoryEntry[] {
   }));
 }
 
-/** Every event of one reservation, oldest first, as an auditor reads them. 404 when it does not exist. */
+/**
+ * Every event of one reservation, oldest first, as an auditor reads them. 404 when it does not exist. With `asOf`,
+ * the events up to that point only.
+ */
 export async function getReservationHistory(
   eventStore: EventStore,
   tenantId: string,
   reservationId: string,
+  asOf?: AsOf,
 ): Promise<{ revision: bigint; events: HistoryEntry[] }> {
-  const { revision, events } = await getReservation(eventStore, tenantId, reservationId);
+  const { revision, events } = await getReservation(eventStore, tenantId, reservationId, asOf);
   return { revision, events: historyOf(events) };
 }

@@ -1,3 +1,4 @@
+import { describeAsOf, eventsAsOf, type AsOf } from '../as-of.js';
 import { creditAccountDecider, deliveryDecider, type Channel } from '../../domain/notification/index.js';
 import { IllegalStateError, NotFoundError } from '../../domain/shared/errors.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
@@ -129,33 +130,47 @@ export interface DeliveryWithAudit {
   readonly audit: AuditEntryDocument[];
 }
 
-/** One delivery with its status history and its append-only audit entries. */
+/**
+ * One delivery with its status history and its append-only audit entries. With `asOf`, as it was then: folded from
+ * the notification stream's events up to that point with the projections' own (pure) evolve, never from the read
+ * model.
+ */
 export async function getDelivery(
   readModels: ReadModelStore,
   eventStore: EventStore,
   tenantId: string,
   notificationId: string,
+  asOf?: AsOf,
 ): Promise<DeliveryWithAudit> {
-  const stored = await readModels.get<StoredDelivery>(DELIVERIES, deliveryDocumentId(tenantId, notificationId));
-  const audit = await readModels.find<AuditEntryDocument & StoredDocument>(
-    AUDIT,
-    { tenantId, notificationId },
-    { sort: { field: 'position', direction: 1 }, limit: 1000 },
-  );
-  if (stored && stored.tenantId === tenantId) {
-    const {
-      _id: _ignoredId,
-      _position: _ignoredPosition,
-      ...delivery
-    } = stored as StoredDelivery & { _position?: string };
-    return { delivery: delivery as DeliveryDocument, audit: audit.map(stripStoreFields) };
+  const notFound = (detail?: string) =>
+    new NotFoundError('delivery-not-found', `Delivery ${notificationId} does not exist.`, {
+      notificationId,
+      ...(detail ? { detail } : {}),
+    });
+  if (asOf === undefined) {
+    const stored = await readModels.get<StoredDelivery>(DELIVERIES, deliveryDocumentId(tenantId, notificationId));
+    if (stored && stored.tenantId === tenantId) {
+      const audit = await readModels.find<AuditEntryDocument & StoredDocument>(
+        AUDIT,
+        { tenantId, notificationId },
+        { sort: { field: 'position', direction: 1 }, limit: 1000 },
+      );
+      const {
+        _id: _ignoredId,
+        _position: _ignoredPosition,
+        ...delivery
+      } = stored as StoredDelivery & { _position?: string };
+      return { delivery: delivery as DeliveryDocument, audit: audit.map(stripStoreFields) };
+    }
   }
-  // Not projected yet: build the same document from the stream with the projection's own (pure) evolve.
-  const { events } = await eventStore.readStream(deliveryStreamName(tenantId, notificationId));
+  // Not projected yet, or as of a point in its past: build the same document from the stream.
+  const stream = await eventStore.readStream(deliveryStreamName(tenantId, notificationId));
+  if (stream.revision === 'no_stream') throw notFound();
+  const events = eventsAsOf(stream.events, asOf);
   let delivery: DeliveryDocument | null = null;
   for (const event of events) delivery = deliveriesProjection.evolve(delivery, event);
   if (!delivery)
-    throw new NotFoundError('delivery-not-found', `Delivery ${notificationId} does not exist.`, { notificationId });
+    throw notFound(asOf ? `Delivery ${notificationId} did not exist yet at ${describeAsOf(asOf)}.` : undefined);
   const entries = events
     .map((event) => notificationAuditLogProjection.evolve(null, event))
     .filter((e): e is AuditEntryDocument => e !== null);

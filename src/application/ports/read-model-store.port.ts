@@ -40,8 +40,17 @@ export interface StoredDocument {
   readonly [key: string]: unknown;
 }
 
-/** One write of a batch: as `putGuarded(collection, id, doc, position)`. */
+/** One guarded write of a batch: the same meaning as a `putGuarded` call. */
 export interface GuardedWrite {
+  readonly collection: string;
+  readonly id: string;
+  /** The document, or null for a guarded delete (a tombstone). */
+  readonly doc: Record<string, unknown> | null;
+  readonly position: bigint;
+}
+
+/** One write of a projection's batch in one collection: as `putGuarded(collection, id, doc, position)`. */
+export interface ProjectionWrite {
   readonly id: string;
   readonly doc: Record<string, unknown> | null;
   readonly position: bigint;
@@ -53,6 +62,9 @@ export interface GuardedState {
   /** The stored `_position`, a tombstone's included; undefined when nothing was ever written under the id. */
   readonly position: bigint | undefined;
 }
+
+/** A row as `scan` returns it: a document, or the tombstone of a guarded delete (`_deleted: true`, no fields). */
+export type ScannedDocument = StoredDocument & { readonly _deleted?: true };
 
 export interface ReadModelStore {
   get<T extends StoredDocument>(collection: string, id: string): Promise<T | null>;
@@ -67,7 +79,18 @@ export interface ReadModelStore {
    * `putGuarded` for many documents of one collection at once (one transaction on SQLite, one bulk write on
    * MongoDB), each with its own guard; at most one write per id. Returns how many wrote.
    */
-  putGuardedMany(collection: string, writes: readonly GuardedWrite[]): Promise<number>;
+  putGuardedBatch(collection: string, writes: readonly ProjectionWrite[]): Promise<number>;
+  /**
+   * Many `putGuarded` writes at once: one transaction (SQLite) or one bulk request (MongoDB) instead of a round trip
+   * each. Each write is guarded on its own, exactly as `putGuarded`; at most one write per (collection, id).
+   * The projection rebuild writes a batch of events' documents with it.
+   */
+  putGuardedMany(writes: readonly GuardedWrite[]): Promise<void>;
+  /**
+   * Rows of a collection in `_id` order (byte order of the UTF-8 id), tombstones included, after `after`: the
+   * read-model verification walks two stores side by side with it.
+   */
+  scan(collection: string, options: { readonly after?: string; readonly limit: number }): Promise<ScannedDocument[]>;
   /** Unguarded upsert for documents that are not projections: checkpoints, and the loss-tolerant `api_key_usage`. */
   put(collection: string, doc: StoredDocument): Promise<void>;
   /** Inserts only if absent; returns false when a document with that `_id` exists. */

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../ports/event-store.port.js';
-import type { GuardedWrite, ReadModelStore } from '../ports/read-model-store.port.js';
+import type { ProjectionWrite, ReadModelStore } from '../ports/read-model-store.port.js';
 import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
 
 export type ProjectionDocument = Record<string, unknown> & { tenantId: string };
@@ -60,7 +60,7 @@ export function projectionConsumer(readModels: ReadModelStore, projection: Proje
       }
       if (byDocument.size === 0) return;
       const stored = await readModels.getForUpdate(collection, [...byDocument.keys()]);
-      const writes: GuardedWrite[] = [];
+      const writes: ProjectionWrite[] = [];
       for (const [id, documentEvents] of byDocument) {
         const found = stored.get(id);
         let doc = found?.doc ? (stripStoreFields(found.doc) as ProjectionDocument) : null;
@@ -75,7 +75,7 @@ export function projectionConsumer(readModels: ReadModelStore, projection: Proje
         if (position === undefined || !everPresent) continue;
         writes.push({ id, doc, position });
       }
-      await readModels.putGuardedMany(collection, writes);
+      await readModels.putGuardedBatch(collection, writes);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { describeAsOf, foldAsOf, type AsOf } from '../as-of.js';
 import { validateSlot, type BookableSlot } from '../../domain/booking/availability.js';
 import {
   reservationDecider,
@@ -181,10 +182,17 @@ export async function requireWaitlist(
   eventStore: EventStore,
   tenantId: string,
   waitlistId: string,
+  asOf?: AsOf,
 ): Promise<{ state: OpenWaitlistState; revision: bigint }> {
-  const { state, revision } = await loadWaitlist(eventStore, tenantId, waitlistId);
+  const { events } = await eventStore.readStream(waitlistStreamName(tenantId, waitlistId));
+  const { state, revision } = foldAsOf(events, waitlistDecider, asOf);
   if (state.status === 'none' || revision === 'no_stream') {
-    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, { waitlistId });
+    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, {
+      waitlistId,
+      ...(asOf && events.length > 0
+        ? { detail: `Waitlist ${waitlistId} did not exist yet at ${describeAsOf(asOf)}.` }
+        : {}),
+    });
   }
   return { state, revision };
 }

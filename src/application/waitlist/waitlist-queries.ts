@@ -1,3 +1,4 @@
+import { describeAsOf, eventsAsOf, type AsOf } from '../as-of.js';
 import { invalid, requireInstant } from '../../domain/catalog/validation.js';
 import { NotFoundError } from '../../domain/shared/errors.js';
 import { waitlistStreamName } from '../../domain/waitlist/waitlist.decider.js';
@@ -88,10 +89,18 @@ export async function getWaitlistHistory(
   eventStore: EventStore,
   tenantId: string,
   waitlistId: string,
+  asOf?: AsOf,
 ): Promise<{ revision: bigint; events: HistoryEntry[] }> {
-  const { events, revision } = await eventStore.readStream(waitlistStreamName(tenantId, waitlistId));
-  if (revision === 'no_stream') {
-    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, { waitlistId });
+  const stream = await eventStore.readStream(waitlistStreamName(tenantId, waitlistId));
+  const events = eventsAsOf(stream.events, asOf);
+  const revision = events.at(-1)?.revision;
+  if (revision === undefined) {
+    throw new NotFoundError('waitlist-not-found', `Waitlist ${waitlistId} does not exist.`, {
+      waitlistId,
+      ...(asOf && stream.revision !== 'no_stream'
+        ? { detail: `Waitlist ${waitlistId} did not exist yet at ${describeAsOf(asOf)}.` }
+        : {}),
+    });
   }
   return { revision, events: historyOf(events) };
 }

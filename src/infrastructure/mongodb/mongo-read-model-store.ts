@@ -93,7 +93,7 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
     }
   };
 
-  return {
+  const store: ReadModelStore = {
     async get<T extends StoredDocument>(collection: string, id: string): Promise<T | null> {
       const doc = await collectionOf(collection).findOne({ _id: checkId(id) });
       return doc === null || doc[TOMBSTONE] !== undefined ? null : (doc as unknown as T);
@@ -114,7 +114,7 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
       return found;
     },
 
-    async putGuardedMany(collection, writes) {
+    async putGuardedBatch(collection, writes) {
       if (writes.length === 0) return 0;
       const operations: AnyBulkWriteOperation<Row>[] = writes.map(({ id, doc, position }) => {
         const { filter, replacement } = guardedReplacement(id, doc, position);
@@ -138,6 +138,63 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
     },
 
     putGuarded,
+
+    async putGuardedMany(writes) {
+      const byCollection = new Map<string, { id: string; doc: Row; encoded: string }[]>();
+      for (const { collection, id, doc, position } of writes) {
+        const encoded = encodePosition(position);
+        const replacement: Row =
+          doc === null
+            ? { _id: checkId(id), _position: encoded, [TOMBSTONE]: true }
+            : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
+        const name = checkCollectionName(collection);
+        let list = byCollection.get(name);
+        if (!list) byCollection.set(name, (list = []));
+        list.push({ id, doc: replacement, encoded });
+      }
+      for (const [name, list] of byCollection) {
+        const operations = list.map(({ id, doc, encoded }) => ({
+          replaceOne: {
+            filter: { _id: id, $or: [{ _position: { $lt: encoded } }, { _position: { $exists: false } }] } as Document,
+            replacement: doc,
+            upsert: true,
+          },
+        }));
+        try {
+          await collectionOf(name).bulkWrite(operations, { ordered: false });
+        } catch (error) {
+          // As in putGuarded: a duplicate key means "a newer or equal write is there" or a racing first insert;
+          // those writes are tried once more on their own, which settles either case.
+          if (!(error instanceof MongoBulkWriteError)) throw error;
+          const failed = [error.writeErrors].flat();
+          if (failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+          for (const writeError of failed) {
+            const write = list[writeError.index]!;
+            const { _id: _ignored, _position: _ignoredPosition, [TOMBSTONE]: tombstone, ...fields } = write.doc;
+            await store.putGuarded(name, write.id, tombstone ? null : fields, BigInt(write.encoded));
+          }
+        }
+      }
+    },
+
+    async scan(collection, { after, limit }) {
+      checkPaging({ limit });
+      if (limit === 0) return [];
+      const rows = await collectionOf(collection)
+        .find(after === undefined ? {} : { _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
+      return rows.map((row) =>
+        row[TOMBSTONE] !== undefined
+          ? {
+              _id: row._id,
+              ...(typeof row._position === 'string' ? { _position: row._position } : {}),
+              _deleted: true as const,
+            }
+          : (row as StoredDocument),
+      );
+    },
 
     async put(collection, doc) {
       const stored = toStoredDocument(doc) as Row;
@@ -203,6 +260,7 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
       await ownedClient?.close();
     },
   };
+  return store;
 }
 
 /** A write that only replaces a document with a lower (or no) position; see putGuarded. */

@@ -6,6 +6,7 @@ import {
   type FieldCondition,
   type GuardedState,
   type GuardedWrite,
+  type ProjectionWrite,
   type Filter,
   type FindOptions,
   type Primitive,
@@ -18,6 +19,7 @@ import {
   checkId,
   checkPaging,
   checkPrimitive,
+  RESERVED_FIELD,
   toJsonDocument,
   toStoredDocument,
 } from '../read-model-validation.js';
@@ -50,6 +52,15 @@ export type SqliteReadModelStoreOptions =
   | { readonly database: Database.Database };
 
 type Param = string | number | null;
+
+/** One row of a putGuardedMany batch, serialised once. */
+interface BatchRow {
+  readonly name: string;
+  readonly id: string;
+  readonly encoded: string;
+  readonly doc: Record<string, unknown> | null;
+  readonly json: string;
+}
 interface Sql {
   readonly sql: string;
   readonly params: readonly Param[];
@@ -175,7 +186,7 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     return { stored, params: [collection, id, encoded, doc === null ? 1 : 0, JSON.stringify(stored)] as Param[] };
   };
   /** A projection's batch: every document and its array paths in the same commit. */
-  const writeMany = (collection: string, writes: readonly GuardedWrite[]) => {
+  const writeBatch = (collection: string, writes: readonly ProjectionWrite[]) => {
     const rows = writes.map(({ id, doc, position }) => guardedRow(collection, id, doc, encodePosition(position)));
     return enqueue(() => {
       const statement = prepare(putGuardedSql);
@@ -187,6 +198,14 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
       return written;
     });
   };
+  /** A batch of guarded writes in one transaction: one commit for the lot (the projection rebuild's write path). */
+  const writeMany = db.transaction((rows: readonly BatchRow[]) => {
+    const statement = prepare(putGuardedSql);
+    for (const row of rows) {
+      if (row.doc !== null) recordArrayPaths(row.name, row.doc);
+      statement.run(row.name, row.id, row.encoded, row.doc === null ? 1 : 0, row.json);
+    }
+  });
   const knownArrayPaths = (collection: string): ReadonlySet<string> =>
     new Set(prepare(`SELECT path FROM ${ARRAY_PATH_TABLE} WHERE collection = ?`).pluck().all(collection) as string[]);
 
@@ -227,9 +246,52 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
       return (await write(name, stored, putGuardedSql, params)).changes > 0;
     },
 
-    async putGuardedMany(collection, writes) {
+    async putGuardedBatch(collection, writes) {
       if (writes.length === 0) return 0;
-      return writeMany(checkCollectionName(collection), writes);
+      return writeBatch(checkCollectionName(collection), writes);
+    },
+
+    async putGuardedMany(writes) {
+      if (writes.length === 0) return;
+      const names = new Set<string>();
+      const rows = writes.map(({ collection, id, doc, position }): BatchRow => {
+        if (!names.has(collection)) names.add(checkCollectionName(collection));
+        const encoded = encodePosition(position);
+        const storeFields = `"_id":${JSON.stringify(checkId(id))},"_position":"${encoded}"`;
+        if (doc === null) return { name: collection, id, encoded, doc, json: `{${storeFields}}` };
+        if (doc[RESERVED_FIELD] !== undefined) throw new TypeError(`${RESERVED_FIELD} is reserved`);
+        // One serialisation per document (a rebuild writes hundreds of thousands): the store fields are appended to
+        // the document's JSON. Members of the same names in the document are overridden, as in putGuarded: JSON.parse
+        // keeps the last of duplicate members.
+        const {
+          _id: _ignoredId,
+          _position: _ignoredPosition,
+          ...fields
+        } = '_id' in doc || '_position' in doc ? doc : { ...doc };
+        const body = JSON.stringify('_id' in doc || '_position' in doc ? fields : doc);
+        return {
+          name: collection,
+          id,
+          encoded,
+          doc,
+          json: body === '{}' ? `{${storeFields}}` : `${body.slice(0, -1)},${storeFields}}`,
+        };
+      });
+      // In the group-commit queue, so it is ordered with the other writes of this store.
+      await enqueue(() => writeMany(rows));
+    },
+
+    async scan(collection, { after, limit }) {
+      const name = checkCollectionName(collection);
+      checkPaging({ limit });
+      const rows = prepare(
+        `SELECT id, position, deleted, doc FROM ${TABLE} WHERE collection = ? AND id > ? ORDER BY id LIMIT ?`,
+      ).all(name, after ?? '', limit) as { id: string; position: string | null; deleted: number; doc: string }[];
+      return rows.map((row) =>
+        row.deleted === 1
+          ? { _id: row.id, ...(row.position !== null ? { _position: row.position } : {}), _deleted: true as const }
+          : (JSON.parse(row.doc) as StoredDocument),
+      );
     },
 
     async put(collection, doc) {
@@ -287,15 +349,17 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
         .slice(0, 24)}`;
       // Expression indexes over the same json_extract(...) text the queries use, so the planner can match them.
       // Field paths are validated, never caller text: the only things spliced into SQL.
-      db.transaction(() => {
+      const created = db.transaction(() => {
         // Partial: a write maintains only its own collection's indexes, not every collection's json_extract()s.
         db.exec(
           `CREATE INDEX IF NOT EXISTS ${name} ON ${TABLE} (collection, ${columns.join(', ')}) WHERE collection = '${collection}'`,
         );
-        prepare(`INSERT OR IGNORE INTO ${INDEX_TABLE} (collection, name) VALUES (?, ?)`).run(collection, name);
+        return prepare(`INSERT OR IGNORE INTO ${INDEX_TABLE} (collection, name) VALUES (?, ?)`).run(collection, name)
+          .changes;
       })();
-      // Without statistics the planner prefers the primary key over a new expression index.
-      db.pragma('optimize');
+      // Without statistics the planner prefers the primary key over a new expression index. Only for a new index:
+      // at every start Herald ensures ~15 indexes, and re-analysing a large store each time took seconds.
+      if (created > 0) db.pragma('optimize');
     },
 
     async dropCollection(collection) {

@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.routes.js';
 import type { HttpDeps } from './http-deps.js';
 import { apiRoutes } from './routes/index.js';
 import { claimPageRoutes } from './routes/claim-page.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
 
 export interface BuildAppOptions {
   /** A pino instance to log requests with; none in tests. */
@@ -48,6 +49,18 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   // Only JSON (and, on the Twilio routes, forms): a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
+  const { metrics } = deps;
+  if (metrics) {
+    // The route template, never the URL (ids stay out of labels); a request no route matched is `unmatched`.
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.observeRequest(
+        request.method,
+        request.routeOptions.url ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
 
   await registerOpenApi(app);
 
@@ -72,6 +85,7 @@ export async function buildApp(deps: HttpDeps, options: BuildAppOptions = {}): P
   });
   registerIdempotency(app, deps);
   await app.register(healthRoutes(deps));
+  await app.register(metricsRoutes(metrics));
   await app.register(claimPageRoutes(deps));
   await app.register(apiRoutes(deps), { prefix: '/v1' });
   return app;

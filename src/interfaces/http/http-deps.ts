@@ -30,8 +30,18 @@ export interface HttpDeps {
   /** Verifies the signed links of the public claim page. */
   readonly claimLinks: ClaimLinks;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
+  readonly metrics?: HttpMetrics;
   readonly messaging?: {
     readonly throttle: Readonly<Record<'email' | 'sms', number>>;
     readonly maxAttempts?: number;
   };
+}
+
+/** Prometheus metrics at the HTTP edge: every answered request is observed; GET /metrics serves the exposition. */
+export interface HttpMetrics {
+  /** The route template (`/v1/reservations/:reservationId`), never the URL: no ids in labels. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  scrape(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** METRICS_TOKEN: the bearer token a scraper must send. Unset: /metrics answers 404. */
+  readonly token?: string;
 }

@@ -3,6 +3,13 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Unknown query parameters are ignored instead of refused (see refuseUnknownQueryParameters). */
+    ignoreUnknownQuery?: boolean;
+  }
+}
 import {
   idempotencyKeyHeader,
   problemResponse,
@@ -92,6 +99,34 @@ export function applyHttpConventions(route: RouteOptions): void {
     response,
     ...(requestHeaders ? { headers: requestHeaders } : {}),
   };
+}
+
+/**
+ * Unknown query parameters are refused (400 problem+json naming each), never ignored: a client that sends `asOf` to
+ * a route that does not know it must not get the current state as if it were the old one. Applied to every route as
+ * it is added (onRoute), so a new route cannot forget it: a route without a query schema takes none, a loose query
+ * object becomes strict. Two kinds of route keep ignoring them, on purpose (docs/decisions/0016-strict-query-and-as-of.md):
+ * Swagger UI's pages (`/docs`), and routes whose `config.ignoreUnknownQuery` is true — the claim page that customers
+ * open from an email or SMS, whose link mail clients and link checkers decorate with tracking parameters.
+ */
+export function refuseUnknownQueryParameters(route: RouteOptions): void {
+  if (route.url.startsWith('/docs')) return;
+  if (route.config?.ignoreUnknownQuery === true) return;
+  const schema = route.schema as RouteSchema | undefined;
+  const query = schema?.querystring;
+  if (query === undefined) {
+    // A route without any schema stays out of the document (as it was): only the query rule is added.
+    route.schema = { ...(schema ?? { hide: true }), querystring: z.strictObject({}) };
+  } else if (query instanceof z.ZodObject && !isStrict(query)) {
+    route.schema = { ...schema, querystring: query.strict() };
+  } else if (!(query instanceof z.ZodObject)) {
+    throw new TypeError(`${route.url}: a querystring schema must be a zod object, so unknown parameters are refused`);
+  }
+}
+
+function isStrict(schema: z.ZodObject): boolean {
+  const catchall = (schema._zod.def as { catchall?: z.ZodType }).catchall;
+  return catchall instanceof z.ZodNever;
 }
 
 /** fastify-type-provider-zod's route transform, keeping the response headers it drops (moved in place below). */
@@ -211,6 +246,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
   });
+  app.addHook('onRoute', refuseUnknownQueryParameters);
   app.addHook('onRoute', applyHttpConventions);
   await app.register(fastifySwagger, {
     openapi: {
@@ -226,6 +262,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics only).' },
         },
       },
       security: [{ bearerAuth: [] }, { apiKey: [] }],

@@ -133,13 +133,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
-      const errors = error.validation.map((issue) => ({
-        field: `${where}.${fieldPath(issue.instancePath, issue.params as Record<string, unknown>)}`.replace(
-          /\.\(root\)$/,
-          '',
-        ),
-        message: issue.message ?? 'invalid',
-      }));
+      const errors = error.validation.flatMap((issue) => {
+        const params = issue.params as Record<string, unknown>;
+        const at = `${where}.${fieldPath(issue.instancePath, params)}`.replace(/\.\(root\)$/, '');
+        // A strict object's unknown members, one error each, named: `querystring.asOf: unknown parameter`.
+        if (issue.keyword === 'unrecognized_keys' && Array.isArray(params.keys)) {
+          const what = where === 'querystring' ? 'parameter' : where === 'headers' ? 'header' : 'member';
+          return params.keys.map((key) => ({ field: `${at}.${String(key)}`, message: `unknown ${what}` }));
+        }
+        return [{ field: at, message: issue.message ?? 'invalid' }];
+      });
       return sendProblem(
         reply,
         request,

@@ -7,7 +7,7 @@ import type {
 import type { Logger } from '../../../src/application/ports/logger.port.js';
 import type {
   GuardedState,
-  GuardedWrite,
+  ProjectionWrite,
   ReadModelStore,
   StoredDocument,
 } from '../../../src/application/ports/read-model-store.port.js';
@@ -59,10 +59,20 @@ export class InMemoryReadModels implements ReadModelStore {
     return found;
   }
 
-  async putGuardedMany(collection: string, writes: readonly GuardedWrite[]): Promise<number> {
+  async putGuardedBatch(collection: string, writes: readonly ProjectionWrite[]): Promise<number> {
     let written = 0;
     for (const { id, doc, position } of writes) if (await this.putGuarded(collection, id, doc, position)) written++;
     return written;
+  }
+
+  async putGuardedMany(
+    writes: readonly { collection: string; id: string; doc: Record<string, unknown> | null; position: bigint }[],
+  ): Promise<void> {
+    for (const write of writes) await this.putGuarded(write.collection, write.id, write.doc, write.position);
+  }
+
+  scan(): never {
+    throw new Error('scan is not part of this fake');
   }
 
   async put(collection: string, doc: StoredDocument): Promise<void> {

@@ -48,7 +48,7 @@ import {
   reservationListQuery,
   reservationPageSchema,
 } from '../schemas/booking.js';
-import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
+import { asOfOf, asOfQuery, id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { createReservationSchema, freedReservationSchema, reservationSchema } from '../schemas/reservations.js';
 
 const DEFAULT_HOLD_MINUTES = 10;
@@ -331,8 +331,10 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           operationId: 'getReservationHistory',
           tags: ['reservations'],
-          summary: 'Every event of the reservation, oldest first, with who did it and what caused it.',
+          summary:
+            'Every event of the reservation, oldest first, with who did it and what caused it (up to asOf, when given).',
           params,
+          querystring: asOfQuery,
           response: { 200: json(historySchema, 'The history.', { ETag: true }), ...problems(403, 404) },
         },
       },
@@ -342,6 +344,7 @@ export function bookingRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.reservationId,
+          asOfOf(request.query),
         );
         return reply
           .header('etag', etagFor(revision))

@@ -114,7 +114,9 @@ export function claimPageRoutes(deps: HttpDeps) {
         return pageHeaders(reply).code(303).header('location', page).send('');
       };
 
-    const config = { public: true };
+    // Customers open this page from an email or SMS: mail clients and link scanners add tracking parameters
+    // (utm_*, ...), which must not turn a claim link into an error page.
+    const config = { public: true, ignoreUnknownQuery: true };
     const schema = { hide: true };
     app.get<{ Params: ClaimParams }>('/claim/:tenant/:token', { config, schema }, show);
     app.post<{ Params: ClaimParams }>('/claim/:tenant/:token/accept', { config, schema }, answer('accept'));

@@ -12,7 +12,7 @@ import type { DeliveryDocument } from '../../../application/projections/deliveri
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { HttpProblem, problem } from '../problem.js';
-import { id, json, problems } from '../schemas/common.js';
+import { asOfOf, asOfQuery, id, json, problems } from '../schemas/common.js';
 import {
   deliveryDetailSchema,
   deliveryListQuerySchema,
@@ -126,8 +126,10 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           operationId: 'getDelivery',
           tags: ['notifications'],
-          summary: 'One delivery: its status history and the append-only audit entries of every recorded event.',
+          summary:
+            'One delivery: its status history and the append-only audit entries of every recorded event; with asOf, as it was at a revision of its notification stream or an instant.',
           params,
+          querystring: asOfQuery,
           response: { 200: json(deliveryDetailSchema, 'The delivery.'), ...problems(403, 404) },
         },
       },
@@ -138,6 +140,7 @@ export function deliveriesRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.notificationId,
+          asOfOf(request.query),
         );
         return {
           ...record(delivery),

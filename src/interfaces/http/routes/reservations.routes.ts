@@ -5,7 +5,7 @@ import { getReservation, listReservationNotifications } from '../../../applicati
 import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor } from '../conditional.js';
-import { id, json, problems } from '../schemas/common.js';
+import { asOfOf, asOfQuery, id, json, problems } from '../schemas/common.js';
 import { isBooking, reservationPostSchema } from '../schemas/booking.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
 import { checkReservationBody, handleBookingPost, reservationView } from './booking.routes.js';
@@ -58,7 +58,9 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           operationId: 'getReservation',
           tags: ['reservations'],
+          summary: 'One reservation, now or as it was at a revision or an instant (asOf).',
           params,
+          querystring: asOfQuery,
           response: { 200: json(reservationSchema, 'The reservation.', { ETag: true }), ...problems(403, 404) },
         },
       },
@@ -68,6 +70,7 @@ export function reservationRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.reservationId,
+          asOfOf(request.query),
         );
         return reply.header('etag', etagFor(revision)).send(reservationView(state, revision));
       },

@@ -186,7 +186,7 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           summary: 'Twilio message status callback (signed). 202 recorded, 200 ignored step, 404 unknown MessageSid.',
           security: [],
           consumes: [FORM],
-          querystring: z.object({ tenant: id.optional(), notification: id.optional() }).loose(),
+          querystring: z.strictObject({ tenant: id.optional(), notification: id.optional() }),
           body: statusBody,
           response: {
             200: empty('No body: a step that is not a delivery fact (queued, accepted, sending...).'),
@@ -238,7 +238,7 @@ export function twilioWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
             'YES/ANO/JA and NO/NE/NEI answer the sender’s open waitlist offer.',
           security: [],
           consumes: [FORM],
-          querystring: z.object({ tenant: id }).loose(),
+          querystring: z.strictObject({ tenant: id }),
           body: inboundBody,
           response: {
             200: {

@@ -28,7 +28,7 @@ import { commandContext, requireRole } from '../auth.js';
 import type { HttpDeps } from '../http-deps.js';
 import { etagFor, expectedRevisionFrom, writeOptionsFrom } from '../conditional.js';
 import { historySchema } from '../schemas/booking.js';
-import { id, ifMatchHeaders, json, problems } from '../schemas/common.js';
+import { asOfOf, asOfQuery, id, ifMatchHeaders, json, problems } from '../schemas/common.js';
 import { deliverySchema, reservationSchema } from '../schemas/reservations.js';
 import {
   allocationOutcomeSchema,
@@ -169,8 +169,10 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['waitlists'],
           operationId: 'getWaitlist',
-          summary: 'One waitlist: its slot and every entry, waiting ones in line order with their place.',
+          summary:
+            'One waitlist: its slot and every entry, waiting ones in line order with their place (as of a revision or an instant with asOf).',
           params: waitlistParams,
+          querystring: asOfQuery,
           response: { 200: json(waitlistSchema, 'The waitlist.', { ETag: true }), ...problems(403, 404) },
         },
       },
@@ -180,6 +182,7 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.waitlistId,
+          asOfOf(request.query),
         );
         return reply.header('etag', etagFor(revision)).send(waitlistView(state, revision));
       },
@@ -191,8 +194,10 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['waitlists'],
           operationId: 'getWaitlistHistory',
-          summary: 'Every event of the waitlist, oldest first, with who did it (overrides carry actor and reason).',
+          summary:
+            'Every event of the waitlist, oldest first, with who did it (overrides carry actor and reason); up to asOf, when given.',
           params: waitlistParams,
+          querystring: asOfQuery,
           response: {
             200: json(waitlistHistorySchema, 'The events, oldest first.', { ETag: true }),
             ...problems(403, 404),
@@ -205,6 +210,7 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.waitlistId,
+          asOfOf(request.query),
         );
         return reply
           .header('etag', etagFor(revision))
@@ -218,8 +224,10 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         schema: {
           tags: ['waitlists'],
           operationId: 'getWaitlistEntry',
-          summary: 'One entry: its status, place in line and latest offer.',
+          summary:
+            'One entry: its status, place in line and latest offer; with asOf, as it was at a revision of its waitlist or an instant.',
           params: entryParams,
+          querystring: asOfQuery,
           response: { 200: json(waitlistEntrySchema, 'The entry.', { ETag: true }), ...problems(403, 404) },
         },
       },
@@ -229,6 +237,7 @@ export function waitlistRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
           deps.eventStore,
           principal.tenantId,
           request.params.waitlistId,
+          asOfOf(request.query),
         );
         const entry = requireEntry(state, request.params.entryId);
         return reply.header('etag', etagFor(revision)).send(entryView(state, entry));

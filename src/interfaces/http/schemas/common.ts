@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAsOf } from '../../../application/as-of.js';
 import { isEmailAddress } from '../../../domain/shared/email-address.js';
 import { findUnsafeCharacter, unsafeTextMessage, type TextKind } from '../../../domain/shared/text.js';
 
@@ -224,4 +225,32 @@ export function problems<const S extends readonly number[]>(...statuses: S): Rec
     S[number],
     ProblemResponse
   >;
+}
+
+/**
+ * `?asOf=` on the reads auditors use: the resource as it was at a stream revision or an instant, folded from its
+ * events (src/application/as-of.ts). Validated here; `asOfOf` turns it into the application's AsOf.
+ */
+export const asOfQuery = z.strictObject({
+  asOf: z
+    .string()
+    .max(40)
+    .refine((value) => parseAsOf(value) !== undefined, {
+      message: 'must be a stream revision (0, 1, 2, ...) or an ISO-8601 instant with a zone offset or Z',
+    })
+    .optional()
+    .describe(
+      'Show it as it was then: a stream revision (0 is the first event; the ETag and the history name them) or an ' +
+        'ISO-8601 instant with a zone offset (every event recorded by then). Folded from the events, never from a ' +
+        'read model. Before the first event it is a 404; a revision the stream has not reached is a 404 ' +
+        '`revision-not-found`.',
+    )
+    .meta({
+      pattern:
+        '^(0|[1-9][0-9]{0,17}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))$',
+    }),
+});
+
+export function asOfOf(query: { readonly asOf?: string | undefined }): ReturnType<typeof parseAsOf> {
+  return query.asOf === undefined ? undefined : parseAsOf(query.asOf);
 }
