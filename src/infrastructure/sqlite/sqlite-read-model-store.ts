@@ -5,7 +5,6 @@ import {
   encodePosition,
   type FieldCondition,
   type GuardedState,
-  type GuardedWrite,
   type ProjectionWrite,
   type Filter,
   type FindOptions,
