@@ -29,6 +29,8 @@ const inject = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string
   herald.app.inject({ method, url, headers: { ...auth, ...headers }, ...(payload !== undefined ? { payload } : {}) });
 
 async function allEvents() {
+  // Consumers append on their own after a request (the planner, the dispatcher): count once they have.
+  await herald.settle();
   return herald.adapters.eventStore.readAll({ limit: 1_000_000 });
 }
 async function eventCount(): Promise<number> {
