@@ -77,8 +77,6 @@ async function startHerald(latency: boolean): Promise<BenchHerald> {
   const eventStore: EventStore = latency
     ? {
         ...embedded,
-        // The pause reorders appends: the next command cannot build on one still in flight.
-        appendsInCallOrder: false,
         async readStream(streamName) {
           await pause();
           return embedded.readStream(streamName);

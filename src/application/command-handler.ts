@@ -82,10 +82,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Commands on one stream in this process run one after another (a contended slot would otherwise make concurrent
- * commands conflict and retry, docs/benchmarks.md). With a store that applies appends in call order, the next
- * command decides on the outcome of the previous one as soon as its append is on its way, without reading the
- * stream again or waiting for the append to be acknowledged; if that append fails, the next one fails on its
- * revision and re-reads. Another process's writes are caught by the revision check as ever.
+ * commands conflict and retry, docs/benchmarks.md). The next command decides on the outcome of the previous one
+ * without reading the stream again, but only once that outcome is certain: its append acknowledged. It never decides
+ * on an append still in flight: that append can still fail (a writer outside this queue — the waitlist allocation's
+ * `appendDecided`, another process — got in first), and then a refusal decided on it (`offer-expired` for an expiry
+ * that never happened) is never checked by anything, and an append decided on it passes the revision check whenever
+ * the other writer appended as many events, on a stream that holds something else
+ * (test/unit/application/command-handler.test.ts). A failed append leaves nothing: the next command reads the stream.
  */
 interface StreamTail {
   /** Resolves when the last command queued on the stream lets the next one go, with what it left. */
@@ -181,8 +184,6 @@ export async function handleCommand<C extends Command, S, E extends DomainEvent>
         newEvents,
         revision === 'no_stream' ? 'no_stream' : revision,
       );
-      const nextRevision = (revision === 'no_stream' ? -1n : revision) + BigInt(newEvents.length);
-      if (deps.eventStore.appendsInCallOrder) release({ decider, state: next, revision: nextRevision });
       try {
         const result = await appending;
         release({ decider, state: next, revision: result.nextExpectedRevision });

@@ -72,12 +72,6 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 
 export interface EventStore {
   /**
-   * True when appends take effect in the order they are called, even before the earlier ones have been acknowledged
-   * (the embedded store's group commit): a command may then decide on the outcome of an append still in flight on
-   * its stream. Absent: an append may overtake another (network round trips).
-   */
-  readonly appendsInCallOrder?: boolean;
-  /**
    * Appends atomically. Throws `ConcurrencyError` (from src/domain/shared/errors) when the stream's revision
    * is not `expectedRevision`.
    */

@@ -296,7 +296,6 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   };
 
   return {
-    appendsInCallOrder: true,
     appendToStream(streamName, events, expectedRevision) {
       if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
       if (syncFailure) return Promise.reject(syncFailure);

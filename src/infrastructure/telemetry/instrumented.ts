@@ -45,8 +45,6 @@ export function instrumentEventStore(inner: EventStore, deps: { readonly metrics
     deps.metrics.observeAppended(events, (id) => channels.get(id) ?? 'unknown');
   };
   return {
-    // The inner append is called at once, so the order of calls is kept.
-    ...(inner.appendsInCallOrder ? { appendsInCallOrder: true } : {}),
     appendToStream: async (streamName, events, expectedRevision) => {
       const result = await inner.appendToStream(streamName, events, expectedRevision);
       void count(streamName, events).catch(() => deps.metrics.observeAppended(events, () => 'unknown'));
