@@ -89,6 +89,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * that never happened) is never checked by anything, and an append decided on it passes the revision check whenever
  * the other writer appended as many events, on a stream that holds something else
  * (test/unit/application/command-handler.test.ts). A failed append leaves nothing: the next command reads the stream.
+ * So nothing may wait, inside a command's append, for another command on the same stream in this process.
  */
 interface StreamTail {
   /** Resolves when the last command queued on the stream lets the next one go, with what it left. */
