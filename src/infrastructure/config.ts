@@ -351,8 +351,30 @@ const schema = z
     CALENDAR_CREDENTIALS_KEY: optional(
       z.string().regex(KEY_256, 'must be 32 bytes: 64 hex digits or 43-44 base64 characters'),
     ),
+    /**
+     * `one`: this process is the only Herald on its stores. `many`: several processes share them; each consumer
+     * (projection, process manager) runs in one of them at a time, under a lease (docs/decisions/XXXX-consumer-leases.md).
+     */
+    INSTANCES: withDefault(z.enum(['one', 'many']), 'one'),
+    /** With INSTANCES=many: how long a lease outlives its last renewal, so how soon a dead instance's work moves. */
+    LEASE_TTL_MS: withDefault(integer(1_000, 120_000), '6000'),
   })
   .superRefine((env, ctx) => {
+    if (env.INSTANCES === 'many' && env.EVENTSTORE_URL !== undefined && env.MONGODB_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['INSTANCES'],
+        message:
+          'many needs MONGODB_URL when EVENTSTORE_URL is set: leases and scheduled jobs must be in a store every instance shares',
+      });
+    }
+    if (env.INSTANCES === 'many' && env.EVENTSTORE_URL !== undefined && env.CLAIM_LINK_SECRET === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLAIM_LINK_SECRET'],
+        message: 'must be set with INSTANCES=many and EVENTSTORE_URL: every instance must sign claim links alike',
+      });
+    }
     if (env.CALENDAR_SYNC_MIN_MINUTES > env.CALENDAR_SYNC_INTERVAL_MINUTES) {
       ctx.addIssue({
         code: 'custom',

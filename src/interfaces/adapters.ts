@@ -8,6 +8,7 @@ import type { Clock } from '../application/ports/clock.port.js';
 import type { Channel } from '../domain/notification/index.js';
 import type { EmailSender } from '../application/ports/email-sender.port.js';
 import type { EventStore } from '../application/ports/event-store.port.js';
+import type { LeaseStore } from '../application/ports/lease-store.port.js';
 import type { Logger } from '../application/ports/logger.port.js';
 import type { ReadModelStore } from '../application/ports/read-model-store.port.js';
 import type { Scheduler } from '../application/ports/scheduler.port.js';
@@ -24,10 +25,12 @@ import { createWhatsAppCloudChannel } from '../infrastructure/channels/whatsapp-
 import { createOutboxEmailSender } from '../infrastructure/email/outbox-email-sender.js';
 import { createSmtpEmailSender } from '../infrastructure/email/smtp-email-sender.js';
 import { createEventStoreDbEventStore } from '../infrastructure/eventstoredb/eventstoredb-event-store.js';
+import { createMongoLeaseStore } from '../infrastructure/mongodb/mongo-lease-store.js';
 import { createMongoReadModelStore } from '../infrastructure/mongodb/mongo-read-model-store.js';
 import { createOutboxSmsSender } from '../infrastructure/sms/outbox-sms-sender.js';
 import { createTwilioSmsSender } from '../infrastructure/sms/twilio-sms-sender.js';
 import { createSqliteEventStore } from '../infrastructure/sqlite/sqlite-event-store.js';
+import { createSqliteLeaseStore } from '../infrastructure/sqlite/sqlite-lease-store.js';
 import { createSqliteReadModelStore } from '../infrastructure/sqlite/sqlite-read-model-store.js';
 
 export interface Adapters {
@@ -36,6 +39,8 @@ export interface Adapters {
   readonly scheduler: Scheduler;
   readonly email: EmailSender;
   readonly sms: SmsSender;
+  /** With INSTANCES=many: consumer leases and instance liveness, beside the scheduler's jobs. */
+  readonly leases?: LeaseStore;
   /** Signs waitlist claim links: CLAIM_LINK_SECRET, or the one kept in DATA_DIR. Absent: one per process (tests). */
   readonly claimLinkSecret?: string;
   /**
@@ -71,17 +76,26 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
 
   const eventStore = config.EVENTSTORE_URL
     ? createEventStoreDbEventStore({ connectionString: config.EVENTSTORE_URL, logger })
-    : createSqliteEventStore({ filename: join(dataDir, 'events.sqlite'), clock });
+    : createSqliteEventStore({
+        filename: join(dataDir, 'events.sqlite'),
+        clock,
+        onSyncError: (error) =>
+          logger.error({ err: error.message }, 'event store WAL sync failed: appends refused until restart'),
+        // Other processes' appends are only seen by looking: sooner when several instances share the file.
+        ...(config.INSTANCES === 'many' ? { pollIntervalMs: 100 } : {}),
+      });
   closers.push(() => eventStore.close());
 
   let readModels: ReadModelStore;
   let scheduler: Scheduler;
+  let leases: LeaseStore | undefined;
   if (config.MONGODB_URL) {
     const client = new MongoClient(config.MONGODB_URL);
     await client.connect();
     const db = client.db(config.MONGODB_DATABASE);
     readModels = await createMongoReadModelStore({ db });
     scheduler = await createAgendaScheduler({ backend: createMongoAgendaBackend({ db }), logger, processEvery: 1_000 });
+    if (config.INSTANCES === 'many') leases = createMongoLeaseStore({ db, clock });
     closers.push(() => client.close());
   } else {
     readModels = createSqliteReadModelStore({ filename: join(dataDir, 'read-models.sqlite') });
@@ -91,6 +105,11 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
       processEvery: 1_000,
     });
     closers.push(() => readModels.close());
+    if (config.INSTANCES === 'many') {
+      const store = createSqliteLeaseStore({ filename: join(dataDir, 'agenda.sqlite'), clock });
+      leases = store;
+      closers.push(() => store.close());
+    }
   }
 
   const outboxDir = join(dataDir, 'outbox');
@@ -158,6 +177,7 @@ export async function createAdapters(config: Config, logger: Logger, clock: Cloc
     channelCredentialsKey: config.CHANNEL_CREDENTIALS_KEY
       ? parseKey256(config.CHANNEL_CREDENTIALS_KEY)!
       : keptKey256(join(dataDir, 'channel-credentials.key')),
+    ...(leases ? { leases } : {}),
     claimLinkSecret: config.CLAIM_LINK_SECRET ?? keptSecret(join(dataDir, 'claim-link.secret')),
     calendarCredentialsKey: config.CALENDAR_CREDENTIALS_KEY ?? keptSecret(join(dataDir, 'calendar-credentials.key')),
     describe: {

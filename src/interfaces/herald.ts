@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
@@ -65,11 +66,8 @@ import { resourceCalendarsProjection } from '../application/projections/resource
 import { createCalendarBusyReader } from '../infrastructure/calendars/calendar-busy-reader.js';
 import { refusedUrl } from '../infrastructure/calendars/guarded-http.js';
 import { createSecretBox, parseKey256 } from '../infrastructure/crypto/secret-box.js';
-import {
-  startSubscriber,
-  type EventConsumer,
-  type RunningSubscriber,
-} from '../application/subscriptions/checkpointed-subscriber.js';
+import type { EventConsumer } from '../application/subscriptions/checkpointed-subscriber.js';
+import { createConsumerHub, waitForCheckpoint, type ConsumerHub } from '../application/subscriptions/consumer-hub.js';
 import { keySecrets } from '../infrastructure/auth/key-secrets.js';
 import { createPdfDocumentRenderer } from '../infrastructure/documents/pdf-document-renderer.js';
 import { trustProxyOption, type Config } from '../infrastructure/config.js';
@@ -112,6 +110,10 @@ export interface Herald {
   readonly tenancy: Tenancy;
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** This process, as other instances and the delivery attempts it starts know it. */
+  readonly instance: string;
+  /** Every consumer (projections, process managers) and where it stands here: positions for lag, leases. */
+  readonly consumers: ConsumerHub;
   /** Starts projections, process managers and the scheduler. */
   start(): Promise<void>;
   /** Runs one scheduled job now, as the scheduler would (tests with a moved clock, operations). */
@@ -163,6 +165,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
   const metrics = createHeraldMetrics();
   const eventStore = instrumentEventStore(adapters.eventStore, { metrics });
   const { readModels, scheduler } = adapters;
+  const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const leases = config.INSTANCES === 'many' ? adapters.leases : undefined;
+  if (config.INSTANCES === 'many' && !leases) throw new Error('INSTANCES=many needs a lease store');
   const tenancy = createTenancy({
     eventStore,
     readModels,
@@ -296,6 +301,13 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     readModels,
+    instance,
+    ...(leases
+      ? {
+          isAlive: async (other: string) => (await leases.holder(`instance:${other}`))?.owner === other,
+          recheckAfterMs: config.LEASE_TTL_MS,
+        }
+      : {}),
     documents: createPdfDocumentRenderer(),
   });
   const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
@@ -308,6 +320,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     throttle: campaignThrottle,
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
+  const campaignConsumer = processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
     planner.consumer,
@@ -318,7 +331,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     createCreditRefunds({ eventStore, ids, logger }),
     createOutOfCreditsAlerts({ eventStore, ids, clock, logger }),
     customersConsumer({ eventStore, readModels, ids }),
-    processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger }),
+    campaignConsumer,
     processManagerConsumer(createLowCreditAlerts({ eventStore, ids, clock }), {
       scheduler,
       handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
@@ -333,17 +346,75 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
     [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
   ]);
-  const running: RunningSubscriber[] = [];
+  const hub = createConsumerHub(
+    {
+      eventStore,
+      readModels,
+      logger,
+      ...(leases
+        ? {
+            leases: {
+              store: leases,
+              owner: instance,
+              ttlMs: config.LEASE_TTL_MS,
+              renewEveryMs: Math.max(250, Math.floor(config.LEASE_TTL_MS / 3)),
+            },
+          }
+        : {}),
+    },
+    consumers,
+  );
+  const recoveries = new Set<Promise<void>>();
+  let stopping = false;
+
+  // Whenever this process starts running the dispatcher (at start, or taking over a dead instance's lease): once the
+  // audit trail has caught up with the log, finish what a previous holder left unfinished.
+  hub.onLive(dispatcher.consumer.name, () => {
+    const recovery = (async () => {
+      const head = await eventStore.headPosition();
+      await waitForCheckpoint(
+        hub,
+        readModels,
+        projectionConsumerName(deliveriesProjection),
+        head,
+        120_000,
+        () => stopping,
+      );
+      if (stopping) return;
+      const recovered = await dispatcher.recoverUnfinished();
+      if (recovered > 0) logger.info({ recovered }, 'unfinished deliveries dispatched again');
+    })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
+    recoveries.add(recovery);
+    void recovery.finally(() => recoveries.delete(recovery));
+  });
+  // Likewise for campaigns: whoever runs the campaign runner resumes the running ones once their projection caught up.
+  hub.onLive(campaignConsumer.name, () => {
+    const recovery = (async () => {
+      const head = await eventStore.headPosition();
+      await waitForCheckpoint(
+        hub,
+        readModels,
+        projectionConsumerName(campaignsProjection),
+        head,
+        120_000,
+        () => stopping,
+      );
+      if (stopping) return;
+      const resumed = await campaignRunner.resumeRunning(readModels);
+      if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
+    })().catch((error: unknown) => logger.error({ err: String(error) }, 'resuming running campaigns failed'));
+    recoveries.add(recovery);
+    void recovery.finally(() => recoveries.delete(recovery));
+  });
   metrics.setConsumerSource(async () => ({
     head: await eventStore.headPosition(),
-    consumers: running.map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
+    consumers: hub.running().map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
   }));
-  let recovery: Promise<void> = Promise.resolve();
 
   const health = createHealth({
     checks: { eventStore: () => eventStore.ping(), readModels: () => readModels.ping() },
     headPosition: () => eventStore.headPosition(),
-    subscribers: () => running,
+    subscribers: () => hub.running(),
   });
 
   const httpDeps: HttpDeps = {
@@ -389,37 +460,24 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     tenancy,
     clock,
     ids,
+    instance,
+    consumers: hub,
     async start() {
       await ensureProjectionIndexes(readModels, [...PROJECTIONS, ...ENRICHED_PROJECTIONS]);
       await ensureNotificationAdminIndexes(readModels);
-      for (const consumer of consumers)
-        running.push(await startSubscriber({ eventStore, readModels, logger }, consumer));
+      await hub.start();
       // Keys and tenants must be found before the first request: after a read-model rebuild they are replayed
-      // here (their streams are few and small), so a valid key is never refused because a projection lags.
+      // here (their streams are few and small), so a valid key is never refused because a projection lags. With
+      // several instances the projection may run in another one: its stored checkpoint tells.
       const authenticationHead = await eventStore.headPosition();
-      const authenticationNames = new Set(AUTHENTICATION_PROJECTIONS.map(projectionConsumerName));
       await Promise.all(
-        running
-          .filter((subscriber) => authenticationNames.has(subscriber.name))
-          .map((subscriber) => subscriber.waitFor(authenticationHead, 120_000)),
+        AUTHENTICATION_PROJECTIONS.map((projection) =>
+          waitForCheckpoint(hub, readModels, projectionConsumerName(projection), authenticationHead, 120_000),
+        ),
       ).catch((error: unknown) =>
         // A very long log: serve anyway (/health/ready says not ready); keys not replayed yet get 401 meanwhile.
         logger.warn({ err: String(error) }, 'keys and tenants not caught up at start; serving anyway'),
       );
-      recovery = (async () => {
-        // Once the audit trail has caught up with the log, finish what a previous process left unfinished.
-        const head = await eventStore.headPosition();
-        const deliveries = running.find(
-          (subscriber) => subscriber.name === projectionConsumerName(deliveriesProjection),
-        );
-        await deliveries?.waitFor(head, 120_000);
-        const recovered = await dispatcher.recoverUnfinished();
-        if (recovered > 0) logger.info({ recovered }, 'unfinished deliveries dispatched again');
-        const campaigns = running.find((subscriber) => subscriber.name === projectionConsumerName(campaignsProjection));
-        await campaigns?.waitFor(head, 120_000);
-        const resumed = await campaignRunner.resumeRunning(readModels);
-        if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
-      })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);
         if (!handler) {
@@ -436,19 +494,21 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       await handler(job);
     },
     async settle(timeoutMs = 10_000) {
-      // Consumers may append (process managers): loop until the head stops moving.
+      // Consumers may append (process managers): loop until the head stops moving. Only the consumers running in
+      // this process are waited for.
       for (let previous = -2n; ;) {
         const head = await eventStore.headPosition();
         if (head === previous) return;
-        await Promise.all(running.map((subscriber) => subscriber.waitFor(head, timeoutMs)));
+        await hub.waitFor(head, timeoutMs);
         previous = head;
       }
     },
     async stop() {
+      stopping = true;
       await app.close();
-      await recovery;
+      await Promise.all([...recoveries]);
       await scheduler.stop();
-      for (const subscriber of running.splice(0)) await subscriber.stop();
+      await hub.stop();
       await channels.close();
       await adapters.close();
     },

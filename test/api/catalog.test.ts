@@ -24,6 +24,8 @@ const inject = (
   });
 
 async function eventCount(): Promise<number> {
+  // Consumers append on their own after a request (the planner, the dispatcher): count once they have.
+  await herald.settle();
   return (await herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length;
 }
 

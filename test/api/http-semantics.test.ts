@@ -26,6 +26,8 @@ afterAll(async () => {
 });
 
 async function eventCount(): Promise<number> {
+  // Consumers append on their own after a request (the planner, the dispatcher): count once they have.
+  await herald.settle();
   return (await herald.adapters.eventStore.readAll({ limit: 100_000 })).length;
 }
 

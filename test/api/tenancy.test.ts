@@ -88,6 +88,7 @@ describe('tenants (operator)', () => {
     expect(generated.json()).toMatchObject({ defaultLocale: 'en', timeZone: 'UTC' });
     expect(generated.json().tenantId).toMatch(/^[0-9a-f-]{36}$/);
 
+    await herald.settle();
     const before = (await herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length;
     const cases: [Record<string, unknown>, string][] = [
       [tenantBody('bad-1', { name: 'Salon \u202Egnp.exe' }), 'body.name'],
@@ -101,6 +102,7 @@ describe('tenants (operator)', () => {
       expect(response.headers['content-type']).toContain('application/problem+json');
       expect(response.json().errors.map((e: { field: string }) => e.field)).toContain(field);
     }
+    await herald.settle();
     expect((await herald.adapters.eventStore.readAll({ limit: 1_000_000 })).length).toBe(before);
   });
 

@@ -17,7 +17,11 @@ afterAll(async () => {
 });
 
 type Headers = Record<string, string>;
-const allEvents = (): Promise<RecordedEvent[]> => herald.adapters.eventStore.readAll({ limit: 1_000_000 });
+/** Once the consumers have appended what a request made them append (the planner, the dispatcher). */
+const allEvents = async (): Promise<RecordedEvent[]> => {
+  await herald.settle();
+  return herald.adapters.eventStore.readAll({ limit: 1_000_000 });
+};
 
 function send(method: 'POST' | 'PUT', url: string, payload: unknown, headers: Headers = herald.auth) {
   return herald.app.inject({ method, url, headers, payload: payload as object });

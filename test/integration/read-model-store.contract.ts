@@ -246,6 +246,43 @@ export function readModelStoreContract(name: string, factory: () => Promise<Read
       });
     });
 
+    describe('getForUpdate and putGuardedBatch (a projection batch)', () => {
+      it('reads documents with their guards, tombstones included, and skips unknown ids', async () => {
+        const c = freshCollection();
+        await store().putGuarded(c, 'live', { v: 1 }, 4n);
+        await store().putGuarded(c, 'gone', { v: 1 }, 2n);
+        await store().putGuarded(c, 'gone', null, 6n);
+        const found = await store().getForUpdate(c, ['live', 'gone', 'never']);
+        expect([...found.keys()].sort()).toEqual(['gone', 'live']);
+        expect(found.get('live')).toEqual({ doc: { _id: 'live', v: 1, _position: encodePosition(4n) }, position: 4n });
+        expect(found.get('gone')).toEqual({ doc: null, position: 6n });
+        expect((await store().getForUpdate(c, [])).size).toBe(0);
+      });
+
+      it('writes each document of a batch under its own guard and counts what it wrote', async () => {
+        const c = freshCollection();
+        await store().putGuarded(c, 'newer', { v: 'stored' }, 10n);
+        await store().putGuarded(c, 'older', { v: 'stored' }, 3n);
+        await store().putGuarded(c, 'deleted', { v: 'stored' }, 1n);
+        const written = await store().putGuardedBatch(c, [
+          { id: 'newer', doc: { v: 'batch' }, position: 9n },
+          { id: 'older', doc: { v: 'batch' }, position: 8n },
+          { id: 'fresh', doc: { v: 'batch', tags: ['a'] }, position: 8n },
+          { id: 'deleted', doc: null, position: 7n },
+        ]);
+        expect(written).toBe(3);
+        expect(await store().get(c, 'newer')).toMatchObject({ v: 'stored' });
+        expect(await store().get(c, 'older')).toEqual({ _id: 'older', v: 'batch', _position: encodePosition(8n) });
+        expect(await store().get(c, 'deleted')).toBeNull();
+        expect(await store().find(c, { tags: 'a' })).toEqual([
+          { _id: 'fresh', v: 'batch', tags: ['a'], _position: encodePosition(8n) },
+        ]);
+        // Redelivered: nothing changes.
+        expect(await store().putGuardedBatch(c, [{ id: 'older', doc: { v: 'again' }, position: 8n }])).toBe(0);
+        expect(await store().putGuardedBatch(c, [])).toBe(0);
+      });
+    });
+
     describe('insertIfAbsent', () => {
       it('inserts once and leaves an existing document alone', async () => {
         const c = freshCollection();

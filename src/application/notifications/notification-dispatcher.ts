@@ -48,9 +48,20 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly failoverAfterMs?: number;
   /** The longest wait a provider's Retry-After may impose (CHANNEL_RETRY_AFTER_MAX_SECONDS). Default 1 hour. */
   readonly retryAfterMaxMs?: number;
+  /** This process, recorded on the attempts it starts. */
+  readonly instance?: string;
+  /**
+   * Whether another Herald process is alive (INSTANCES=many): an attempt it started may still be in flight there,
+   * so it is left alone and looked at again after `recheckAfterMs`. Absent: one instance, and any attempt this
+   * process is not running was interrupted.
+   */
+  readonly isAlive?: (instance: string) => Promise<boolean>;
+  readonly recheckAfterMs?: number;
   /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
   readonly documents?: DocumentRenderer;
 }
+
+type Stream = { readonly state: DeliveryState; readonly revision: bigint | 'no_stream' };
 
 export const DEFAULT_FAILOVER_AFTER_MS = 5 * 60_000;
 export const DEFAULT_RETRY_AFTER_MAX_MS = 60 * 60_000;
@@ -86,10 +97,10 @@ export function nextAttemptDelayMs(
   return Math.min(Math.max(retryAfterMs, RETRY_AFTER_MIN_MS), maxMs);
 }
 
-/** How far back an interrupted attempt is looked for at the provider (clock skew between us and the provider). */
 /** A document the email carries could not be rendered: the same delivery fails the same way every time. */
 class AttachmentError extends Error {}
 
+/** How far back an interrupted attempt is looked for at the provider (clock skew between us and the provider). */
 const RECONCILE_SKEW_MS = 5 * 60_000;
 
 const ACTOR = 'system:notification-dispatcher';
@@ -123,8 +134,22 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   const retryAfterMaxMs = deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
   const now = () => deps.clock.now().toISOString();
 
-  const run = (tenantId: string, notificationId: string, command: DeliveryCommand, context: CommandContext) =>
-    handleCommand(deps, deliveryStreamName(tenantId, notificationId), deliveryDecider, command, context);
+  // `from`: the stream as this dispatch last saw it, so a dispatch reads its stream once, not once per command.
+  const run = (
+    tenantId: string,
+    notificationId: string,
+    command: DeliveryCommand,
+    context: CommandContext,
+    from?: Stream,
+  ) =>
+    handleCommand(
+      deps,
+      deliveryStreamName(tenantId, notificationId),
+      deliveryDecider,
+      command,
+      context,
+      from ? { from } : {},
+    );
 
   const outbound = (
     state: Extract<DeliveryState, { status: 'sending' }>,
@@ -166,7 +191,8 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     tenantId: string,
     state: Extract<DeliveryState, { status: 'sending' }>,
     context: CommandContext,
-  ): Promise<DeliveryState> => {
+    from: Stream,
+  ): Promise<Stream> => {
     const { delivery } = state;
     const providers = await deps.channels.providersFor(tenantId, delivery.channel);
     // The provider the attempt went to; attempts recorded before providers were named went to the channel's only one.
@@ -179,37 +205,35 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
           { tenantId, notificationId: delivery.notificationId, provider: adapter.provider },
           'interrupted attempt found at the provider',
         );
-        return (
-          await run(
-            tenantId,
-            delivery.notificationId,
-            {
-              type: 'RecordProviderAccepted',
-              data: { providerMessageId: found.providerMessageId, at: found.acceptedAt, provider: adapter.provider },
-            },
-            context,
-          )
-        ).state;
+        return run(
+          tenantId,
+          delivery.notificationId,
+          {
+            type: 'RecordProviderAccepted',
+            data: { providerMessageId: found.providerMessageId, at: found.acceptedAt, provider: adapter.provider },
+          },
+          context,
+          from,
+        );
       }
     }
     const at = now();
-    return (
-      await run(
-        tenantId,
-        delivery.notificationId,
-        {
-          type: 'RecordAttemptFailed',
-          data: {
-            attempt: state.attempts,
-            error: 'interrupted before the outcome was recorded',
-            transient: true,
-            at,
-            nextAttemptAt: at,
-          },
+    return run(
+      tenantId,
+      delivery.notificationId,
+      {
+        type: 'RecordAttemptFailed',
+        data: {
+          attempt: state.attempts,
+          error: 'interrupted before the outcome was recorded',
+          transient: true,
+          at,
+          nextAttemptAt: at,
         },
-        context,
-      )
-    ).state;
+      },
+      context,
+      from,
+    );
   };
 
   // One dispatch per delivery at a time in this process. Two at once (an event redelivered after a restart and the
@@ -235,9 +259,27 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
       actor: ACTOR,
       causationId: notificationId,
       correlationId: notificationId,
+      ...(deps.instance ? { instance: deps.instance } : {}),
     };
-    let { state } = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
-    if (state.status === 'sending') state = await reconcile(tenantId, state, context);
+    const loaded = await loadAggregate(deps.eventStore, deliveryStreamName(tenantId, notificationId), deliveryDecider);
+    let stream: Stream = loaded;
+    if (stream.state.status === 'sending') {
+      // Not in flight in this process (dispatches of one delivery are serialised here): interrupted, unless the
+      // process that started it is alive and may still be waiting for the provider.
+      const startedBy = loaded.events.findLast((e) => e.type === 'NotificationAttemptStarted')?.metadata.instance;
+      if (
+        typeof startedBy === 'string' &&
+        startedBy !== deps.instance &&
+        deps.isAlive &&
+        (await deps.isAlive(startedBy))
+      ) {
+        const recheck = new Date(deps.clock.now().getTime() + (deps.recheckAfterMs ?? 10_000)).toISOString();
+        await scheduleRetry(tenantId, notificationId, recheck);
+        return;
+      }
+      stream = await reconcile(tenantId, stream.state, context, stream);
+    }
+    const state = stream.state;
     if (state.status !== 'requested') return;
     if (state.nextAttemptAt && Date.parse(state.nextAttemptAt) > deps.clock.now().getTime()) {
       await scheduleRetry(tenantId, notificationId, state.nextAttemptAt);
@@ -266,10 +308,12 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         notificationId,
         { type: 'StartAttempt', data: { attempt, at: now(), provider: adapter?.provider ?? NO_PROVIDER } },
         context,
+        stream,
       );
       // No event appended: another worker started this attempt between our read and our append; it owns the outcome.
       if (result.newEvents.length === 0) return;
       started = result.state;
+      stream = result;
     } catch (error) {
       // Another worker started this attempt first; it owns the outcome.
       if (error instanceof IllegalStateError) return;
@@ -331,7 +375,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
         'delivery attempt failed',
       );
     }
-    await run(tenantId, notificationId, outcome, context);
+    await run(tenantId, notificationId, outcome, context, stream);
   };
 
   /** Why a deferred message about a reservation no longer fits it (cancelled or moved while it waited), if so. */

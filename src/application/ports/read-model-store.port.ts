@@ -49,16 +49,37 @@ export interface GuardedWrite {
   readonly position: bigint;
 }
 
+/** One write of a projection's batch in one collection: as `putGuarded(collection, id, doc, position)`. */
+export interface ProjectionWrite {
+  readonly id: string;
+  readonly doc: Record<string, unknown> | null;
+  readonly position: bigint;
+}
+
+/** What a batch of projection writes starts from: the document (null when absent or deleted) and its guard. */
+export interface GuardedState {
+  readonly doc: StoredDocument | null;
+  /** The stored `_position`, a tombstone's included; undefined when nothing was ever written under the id. */
+  readonly position: bigint | undefined;
+}
+
 /** A row as `scan` returns it: a document, or the tombstone of a guarded delete (`_deleted: true`, no fields). */
 export type ScannedDocument = StoredDocument & { readonly _deleted?: true };
 
 export interface ReadModelStore {
   get<T extends StoredDocument>(collection: string, id: string): Promise<T | null>;
+  /** The documents of these ids with their guard positions, in one round trip (ids absent from the map: none). */
+  getForUpdate(collection: string, ids: readonly string[]): Promise<Map<string, GuardedState>>;
   /**
    * Writes `doc` (or deletes the document when `doc` is null) only if the stored document is absent or its
    * `_position` is lower than `position`. Returns whether it wrote.
    */
   putGuarded(collection: string, id: string, doc: Record<string, unknown> | null, position: bigint): Promise<boolean>;
+  /**
+   * `putGuarded` for many documents of one collection at once (one transaction on SQLite, one bulk write on
+   * MongoDB), each with its own guard; at most one write per id. Returns how many wrote.
+   */
+  putGuardedBatch(collection: string, writes: readonly ProjectionWrite[]): Promise<number>;
   /**
    * Many `putGuarded` writes at once: one transaction (SQLite) or one bulk request (MongoDB) instead of a round trip
    * each. Each write is guarded on its own, exactly as `putGuarded`; at most one write per (collection, id).

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../ports/event-store.port.js';
-import type { ReadModelStore } from '../ports/read-model-store.port.js';
+import type { ProjectionWrite, ReadModelStore } from '../ports/read-model-store.port.js';
 import type { EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
 
 export type ProjectionDocument = Record<string, unknown> & { tenantId: string };
@@ -46,6 +46,36 @@ export function projectionConsumer(readModels: ReadModelStore, projection: Proje
       const next = projection.evolve(current as never, event);
       if (next === null && existing === null) return;
       await readModels.putGuarded(collection, id, next, event.position);
+    },
+    async handleBatch(events) {
+      // Each document is read once, evolved through its events in log order, and written once: one read and one
+      // write (one transaction on SQLite) for the whole batch, with the same guard as event by event.
+      const byDocument = new Map<string, RecordedEvent[]>();
+      for (const event of events) {
+        const id = projection.documentId(event);
+        if (id === null) continue;
+        const list = byDocument.get(id);
+        if (list) list.push(event);
+        else byDocument.set(id, [event]);
+      }
+      if (byDocument.size === 0) return;
+      const stored = await readModels.getForUpdate(collection, [...byDocument.keys()]);
+      const writes: ProjectionWrite[] = [];
+      for (const [id, documentEvents] of byDocument) {
+        const found = stored.get(id);
+        let doc = found?.doc ? (stripStoreFields(found.doc) as ProjectionDocument) : null;
+        let everPresent = doc !== null;
+        let position: bigint | undefined;
+        for (const event of documentEvents) {
+          if (found?.position !== undefined && found.position >= event.position) continue;
+          doc = projection.evolve(doc as never, event);
+          everPresent ||= doc !== null;
+          position = event.position;
+        }
+        if (position === undefined || !everPresent) continue;
+        writes.push({ id, doc, position });
+      }
+      await readModels.putGuardedBatch(collection, writes);
     },
   };
 }

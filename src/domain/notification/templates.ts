@@ -186,6 +186,7 @@ function buildFormatter(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Forma
   const short = new Intl.DateTimeFormat(locale, { ...SHORT_FORMAT, timeZone: ctx.timeZone });
   const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: ctx.timeZone });
   const timeOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone: ctx.timeZone });
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
   const compact = new Intl.DateTimeFormat(locale, {
     day: 'numeric',
     month: 'numeric',
@@ -209,7 +210,6 @@ function buildFormatter(ctx: Pick<MessageContext, 'locale' | 'timeZone'>): Forma
       }
     },
     inAdvance: (minutes) => {
-      const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'always' });
       // "in 24 hours" reads better than "in 1 day" for a reminder; days only from two days on.
       if (minutes % 1440 === 0 && minutes >= 2880) return plainSpaces(relative.format(minutes / 1440, 'day'));
       if (minutes % 60 === 0) return plainSpaces(relative.format(minutes / 60, 'hour'));

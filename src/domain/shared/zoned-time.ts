@@ -65,6 +65,9 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+// Building a DateTimeFormat per check was a measurable share of booking and planning (docs/benchmarks.md).
+const normalizedZones = new Map<string, string | null>();
+
 /**
  * The zone name to store, or `null` when `Intl` does not know the zone. Only the letter case is normalised
  * (`europe/oslo` -> `Europe/Oslo`): ICU may resolve a valid name to an alias (`Asia/Kolkata` -> `Asia/Calcutta`,
@@ -72,12 +75,19 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  */
 export function normalizeTimeZone(timeZone: string): string | null {
   if (typeof timeZone !== 'string' || timeZone.trim() === '' || /^[+-]/.test(timeZone)) return null;
+  const known = normalizedZones.get(timeZone);
+  if (known !== undefined) return known;
+  let normalized: string | null;
   try {
     const resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
-    return resolved.toLowerCase() === timeZone.toLowerCase() ? resolved : timeZone;
+    normalized = resolved.toLowerCase() === timeZone.toLowerCase() ? resolved : timeZone;
   } catch {
-    return null;
+    normalized = null;
   }
+  // Bounded, since names come from requests: cleared rather than grown without limit.
+  if (normalizedZones.size >= 1_024) normalizedZones.clear();
+  normalizedZones.set(timeZone, normalized);
+  return normalized;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {

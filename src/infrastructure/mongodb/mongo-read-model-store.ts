@@ -2,14 +2,17 @@ import {
   MongoBulkWriteError,
   MongoClient,
   MongoServerError,
+  type AnyBulkWriteOperation,
   type Db,
   type Document,
   type MongoClientOptions,
   type Sort,
 } from 'mongodb';
 import {
+  decodePosition,
   encodePosition,
   type FieldCondition,
+  type GuardedState,
   type Filter,
   type FindOptions,
   type ReadModelStore,
@@ -68,33 +71,73 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
 
   const collectionOf = (name: string) => db.collection<Row>(checkCollectionName(name));
 
+  const putGuarded = async (
+    collection: string,
+    id: string,
+    doc: Record<string, unknown> | null,
+    position: bigint,
+  ): Promise<boolean> => {
+    const { filter, replacement } = guardedReplacement(id, doc, position);
+    // One conditional write: it matches only a document with a lower (or no) position, and otherwise tries to
+    // insert, which the unique _id turns into a duplicate-key error, meaning "a newer or equal write is there".
+    // The error is also what a racing first insert of the same _id produces, so it is tried once more: that
+    // attempt compares with the document that now exists and either replaces it or fails for good.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await collectionOf(collection).replaceOne(filter as Document, replacement, { upsert: true });
+        return result.matchedCount + result.upsertedCount > 0;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        if (attempt >= UPSERT_ATTEMPTS) return false;
+      }
+    }
+  };
+
   const store: ReadModelStore = {
     async get<T extends StoredDocument>(collection: string, id: string): Promise<T | null> {
       const doc = await collectionOf(collection).findOne({ _id: checkId(id) });
       return doc === null || doc[TOMBSTONE] !== undefined ? null : (doc as unknown as T);
     },
 
-    async putGuarded(collection, id, doc, position) {
-      const encoded = encodePosition(position);
-      const replacement =
-        doc === null
-          ? { _id: checkId(id), _position: encoded, [TOMBSTONE]: true }
-          : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
-      const filter = { _id: id, $or: [{ _position: { $lt: encoded } }, { _position: { $exists: false } }] };
-      // One conditional write: it matches only a document with a lower (or no) position, and otherwise tries to
-      // insert, which the unique _id turns into a duplicate-key error, meaning "a newer or equal write is there".
-      // The error is also what a racing first insert of the same _id produces, so it is tried once more: that
-      // attempt compares with the document that now exists and either replaces it or fails for good.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await collectionOf(collection).replaceOne(filter as Document, replacement, { upsert: true });
-          return result.matchedCount + result.upsertedCount > 0;
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          if (attempt >= UPSERT_ATTEMPTS) return false;
+    async getForUpdate(collection, ids) {
+      const found = new Map<string, GuardedState>();
+      if (ids.length === 0) return found;
+      const rows = await collectionOf(collection)
+        .find({ _id: { $in: ids.map((id) => checkId(id)) } })
+        .toArray();
+      for (const row of rows) {
+        found.set(row._id, {
+          doc: row[TOMBSTONE] !== undefined ? null : (row as unknown as StoredDocument),
+          position: decodePosition(typeof row._position === 'string' ? row._position : undefined),
+        });
+      }
+      return found;
+    },
+
+    async putGuardedBatch(collection, writes) {
+      if (writes.length === 0) return 0;
+      const operations: AnyBulkWriteOperation<Row>[] = writes.map(({ id, doc, position }) => {
+        const { filter, replacement } = guardedReplacement(id, doc, position);
+        return { replaceOne: { filter: filter as Document, replacement, upsert: true } };
+      });
+      try {
+        const result = await collectionOf(collection).bulkWrite(operations, { ordered: false });
+        return result.matchedCount + result.upsertedCount;
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+        // Duplicate keys mean "not newer" or a racing first insert: settle those one by one, as putGuarded does.
+        let written = error.result.matchedCount + error.result.upsertedCount;
+        for (const failed of errors) {
+          const write = writes[failed.index]!;
+          if (await putGuarded(collection, write.id, write.doc, write.position)) written += 1;
         }
+        return written;
       }
     },
+
+    putGuarded,
 
     async putGuardedMany(writes) {
       const byCollection = new Map<string, { id: string; doc: Row; encoded: string }[]>();
@@ -218,6 +261,17 @@ export async function createMongoReadModelStore(options: MongoReadModelStoreOpti
     },
   };
   return store;
+}
+
+/** A write that only replaces a document with a lower (or no) position; see putGuarded. */
+function guardedReplacement(id: string, doc: Record<string, unknown> | null, position: bigint) {
+  const encoded = encodePosition(position);
+  const replacement: Row =
+    doc === null
+      ? { _id: checkId(id), _position: encoded, [TOMBSTONE]: true }
+      : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
+  const filter = { _id: id, $or: [{ _position: { $lt: encoded } }, { _position: { $exists: false } }] };
+  return { filter, replacement };
 }
 
 function isDuplicateKey(error: unknown): boolean {

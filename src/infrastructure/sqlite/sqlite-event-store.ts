@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../../application/ports/clock.port.js';
@@ -22,6 +22,19 @@ export interface SqliteEventStoreOptions {
   /** How often an idle subscription looks for events appended by another process (ms). Default 1000. */
   readonly pollIntervalMs?: number;
   readonly clock?: Clock;
+  /**
+   * Called when the WAL could not be synced. The store then refuses every further append (after a failed fsync the
+   * kernel may have dropped the pages, and a retry that "succeeds" proves nothing): the process must be restarted.
+   */
+  readonly onSyncError?: (error: Error) => void;
+}
+
+interface PendingAppend {
+  readonly streamName: string;
+  readonly events: readonly NewEvent[];
+  readonly expected: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** Events a subscription reads from the database at a time, so a long catch-up never sits in memory whole. */
@@ -68,6 +81,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
   const db = new Database(filename);
   db.pragma('journal_mode = WAL');
+  // Commits do not sync; the store syncs the WAL itself, off the event loop, once per group of commits (below).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
   // Positions and revisions come back as bigint, as the port has them.
   db.defaultSafeIntegers(true);
   db.exec(SCHEMA);
@@ -82,18 +98,19 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const selectStream = db.prepare<[string], EventRow>(
     `SELECT ${COLUMNS} FROM events WHERE stream_name = ? ORDER BY revision`,
   );
-  const selectAfter = db.prepare<[bigint, number], EventRow>(
-    `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+  const selectAfter = db.prepare<[bigint, bigint, number], EventRow>(
+    `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
   );
-  const selectAfterOfTypes = db.prepare<[bigint, string, number], EventRow>(
+  const selectAfterOfTypes = db.prepare<[bigint, bigint, string, number], EventRow>(
     `SELECT ${COLUMNS} FROM events
-     WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
+     WHERE position > ? AND position <= ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
   );
   const selectHead = db.prepare<[], { position: bigint | null }>('SELECT MAX(position) AS position FROM events');
+  const head = (): bigint => selectHead.get()?.position ?? -1n;
 
-  // The check and the inserts share one transaction; IMMEDIATE takes the write lock up front, so a writer in
-  // another process cannot slip in between the check and the insert. UNIQUE(stream_name, revision) is the backstop.
-  const append = db.transaction(
+  // One append: the check and the inserts. Called inside the group's transaction, where better-sqlite3 makes it a
+  // savepoint, so a failed check undoes this append only.
+  const appendOne = db.transaction(
     (streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult => {
       const current = selectLastRevision.get(streamName)?.revision ?? null;
       if (!matches(expected, current)) {
@@ -121,16 +138,119 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       }
       return { nextExpectedRevision: revision, position };
     },
+  );
+  // Group commit: the appends made in one turn of the event loop share one transaction and one WAL sync. IMMEDIATE
+  // takes the write lock up front, so a writer in another process cannot slip in between a check and its insert;
+  // UNIQUE(stream_name, revision) is the backstop.
+  const commitGroup = db.transaction((group: readonly PendingAppend[]): (AppendResult | { error: unknown })[] =>
+    group.map(({ streamName, events, expected }) => {
+      try {
+        return appendOne(streamName, events, expected);
+      } catch (error) {
+        return { error };
+      }
+    }),
   ).immediate;
 
+  // Durability without blocking the event loop: after a group commits (without a sync), the WAL file is synced in
+  // the thread pool, and the group's appends are acknowledged, and shown to subscribers, only once it has been.
+  // A sync covers every commit made before it started, whichever connection or process made it. See
+  // docs/decisions/0002-embedded-event-store.md.
+  const inMemory = filename === ':memory:' || filename === '';
+  const walFd = inMemory ? undefined : openSync(`${filename}-wal`, 'r');
+  if (walFd !== undefined) {
+    fdatasyncSync(walFd);
+    const dirFd = openSync(dirname(filename), 'r');
+    try {
+      fsyncSync(dirFd); // the -wal file's directory entry
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+  /** Events up to here are on disk (or were in the file when it was opened): what subscribers may see. */
+  let durable = head();
+  let syncWanted = durable;
+  let syncing = false;
+  /** Set by a failed WAL sync: nothing written since can be promised durable, so no append is accepted any more. */
+  let syncFailure: Error | undefined;
+  const durableWaiters: { position: bigint; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  const subscriptions = new Set<OpenSubscription>();
+
+  const madeDurable = (position: bigint) => {
+    if (position > durable) durable = position;
+    const ready = durableWaiters.filter((waiter) => waiter.position <= durable);
+    if (ready.length > 0) {
+      durableWaiters.splice(0, durableWaiters.length, ...durableWaiters.filter((waiter) => waiter.position > durable));
+      for (const waiter of ready) waiter.resolve();
+    }
+    // Subscribers a turn later: the appender carries on first, as before group commit (a request that reacts to its
+    // own events inline, such as the waitlist allocation after a cancellation, runs ahead of the consumer that
+    // reacts to the same events; both are correct either way, but the answer can then say what happened).
+    setImmediate(() => {
+      for (const subscription of subscriptions) subscription.wake();
+    });
+  };
+  const sync = () => {
+    if (syncing || syncFailure || syncWanted <= durable) return;
+    if (walFd === undefined) {
+      madeDurable(syncWanted);
+      return;
+    }
+    syncing = true;
+    const target = syncWanted;
+    fdatasync(walFd, (error) => {
+      syncing = false;
+      if (error) {
+        syncFailure = new Error(`the event store could not sync its write-ahead log: ${error.message}`);
+        options.onSyncError?.(error);
+        for (const waiter of durableWaiters.splice(0)) waiter.reject(syncFailure);
+      } else {
+        madeDurable(target);
+      }
+      sync();
+    });
+  };
+  const whenDurable = (position: bigint) =>
+    new Promise<void>((resolve, reject) => {
+      if (position <= durable) return resolve();
+      if (syncFailure) return reject(syncFailure);
+      durableWaiters.push({ position, resolve, reject });
+      if (position > syncWanted) syncWanted = position;
+      sync();
+    });
+
+  let pending: PendingAppend[] = [];
+  const flush = () => {
+    const group = pending;
+    pending = [];
+    let results: (AppendResult | { error: unknown })[];
+    try {
+      results = commitGroup(group);
+    } catch (error) {
+      for (const append of group) append.reject(error);
+      return;
+    }
+    results.forEach((result, i) => {
+      const append = group[i]!;
+      if ('error' in result) append.reject(result.error);
+      else whenDurable(result.position).then(() => append.resolve(result), append.reject);
+    });
+  };
+
+  /** Only durable events are read from the log: nothing acts on an event a power cut could still take back. */
   const readAfter = (after: bigint, limit: number, eventTypes?: readonly string[]): RecordedEvent[] => {
     const rows = eventTypes
-      ? selectAfterOfTypes.all(after, JSON.stringify(eventTypes), limit)
-      : selectAfter.all(after, limit);
+      ? selectAfterOfTypes.all(after, durable, JSON.stringify(eventTypes), limit)
+      : selectAfter.all(after, durable, limit);
     return rows.map(toRecordedEvent);
   };
 
-  const subscriptions = new Set<OpenSubscription>();
+  /** Appends by other processes (or store objects) are found by looking; they are synced here before they show. */
+  const lookForOthers = () => {
+    const last = head();
+    if (last > syncWanted) syncWanted = last;
+    sync();
+  };
 
   const subscribeToAll = ({ after = -1n, eventTypes }: SubscribeOptions = {}): Subscription => {
     let checkpoint = after;
@@ -139,22 +259,23 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
     // Resolves on an append through this store, on close(), or after the poll interval: a writer in another
     // process has no way to tell us, so an idle subscription looks again now and then.
+    /** True when woken, false when the poll interval passed. */
     const changed = () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
+      new Promise<boolean>((resolve) => {
+        const done = (woken: boolean) => {
           clearTimeout(timer);
           resume = () => {};
-          resolve();
+          resolve(woken);
         };
-        const timer = setTimeout(done, pollIntervalMs);
-        resume = done;
+        const timer = setTimeout(() => done(false), pollIntervalMs);
+        resume = () => done(true);
       });
 
     async function* deliver(): AsyncGenerator<RecordedEvent> {
       while (!closed) {
         // The read and the wait are set up in the same tick, so an append in this process cannot fall between.
         const batch = readAfter(checkpoint, BATCH_SIZE, eventTypes);
-        if (batch.length === 0) await changed();
+        if (batch.length === 0 && !(await changed())) lookForOthers();
         for (const event of batch) {
           if (closed) return;
           checkpoint = event.position;
@@ -175,11 +296,13 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   };
 
   return {
-    async appendToStream(streamName, events, expectedRevision) {
-      if (events.length === 0) throw new RangeError('appendToStream needs at least one event');
-      const result = append(streamName, events, expectedRevision);
-      for (const subscription of subscriptions) subscription.wake();
-      return result;
+    appendToStream(streamName, events, expectedRevision) {
+      if (events.length === 0) return Promise.reject(new RangeError('appendToStream needs at least one event'));
+      if (syncFailure) return Promise.reject(syncFailure);
+      return new Promise<AppendResult>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ streamName, events, expected: expectedRevision, resolve, reject });
+      });
     },
     async readStream(streamName): Promise<ReadStreamResult> {
       const events = selectStream.all(streamName).map(toRecordedEvent);
@@ -190,14 +313,18 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       return readAfter(after, limit ?? -1, eventTypes);
     },
     async headPosition() {
-      return selectHead.get()?.position ?? -1n;
+      return head();
     },
     subscribeToAll,
     async ping() {
+      if (syncFailure) throw syncFailure;
       db.prepare('SELECT 1').get();
     },
     async close() {
+      while (pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await whenDurable(syncWanted).catch(() => undefined);
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      if (walFd !== undefined) closeSync(walFd);
       db.close();
     },
   };

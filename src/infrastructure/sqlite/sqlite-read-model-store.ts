@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import {
+  decodePosition,
   encodePosition,
   type FieldCondition,
+  type GuardedState,
+  type ProjectionWrite,
   type Filter,
   type FindOptions,
   type Primitive,
@@ -134,11 +137,66 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
    * a partial index when the query's term matches the index's WHERE clause at prepare time.
    */
   const collectionTerm = (collection: string) => `d.collection = '${checkCollectionName(collection)}'`;
-  /** Array paths and the document in one transaction: one commit per write. */
-  const write = db.transaction((collection: string, stored: Record<string, unknown>, sql: string, params: Param[]) => {
-    recordArrayPaths(collection, stored);
-    return prepare(sql).run(...params);
-  });
+  /**
+   * Group commit: the writes made in one turn of the event loop (every projection handling the same events, the
+   * checkpoints) share one transaction, one commit. Each resolves once the commit is done; reads see it from then.
+   */
+  let queued: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  const commitQueued = db.transaction((operations: readonly { run: () => unknown }[]) =>
+    operations.map((operation) => {
+      try {
+        return { value: operation.run() };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+  const flush = () => {
+    const operations = queued;
+    queued = [];
+    let results: ({ value: unknown } | { error: unknown })[];
+    try {
+      results = commitQueued(operations);
+    } catch (error) {
+      for (const operation of operations) operation.reject(error);
+      return;
+    }
+    results.forEach((result, i) => {
+      if ('error' in result) operations[i]!.reject(result.error);
+      else operations[i]!.resolve(result.value);
+    });
+  };
+  const enqueue = <T>(run: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push({ run, resolve: resolve as (value: unknown) => void, reject });
+    });
+  /** Array paths before the document, so a reader never sees an array at a path it does not know of. */
+  const write = (collection: string, stored: Record<string, unknown>, sql: string, params: Param[]) =>
+    enqueue(() => {
+      recordArrayPaths(collection, stored);
+      return prepare(sql).run(...params);
+    });
+  const guardedRow = (collection: string, id: string, doc: Record<string, unknown> | null, encoded: string) => {
+    const stored =
+      doc === null
+        ? { _id: checkId(id), _position: encoded }
+        : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
+    return { stored, params: [collection, id, encoded, doc === null ? 1 : 0, JSON.stringify(stored)] as Param[] };
+  };
+  /** A projection's batch: every document and its array paths in the same commit. */
+  const writeBatch = (collection: string, writes: readonly ProjectionWrite[]) => {
+    const rows = writes.map(({ id, doc, position }) => guardedRow(collection, id, doc, encodePosition(position)));
+    return enqueue(() => {
+      const statement = prepare(putGuardedSql);
+      let written = 0;
+      for (const { stored, params } of rows) {
+        recordArrayPaths(collection, stored);
+        written += statement.run(...params).changes;
+      }
+      return written;
+    });
+  };
   /** A batch of guarded writes in one transaction: one commit for the lot (the projection rebuild's write path). */
   const writeMany = db.transaction((rows: readonly BatchRow[]) => {
     const statement = prepare(putGuardedSql);
@@ -159,21 +217,37 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
       return row === undefined ? null : (JSON.parse(row.doc) as T);
     },
 
+    async getForUpdate(collection, ids) {
+      const found = new Map<string, GuardedState>();
+      if (ids.length === 0) return found;
+      for (const id of ids) checkId(id);
+      const rows = prepare(
+        `SELECT id, position, deleted, doc FROM ${TABLE}
+         WHERE collection = ? AND id IN (SELECT value FROM json_each(?))`,
+      ).all(checkCollectionName(collection), JSON.stringify(ids)) as {
+        id: string;
+        position: string | null;
+        deleted: number;
+        doc: string;
+      }[];
+      for (const row of rows) {
+        found.set(row.id, {
+          doc: row.deleted ? null : (JSON.parse(row.doc) as StoredDocument),
+          position: decodePosition(row.position ?? undefined),
+        });
+      }
+      return found;
+    },
+
     async putGuarded(collection, id, doc, position) {
-      const encoded = encodePosition(position);
-      const stored =
-        doc === null
-          ? { _id: checkId(id), _position: encoded }
-          : { ...toJsonDocument(doc), _id: checkId(id), _position: encoded };
       const name = checkCollectionName(collection);
-      const result = write(name, stored, putGuardedSql, [
-        name,
-        id,
-        encoded,
-        doc === null ? 1 : 0,
-        JSON.stringify(stored),
-      ]);
-      return result.changes > 0;
+      const { stored, params } = guardedRow(name, id, doc, encodePosition(position));
+      return (await write(name, stored, putGuardedSql, params)).changes > 0;
+    },
+
+    async putGuardedBatch(collection, writes) {
+      if (writes.length === 0) return 0;
+      return writeBatch(checkCollectionName(collection), writes);
     },
 
     async putGuardedMany(writes) {
@@ -202,7 +276,8 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
           json: body === '{}' ? `{${storeFields}}` : `${body.slice(0, -1)},${storeFields}}`,
         };
       });
-      writeMany(rows);
+      // In the group-commit queue, so it is ordered with the other writes of this store.
+      await enqueue(() => writeMany(rows));
     },
 
     async scan(collection, { after, limit }) {
@@ -221,13 +296,13 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     async put(collection, doc) {
       const stored = toStoredDocument(doc);
       const name = checkCollectionName(collection);
-      write(name, stored, putSql, [name, stored._id, stored._position ?? null, 0, JSON.stringify(stored)]);
+      await write(name, stored, putSql, [name, stored._id, stored._position ?? null, 0, JSON.stringify(stored)]);
     },
 
     async insertIfAbsent(collection, doc) {
       const stored = toStoredDocument(doc);
       const name = checkCollectionName(collection);
-      const result = write(name, stored, insertIfAbsentSql, [
+      const result = await write(name, stored, insertIfAbsentSql, [
         name,
         stored._id,
         stored._position ?? null,
@@ -238,7 +313,9 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     },
 
     async delete(collection, id) {
-      prepare(`DELETE FROM ${TABLE} WHERE collection = ? AND id = ?`).run(checkCollectionName(collection), checkId(id));
+      const name = checkCollectionName(collection);
+      checkId(id);
+      await enqueue(() => prepare(`DELETE FROM ${TABLE} WHERE collection = ? AND id = ?`).run(name, id));
     },
 
     async find<T extends StoredDocument>(collection: string, filter: Filter, options: FindOptions = {}): Promise<T[]> {
@@ -286,20 +363,23 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
 
     async dropCollection(collection) {
       checkCollectionName(collection);
-      // Like MongoDB's drop: the documents, tombstones and indexes of the collection go.
-      db.transaction(() => {
-        const indexes = prepare(`SELECT name FROM ${INDEX_TABLE} WHERE collection = ?`).all(collection) as {
-          name: string;
-        }[];
-        for (const { name } of indexes) {
-          if (!/^rm_ix_[0-9a-f]{24}$/.test(name)) throw new Error(`unexpected index name ${name}`);
-          db.exec(`DROP INDEX IF EXISTS ${name}`);
-        }
-        prepare(`DELETE FROM ${INDEX_TABLE} WHERE collection = ?`).run(collection);
-        prepare(`DELETE FROM ${ARRAY_PATH_TABLE} WHERE collection = ?`).run(collection);
-        for (const key of seenArrayPaths) if (key.startsWith(`${collection}\0`)) seenArrayPaths.delete(key);
-        prepare(`DELETE FROM ${TABLE} WHERE collection = ?`).run(collection);
-      })();
+      // Like MongoDB's drop: the documents, tombstones and indexes of the collection go. Queued behind the writes
+      // made before it (a savepoint inside their transaction).
+      await enqueue(() =>
+        db.transaction(() => {
+          const indexes = prepare(`SELECT name FROM ${INDEX_TABLE} WHERE collection = ?`).all(collection) as {
+            name: string;
+          }[];
+          for (const { name } of indexes) {
+            if (!/^rm_ix_[0-9a-f]{24}$/.test(name)) throw new Error(`unexpected index name ${name}`);
+            db.exec(`DROP INDEX IF EXISTS ${name}`);
+          }
+          prepare(`DELETE FROM ${INDEX_TABLE} WHERE collection = ?`).run(collection);
+          prepare(`DELETE FROM ${ARRAY_PATH_TABLE} WHERE collection = ?`).run(collection);
+          for (const key of seenArrayPaths) if (key.startsWith(`${collection}\0`)) seenArrayPaths.delete(key);
+          prepare(`DELETE FROM ${TABLE} WHERE collection = ?`).run(collection);
+        })(),
+      );
     },
 
     async ping() {
@@ -307,6 +387,7 @@ export function createSqliteReadModelStore(options: SqliteReadModelStoreOptions)
     },
 
     async close() {
+      while (queued.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       statements.clear();
       if (owned) db.close();
     },

@@ -5,8 +5,13 @@ import type {
   Subscription,
 } from '../../../src/application/ports/event-store.port.js';
 import type { Logger } from '../../../src/application/ports/logger.port.js';
-import type { ReadModelStore, StoredDocument } from '../../../src/application/ports/read-model-store.port.js';
-import { encodePosition } from '../../../src/application/ports/read-model-store.port.js';
+import type {
+  GuardedState,
+  ProjectionWrite,
+  ReadModelStore,
+  StoredDocument,
+} from '../../../src/application/ports/read-model-store.port.js';
+import { decodePosition, encodePosition } from '../../../src/application/ports/read-model-store.port.js';
 
 /**
  * In-memory ReadModelStore with the port's guard semantics: `putGuarded` writes only when the stored `_position`
@@ -42,6 +47,22 @@ export class InMemoryReadModels implements ReadModelStore {
     const stored = doc === null ? null : { ...structuredClone(doc), _id: id, _position: encoded };
     this.rows.set(this.key(collection, id), { doc: stored, position: encoded });
     return true;
+  }
+
+  async getForUpdate(collection: string, ids: readonly string[]): Promise<Map<string, GuardedState>> {
+    const found = new Map<string, GuardedState>();
+    for (const id of ids) {
+      const row = this.rows.get(this.key(collection, id));
+      if (row)
+        found.set(id, { doc: row.doc ? structuredClone(row.doc) : null, position: decodePosition(row.position) });
+    }
+    return found;
+  }
+
+  async putGuardedBatch(collection: string, writes: readonly ProjectionWrite[]): Promise<number> {
+    let written = 0;
+    for (const { id, doc, position } of writes) if (await this.putGuarded(collection, id, doc, position)) written++;
+    return written;
   }
 
   async putGuardedMany(
