@@ -211,6 +211,21 @@ describe('Calendly webhooks as a reservation source', () => {
     expect(herald.email.sent.length + herald.sms.sent.length).toBe(sentAfterCancel);
   });
 
+  it('the signature is checked before the body is read; a signed body over 128 KiB is a 413', async () => {
+    const before = await reservationEvents();
+    const huge = JSON.stringify({ ...anInvitee('invitee.created'), padding: 'x'.repeat(200 * 1024) });
+    const unsigned = await fetch(`${base}/v1/webhooks/calendly/spa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'calendly-webhook-signature': 't=1,v1=00' },
+      body: huge,
+    });
+    expect(unsigned.status).toBe(401);
+    const signed = await deliver(JSON.parse(huge));
+    expect(signed.status).toBe(413);
+    expect(signed.type).toContain('application/problem+json');
+    expect(await reservationEvents()).toBe(before);
+  });
+
   it('an event type with no mapping is answered 200 ignored (Calendly retries non-2xx) and books nothing', async () => {
     const before = await reservationEvents();
     const answer = await deliver(anInvitee('invitee.created', { eventType: OTHER_EVENT_TYPE }));
