@@ -11,6 +11,7 @@ logic; they never change what is checked. The test writes a file (HERALD_FUZZ_DA
   queries        "METHOD /path" -> whole query strings that may replace the generated one (an availability window)
   customerTokens link tokens of customers' own pages, sent as X-Customer-Token to /v1/self/... most of the time
   twilio         authToken and publicUrl to sign webhook calls with, as Twilio would
+  calendly       signingKey to sign Calendly webhook calls with (t=<now>,v1=HMAC-SHA256 of "t.body"), as Calendly would
   statusFile     where to write, per operation, how often each status came back
 
 Each hook draws between the generated value and the seeded ones, so generated data is still sent too.
@@ -23,6 +24,7 @@ import hmac
 import json
 import os
 import random
+import time
 from collections import defaultdict
 from urllib.parse import parse_qsl
 
@@ -37,6 +39,7 @@ OPERATION_IDS = SEED.get("operationIds", {})
 BODIES = SEED.get("bodies", {})
 QUERIES = SEED.get("queries", {})
 TWILIO = SEED.get("twilio")
+CALENDLY = SEED.get("calendly")
 CUSTOMER_TOKENS = SEED.get("customerTokens", [])
 STATUSES = defaultdict(lambda: defaultdict(int))
 SAMPLES = defaultdict(dict)  # operation -> status -> one answer, to say why an operation never reached 2xx
@@ -88,10 +91,19 @@ def twilio_signature(auth_token, url, params):
     return base64.b64encode(digest).decode("ascii")
 
 
+def prepare(case):
+    """The request exactly as it will be sent (so that a signature covers the bytes Herald receives)."""
+    return requests.Request(**{
+        key: value
+        for key, value in case.as_transport_kwargs(base_url="http://herald").items()
+        if key in ("method", "url", "headers", "params", "data", "json", "files")
+    }).prepare()
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """A customer's link token on their own page's calls (most of the time: a generated one is still sent, too).
-    Sign the Twilio webhook calls with the configured auth token, exactly over what will be sent."""
+    Sign the Twilio and Calendly webhook calls with the configured secrets, exactly over what will be sent."""
     if CUSTOMER_TOKENS and case.path.startswith("/v1/self"):
         if case.headers is None:
             case.headers = {}
@@ -99,13 +111,18 @@ def before_call(context, case, kwargs):
         if choice < len(CUSTOMER_TOKENS):
             case.headers["X-Customer-Token"] = CUSTOMER_TOKENS[choice]
         return
+    if CALENDLY is not None and case.path.startswith("/v1/webhooks/calendly/"):
+        prepared = prepare(case)
+        body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode("utf-8")
+        timestamp = str(int(time.time()))
+        digest = hmac.new(CALENDLY["signingKey"].encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+        if case.headers is None:
+            case.headers = {}
+        case.headers["Calendly-Webhook-Signature"] = f"t={timestamp},v1={digest.hexdigest()}"
+        return
     if TWILIO is None or not case.path.startswith("/v1/webhooks/twilio/"):
         return
-    prepared = requests.Request(**{
-        key: value
-        for key, value in case.as_transport_kwargs(base_url="http://herald").items()
-        if key in ("method", "url", "headers", "params", "data", "json", "files")
-    }).prepare()
+    prepared = prepare(case)
     body = prepared.body.decode("utf-8") if isinstance(prepared.body, bytes) else prepared.body or ""
     params = defaultdict(list)
     for name, value in parse_qsl(body, keep_blank_values=True):

@@ -52,6 +52,8 @@ const API_KEY = 'fuzz-admin-key-0123456789abcdef';
  * a documented 401 problem+json; its 200 is tested in test/api/metrics.test.ts.
  */
 const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
+const CALENDLY_SIGNING_KEY = 'fuzz-calendly-signing-key-0123456789';
+const CALENDLY_EVENT_TYPE = 'https://api.calendly.com/event_types/FUZZFUZZFUZZFUZZ';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
 /** A customer whose SMS Twilio refuses: its delivery fails, so POST /deliveries/{id}/resend has something to do. */
@@ -381,6 +383,20 @@ async function seed(): Promise<Record<string, unknown>> {
     { reservationId: ids },
   ];
   const newStarts = starts.slice(slot + 1);
+  // Calendly webhooks: tenant default accepts them, signed by the hooks with this key (test/fuzz/hooks.py).
+  await created('PUT', '/v1/integrations/calendly', {
+    signingKey: CALENDLY_SIGNING_KEY,
+    eventTypes: [{ eventTypeUri: CALENDLY_EVENT_TYPE, serviceId: 'fuzz-class' }],
+  });
+  const calendlyInvitee = (event: string, index: number, start: string) => ({
+    event,
+    payload: {
+      uri: `https://api.calendly.com/scheduled_events/FUZZ${index}/invitees/FUZZ${index}`,
+      name: `Calendly Guest ${index}`,
+      email: `calendly.${index}@example.com`,
+      scheduled_event: { event_type: CALENDLY_EVENT_TYPE, start_time: start },
+    },
+  });
 
   return {
     ids: {
@@ -399,6 +415,7 @@ async function seed(): Promise<Record<string, unknown>> {
     },
     operationIds: Object.fromEntries([
       ['PUT /v1/channels/{channel}', { channel: ['staff-chat'] }],
+      ['POST /v1/webhooks/calendly/{tenantId}', { tenantId: ['default'] }],
       transition('confirm', pools.confirm),
       transition('decline', pools.decline),
       transition('cancel', pools.cancel),
@@ -472,6 +489,12 @@ async function seed(): Promise<Record<string, unknown>> {
           ],
         },
       ],
+      'POST /v1/webhooks/calendly/{tenantId}': newStarts
+        .slice(45, 50)
+        .flatMap((start, index) => [
+          calendlyInvitee('invitee.created', index, start),
+          calendlyInvitee('invitee.canceled', index, start),
+        ]),
       'POST /v1/webhooks/twilio/status': messageSids.flatMap((sid) => [
         { MessageSid: sid, MessageStatus: 'delivered' },
         { MessageSid: sid, MessageStatus: 'sending' },
@@ -514,6 +537,7 @@ async function seed(): Promise<Record<string, unknown>> {
     },
     customerTokens: ownPages,
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
+    calendly: { signingKey: CALENDLY_SIGNING_KEY },
     statusFile: join(workDir, 'statuses.json'),
   };
 }

@@ -1630,6 +1630,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/calendly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calendly as a reservation source: which event types book which services (never the key). */
+        get: operations["getCalendlySource"];
+        /** Accept Calendly webhooks: the signing key (stored encrypted) and the event type → service map. */
+        put: operations["configureCalendlySource"];
+        post?: never;
+        /** Stop accepting Calendly webhooks (their signatures no longer verify). */
+        delete: operations["removeCalendlySource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/calendly/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Calendly invitee.created / invitee.canceled (signed): books or cancels the reservation; a redelivery changes nothing; what cannot be acted on is answered 200 `ignored` (Calendly retries non-2xx). */
+        post: operations["receiveCalendlyWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -16033,6 +16069,394 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCalendlySource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configured: boolean;
+                        eventTypes: {
+                            /** @description The Calendly event type URI, e.g. https://api.calendly.com/event_types/AAAAAAAAAAAAAAAA. */
+                            eventTypeUri: string;
+                            /** @description The Herald service an invitee of this event type books. */
+                            serviceId: string;
+                            /** @description The resource; absent: the first of the service’s resources with a free seat. */
+                            resourceId?: string;
+                        }[];
+                        configuredAt: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    configureCalendlySource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The webhook signing key given to (or by) Calendly for the subscription. Stored sealed, never shown. */
+                    signingKey: string;
+                    eventTypes: {
+                        /** @description The Calendly event type URI, e.g. https://api.calendly.com/event_types/AAAAAAAAAAAAAAAA. */
+                        eventTypeUri: string;
+                        /** @description The Herald service an invitee of this event type books. */
+                        serviceId: string;
+                        /** @description The resource; absent: the first of the service’s resources with a free seat. */
+                        resourceId?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The configuration as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configured: boolean;
+                        eventTypes: {
+                            /** @description The Calendly event type URI, e.g. https://api.calendly.com/event_types/AAAAAAAAAAAAAAAA. */
+                            eventTypeUri: string;
+                            /** @description The Herald service an invitee of this event type books. */
+                            serviceId: string;
+                            /** @description The resource; absent: the first of the service’s resources with a free seat. */
+                            resourceId?: string;
+                        }[];
+                        configuredAt: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    removeCalendlySource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed (or there was nothing to remove). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not do this, or the caller could not be verified. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (e.g. failed authentication attempts) from this client: wait Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; nothing the client can fix. The log has the details. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveCalendlyWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description t=<unix seconds>,v1=<hex HMAC-SHA256 over "<t>.<raw body>" with the signing key> */
+                "calendly-webhook-signature": string;
+            };
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description invitee.created and invitee.canceled are acted on; others ignored. */
+                    event: string;
+                    payload: {
+                        uri?: string;
+                        name?: string;
+                        email?: string;
+                        text_reminder_number?: string | null;
+                        scheduled_event?: {
+                            event_type: string;
+                            start_time: string;
+                            end_time?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        cancellation?: ({
+                            canceler_type?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        }) | null;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded, already recorded (a redelivery), or ignored with the reason. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        outcome: "recorded" | "already-recorded" | "ignored";
+                        reservationId?: string;
+                        /** @enum {string} */
+                        reason?: "unsupported-event" | "unknown-event-type" | "unknown-invitee" | "not-bookable";
+                        /** @description Why the slot could not be booked (slot-full, slot-not-bookable...). */
+                        code?: string;
+                    };
+                };
+            };
+            /** @description The request is not valid: malformed (URL, JSON, a header) or a field breaks a rule; `errors` names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (send "Authorization: Bearer <key>" or "X-Api-Key: <key>"). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description There is no such resource (for this tenant). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
+            415: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

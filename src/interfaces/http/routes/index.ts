@@ -5,6 +5,7 @@ import { analyticsRoutes } from './analytics.routes.js';
 import { availabilityRoutes } from './availability.routes.js';
 import { bookingRoutes } from './booking.routes.js';
 import { calendarRoutes } from './calendars.routes.js';
+import { calendlyRoutes } from './calendly.routes.js';
 import { catalogRoutes } from './catalog.routes.js';
 import { channelRoutes } from './channels.routes.js';
 import { customerRoutes } from './customers.routes.js';
@@ -51,5 +52,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(customerRoutes(deps));
     await app.register(messageRoutes(deps));
     await app.register(serviceOccurrenceRoutes(deps));
+    await app.register(calendlyRoutes(deps));
   };
 }
