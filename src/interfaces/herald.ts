@@ -1,3 +1,15 @@
+import { webhookEndpointsProjection } from '../application/projections/webhook-endpoints.projection.js';
+import {
+  createWebhookIntentHandler,
+  createWebhookOutbox,
+  createWebhookPauseAlerts,
+  createWebhookSenderJob,
+  wakeWebhookSenders,
+  WEBHOOK_TARGET,
+  type WebhookOutboxDeps,
+} from '../application/webhooks/webhook-delivery.js';
+import { WEBHOOK_DELIVERY_JOB } from '../application/webhooks/webhook-endpoints.js';
+import { createWebhookHttpTransport } from '../infrastructure/webhooks/webhook-http-transport.js';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
@@ -135,6 +147,7 @@ export const PROJECTIONS = [
   staffAccountsProjection,
   resourceCalendarsProjection,
   campaignsProjection,
+  webhookEndpointsProjection,
 ] as unknown as readonly Projection[];
 
 /** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
@@ -308,6 +321,33 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     throttle: campaignThrottle,
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
+  const running: RunningSubscriber[] = [];
+  const webhookDeps: WebhookOutboxDeps = {
+    eventStore,
+    ids,
+    clock,
+    cipher,
+    scheduler,
+    readModels,
+    logger,
+    transport: createWebhookHttpTransport({
+      guard: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK },
+      timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+    }),
+    settings: {
+      retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((seconds) => seconds * 1000),
+      ...(config.WEBHOOK_PAUSE_AFTER_HOURS !== undefined
+        ? { pauseAfterMs: Math.round(config.WEBHOOK_PAUSE_AFTER_HOURS * 3_600_000) }
+        : {}),
+      retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
+    },
+    // The outbox looks endpoints up in their projection: it waits until that has seen every event before the one
+    // it handles, so an endpoint created before an event is never missed.
+    endpointsCaughtUp: async (position) => {
+      const name = projectionConsumerName(webhookEndpointsProjection);
+      await running.find((subscriber) => subscriber.name === name)?.waitFor(position - 1n, 30_000);
+    },
+  };
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
     planner.consumer,
@@ -324,6 +364,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
       logger,
     }),
+    processManagerConsumer(createWebhookOutbox(webhookDeps), {
+      scheduler,
+      handlers: { [WEBHOOK_TARGET]: createWebhookIntentHandler(webhookDeps) },
+      logger,
+    }),
+    processManagerConsumer(createWebhookPauseAlerts(webhookDeps), {
+      scheduler,
+      handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
+      logger,
+    }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
@@ -332,8 +382,8 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
     [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
+    [WEBHOOK_DELIVERY_JOB, createWebhookSenderJob(webhookDeps)],
   ]);
-  const running: RunningSubscriber[] = [];
   metrics.setConsumerSource(async () => ({
     head: await eventStore.headPosition(),
     consumers: running.map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
@@ -363,6 +413,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     secureCookies: !publicBaseUrl(config).startsWith('http://'),
     web: options.webAssets ?? loadWebAssets(),
     channels: { cipher, environment: environmentChannels },
+    webhooks: webhookDeps,
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {
@@ -419,6 +470,12 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         await campaigns?.waitFor(head, 120_000);
         const resumed = await campaignRunner.resumeRunning(readModels);
         if (resumed > 0) logger.info({ resumed }, 'running campaigns resumed');
+        const endpoints = running.find(
+          (subscriber) => subscriber.name === projectionConsumerName(webhookEndpointsProjection),
+        );
+        await endpoints?.waitFor(head, 120_000);
+        const woken = await wakeWebhookSenders(webhookDeps);
+        if (woken > 0) logger.info({ endpoints: woken }, 'webhook senders with undelivered events woken');
       })().catch((error: unknown) => logger.error({ err: String(error) }, 'recovery of unfinished deliveries failed'));
       await scheduler.start(async (job) => {
         const handler = jobHandlers.get(job.name);
