@@ -78,17 +78,19 @@ export const webhookDeliverySchema = z
     queuedAt: z.string(),
     deliveredAt: z.string().nullable(),
     nextAttemptAt: z.string().nullable(),
-    attempts: z.array(
-      z.object({
-        attempt: z.number().int(),
-        at: z.string(),
-        status: z.number().int().nullable(),
-        error: z.string().nullable(),
-        durationMs: z.number(),
-        delivered: z.boolean(),
-        nextAttemptAt: z.string().nullable(),
-      }),
-    ).readonly(),
+    attempts: z
+      .array(
+        z.object({
+          attempt: z.number().int(),
+          at: z.string(),
+          status: z.number().int().nullable(),
+          error: z.string().nullable(),
+          durationMs: z.number(),
+          delivered: z.boolean(),
+          nextAttemptAt: z.string().nullable(),
+        }),
+      )
+      .readonly(),
   })
   .meta({ id: 'WebhookDelivery' });
 
