@@ -340,6 +340,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
         ? { pauseAfterMs: Math.round(config.WEBHOOK_PAUSE_AFTER_HOURS * 3_600_000) }
         : {}),
       retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
+      leaseMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000 + 30_000,
     },
     // The outbox looks endpoints up in their projection: it waits until that has seen every event before the one
     // it handles, so an endpoint created before an event is never missed.

@@ -42,6 +42,8 @@ export interface WebhookDeliverySettings {
   readonly pauseAfterMs?: number;
   /** A Retry-After longer than this is cut to it. */
   readonly retryAfterMaxMs: number;
+  /** How long a started attempt keeps other senders off (the request timeout and a margin). */
+  readonly leaseMs: number;
 }
 
 export interface WebhookOutboxDeps extends WebhookEndpointDeps {
@@ -138,10 +140,36 @@ export function createWebhookSenderJob(deps: WebhookOutboxDeps) {
     const head = headId ? state.deliveries[headId] : undefined;
     if (!head) return;
     const now = deps.clock.now();
+    if (head.inFlight && Date.parse(head.inFlight.leaseUntil) > now.getTime()) {
+      // Another sender is on it (or crashed while on it: then its lease ends first).
+      await wakeWebhookSender(deps.scheduler, tenantId, endpointId, new Date(head.inFlight.leaseUntil));
+      return;
+    }
     if (head.nextAttemptAt && Date.parse(head.nextAttemptAt) > now.getTime()) {
       await wakeWebhookSender(deps.scheduler, tenantId, endpointId, new Date(head.nextAttemptAt));
       return;
     }
+    // Take the lease: of two senders woken together, one appends it and sends; the other decides nothing.
+    const attemptNo = head.attempts.length + 1;
+    const lease = await handleCommand(
+      deps,
+      webhookEndpointStreamName(tenantId, endpointId),
+      webhookDecider,
+      {
+        type: 'StartWebhookAttempt',
+        data: {
+          tenantId,
+          endpointId,
+          at: now.toISOString(),
+          by: 'system:webhook-sender',
+          deliveryId: head.deliveryId,
+          attempt: attemptNo,
+          leaseUntil: new Date(now.getTime() + deps.settings.leaseMs).toISOString(),
+        },
+      },
+      sender(tenantId),
+    );
+    if (lease.newEvents.length === 0) return;
     let secret: string;
     try {
       secret = deps.cipher.open(state.secret, webhookSecretContext(tenantId, endpointId)).secret ?? '';
@@ -200,7 +228,7 @@ export function createWebhookSenderJob(deps: WebhookOutboxDeps) {
           at: now.toISOString(),
           by: 'system:webhook-sender',
           deliveryId: head.deliveryId,
-          attempt: head.attempts.length + 1,
+          attempt: attemptNo,
           status: answer.kind === 'answer' ? answer.status : null,
           error: delivered ? null : answer.kind === 'answer' ? `HTTP ${answer.status}` : answer.reason,
           durationMs: Math.round(answer.durationMs),

@@ -55,6 +55,8 @@ export interface WebhookDelivery {
   /** The first failed attempt of the current round (ISO), for "failing for N hours". */
   readonly failingSince: string | null;
   readonly nextAttemptAt: string | null;
+  /** An attempt a sender started and has not recorded: no other sender sends until its lease ends. */
+  readonly inFlight: { readonly attempt: number; readonly leaseUntil: string } | null;
 }
 
 export interface WebhookEndpointSettings {
@@ -111,6 +113,10 @@ export type RecordWebhookAttempt = Command<
   'RecordWebhookAttempt',
   Stamp & { readonly deliveryId: string } & Omit<WebhookAttempt, 'at'>
 >;
+export type StartWebhookAttempt = Command<
+  'StartWebhookAttempt',
+  Stamp & { readonly deliveryId: string; readonly attempt: number; readonly leaseUntil: string }
+>;
 export type ReplayWebhookDeliveries = Command<
   'ReplayWebhookDeliveries',
   Stamp & { readonly deliveryIds: readonly string[] }
@@ -124,6 +130,7 @@ export type WebhookEndpointCommand =
   | ResumeWebhookEndpoint
   | DeleteWebhookEndpoint
   | QueueWebhookEvent
+  | StartWebhookAttempt
   | RecordWebhookAttempt
   | ReplayWebhookDeliveries;
 
@@ -137,6 +144,7 @@ export type WebhookEndpointPaused = DomainEvent<
 export type WebhookEndpointResumed = DomainEvent<'WebhookEndpointResumed', Stamp & { readonly undelivered: number }>;
 export type WebhookEndpointDeleted = DomainEvent<'WebhookEndpointDeleted', Stamp>;
 export type WebhookEventQueued = DomainEvent<'WebhookEventQueued', QueueWebhookEvent['data']>;
+export type WebhookDeliveryAttemptStarted = DomainEvent<'WebhookDeliveryAttemptStarted', StartWebhookAttempt['data']>;
 export type WebhookDeliveryAttempted = DomainEvent<'WebhookDeliveryAttempted', RecordWebhookAttempt['data']>;
 export type WebhookDeliveriesReplayed = DomainEvent<'WebhookDeliveriesReplayed', ReplayWebhookDeliveries['data']>;
 
@@ -148,6 +156,7 @@ export type WebhookEndpointEvent =
   | WebhookEndpointResumed
   | WebhookEndpointDeleted
   | WebhookEventQueued
+  | WebhookDeliveryAttemptStarted
   | WebhookDeliveryAttempted
   | WebhookDeliveriesReplayed;
 
@@ -159,6 +168,7 @@ export const WEBHOOK_ENDPOINT_EVENT_TYPES: readonly WebhookEndpointEvent['type']
   'WebhookEndpointResumed',
   'WebhookEndpointDeleted',
   'WebhookEventQueued',
+  'WebhookDeliveryAttemptStarted',
   'WebhookDeliveryAttempted',
   'WebhookDeliveriesReplayed',
 ];
@@ -282,6 +292,17 @@ export function decideWebhookEndpoint(
       if (!endpointAccepts(state, command.data.payload.type)) return [];
       return [{ type: 'WebhookEventQueued', data: command.data }];
     }
+    case 'StartWebhookAttempt': {
+      // The sender's lease: of two senders that read the same state, one appends this, the other decides nothing
+      // (after its version conflict) and does not send. A crashed sender's lease ends at leaseUntil.
+      if (state.status !== 'active') return [];
+      const delivery = state.deliveries[command.data.deliveryId];
+      if (!delivery || state.queue[0] !== delivery.deliveryId || delivery.status === 'delivered') return [];
+      if (command.data.attempt !== delivery.attempts.length + 1) return [];
+      if (delivery.inFlight && Date.parse(delivery.inFlight.leaseUntil) > Date.parse(at)) return [];
+      parseInstant(command.data.leaseUntil, 'leaseUntil');
+      return [{ type: 'WebhookDeliveryAttemptStarted', data: command.data }];
+    }
     case 'RecordWebhookAttempt': {
       if (state.status === 'none') return [];
       const delivery = state.deliveries[command.data.deliveryId];
@@ -378,12 +399,19 @@ export function evolveWebhookEndpoint(state: WebhookEndpointState, event: Webhoo
         attemptsThisRound: 0,
         failingSince: null,
         nextAttemptAt: at,
+        inFlight: null,
       };
       return {
         ...state,
         queue: [...state.queue, deliveryId],
         deliveries: { ...state.deliveries, [deliveryId]: delivery },
       };
+    }
+    case 'WebhookDeliveryAttemptStarted': {
+      const current = state.deliveries[event.data.deliveryId];
+      if (!current) return state;
+      const inFlight = { attempt: event.data.attempt, leaseUntil: event.data.leaseUntil };
+      return { ...state, deliveries: { ...state.deliveries, [current.deliveryId]: { ...current, inFlight } } };
     }
     case 'WebhookDeliveryAttempted': {
       const { deliveryId, attempt, status, error, durationMs, delivered, nextAttemptAt, at } = event.data;
@@ -398,6 +426,7 @@ export function evolveWebhookEndpoint(state: WebhookEndpointState, event: Webhoo
         deliveredAt: delivered ? at : null,
         failingSince: delivered ? null : (current.failingSince ?? at),
         nextAttemptAt: delivered ? null : nextAttemptAt,
+        inFlight: null,
       };
       return {
         ...state,

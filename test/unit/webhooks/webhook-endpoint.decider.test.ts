@@ -66,14 +66,14 @@ describe('webhook endpoint decider', () => {
     for (const url of ['ftp://x.example/', 'https://u:p@x.example/', 'https://x.example/#f', 'not a url']) {
       spec
         .given([])
-        .when({ type: 'CreateWebhookEndpoint', data: { ...(created.data as never), url } })
+        .when({ type: 'CreateWebhookEndpoint', data: { ...(created.data as object), url } as never })
         .thenThrows(ValidationError, { details: { field: 'url' } });
     }
     spec
       .given([])
       .when({
         type: 'CreateWebhookEndpoint',
-        data: { ...(created.data as never), eventTypes: ['StaffAccountCreated'] },
+        data: { ...(created.data as object), eventTypes: ['StaffAccountCreated'] } as never,
       })
       .thenThrows(ValidationError, { details: { field: 'eventTypes.0' } });
   });
@@ -181,5 +181,25 @@ describe('webhook endpoint decider', () => {
       .given([created, deleted])
       .when({ type: 'PauseWebhookEndpoint', data: { ...stamp(), reason: 'manual' } })
       .thenThrows(NotFoundError);
+  });
+  it('lets one sender at a time attempt the head: a second start within the lease decides nothing', () => {
+    const start = (at: string) => ({
+      type: 'StartWebhookAttempt' as const,
+      data: { ...stamp(at), deliveryId: 'msg_1', attempt: 1, leaseUntil: '2026-01-01T10:01:00.000Z' },
+    });
+    const started = spec
+      .given([created, queued(1)])
+      .when(start('2026-01-01T10:00:00.000Z'))
+      .then([{ type: 'WebhookDeliveryAttemptStarted', data: start('2026-01-01T10:00:00.000Z').data }]);
+    expect(decider.decide(start('2026-01-01T10:00:30.000Z'), started)).toEqual([]);
+    // A crashed sender's lease ends: the next sender may attempt again (the same webhook-id).
+    expect(decider.decide(start('2026-01-01T10:01:01.000Z'), started)).toHaveLength(1);
+    spec
+      .given([created, queued(1), queued(2)])
+      .when({
+        ...start('2026-01-01T10:00:00.000Z'),
+        data: { ...start('2026-01-01T10:00:00.000Z').data, deliveryId: 'msg_2' },
+      })
+      .thenNothing();
   });
 });

@@ -32,7 +32,7 @@ export const webhookEndpointInputSchema = z
     eventTypes: eventTypes.default(null),
     description: line(MAX_WEBHOOK_DESCRIPTION).default(''),
   })
-  .meta({ id: 'WebhookEndpointInput' });
+  .meta({ id: 'NewWebhookEndpoint' });
 
 export const webhookEndpointPatchSchema = z
   .strictObject({
