@@ -32,40 +32,43 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 
 describe('webhook endpoints', () => {
   it('shows the signing secret once (no-store), never again; admin only; problems for bad input', async () => {
-    const created = await inject('POST', '/v1/webhooks', { url: receiver.url, description: 'CRM' });
+    const created = await inject('POST', '/v1/webhook-endpoints', { url: receiver.url, description: 'CRM' });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.headers['cache-control']).toBe('no-store');
     const { endpoint, secret } = created.json();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(created.headers.location).toBe(`/v1/webhooks/${endpoint.id}`);
+    expect(created.headers.location).toBe(`/v1/webhook-endpoints/${endpoint.id}`);
     expect(endpoint).toMatchObject({ url: receiver.url, eventTypes: null, status: 'active', undelivered: 0 });
 
-    const got = await inject('GET', `/v1/webhooks/${endpoint.id}`);
-    const listed = await inject('GET', '/v1/webhooks');
+    const got = await inject('GET', `/v1/webhook-endpoints/${endpoint.id}`);
+    const listed = await inject('GET', '/v1/webhook-endpoints');
     for (const body of [got.body, listed.body]) expect(body).not.toContain(secret.slice(6, 20));
     expect(listed.json().items.map((e: { id: string }) => e.id)).toContain(endpoint.id);
     const stream = await herald.adapters.eventStore.readStream(`webhook-hooks+${endpoint.id}`);
     expect(JSON.stringify(stream.events.map((e) => e.data))).not.toContain(secret.slice(6, 20));
 
     const staff = await herald.keyFor('hooks', 'staff');
-    const refused = await inject('POST', '/v1/webhooks', { url: receiver.url }, staff);
+    const refused = await inject('POST', '/v1/webhook-endpoints', { url: receiver.url }, staff);
     expect(refused.statusCode).toBe(403);
     expect(refused.headers['content-type']).toContain('application/problem+json');
     for (const url of ['ftp://example.com/x', 'http://10.0.0.7/x', 'https://169.254.169.254/latest/meta-data']) {
-      const bad = await inject('POST', '/v1/webhooks', { url });
+      const bad = await inject('POST', '/v1/webhook-endpoints', { url });
       expect(bad.statusCode, url).toBe(400);
       expect(bad.headers['content-type']).toContain('application/problem+json');
     }
-    const badType = await inject('POST', '/v1/webhooks', { url: receiver.url, eventTypes: ['StaffAccountCreated'] });
+    const badType = await inject('POST', '/v1/webhook-endpoints', {
+      url: receiver.url,
+      eventTypes: ['StaffAccountCreated'],
+    });
     expect(badType.statusCode).toBe(400);
     const other = await herald.keyFor('hooks-other');
-    expect((await inject('GET', `/v1/webhooks/${endpoint.id}`, undefined, other)).statusCode).toBe(404);
-    await inject('DELETE', `/v1/webhooks/${endpoint.id}`);
-    expect((await inject('GET', `/v1/webhooks/${endpoint.id}`)).statusCode).toBe(404);
+    expect((await inject('GET', `/v1/webhook-endpoints/${endpoint.id}`, undefined, other)).statusCode).toBe(404);
+    await inject('DELETE', `/v1/webhook-endpoints/${endpoint.id}`);
+    expect((await inject('GET', `/v1/webhook-endpoints/${endpoint.id}`)).statusCode).toBe(404);
   });
 
   it('delivers the tenant’s events, signed, in order; never another tenant’s; replays with the same webhook-id', async () => {
-    const created = await inject('POST', '/v1/webhooks', {
+    const created = await inject('POST', '/v1/webhook-endpoints', {
       url: receiver.url,
       eventTypes: ['ReservationConfirmed', 'ReservationCancelled'],
     });
@@ -84,19 +87,19 @@ describe('webhook endpoints', () => {
     expect(bodies.map((b) => b.type)).toEqual(['ReservationConfirmed', 'ReservationCancelled']);
     expect(bodies.every((b) => b.data.reservationId === reservationId)).toBe(true);
 
-    const audit = await inject('GET', `/v1/webhooks/${endpoint.id}/deliveries`);
+    const audit = await inject('GET', `/v1/webhook-endpoints/${endpoint.id}/deliveries`);
     expect(audit.statusCode).toBe(200);
     const items = audit.json().items as { id: string; status: string; attempts: { status: number }[] }[];
     expect(items.map((d) => d.status)).toEqual(['delivered', 'delivered']);
     expect(items[1]!.attempts[0]!.status).toBe(204);
 
     const firstId = items[1]!.id;
-    const replay = await inject('POST', `/v1/webhooks/${endpoint.id}/deliveries/${firstId}/replay`);
+    const replay = await inject('POST', `/v1/webhook-endpoints/${endpoint.id}/deliveries/${firstId}/replay`);
     expect(replay.statusCode, replay.body).toBe(202);
     await eventually(() => receiver.accepted.filter((id) => id === firstId).length === 2, 'the replay');
     expect(receiver.received.at(-1)!.verified).toBe(true);
     expect(receiver.received.at(-1)!.body).toBe(got[0]!.body);
-    await inject('DELETE', `/v1/webhooks/${endpoint.id}`);
+    await inject('DELETE', `/v1/webhook-endpoints/${endpoint.id}`);
   });
 
   it('a 410 Gone pauses the endpoint (visible, alerted to the admins); resume sends the rest in order', async () => {
@@ -107,7 +110,7 @@ describe('webhook endpoints', () => {
     });
     expect(put.statusCode, put.body).toBe(200);
     const { endpoint, secret } = (
-      await inject('POST', '/v1/webhooks', {
+      await inject('POST', '/v1/webhook-endpoints', {
         url: receiver.url,
         eventTypes: ['ReservationConfirmed'],
         description: 'Zap',
@@ -118,10 +121,10 @@ describe('webhook endpoints', () => {
     const first = receiver.received.length;
     await herald.reserve(auth, aReservation({ start: '2030-12-02T17:00:00Z', end: '2030-12-02T18:00:00Z' }));
     await eventually(
-      async () => (await inject('GET', `/v1/webhooks/${endpoint.id}`)).json().status === 'paused',
+      async () => (await inject('GET', `/v1/webhook-endpoints/${endpoint.id}`)).json().status === 'paused',
       'the pause',
     );
-    const paused = (await inject('GET', `/v1/webhooks/${endpoint.id}`)).json();
+    const paused = (await inject('GET', `/v1/webhook-endpoints/${endpoint.id}`)).json();
     expect(paused).toMatchObject({ status: 'paused', pauseReason: 'gone', undelivered: 1 });
     await herald.settle();
     await eventually(
@@ -132,12 +135,12 @@ describe('webhook endpoints', () => {
     await herald.reserve(auth, aReservation({ start: '2030-12-03T17:00:00Z', end: '2030-12-03T18:00:00Z' }));
     expect(receiver.received.length).toBe(first + 1); // paused: nothing sent, but queued
     receiver.answerWith(204);
-    const resumed = await inject('POST', `/v1/webhooks/${endpoint.id}/resume`);
+    const resumed = await inject('POST', `/v1/webhook-endpoints/${endpoint.id}/resume`);
     expect(resumed.json()).toMatchObject({ status: 'active', undelivered: 2 });
     await eventually(() => receiver.received.length >= first + 3, 'the queued events');
     const ids = receiver.received.slice(first).map((r) => r.id);
     expect(ids[1]).toBe(ids[0]); // the 410'd event again, same webhook-id
     expect(new Set(ids).size).toBe(2);
-    await inject('DELETE', `/v1/webhooks/${endpoint.id}`);
+    await inject('DELETE', `/v1/webhook-endpoints/${endpoint.id}`);
   });
 });

@@ -99,7 +99,7 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
     let herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
     workspace.processes.push(herald);
     const created = await expectOk<{ endpoint: { id: string }; secret: string }>(
-      call(herald, 'POST', '/v1/webhooks', {
+      call(herald, 'POST', '/v1/webhook-endpoints', {
         url: receiver.url,
         eventTypes: ['ReservationConfirmed'],
         description: 'CRM',
@@ -127,7 +127,7 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
     herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
     workspace.processes.push(herald);
     for (let i = 5; i <= 6; i++) await book(i);
-    const deliveries = `/v1/webhooks/${created.endpoint.id}/deliveries`;
+    const deliveries = `/v1/webhook-endpoints/${created.endpoint.id}/deliveries`;
     await until('attempts refused at connect after the restart', async () => {
       const { body } = await call<{ items: { attempts: { error: string | null }[] }[] }>(herald, 'GET', deliveries);
       return body.items.some((d) => d.attempts.filter((a) => a.error?.startsWith('network')).length >= 2);
@@ -168,7 +168,7 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
       }),
     );
     const created = await expectOk<{ endpoint: { id: string }; secret: string }>(
-      call(herald, 'POST', '/v1/webhooks', {
+      call(herald, 'POST', '/v1/webhook-endpoints', {
         url: receiver.url,
         eventTypes: ['ReservationConfirmed'],
         description: 'Zapier',
@@ -179,7 +179,7 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
     receiver.answerWith(503, 1);
     const before = receiver.received.length;
     const acceptedBefore = receiver.accepted.length;
-    const endpoint = `/v1/webhooks/${created.endpoint.id}`;
+    const endpoint = `/v1/webhook-endpoints/${created.endpoint.id}`;
     const r1 = await expectOk<{ reservationId: string }>(
       call(herald, 'POST', '/v1/reservations', reservation(20)),
       201,

@@ -43,7 +43,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     const replayed = z.object({ replayed: z.number().int() });
 
     app.get(
-      '/webhooks',
+      '/webhook-endpoints',
       {
         schema: {
           operationId: 'listWebhookEndpoints',
@@ -62,7 +62,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks',
+      '/webhook-endpoints',
       {
         schema: {
           operationId: 'createWebhookEndpoint',
@@ -84,13 +84,13 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         return reply
           .code(201)
           .header('cache-control', 'no-store')
-          .header('location', `/v1/webhooks/${created.endpoint.id}`)
+          .header('location', `/v1/webhook-endpoints/${created.endpoint.id}`)
           .send(created);
       },
     );
 
     app.get(
-      '/webhooks/:endpointId',
+      '/webhook-endpoints/:endpointId',
       {
         schema: {
           operationId: 'getWebhookEndpoint',
@@ -107,7 +107,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.patch(
-      '/webhooks/:endpointId',
+      '/webhook-endpoints/:endpointId',
       {
         schema: {
           operationId: 'updateWebhookEndpoint',
@@ -130,7 +130,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.delete(
-      '/webhooks/:endpointId',
+      '/webhook-endpoints/:endpointId',
       {
         schema: {
           operationId: 'deleteWebhookEndpoint',
@@ -148,7 +148,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks/:endpointId/pause',
+      '/webhook-endpoints/:endpointId/pause',
       {
         schema: {
           operationId: 'pauseWebhookEndpoint',
@@ -165,7 +165,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks/:endpointId/resume',
+      '/webhook-endpoints/:endpointId/resume',
       {
         schema: {
           operationId: 'resumeWebhookEndpoint',
@@ -182,7 +182,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks/:endpointId/rotate-secret',
+      '/webhook-endpoints/:endpointId/rotate-secret',
       {
         schema: {
           operationId: 'rotateWebhookSecret',
@@ -207,7 +207,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.get(
-      '/webhooks/:endpointId/deliveries',
+      '/webhook-endpoints/:endpointId/deliveries',
       {
         schema: {
           operationId: 'listWebhookDeliveries',
@@ -233,7 +233,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks/:endpointId/deliveries/:deliveryId/replay',
+      '/webhook-endpoints/:endpointId/deliveries/:deliveryId/replay',
       {
         schema: {
           operationId: 'replayWebhookDelivery',
@@ -258,7 +258,7 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/webhooks/:endpointId/replay',
+      '/webhook-endpoints/:endpointId/replay',
       {
         schema: {
           operationId: 'replayWebhookDeliveries',
