@@ -46,6 +46,18 @@ describe('webhook endpoints', () => {
     expect(listed.json().items.map((e: { id: string }) => e.id)).toContain(endpoint.id);
     const stream = await herald.adapters.eventStore.readStream(`webhook-hooks+${endpoint.id}`);
     expect(JSON.stringify(stream.events.map((e) => e.data))).not.toContain(secret.slice(6, 20));
+    // Idempotency-Key is not honoured where the answer carries the secret: no record of it is kept anywhere.
+    const retried = await inject('POST', `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, undefined, {
+      ...auth,
+      'idempotency-key': 'rotate-1',
+    } as typeof auth);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.headers['cache-control']).toBe('no-store');
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    const rotated = retried.json().secret as string;
+    expect(rotated).not.toBe(secret);
+    const everything = await herald.adapters.eventStore.readAll({ limit: 100_000 });
+    expect(JSON.stringify(everything.map((e) => e.data))).not.toContain(rotated.slice(6, 20));
 
     const staff = await herald.keyFor('hooks', 'staff');
     const refused = await inject('POST', '/v1/webhook-endpoints', { url: receiver.url }, staff);

@@ -1620,7 +1620,10 @@ export interface paths {
         /** Your webhook endpoints. */
         get: operations["listWebhookEndpoints"];
         put?: never;
-        /** Add an endpoint; the answer holds its signing secret, once. */
+        /**
+         * Add an endpoint; the answer holds its signing secret, once.
+         * @description The answer carries the signing secret, which Herald keeps only sealed: Idempotency-Key is not honoured here (a retry creates another endpoint; delete the one whose secret you never saw).
+         */
         post: operations["createWebhookEndpoint"];
         delete?: never;
         options?: never;
@@ -1690,7 +1693,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new signing secret, shown once; the old one signs nothing from now on. */
+        /**
+         * A new signing secret, shown once; the old one signs nothing from now on.
+         * @description The answer carries the new secret, which Herald keeps only sealed: Idempotency-Key is not honoured here (a retry rotates again; the last answer holds the secret in use).
+         */
         post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
@@ -16176,10 +16182,7 @@ export interface operations {
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -16196,8 +16199,6 @@ export interface operations {
                     "Cache-Control": "no-store";
                     /** @description The path of the resource this request created or acted on. */
                     Location: string;
-                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -16231,15 +16232,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
@@ -16251,15 +16243,6 @@ export interface operations {
             };
             /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description This Idempotency-Key was already used with a different request. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16793,10 +16776,7 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes a retry safe: the first successful answer is stored and replayed (with Idempotent-Replayed: true) for a retry with the same key and body, without doing anything again. The same key with another body is a 422. */
-                "idempotency-key"?: string;
-            };
+            header?: never;
             path: {
                 endpointId: string;
             };
@@ -16809,8 +16789,6 @@ export interface operations {
                 headers: {
                     /** @description "no-store": the answer carries a secret that must not be kept by caches. */
                     "Cache-Control": "no-store";
-                    /** @description "true": the stored answer to an earlier request with the same Idempotency-Key; nothing was done again. */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -16853,15 +16831,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state of the resource, or a request with this Idempotency-Key is still running. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The body is larger than 1 MiB. */
             413: {
                 headers: {
@@ -16873,15 +16842,6 @@ export interface operations {
             };
             /** @description The body is not in a media type this operation accepts (JSON unless stated otherwise). */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description This Idempotency-Key was already used with a different request. */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,8 +64,13 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     app.post(
       '/webhook-endpoints',
       {
+        // The answer carries the secret: it must not be stored as an idempotency record.
+        config: { idempotent: false },
         schema: {
           operationId: 'createWebhookEndpoint',
+          description:
+            'The answer carries the signing secret, which Herald keeps only sealed: Idempotency-Key is not honoured ' +
+            'here (a retry creates another endpoint; delete the one whose secret you never saw).',
           tags,
           summary: 'Add an endpoint; the answer holds its signing secret, once.',
           body: webhookEndpointInputSchema,
@@ -184,8 +189,12 @@ export function webhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     app.post(
       '/webhook-endpoints/:endpointId/rotate-secret',
       {
+        config: { idempotent: false },
         schema: {
           operationId: 'rotateWebhookSecret',
+          description:
+            'The answer carries the new secret, which Herald keeps only sealed: Idempotency-Key is not honoured here ' +
+            '(a retry rotates again; the last answer holds the secret in use).',
           tags,
           summary: 'A new signing secret, shown once; the old one signs nothing from now on.',
           params: webhookEndpointParams,
