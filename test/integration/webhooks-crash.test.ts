@@ -154,9 +154,11 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
     expect(first.attempts.some((a) => a.status === null)).toBe(true);
     expect(first.attempts.at(-1)!.status).toBe(204);
     await herald.stop();
-  });
+    // Two Herald starts and a retry phase on a shared 2-core machine: well above the ~17 s it takes alone.
+  }, 240_000);
 
   it('pauses an endpoint that keeps failing, alerts the admin, resumes from the first undelivered event, replays by id', async () => {
+    await receiver.setDown(false);
     const env = { ...baseEnv(), DATA_DIR: secondDir, WEBHOOK_RETRY_SCHEDULE_SECONDS: '1,1' };
     const herald = await startHeraldProcess({ env, startTimeoutMs: 60_000 });
     workspace.processes.push(herald);
@@ -220,5 +222,6 @@ describe('outgoing webhooks against a real endpoint on loopback', () => {
     );
     expect(audit.items.find((d) => d.id === firstId)!.attempts).toHaveLength(5); // 3 failed, delivered, replayed
     await herald.stop();
-  });
+    // One Herald start and a few 1 s retries on a shared 2-core machine: well above the ~10 s it takes alone.
+  }, 180_000);
 });

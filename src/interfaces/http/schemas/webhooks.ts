@@ -5,7 +5,7 @@ import {
   MAX_WEBHOOK_URL,
 } from '../../../domain/webhooks/webhook-endpoint.decider.js';
 import { PUBLISHED_EVENT_TYPES } from '../../../application/webhooks/published-events.js';
-import { instant, line } from './common.js';
+import { id, instant, line } from './common.js';
 
 const eventType = z.enum(PUBLISHED_EVENT_TYPES as [string, ...string[]]);
 const url = z
@@ -20,7 +20,7 @@ const eventTypes = z
   .nullable()
   .describe('The event types sent; null: every published type.');
 
-export const webhookEndpointParams = z.object({ endpointId: z.uuid() });
+export const webhookEndpointParams = z.object({ endpointId: id });
 export const webhookDeliveryParams = z.object({
   endpointId: z.uuid(),
   deliveryId: z.string().regex(/^msg_[0-9a-f]{32}$/),
