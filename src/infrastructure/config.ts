@@ -333,6 +333,26 @@ const schema = z
     CALENDAR_MAX_REDIRECTS: withDefault(integer(0, 10), '3'),
     /** The longest wait a provider's Retry-After may impose on the next sync. */
     CALENDAR_RETRY_AFTER_MAX_MINUTES: withDefault(integer(1, 24 * 60), '360'),
+    /** Outgoing webhooks: only https to public addresses unless these (tests on loopback) allow more. */
+    WEBHOOK_ALLOW_HTTP: withDefault(flag, 'false'),
+    WEBHOOK_ALLOW_LOOPBACK: withDefault(flag, 'false'),
+    /** The wait before each retry of a failed webhook, seconds, comma-separated (default: about 27.6 h in all). */
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: withDefault(
+      z
+        .string()
+        .regex(/^\d{1,6}(,\d{1,6}){0,29}$/, 'must be 1 to 30 whole numbers of seconds, comma-separated')
+        .transform((value) => value.split(',').map(Number))
+        .refine((delays) => delays.every((d) => d >= 1 && d <= 86_400), 'each delay must be 1 to 86400 seconds'),
+      '5,300,1800,7200,18000,36000,36000',
+    ),
+    /** Pause an endpoint that has failed this long, even with retries left; unset: when the schedule runs out. */
+    WEBHOOK_PAUSE_AFTER_HOURS: optional(
+      z.coerce.number().min(0.0002, 'must be at least 0.0002 (about 1 s)').max(720, 'must be at most 720'),
+    ),
+    /** One webhook request: connect, send, answer. */
+    WEBHOOK_TIMEOUT_SECONDS: withDefault(integer(1, 60), '15'),
+    /** The longest wait an endpoint's Retry-After may impose. */
+    WEBHOOK_RETRY_AFTER_MAX_SECONDS: withDefault(integer(1, 24 * 3600), '3600'),
     /** Tests only: let feed URLs point at loopback (127.0.0.0/8, ::1) and use plain http. Never in production. */
     CALENDAR_FEED_ALLOW_LOOPBACK: withDefault(flag, 'false'),
     CALENDAR_FEED_ALLOW_HTTP: withDefault(flag, 'false'),
@@ -381,6 +401,15 @@ const schema = z
         path: ['CALENDAR_SYNC_INTERVAL_MINUTES'],
         message: 'must be at least CALENDAR_SYNC_MIN_MINUTES',
       });
+    }
+    for (const setting of ['WEBHOOK_ALLOW_LOOPBACK', 'WEBHOOK_ALLOW_HTTP'] as const) {
+      if (env[setting] && env.NODE_ENV === 'production') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [setting],
+          message: 'is for tests: webhooks go over https to public addresses in production',
+        });
+      }
     }
     for (const setting of ['CALENDAR_FEED_ALLOW_LOOPBACK', 'CALENDAR_FEED_ALLOW_HTTP'] as const) {
       if (env[setting] && env.NODE_ENV === 'production') {

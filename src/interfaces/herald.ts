@@ -1,5 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { webhookEndpointsProjection } from '../application/projections/webhook-endpoints.projection.js';
+import {
+  createWebhookIntentHandler,
+  createWebhookOutbox,
+  createWebhookPauseAlerts,
+  createWebhookSenderJob,
+  wakeWebhookSenders,
+  WEBHOOK_TARGET,
+  type WebhookOutboxDeps,
+} from '../application/webhooks/webhook-delivery.js';
+import { WEBHOOK_DELIVERY_JOB } from '../application/webhooks/webhook-endpoints.js';
+import { createWebhookHttpTransport } from '../infrastructure/webhooks/webhook-http-transport.js';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { RetryPolicy } from '../domain/notification/index.js';
 import { createHealth } from '../application/health.js';
@@ -137,6 +149,7 @@ export const PROJECTIONS = [
   staffAccountsProjection,
   resourceCalendarsProjection,
   campaignsProjection,
+  webhookEndpointsProjection,
 ] as unknown as readonly Projection[];
 
 /** Projections whose consumer enriches events before applying them (their indexes are ensured with the others). */
@@ -321,6 +334,43 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS,
   });
   const campaignConsumer = processManagerConsumer(campaignRunner.manager, { scheduler, handlers: {}, logger });
+  const webhookDeps: WebhookOutboxDeps = {
+    eventStore,
+    ids,
+    clock,
+    cipher,
+    scheduler,
+    readModels,
+    logger,
+    transport: createWebhookHttpTransport({
+      guard: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK },
+      timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+    }),
+    settings: {
+      retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((seconds) => seconds * 1000),
+      ...(config.WEBHOOK_PAUSE_AFTER_HOURS !== undefined
+        ? { pauseAfterMs: Math.round(config.WEBHOOK_PAUSE_AFTER_HOURS * 3_600_000) }
+        : {}),
+      retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
+      leaseMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000 + 30_000,
+    },
+    // The outbox looks endpoints up in their projection: it waits until that has seen every event before the one
+    // it handles, so an endpoint created before an event is never missed.
+    endpointsCaughtUp: async (position) => {
+      await waitForCheckpoint(
+        hub,
+        readModels,
+        projectionConsumerName(webhookEndpointsProjection),
+        position - 1n,
+        30_000,
+      );
+    },
+  };
+  const webhookOutboxConsumer = processManagerConsumer(createWebhookOutbox(webhookDeps), {
+    scheduler,
+    handlers: { [WEBHOOK_TARGET]: createWebhookIntentHandler(webhookDeps) },
+    logger,
+  });
   const consumers: EventConsumer[] = [
     ...PROJECTIONS.map((projection) => projectionConsumer(readModels, projection)),
     planner.consumer,
@@ -337,6 +387,12 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
       logger,
     }),
+    webhookOutboxConsumer,
+    processManagerConsumer(createWebhookPauseAlerts(webhookDeps), {
+      scheduler,
+      handlers: { [DELIVERY_TARGET]: planner.deliveryHandler },
+      logger,
+    }),
   ];
   const jobHandlers = new Map<string, JobHandler>([
     [REMINDER_JOB, planner.reminderJob],
@@ -345,6 +401,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     [CAMPAIGN_BATCH_JOB, campaignRunner.batchJob],
     ...Object.entries(createWaitlistJobs(waitlistDeps)),
     [CALENDAR_SYNC_JOB, createCalendarSyncJob(calendarDeps)],
+    [WEBHOOK_DELIVERY_JOB, createWebhookSenderJob(webhookDeps)],
   ]);
   const hub = createConsumerHub(
     {
@@ -406,6 +463,26 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     recoveries.add(recovery);
     void recovery.finally(() => recoveries.delete(recovery));
   });
+  // Whoever runs the webhook outbox wakes the senders of endpoints with undelivered events once the endpoints'
+  // projection caught up (a sender's wake-up job may have been lost with the previous holder).
+  hub.onLive(webhookOutboxConsumer.name, () => {
+    const recovery = (async () => {
+      const head = await eventStore.headPosition();
+      await waitForCheckpoint(
+        hub,
+        readModels,
+        projectionConsumerName(webhookEndpointsProjection),
+        head,
+        120_000,
+        () => stopping,
+      );
+      if (stopping) return;
+      const woken = await wakeWebhookSenders(webhookDeps);
+      if (woken > 0) logger.info({ endpoints: woken }, 'webhook senders with undelivered events woken');
+    })().catch((error: unknown) => logger.error({ err: String(error) }, 'waking webhook senders failed'));
+    recoveries.add(recovery);
+    void recovery.finally(() => recoveries.delete(recovery));
+  });
   metrics.setConsumerSource(async () => ({
     head: await eventStore.headPosition(),
     consumers: hub.running().map((subscriber) => ({ name: subscriber.name, position: subscriber.position() })),
@@ -434,6 +511,7 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     secureCookies: !publicBaseUrl(config).startsWith('http://'),
     web: options.webAssets ?? loadWebAssets(),
     channels: { cipher, environment: environmentChannels },
+    webhooks: webhookDeps,
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {

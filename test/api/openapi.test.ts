@@ -128,8 +128,16 @@ describe('the OpenAPI document', () => {
 
   it('documents Idempotency-Key, as enforced, on every authenticated POST, and Idempotent-Replayed on its 2xx', async () => {
     // Routes that answer a secret (a new API key) do not honour Idempotency-Key: the stored answer would keep it;
-    // nor does creating a staff account, whose body carries a password (the record keeps an unsalted hash of the body).
-    const secretAnswers = new Set(['createTenantApiKey', 'createApiKey', 'rotateApiKey', 'createStaffAccount']);
+    // nor does creating a staff account, whose body carries a password (the record keeps an unsalted hash of the body);
+    // nor do a webhook endpoint's creation and secret rotation, whose answers carry its signing secret.
+    const secretAnswers = new Set([
+      'createTenantApiKey',
+      'createApiKey',
+      'rotateApiKey',
+      'createStaffAccount',
+      'createWebhookEndpoint',
+      'rotateWebhookSecret',
+    ]);
     const posts = operations.filter(
       ({ method, operation }) =>
         method === 'POST' &&

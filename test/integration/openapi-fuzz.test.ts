@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeraldProcess, type HeraldProcess } from '../support/herald-process.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { startTwilioStandIn, type TwilioStandIn } from '../support/twilio-stand-in.js';
 
 /**
@@ -92,6 +93,7 @@ function run(
 
 let herald: HeraldProcess | undefined;
 let twilio: TwilioStandIn | undefined;
+let webhookReceiver: WebhookReceiver | undefined;
 let workDir: string;
 /** Why schemathesis cannot run here, if it cannot. */
 let unavailable: string | undefined;
@@ -106,6 +108,7 @@ beforeAll(async () => {
     return;
   }
   twilio = await startTwilioStandIn({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
+  webhookReceiver = await startWebhookReceiver();
   twilio.rejectTo(UNREACHABLE_PHONE, 21614, "'To' number is not a valid mobile number");
   herald = await startHeraldProcess({
     env: {
@@ -124,6 +127,9 @@ beforeAll(async () => {
       // Calendar syncs of the seeded (unresolvable) feeds end quickly whatever the resolver does.
       CALENDAR_FETCH_TIMEOUT_SECONDS: '2',
       METRICS_TOKEN,
+      // The seeded webhook endpoint is a receiver on loopback, so deliveries (and their replays) succeed.
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
     },
     startTimeoutMs: 60_000,
   });
@@ -132,6 +138,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await herald?.stop();
   await twilio?.close();
+  await webhookReceiver?.close();
   if (workDir && !process.env.HERALD_FUZZ_KEEP) await rm(workDir, { recursive: true, force: true });
   else if (workDir) console.info(`[fuzz] kept ${workDir}`);
 });
@@ -227,6 +234,16 @@ const customer = (index: number) => ({
  * provider message ids.
  */
 async function seed(): Promise<Record<string, unknown>> {
+  // Webhook endpoints first, so the reservations below are delivered to one (replays then have deliveries to resend).
+  const hookIds: string[] = [];
+  for (const description of ['fuzz', 'fuzz-deletable']) {
+    const hook = await created<{ endpoint: { id: string } }>('POST', '/v1/webhook-endpoints', {
+      url: webhookReceiver!.url,
+      eventTypes: ['ReservationConfirmed'],
+      description,
+    });
+    hookIds.push(hook.endpoint.id);
+  }
   await created('POST', '/v1/credits/top-ups', { topUpId: 'fuzz-credits', amount: 10_000_000 });
   await aLocation('fuzz-location');
   const resourceIds = ['fuzz-room-1', 'fuzz-room-2'];
@@ -378,6 +395,16 @@ async function seed(): Promise<Record<string, unknown>> {
       customer: pageGuest(2),
     }),
   ].map((answer) => answer.customerToken);
+  let hookDeliveries: string[] = [];
+  for (let tries = 0; tries < 300 && hookDeliveries.length === 0; tries++) {
+    const answer = await call<{ items: { id: string; status: string }[] }>(
+      'GET',
+      `/v1/webhook-endpoints/${hookIds[0]}/deliveries`,
+    );
+    hookDeliveries = answer.body.items.filter((d) => d.status === 'delivered').map((d) => d.id);
+    if (hookDeliveries.length === 0) await sleep(100);
+  }
+  if (hookDeliveries.length === 0) throw new Error('no webhook delivery to seed');
   const transition = (action: string, ids: string[]) => [
     `POST /v1/reservations/{reservationId}/${action}`,
     { reservationId: ids },
@@ -416,6 +443,20 @@ async function seed(): Promise<Record<string, unknown>> {
     operationIds: Object.fromEntries([
       ['PUT /v1/channels/{channel}', { channel: ['staff-chat'] }],
       ['POST /v1/webhooks/calendly/{tenantId}', { tenantId: ['default'] }],
+      ...[
+        'GET /v1/webhook-endpoints/{endpointId}',
+        'PATCH /v1/webhook-endpoints/{endpointId}',
+        'POST /v1/webhook-endpoints/{endpointId}/pause',
+        'POST /v1/webhook-endpoints/{endpointId}/resume',
+        'POST /v1/webhook-endpoints/{endpointId}/rotate-secret',
+        'POST /v1/webhook-endpoints/{endpointId}/replay',
+        'GET /v1/webhook-endpoints/{endpointId}/deliveries',
+      ].map((operation) => [operation, { endpointId: [hookIds[0]!] }]),
+      ['DELETE /v1/webhook-endpoints/{endpointId}', { endpointId: [hookIds[1]!] }],
+      [
+        'POST /v1/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/replay',
+        { endpointId: mostly(hookIds[0]!), deliveryId: mostly(hookDeliveries[0]!) },
+      ],
       transition('confirm', pools.confirm),
       transition('decline', pools.decline),
       transition('cancel', pools.cancel),
@@ -482,6 +523,9 @@ async function seed(): Promise<Record<string, unknown>> {
       ],
       'POST /v1/self/reschedule': newStarts.slice(40, 45).map((start) => ({ start })),
       // Staff chat through a Slack webhook: the path's channel is seeded to staff-chat below.
+      'POST /v1/webhook-endpoints': [{ url: 'https://hooks.invalid/fuzz', eventTypes: ['ReservationCancelled'] }],
+      'PATCH /v1/webhook-endpoints/{endpointId}': [{ description: 'fuzz, renamed' }],
+      'POST /v1/webhook-endpoints/{endpointId}/replay': [{ from: inDays(-1) }],
       'PUT /v1/channels/{channel}': [
         {
           providers: [

@@ -120,6 +120,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ CALENDAR_CREDENTIALS_KEY: 'ab'.repeat(32) }).CALENDAR_CREDENTIALS_KEY).toBe('ab'.repeat(32));
   });
 
+  it('reads the webhook settings: a retry schedule of whole seconds, test-only http and loopback', () => {
+    expect(loadConfig({})).toMatchObject({
+      WEBHOOK_RETRY_SCHEDULE_SECONDS: [5, 300, 1800, 7200, 18000, 36000, 36000],
+      WEBHOOK_TIMEOUT_SECONDS: 15,
+      WEBHOOK_RETRY_AFTER_MAX_SECONDS: 3600,
+      WEBHOOK_ALLOW_HTTP: false,
+      WEBHOOK_ALLOW_LOOPBACK: false,
+    });
+    expect(loadConfig({}).WEBHOOK_PAUSE_AFTER_HOURS).toBeUndefined();
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '1,1' }).WEBHOOK_RETRY_SCHEDULE_SECONDS).toEqual([1, 1]);
+    for (const value of ['1,,2', '0,5', '5,100000', 'soon']) {
+      expect(refusal({ WEBHOOK_RETRY_SCHEDULE_SECONDS: value }), value).toMatch(/WEBHOOK_RETRY_SCHEDULE_SECONDS: /);
+    }
+    expect(refusal({ WEBHOOK_PAUSE_AFTER_HOURS: '0' })).toMatch(/WEBHOOK_PAUSE_AFTER_HOURS: must be at least/);
+    expect(refusal({ WEBHOOK_TIMEOUT_SECONDS: '600' })).toMatch(/WEBHOOK_TIMEOUT_SECONDS/);
+    for (const setting of ['WEBHOOK_ALLOW_HTTP', 'WEBHOOK_ALLOW_LOOPBACK']) {
+      expect(refusal({ [setting]: 'true', NODE_ENV: 'production' })).toMatch(new RegExp(`${setting}: is for tests`));
+    }
+  });
+
   it('refuses URLs that cannot work', () => {
     expect(refusal({ PUBLIC_URL: 'herald.example.com' })).toContain(
       'PUBLIC_URL: must be an http:// or https:// URL, e.g. https://herald.example.com',

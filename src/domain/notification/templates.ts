@@ -718,6 +718,44 @@ export function calendarConflictAlert(
  * The staff alert of a credit balance that fell below the tenant's threshold, in the staff's language: a subject
  * and one paragraph (also the SMS text).
  */
+/** Staff alert: a webhook endpoint was paused by Herald (it kept failing, or answered 410 Gone). */
+export function webhookPausedAlert(
+  locale: string,
+  description: string,
+  reason: 'failing' | 'gone',
+  undelivered: number,
+): { readonly subject: string; readonly text: string } {
+  switch (resolveLanguage(locale)) {
+    case 'cs':
+      return {
+        subject: `Webhook pozastaven: ${description}`,
+        text:
+          (reason === 'gone'
+            ? `Webhook „${description}“ odpověděl 410 Gone a byl pozastaven. `
+            : `Webhook „${description}“ dlouhodobě selhává a byl pozastaven. `) +
+          `Nedoručených událostí: ${undelivered}. Po opravě ho obnovte; doručování pokračuje od první nedoručené.`,
+      };
+    case 'nb':
+      return {
+        subject: `Webhook satt på pause: ${description}`,
+        text:
+          (reason === 'gone'
+            ? `Webhooken «${description}» svarte 410 Gone og er satt på pause. `
+            : `Webhooken «${description}» har feilet lenge og er satt på pause. `) +
+          `Ikke levert: ${undelivered}. Gjenoppta den når den er rettet; leveringen fortsetter fra den første som ikke er levert.`,
+      };
+    default:
+      return {
+        subject: `Webhook paused: ${description}`,
+        text:
+          (reason === 'gone'
+            ? `The webhook endpoint "${description}" answered 410 Gone and was paused. `
+            : `The webhook endpoint "${description}" kept failing and was paused. `) +
+          `Undelivered events: ${undelivered}. Resume it once it is fixed; delivery continues from the first undelivered event.`,
+      };
+  }
+}
+
 export function lowCreditsAlert(
   locale: string,
   balance: number,

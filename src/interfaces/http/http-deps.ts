@@ -1,3 +1,4 @@
+import type { WebhookEndpointDeps } from '../../application/webhooks/webhook-endpoints.js';
 import type { ResourceCalendarDeps } from '../../application/calendars/resource-calendars.js';
 import type { Health } from '../../application/health.js';
 import type { Clock } from '../../application/ports/clock.port.js';
@@ -56,6 +57,8 @@ export interface HttpDeps {
     readonly cipher: CredentialCipher;
     readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
   };
+  /** Outgoing webhooks (endpoints, signing secrets sealed like channel credentials, the sender's transport). */
+  readonly webhooks?: WebhookEndpointDeps;
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */

@@ -20,6 +20,7 @@ import { waitlistRoutes } from './waitlist.routes.js';
 import { workflowRoutes } from './workflows.routes.js';
 import { selfServiceRoutes } from './self-service.routes.js';
 import { staffRoutes } from './staff.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
 
 /** Every versioned API route, mounted under /v1. */
 export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
@@ -53,5 +54,6 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(messageRoutes(deps));
     await app.register(serviceOccurrenceRoutes(deps));
     await app.register(calendlyRoutes(deps));
+    await app.register(webhookRoutes(deps));
   };
 }
