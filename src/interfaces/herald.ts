@@ -47,6 +47,7 @@ import {
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
 import { createHmacCustomerLinks } from '../infrastructure/auth/hmac-customer-links.js';
+import { createHmacTelegramLinks } from '../infrastructure/auth/hmac-telegram-links.js';
 import { createHmacStaffSessions } from '../infrastructure/auth/hmac-staff-sessions.js';
 import { createArgon2PasswordHasher } from '../infrastructure/auth/argon2-password-hasher.js';
 import type { PasswordHasher } from '../application/ports/password-hasher.port.js';
@@ -363,6 +364,18 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     secureCookies: !publicBaseUrl(config).startsWith('http://'),
     web: options.webAssets ?? loadWebAssets(),
     channels: { cipher, environment: environmentChannels },
+    telegram: {
+      links: createHmacTelegramLinks(claimLinkSecret),
+      // The environment's bot serves tenants without one of their own only when it can send (a token is set).
+      ...(config.TELEGRAM_BOT_TOKEN
+        ? {
+            environmentBot: {
+              ...(config.TELEGRAM_BOT_USERNAME ? { username: config.TELEGRAM_BOT_USERNAME } : {}),
+              ...(config.TELEGRAM_WEBHOOK_SECRET ? { webhookSecret: config.TELEGRAM_WEBHOOK_SECRET } : {}),
+            },
+          }
+        : {}),
+    },
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {

@@ -13,6 +13,7 @@ import type { WebAssets } from './web-assets.js';
 import type { ChannelAdapter } from '../../application/ports/channel.port.js';
 import type { CredentialCipher } from '../../application/ports/credential-cipher.port.js';
 import type { Channel } from '../../domain/notification/index.js';
+import type { TelegramLinks } from '../../application/ports/telegram-links.port.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -55,6 +56,14 @@ export interface HttpDeps {
   readonly channels?: {
     readonly cipher: CredentialCipher;
     readonly environment: Partial<Record<Channel, readonly ChannelAdapter[]>>;
+  };
+  /**
+   * Telegram chat linking: the signed start parameters, and the environment's bot (TELEGRAM_BOT_USERNAME for the
+   * links, TELEGRAM_WEBHOOK_SECRET checked on its updates). Absent: no links, the update routes refuse (403).
+   */
+  readonly telegram?: {
+    readonly links: TelegramLinks;
+    readonly environmentBot?: { readonly username?: string; readonly webhookSecret?: string };
   };
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;

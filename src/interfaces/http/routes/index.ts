@@ -14,6 +14,7 @@ import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
 import { tenancyRoutes } from './tenancy.routes.js';
+import { telegramWebhookRoutes } from './telegram-webhooks.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 import { waitlistRoutes } from './waitlist.routes.js';
 import { workflowRoutes } from './workflows.routes.js';
@@ -41,6 +42,7 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(settingsRoutes(deps));
     await app.register(deliveriesRoutes(deps));
     await app.register(twilioWebhookRoutes(deps));
+    await app.register(telegramWebhookRoutes(deps));
     await app.register(analyticsRoutes(deps));
     await app.register(waitlistRoutes(deps));
     await app.register(workflowRoutes(deps));
