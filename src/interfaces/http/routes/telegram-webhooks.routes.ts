@@ -106,7 +106,10 @@ export function telegramWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
         config: { public: true },
         bodyLimit: TELEGRAM_UPDATE_MAX_BYTES,
         onRequest: async (request) => {
-          requireSecret(request, deps.telegram?.environmentBot ? deps.telegram.environmentBot.webhookSecret : undefined);
+          requireSecret(
+            request,
+            deps.telegram?.environmentBot ? deps.telegram.environmentBot.webhookSecret : undefined,
+          );
         },
         schema: {
           ...routeSchema,
