@@ -376,6 +376,11 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
           }
         : {}),
     },
+    providerWebhooks: {
+      ...(config.SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY } : {}),
+      ...(config.WHATSAPP_APP_SECRET ? { whatsappAppSecret: config.WHATSAPP_APP_SECRET } : {}),
+      ...(config.WHATSAPP_VERIFY_TOKEN ? { whatsappVerifyToken: config.WHATSAPP_VERIFY_TOKEN } : {}),
+    },
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {

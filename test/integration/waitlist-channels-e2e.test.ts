@@ -32,6 +32,7 @@ const WHATSAPP = {
   accessToken: 'EAAG-e2e-access-token-0123456789',
   phoneNumberId: '106540352242922',
   appSecret: 'e2e-app-secret-0123456789abcdef',
+  verifyToken: 'e2e-verify-token-0123',
 };
 const TELEGRAM = {
   botToken: '123456789:AAE-e2e-bot-token-0123456789abcdef',
@@ -109,6 +110,7 @@ beforeAll(async () => {
       WHATSAPP_PHONE_NUMBER_ID: WHATSAPP.phoneNumberId,
       WHATSAPP_API_URL: `${whatsapp.url}/v21.0`,
       WHATSAPP_APP_SECRET: WHATSAPP.appSecret,
+      WHATSAPP_VERIFY_TOKEN: WHATSAPP.verifyToken,
       TELEGRAM_BOT_TOKEN: TELEGRAM.botToken,
       TELEGRAM_API_URL: telegram.url,
       TELEGRAM_BOT_USERNAME: TELEGRAM.username,
@@ -129,7 +131,8 @@ afterAll(async () => {
 const VENUES = [
   { tenantId: 'pool', provider: 'slack', digit: 1 },
   { tenantId: 'sauna', provider: 'teams', digit: 2 },
-  { tenantId: 'gym', provider: 'discord', digit: 3 },
+  // The gym sends WhatsApp through its own Meta app (its status webhooks are signed with its app secret).
+  { tenantId: 'gym', provider: 'discord', digit: 3, ownWhatsApp: { appSecret: 'gym-own-app-secret-0123456789' } },
 ] as const;
 
 describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told when nobody takes the seat', () => {
@@ -196,6 +199,27 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
         201,
       );
 
+      const ownWhatsApp = 'ownWhatsApp' in venue ? venue.ownWhatsApp : undefined;
+      if (ownWhatsApp) {
+        await api(
+          'PUT',
+          '/v1/channels/whatsapp',
+          {
+            providers: [
+              {
+                provider: 'whatsapp-cloud',
+                settings: { phoneNumberId: WHATSAPP.phoneNumberId, apiUrl: `${whatsapp.url}/v21.0` },
+                credentials: {
+                  accessToken: WHATSAPP.accessToken,
+                  appSecret: ownWhatsApp.appSecret,
+                  verifyToken: 'gym-verify-token-0123',
+                },
+              },
+            ],
+          },
+          200,
+        );
+      }
       // The venue's staff room, and what it sends on which channel.
       await api(
         'PUT',
@@ -356,6 +380,39 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
         .parameters.map((p) => p.text);
       expect(parameters.slice(0, 2)).toEqual([wanda.name, serviceName]);
       expect(parameters[2]).toMatch(/2030|4\s*Jun|Jun\w*\s*4|6\/4|04/);
+
+      // Meta reports the message delivered through the status webhook of the app that sent it.
+      const statusUrl = ownWhatsApp ? `${base}/v1/webhooks/whatsapp/${tenantId}` : `${base}/v1/webhooks/whatsapp`;
+      const verifyToken = ownWhatsApp ? 'gym-verify-token-0123' : WHATSAPP.verifyToken;
+      const handshake = (token: string) =>
+        fetch(`${statusUrl}?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`);
+      const shook = await handshake(verifyToken);
+      expect([shook.status, await shook.text()]).toEqual([200, '1158201444']);
+      expect((await handshake('not-the-token')).status).toBe(403);
+      const wandaDelivery = async () =>
+        (
+          (await api('GET', '/v1/deliveries?kind=waitlist-offer&channel=whatsapp', undefined, 200)).items as {
+            status: string;
+            history: { status: string }[];
+          }[]
+        )[0];
+      await until('the WhatsApp offer recorded as sent', async () =>
+        (await wandaDelivery())?.status === 'sent' ? true : undefined,
+      );
+      const secret = ownWhatsApp?.appSecret ?? WHATSAPP.appSecret;
+      const wrongSecret = ownWhatsApp ? WHATSAPP.appSecret : 'another-app-secret-0123456789';
+      // Forged (another app's secret) or altered after signing: 401, and nothing changes.
+      expect(await whatsapp.deliverStatus(statusUrl, wandaOffer.id, 'delivered', { secret: wrongSecret })).toBe(401);
+      expect(await whatsapp.deliverStatus(statusUrl, wandaOffer.id, 'delivered', { secret, tamper: true })).toBe(401);
+      expect((await wandaDelivery())?.status).toBe('sent');
+      expect(await whatsapp.deliverStatus(statusUrl, wandaOffer.id, 'delivered', { secret })).toBe(200);
+      // Sent again (Meta retries): recorded once.
+      expect(await whatsapp.deliverStatus(statusUrl, wandaOffer.id, 'delivered', { secret })).toBe(200);
+      const delivered = await until('the WhatsApp offer recorded as delivered', async () => {
+        const d = await wandaDelivery();
+        return d?.status === 'delivered' ? d : undefined;
+      });
+      expect(delivered.history.filter((h) => h.status === 'delivered')).toHaveLength(1);
       await decline(claimLinkIn(parameters[3]!));
 
       // Wanda lets it go: Tom hears of it in the Telegram chat he linked.
@@ -410,7 +467,8 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
         ['email', 'smtp', 'sent'],
         ['sms', 'twilio', 'sent'],
         ['telegram', 'telegram', 'sent'],
-        ['whatsapp', 'whatsapp-cloud', 'sent'],
+        // Meta's status webhook said so above.
+        ['whatsapp', 'whatsapp-cloud', 'delivered'],
       ]);
       const alerts = (await api('GET', '/v1/deliveries?kind=staff-alert&channel=staff-chat', undefined, 200)).items as {
         provider: string;

@@ -65,6 +65,15 @@ export interface HttpDeps {
     readonly links: TelegramLinks;
     readonly environmentBot?: { readonly username?: string; readonly webhookSecret?: string };
   };
+  /**
+   * The environment's provider webhook secrets: SENDGRID_WEBHOOK_PUBLIC_KEY, WHATSAPP_APP_SECRET and
+   * WHATSAPP_VERIFY_TOKEN. Unset: those routes refuse (403); a tenant's own are in its channel configuration.
+   */
+  readonly providerWebhooks?: {
+    readonly sendgridPublicKey?: string;
+    readonly whatsappAppSecret?: string;
+    readonly whatsappVerifyToken?: string;
+  };
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */
