@@ -81,11 +81,9 @@ import { createTenantChannelDirectory } from '../application/channels/channel-co
 import { createChannelAdapterFactory } from '../infrastructure/channels/adapter-factory.js';
 import { createAesGcmCredentialCipher } from '../infrastructure/crypto/aes-gcm-credential-cipher.js';
 import { createHeraldMetrics } from '../infrastructure/telemetry/metrics.js';
-import {
-  instrumentEmailSender,
-  instrumentEventStore,
-  instrumentSmsSender,
-} from '../infrastructure/telemetry/instrumented.js';
+import { instrumentChannelAdapter, instrumentEventStore } from '../infrastructure/telemetry/instrumented.js';
+import type { ChannelAdapter } from '../application/ports/channel.port.js';
+import type { Channel } from '../domain/notification/index.js';
 import { buildApp } from './http/app.js';
 import type { HttpDeps } from './http/http-deps.js';
 
@@ -271,16 +269,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     );
   }
   const cipher = createAesGcmCredentialCipher(channelKey);
-  // Provider latency and failures are measured on the email and SMS transports the environment's channels use.
-  const environmentChannels = defaultChannelProviders({
-    ...adapters,
-    email: instrumentEmailSender(adapters.email, { metrics }),
-    sms: instrumentSmsSender(adapters.sms, { metrics }),
-  });
+  // Provider latency and outcomes are measured on every channel's adapters: the environment's and tenants' own.
+  const instrument = (adapter: ChannelAdapter) => instrumentChannelAdapter(adapter, { metrics });
+  const environmentChannels = Object.fromEntries(
+    Object.entries(defaultChannelProviders(adapters)).map(([channel, list]) => [channel, (list ?? []).map(instrument)]),
+  ) as Partial<Record<Channel, readonly ChannelAdapter[]>>;
+  const adapterFactory = createChannelAdapterFactory({ clock, logger });
   const channels = createTenantChannelDirectory({
     eventStore,
     cipher,
-    factory: createChannelAdapterFactory({ clock, logger }),
+    factory: (provider, settings, credentials) => instrument(adapterFactory(provider, settings, credentials)),
     environment: environmentChannels,
     logger,
   });

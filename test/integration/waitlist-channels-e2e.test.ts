@@ -39,6 +39,7 @@ const TELEGRAM = {
   username: 'herald_e2e_bot',
   webhookSecret: 'e2e-telegram-webhook-secret-0123',
 };
+const METRICS_TOKEN = 'e2e-metrics-token-0123456789abcdefghij';
 /** Ema's offer runs out after this; the later ones get a window a person answers in. */
 const SHORT_WINDOW_S = 3;
 const LONG_WINDOW_S = 900;
@@ -115,6 +116,7 @@ beforeAll(async () => {
       TELEGRAM_API_URL: telegram.url,
       TELEGRAM_BOT_USERNAME: TELEGRAM.username,
       TELEGRAM_WEBHOOK_SECRET: TELEGRAM.webhookSecret,
+      METRICS_TOKEN,
     },
   });
   await herald.start();
@@ -482,4 +484,48 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
       expect(logger.errors).toEqual([]);
     });
   }
+
+  // After the three venues above (this file's tests run in order): what an operator's Prometheus reads.
+  it('counts every channel’s deliveries and provider calls in /metrics, by channel and provider', async () => {
+    const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const value = (name: string, labels: Record<string, string>) => {
+      const wanted = Object.entries(labels).map(([key, v]) => `${key}="${v}"`);
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name}{`))
+        .filter((line) =>
+          wanted.every((pair) =>
+            line
+              .slice(name.length + 1, line.indexOf('}'))
+              .split(',')
+              .includes(pair),
+          ),
+        )
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    };
+    // One WhatsApp and one Telegram offer per venue; one alert in each venue's staff room.
+    for (const [channel, provider, count] of [
+      ['whatsapp', 'whatsapp-cloud', 3],
+      ['telegram', 'telegram', 3],
+      ['staff-chat', 'slack', 1],
+      ['staff-chat', 'teams', 1],
+      ['staff-chat', 'discord', 1],
+    ] as const) {
+      expect(value('herald_deliveries_total', { channel, provider, status: 'sent' }), `${channel} ${provider}`).toBe(
+        count,
+      );
+      expect(
+        value('herald_provider_request_duration_seconds_count', { channel, provider, outcome: 'accepted' }),
+        `${channel} ${provider} calls`,
+      ).toBe(count);
+    }
+    // Meta's status webhooks: three offers delivered.
+    expect(value('herald_deliveries_total', { channel: 'whatsapp', status: 'delivered' })).toBe(3);
+    // No address, chat id or tenant in the exposition.
+    expect(text).not.toContain('7000001');
+    expect(text).not.toContain('+420777');
+    expect(text).not.toMatch(/"(pool|sauna|gym)"/);
+  });
 });
