@@ -1,9 +1,6 @@
-import type { EmailMessage, EmailSender, ProviderAcceptance } from '../../application/ports/email-sender.port.js';
-import { DeliveryError } from '../../application/ports/email-sender.port.js';
 import type { EventStore, NewEvent } from '../../application/ports/event-store.port.js';
-import type { SmsMessage, SmsSender } from '../../application/ports/sms-sender.port.js';
 import type { ChannelAdapter } from '../../application/ports/channel.port.js';
-import { channelLabel, type DeliveryChannel, type HeraldMetrics, type ProviderOutcome } from './metrics.js';
+import { channelLabel, type DeliveryChannel, type HeraldMetrics } from './metrics.js';
 
 /**
  * Decorators of the ports that the composition root puts around the adapters, so the adapters and the application
@@ -55,48 +52,6 @@ export function instrumentEventStore(inner: EventStore, deps: { readonly metrics
     headPosition: () => inner.headPosition(),
     subscribeToAll: (options) => inner.subscribeToAll(options),
     ping: () => inner.ping(),
-    close: () => inner.close(),
-  };
-}
-
-function outcomeOf(error: unknown): ProviderOutcome {
-  if (error instanceof DeliveryError) return error.transient ? 'retryable' : 'permanent';
-  return 'error';
-}
-
-async function observed(
-  channel: 'email' | 'sms',
-  provider: string,
-  metrics: HeraldMetrics,
-  send: () => Promise<ProviderAcceptance>,
-): Promise<ProviderAcceptance> {
-  const started = performance.now();
-  try {
-    const accepted = await send();
-    metrics.observeProviderCall(channel, provider, 'accepted', (performance.now() - started) / 1000);
-    return accepted;
-  } catch (error) {
-    metrics.observeProviderCall(channel, provider, outcomeOf(error), (performance.now() - started) / 1000);
-    throw error;
-  }
-}
-
-export function instrumentEmailSender(inner: EmailSender, deps: { readonly metrics: HeraldMetrics }): EmailSender {
-  return {
-    channel: 'email',
-    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
-    send: (message: EmailMessage) =>
-      observed('email', inner.provider ?? 'email', deps.metrics, () => inner.send(message)),
-    close: () => inner.close(),
-  };
-}
-
-export function instrumentSmsSender(inner: SmsSender, deps: { readonly metrics: HeraldMetrics }): SmsSender {
-  return {
-    channel: 'sms',
-    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
-    send: (message: SmsMessage) => observed('sms', inner.provider ?? 'sms', deps.metrics, () => inner.send(message)),
-    findSent: (to, since) => inner.findSent(to, since),
     close: () => inner.close(),
   };
 }
