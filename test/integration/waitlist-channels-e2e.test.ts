@@ -20,12 +20,15 @@ import { startWhatsAppStandIn, type WhatsAppStandIn } from '../support/whatsapp-
  * email, Sam by SMS, Wanda by WhatsApp (the venue's approved template), Tom by Telegram (he linked his chat from his
  * own page: the start link it shows, `/start <token>` to the bot's webhook). The seat is freed: Ema's offer runs
  * out on the real clock, Sam, Wanda and Tom let theirs go through the claim link each got — and then the list is
- * exhausted and the venue's staff room is told nobody took the seat, naming the slot.
+ * exhausted and the venue's staff room is told nobody took the seat, naming the slot. On the way, Meta reports
+ * Wanda's message delivered through the status webhook (the gym through its own app, whose Telegram bot is its own
+ * too), and at the end /metrics counts every channel's deliveries and provider calls.
  *
  * Breaks when: an offer does not reach its channel, or reaches it without the claim link or the slot; a
  * customer is told on a channel they did not choose; the Telegram link does not link the chat (or a forged secret
  * does); the exhausted list does not reach staff chat, or reaches it without the slot; the audit trail does not
- * record each message with its channel and provider.
+ * record each message with its channel and provider; a status webhook that is forged, altered or replayed changes
+ * the delivery (or a genuine one does not).
  */
 
 const WHATSAPP = {
@@ -134,7 +137,14 @@ const VENUES = [
   { tenantId: 'pool', provider: 'slack', digit: 1 },
   { tenantId: 'sauna', provider: 'teams', digit: 2 },
   // The gym sends WhatsApp through its own Meta app (its status webhooks are signed with its app secret).
-  { tenantId: 'gym', provider: 'discord', digit: 3, ownWhatsApp: { appSecret: 'gym-own-app-secret-0123456789' } },
+  // and has a Telegram bot of its own (its own username and webhook secret; its own update route).
+  {
+    tenantId: 'gym',
+    provider: 'discord',
+    digit: 3,
+    ownWhatsApp: { appSecret: 'gym-own-app-secret-0123456789' },
+    ownTelegram: { username: 'gym_venue_bot', webhookSecret: 'gym-telegram-secret-0123' },
+  },
 ] as const;
 
 describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told when nobody takes the seat', () => {
@@ -202,6 +212,23 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
       );
 
       const ownWhatsApp = 'ownWhatsApp' in venue ? venue.ownWhatsApp : undefined;
+      const ownTelegram = 'ownTelegram' in venue ? venue.ownTelegram : undefined;
+      if (ownTelegram) {
+        await api(
+          'PUT',
+          '/v1/channels/telegram',
+          {
+            providers: [
+              {
+                provider: 'telegram',
+                settings: { botUsername: ownTelegram.username, apiUrl: telegram.url },
+                credentials: { botToken: TELEGRAM.botToken, webhookSecret: ownTelegram.webhookSecret },
+              },
+            ],
+          },
+          200,
+        );
+      }
       if (ownWhatsApp) {
         await api(
           'PUT',
@@ -290,19 +317,28 @@ describe('waitlist offers by email, SMS, WhatsApp and Telegram; staff chat told 
       expect(before.reservation.reservationId).toBe(earlier.reservationId);
       expect(before.telegram).toMatchObject({ linked: false });
       const startLink = new URL(before.telegram.startLink as string);
-      expect(`${startLink.origin}${startLink.pathname}`).toBe(`https://t.me/${TELEGRAM.username}`);
+      expect(`${startLink.origin}${startLink.pathname}`).toBe(
+        `https://t.me/${ownTelegram?.username ?? TELEGRAM.username}`,
+      );
       const startParameter = startLink.searchParams.get('start')!;
       expect(startParameter).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
-      const webhook = `${base}/v1/webhooks/telegram`;
-      // Not from Telegram (no secret, a wrong one): refused, nothing linked.
+      const webhook = ownTelegram ? `${base}/v1/webhooks/telegram/${tenantId}` : `${base}/v1/webhooks/telegram`;
+      const botSecret = ownTelegram?.webhookSecret ?? TELEGRAM.webhookSecret;
+      // Not from Telegram (no secret, a wrong one — for the gym, the environment's bot's): refused, nothing linked.
       expect(await telegram.sendStart(webhook, tomChat, startParameter, undefined)).toBe(401);
-      expect(await telegram.sendStart(webhook, tomChat, startParameter, 'not-the-secret-0123456789')).toBe(401);
+      const wrong = ownTelegram ? TELEGRAM.webhookSecret : 'not-the-secret-0123456789';
+      expect(await telegram.sendStart(webhook, tomChat, startParameter, wrong)).toBe(401);
+      if (ownTelegram) {
+        // The gym's start parameter is bound to its bot: the environment's bot's route does not take it.
+        expect(
+          await telegram.sendStart(`${base}/v1/webhooks/telegram`, tomChat, startParameter, TELEGRAM.webhookSecret),
+        ).toBe(200);
+        expect((await page()).body.telegram.linked).toBe(false);
+      }
       // A forged start parameter from Telegram: taken (so Telegram does not resend it), nothing linked.
-      expect(
-        await telegram.sendStart(webhook, tomChat, `${startParameter.slice(0, -2)}xx`, TELEGRAM.webhookSecret),
-      ).toBe(200);
+      expect(await telegram.sendStart(webhook, tomChat, `${startParameter.slice(0, -2)}xx`, botSecret)).toBe(200);
       expect((await page()).body.telegram.linked).toBe(false);
-      expect(await telegram.sendStart(webhook, tomChat, startParameter, TELEGRAM.webhookSecret)).toBe(200);
+      expect(await telegram.sendStart(webhook, tomChat, startParameter, botSecret)).toBe(200);
       expect((await page()).body.telegram.linked).toBe(true);
 
       // The slot is full; the four join its line, each with the channel they want to be told on.
