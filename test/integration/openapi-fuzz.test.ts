@@ -54,6 +54,8 @@ const API_KEY = 'fuzz-admin-key-0123456789abcdef';
 const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
+/** The environment's WhatsApp app: the hooks answer the handshake with its verify token and sign status posts. */
+const WHATSAPP = { appSecret: 'fuzz-whatsapp-app-secret-0123', verifyToken: 'fuzz-whatsapp-verify-token' };
 /** A customer whose SMS Twilio refuses: its delivery fails, so POST /deliveries/{id}/resend has something to do. */
 const UNREACHABLE_PHONE = '+15005550009';
 
@@ -119,6 +121,8 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      WHATSAPP_APP_SECRET: WHATSAPP.appSecret,
+      WHATSAPP_VERIFY_TOKEN: WHATSAPP.verifyToken,
       // Calendar syncs of the seeded (unresolvable) feeds end quickly whatever the resolver does.
       CALENDAR_FETCH_TIMEOUT_SECONDS: '2',
       METRICS_TOKEN,
@@ -510,6 +514,7 @@ async function seed(): Promise<Record<string, unknown>> {
     },
     customerTokens: ownPages,
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
+    whatsapp: WHATSAPP,
     statusFile: join(workDir, 'statuses.json'),
   };
 }

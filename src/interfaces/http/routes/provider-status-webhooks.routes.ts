@@ -54,6 +54,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The provider's secret for this request, found by the cheap checks in onRequest. */
     statusWebhookSecret?: string;
+    /** The verified reports, once the signature held and the body was read. */
+    statusReports?: ReturnType<Provider['reports']>;
   }
 }
 
@@ -139,12 +141,14 @@ export function providerStatusWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZ
           }),
         );
       }
-      request.body = { reports };
+      request.statusReports = reports;
+      // The provider's JSON, for the documented schema (validated next); it parsed above, so it parses here.
+      request.body = JSON.parse(rawBody.toString('utf8')) as unknown;
     };
 
     const handle = (provider: Provider) => async (request: FastifyRequest) => {
       const tenantId = (request.params as { tenantId?: string }).tenantId;
-      const { reports } = request.body as { reports: ReturnType<Provider['reports']> };
+      const reports = request.statusReports ?? [];
       let unknown = 0;
       for (const { tenantId: named, notificationId, report } of reports) {
         const outcome = await recordProviderStatus(deps, {
@@ -180,14 +184,15 @@ export function providerStatusWebhookRoutes(deps: HttpDeps): FastifyPluginAsyncZ
             summary,
             security: [],
             ...(perTenant ? { params: tenantParams } : {}),
-            body: z
-              .object({ reports: z.array(z.unknown()) })
-              .loose()
-              .describe(
-                provider.name === 'sendgrid'
-                  ? 'A SendGrid Event Webhook batch (a JSON array of events), signed.'
-                  : 'A WhatsApp Business Account webhook notification (object, entry[].changes[].value.statuses), signed.',
-              ),
+            body:
+              provider.name === 'sendgrid'
+                ? z
+                    .array(z.object({ event: z.string().max(64) }).loose())
+                    .describe('A SendGrid Event Webhook batch (events with sg_message_id and custom_args), signed.')
+                : z
+                    .object({ object: z.literal('whatsapp_business_account'), entry: z.array(z.unknown()) })
+                    .loose()
+                    .describe('A WhatsApp Business Account webhook (entry[].changes[].value.statuses), signed.'),
             response: {
               200: empty('No body: every report is recorded (or already was).'),
               ...problems(400, 401, 403, 404, 413),
