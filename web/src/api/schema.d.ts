@@ -9827,14 +9827,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A SendGrid Event Webhook batch (a JSON array of events), signed. */
+        /** @description A SendGrid Event Webhook batch (events with sg_message_id and custom_args), signed. */
         requestBody: {
             content: {
-                "application/json": {
-                    reports: unknown[];
+                "application/json": ({
+                    event: string;
                 } & {
                     [key: string]: unknown;
-                };
+                })[];
             };
         };
         responses: {
@@ -9919,14 +9919,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description A SendGrid Event Webhook batch (a JSON array of events), signed. */
+        /** @description A SendGrid Event Webhook batch (events with sg_message_id and custom_args), signed. */
         requestBody: {
             content: {
-                "application/json": {
-                    reports: unknown[];
+                "application/json": ({
+                    event: string;
                 } & {
                     [key: string]: unknown;
-                };
+                })[];
             };
         };
         responses: {
@@ -10060,11 +10060,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description A WhatsApp Business Account webhook notification (object, entry[].changes[].value.statuses), signed. */
+        /** @description A WhatsApp Business Account webhook (entry[].changes[].value.statuses), signed. */
         requestBody: {
             content: {
                 "application/json": {
-                    reports: unknown[];
+                    /** @enum {string} */
+                    object: "whatsapp_business_account";
+                    entry: unknown[];
                 } & {
                     [key: string]: unknown;
                 };
@@ -10205,11 +10207,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description A WhatsApp Business Account webhook notification (object, entry[].changes[].value.statuses), signed. */
+        /** @description A WhatsApp Business Account webhook (entry[].changes[].value.statuses), signed. */
         requestBody: {
             content: {
                 "application/json": {
-                    reports: unknown[];
+                    /** @enum {string} */
+                    object: "whatsapp_business_account";
+                    entry: unknown[];
                 } & {
                     [key: string]: unknown;
                 };
