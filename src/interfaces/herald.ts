@@ -60,6 +60,7 @@ import {
 } from '../application/waitlist/waitlist-manager.js';
 import { createHmacClaimLinks } from '../infrastructure/auth/hmac-claim-links.js';
 import { createHmacCustomerLinks } from '../infrastructure/auth/hmac-customer-links.js';
+import { createHmacTelegramLinks } from '../infrastructure/auth/hmac-telegram-links.js';
 import { createHmacStaffSessions } from '../infrastructure/auth/hmac-staff-sessions.js';
 import { createArgon2PasswordHasher } from '../infrastructure/auth/argon2-password-hasher.js';
 import type { PasswordHasher } from '../application/ports/password-hasher.port.js';
@@ -90,11 +91,9 @@ import { createTenantChannelDirectory } from '../application/channels/channel-co
 import { createChannelAdapterFactory } from '../infrastructure/channels/adapter-factory.js';
 import { createAesGcmCredentialCipher } from '../infrastructure/crypto/aes-gcm-credential-cipher.js';
 import { createHeraldMetrics } from '../infrastructure/telemetry/metrics.js';
-import {
-  instrumentEmailSender,
-  instrumentEventStore,
-  instrumentSmsSender,
-} from '../infrastructure/telemetry/instrumented.js';
+import { instrumentChannelAdapter, instrumentEventStore } from '../infrastructure/telemetry/instrumented.js';
+import type { ChannelAdapter } from '../application/ports/channel.port.js';
+import type { Channel } from '../domain/notification/index.js';
 import { buildApp } from './http/app.js';
 import type { HttpDeps } from './http/http-deps.js';
 
@@ -288,16 +287,16 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     );
   }
   const cipher = createAesGcmCredentialCipher(channelKey);
-  // Provider latency and failures are measured on the email and SMS transports the environment's channels use.
-  const environmentChannels = defaultChannelProviders({
-    ...adapters,
-    email: instrumentEmailSender(adapters.email, { metrics }),
-    sms: instrumentSmsSender(adapters.sms, { metrics }),
-  });
+  // Provider latency and outcomes are measured on every channel's adapters: the environment's and tenants' own.
+  const instrument = (adapter: ChannelAdapter) => instrumentChannelAdapter(adapter, { metrics });
+  const environmentChannels = Object.fromEntries(
+    Object.entries(defaultChannelProviders(adapters)).map(([channel, list]) => [channel, (list ?? []).map(instrument)]),
+  ) as Partial<Record<Channel, readonly ChannelAdapter[]>>;
+  const adapterFactory = createChannelAdapterFactory({ clock, logger });
   const channels = createTenantChannelDirectory({
     eventStore,
     cipher,
-    factory: createChannelAdapterFactory({ clock, logger }),
+    factory: (provider, settings, credentials) => instrument(adapterFactory(provider, settings, credentials)),
     environment: environmentChannels,
     logger,
   });
@@ -512,6 +511,23 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     web: options.webAssets ?? loadWebAssets(),
     channels: { cipher, environment: environmentChannels },
     webhooks: webhookDeps,
+    telegram: {
+      links: createHmacTelegramLinks(claimLinkSecret),
+      // The environment's bot serves tenants without one of their own only when it can send (a token is set).
+      ...(config.TELEGRAM_BOT_TOKEN
+        ? {
+            environmentBot: {
+              ...(config.TELEGRAM_BOT_USERNAME ? { username: config.TELEGRAM_BOT_USERNAME } : {}),
+              ...(config.TELEGRAM_WEBHOOK_SECRET ? { webhookSecret: config.TELEGRAM_WEBHOOK_SECRET } : {}),
+            },
+          }
+        : {}),
+    },
+    providerWebhooks: {
+      ...(config.SENDGRID_WEBHOOK_PUBLIC_KEY ? { sendgridPublicKey: config.SENDGRID_WEBHOOK_PUBLIC_KEY } : {}),
+      ...(config.WHATSAPP_APP_SECRET ? { whatsappAppSecret: config.WHATSAPP_APP_SECRET } : {}),
+      ...(config.WHATSAPP_VERIFY_TOKEN ? { whatsappVerifyToken: config.WHATSAPP_VERIFY_TOKEN } : {}),
+    },
     calendars: calendarDeps,
     messaging: { throttle: campaignThrottle, maxAttempts: config.NOTIFICATION_MAX_ATTEMPTS },
     limits: {

@@ -23,6 +23,7 @@ interface Delivery {
   reservationId: string | null;
   kind: string;
   channel: string;
+  provider: string | null;
   status: string;
   cost: number;
   requestedAt: string;
@@ -82,6 +83,8 @@ describe('GET /v1/deliveries', () => {
 
     const sms = await list(auth, 'channel=sms');
     expect(sms.items.map((d) => d.channel)).toEqual(['sms', 'sms', 'sms']);
+    // Each names the provider that sent it (the in-process test Herald's senders are named after their channel).
+    expect(new Set(all.items.map((d) => `${d.channel}:${d.provider}`))).toEqual(new Set(['email:email', 'sms:sms']));
     expect((await list(auth, `reservationId=${ids[1]}`)).items.map((d) => d.reservationId)).toEqual([ids[1], ids[1]]);
     expect((await list(auth, 'status=sent&kind=reservation-confirmed')).items).toHaveLength(6);
     expect((await list(auth, 'status=dead-lettered')).items).toHaveLength(0);

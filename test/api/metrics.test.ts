@@ -71,8 +71,9 @@ describe('GET /metrics', () => {
       for (const status of ['requested', 'sending', 'sent']) {
         expect(moved('herald_deliveries_total', { channel, status }), `${channel} ${status}`).toBe(1);
       }
+      // The in-process test Herald's senders are named after their channel.
       expect(
-        moved('herald_provider_request_duration_seconds_count', { channel, outcome: 'accepted' }),
+        moved('herald_provider_request_duration_seconds_count', { channel, provider: channel, outcome: 'accepted' }),
         `${channel} provider calls`,
       ).toBe(1);
     }
@@ -100,7 +101,7 @@ describe('GET /metrics', () => {
     }
     expect(after).not.toMatch(/@/);
     // Labels are bounded by construction: these names only (no tenant, no id).
-    const allowed = ['change', 'channel', 'consumer', 'job', 'le', 'method', 'outcome', 'route', 'status'];
+    const allowed = ['change', 'channel', 'consumer', 'job', 'le', 'method', 'outcome', 'provider', 'route', 'status'];
     const labelNames = new Set([...after.matchAll(/[{,]([a-z_]+)="/g)].map((match) => match[1]));
     expect([...labelNames].filter((name) => !allowed.includes(name!))).toEqual([]);
     expect(labelNames.has('route') && labelNames.has('channel') && labelNames.has('consumer')).toBe(true);

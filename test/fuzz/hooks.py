@@ -12,6 +12,7 @@ logic; they never change what is checked. The test writes a file (HERALD_FUZZ_DA
   customerTokens link tokens of customers' own pages, sent as X-Customer-Token to /v1/self/... most of the time
   twilio         authToken and publicUrl to sign webhook calls with, as Twilio would
   calendly       signingKey to sign Calendly webhook calls with (t=<now>,v1=HMAC-SHA256 of "t.body"), as Calendly would
+  whatsapp       appSecret and verifyToken of the environment's WhatsApp app (handshake, signed status posts)
   statusFile     where to write, per operation, how often each status came back
 
 Each hook draws between the generated value and the seeded ones, so generated data is still sent too.
@@ -40,6 +41,7 @@ BODIES = SEED.get("bodies", {})
 QUERIES = SEED.get("queries", {})
 TWILIO = SEED.get("twilio")
 CALENDLY = SEED.get("calendly")
+WHATSAPP = SEED.get("whatsapp")
 CUSTOMER_TOKENS = SEED.get("customerTokens", [])
 STATUSES = defaultdict(lambda: defaultdict(int))
 SAMPLES = defaultdict(dict)  # operation -> status -> one answer, to say why an operation never reached 2xx
@@ -119,6 +121,23 @@ def before_call(context, case, kwargs):
         if case.headers is None:
             case.headers = {}
         case.headers["Calendly-Webhook-Signature"] = f"t={timestamp},v1={digest.hexdigest()}"
+        return
+    if WHATSAPP is not None and case.path == "/v1/webhooks/whatsapp" and random.randrange(4) > 0:
+        # Most of the time as Meta would: the verify token in the handshake, the body signed with the app secret.
+        if case.method.upper() == "GET":
+            case.query = {**(case.query or {}), "hub.verify_token": WHATSAPP["verifyToken"]}
+            return
+        prepared = requests.Request(**{
+            key: value
+            for key, value in case.as_transport_kwargs(base_url="http://herald").items()
+            if key in ("method", "url", "headers", "params", "data", "json", "files")
+        }).prepare()
+        body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode("utf-8")
+        if case.headers is None:
+            case.headers = {}
+        case.headers["X-Hub-Signature-256"] = "sha256=" + hmac.new(
+            WHATSAPP["appSecret"].encode("utf-8"), body, hashlib.sha256
+        ).hexdigest()
         return
     if TWILIO is None or not case.path.startswith("/v1/webhooks/twilio/"):
         return

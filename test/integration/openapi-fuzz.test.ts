@@ -57,6 +57,8 @@ const CALENDLY_SIGNING_KEY = 'fuzz-calendly-signing-key-0123456789';
 const CALENDLY_EVENT_TYPE = 'https://api.calendly.com/event_types/FUZZFUZZFUZZFUZZ';
 const TWILIO = { accountSid: `AC${'f'.repeat(32)}`, authToken: 'fuzz-twilio-auth-token', from: '+15005550006' };
 const PUBLIC_URL = 'https://herald.example.test';
+/** The environment's WhatsApp app: the hooks answer the handshake with its verify token and sign status posts. */
+const WHATSAPP = { appSecret: 'fuzz-whatsapp-app-secret-0123', verifyToken: 'fuzz-whatsapp-verify-token' };
 /** A customer whose SMS Twilio refuses: its delivery fails, so POST /deliveries/{id}/resend has something to do. */
 const UNREACHABLE_PHONE = '+15005550009';
 
@@ -124,6 +126,8 @@ beforeAll(async () => {
       TWILIO_FROM: TWILIO.from,
       TWILIO_API_URL: twilio.url,
       PUBLIC_URL,
+      WHATSAPP_APP_SECRET: WHATSAPP.appSecret,
+      WHATSAPP_VERIFY_TOKEN: WHATSAPP.verifyToken,
       // Calendar syncs of the seeded (unresolvable) feeds end quickly whatever the resolver does.
       CALENDAR_FETCH_TIMEOUT_SECONDS: '2',
       METRICS_TOKEN,
@@ -582,6 +586,7 @@ async function seed(): Promise<Record<string, unknown>> {
     customerTokens: ownPages,
     twilio: { authToken: TWILIO.authToken, publicUrl: PUBLIC_URL },
     calendly: { signingKey: CALENDLY_SIGNING_KEY },
+    whatsapp: WHATSAPP,
     statusFile: join(workDir, 'statuses.json'),
   };
 }

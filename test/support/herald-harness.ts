@@ -123,6 +123,8 @@ export interface KeptStoresHeraldOptions extends ServerHeraldOptions {
   /** DATA_DIR: the event store, the SQLite read models and Agenda (or, on MongoDB, only the event store) and the
    * claim-link secret live here, and outlive `herald.stop()`. */
   readonly dataDir: string;
+  /** More settings, as the environment would give them (WHATSAPP_*, TELEGRAM_*...). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function createHeraldKeepingStores(options: KeptStoresHeraldOptions
     ...(options.readModels.kind === 'mongodb'
       ? { MONGODB_URL: options.readModels.url, MONGODB_DATABASE: options.readModels.database }
       : {}),
+    ...options.env,
   });
   const adapters = await createAdapters(config, options.logger, systemClock);
   return createHerald({ config, adapters, logger: options.logger, clock: systemClock });

@@ -121,6 +121,30 @@ export async function loadChannelConfiguration(eventStore: EventStore, tenantId:
   return loadAggregate(eventStore, channelConfigurationStreamName(tenantId), channelConfigurationDecider);
 }
 
+/**
+ * The tenant's own provider of a channel with its credentials opened (for a webhook route that checks a secret the
+ * tenant configured); undefined when the tenant configured no such provider. Never logged.
+ */
+export async function openTenantProvider(
+  eventStore: EventStore,
+  cipher: CredentialCipher,
+  tenantId: string,
+  channel: Channel,
+  provider: string,
+): Promise<{ settings: Readonly<Record<string, string>>; credentials: Readonly<Record<string, string>> } | undefined> {
+  const { state } = await loadChannelConfiguration(eventStore, tenantId);
+  const configured = state.channels[channel]?.providers.find((p) => p.provider === provider);
+  if (!configured) return undefined;
+  try {
+    return {
+      settings: configured.settings,
+      credentials: cipher.open(configured.sealed, credentialContext(tenantId, channel, provider)),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every channel: the tenant's providers where it configured some, else the environment's. */
 export async function listChannels(
   eventStore: EventStore,

@@ -134,6 +134,7 @@ export async function readCustomerPreferences(
     revision: revisionOf(revision),
     changedAt: state.changedAt,
     smsOptOutChangedAt: state.smsOptOutChangedAt ?? null,
+    ...(state.telegramChatId !== undefined ? { telegramChatId: state.telegramChatId } : {}),
   };
 }
 
@@ -384,4 +385,26 @@ export async function ensureNotificationAdminIndexes(readModels: ReadModelStore)
   await readModels.ensureIndex(deliveries, ['providerMessageId']);
   await readModels.ensureIndex(deliveries, ['tenantId', 'channel', 'sentAt']);
   await readModels.ensureIndex(deliveries, ['tenantId', 'requestedAt']);
+}
+
+/**
+ * The customer pressed Start in the Telegram bot through their own link: their messages on the Telegram channel go
+ * to this chat from now on (the same chat again changes nothing; another one replaces it).
+ */
+export async function linkTelegramChat(
+  deps: NotificationAdminDeps,
+  context: CommandContext,
+  customerRef: string,
+  chatId: string,
+): Promise<void> {
+  await handleCommand(
+    deps,
+    customerPreferencesStreamName(context.tenantId, customerRef),
+    customerPreferencesDecider,
+    {
+      type: 'LinkTelegramChat',
+      data: { customerId: customerRef, tenantId: context.tenantId, chatId, at: deps.clock.now().toISOString() },
+    },
+    context,
+  );
 }

@@ -661,7 +661,7 @@ export function createNotificationPlanner(deps: NotificationPlannerDeps): {
         const resourceId = waitlistEvent.data.free[0]?.resourceId ?? null;
         const message = waitlistExhaustedAlert(settings.defaultLocale, seats, waitlistEvent.data.waiting);
         return plan(
-          slotCause('staff-alert', resourceId, seats, { alert: { message } }),
+          slotCause('staff-alert', resourceId, seats, { alert: { message, slot: true } }),
           settings,
           workflowsForEvent(workflows, trigger, subject(resourceId)),
           false,

@@ -218,3 +218,58 @@ export async function recordInboundSms(
   }
   return { action: keyword.action, customerRefs: [...refs] };
 }
+
+/** A status report of a provider whose callbacks the edge verified (SendGrid's Event Webhook, WhatsApp Cloud's). */
+export interface ProviderStatusCallback {
+  /** `sendgrid`, `whatsapp-cloud`: the actor of the recorded fact. */
+  readonly provider: string;
+  readonly providerMessageId: string;
+  readonly status: ProviderStatus;
+  readonly error?: string;
+  /** The delivery, when the callback names it (SendGrid's custom_args); else found by the provider's message id. */
+  readonly tenantId?: string;
+  readonly notificationId?: string;
+  /** Only this tenant's deliveries (a tenant's own provider account reports on its messages only). */
+  readonly onlyTenant?: string;
+}
+
+/**
+ * Records a verified provider status report exactly as a Twilio status callback is recorded (the same
+ * `RecordProviderStatus` command, so the same events; a repeated or older status records nothing).
+ */
+export async function recordProviderStatus(
+  deps: ProviderWebhookDeps,
+  callback: ProviderStatusCallback,
+): Promise<StatusCallbackOutcome> {
+  const target = await locate(deps, {
+    messageSid: callback.providerMessageId,
+    messageStatus: callback.status,
+    ...(callback.tenantId !== undefined && callback.notificationId !== undefined
+      ? { tenantId: callback.tenantId, notificationId: callback.notificationId }
+      : {}),
+  });
+  if (!target || (callback.onlyTenant !== undefined && target.tenantId !== callback.onlyTenant)) {
+    return { outcome: 'unknown-message' };
+  }
+  const result = await handleCommand(
+    deps,
+    deliveryStreamName(target.tenantId, target.notificationId),
+    deliveryDecider,
+    {
+      type: 'RecordProviderStatus',
+      data: {
+        status: callback.status,
+        providerMessageId: callback.providerMessageId,
+        at: deps.clock.now().toISOString(),
+        ...(callback.error !== undefined ? { error: callback.error.slice(0, 500) } : {}),
+      },
+    },
+    {
+      tenantId: target.tenantId,
+      actor: `provider:${callback.provider}`,
+      causationId: callback.providerMessageId,
+      correlationId: target.notificationId,
+    },
+  );
+  return { outcome: 'recorded', ...target, newEvents: result.newEvents.length };
+}

@@ -744,7 +744,12 @@ export interface RecipientDecision {
 export function decideRecipients(input: RecipientsInput): RecipientDecision {
   const { kind, channel, settings } = input;
   const kindSettings = settings.kinds[kind];
-  const candidates: { type: RecipientType; contact: Contact & { preferences?: CustomerPreferences } }[] = [];
+  const candidates: {
+    type: RecipientType;
+    contact: Contact & { preferences?: CustomerPreferences };
+    /** A fixed address of the settings or a workflow: the address itself (a staff room has no contact field). */
+    address?: string;
+  }[] = [];
   if (kindSettings.recipients.customer && input.customer)
     candidates.push({ type: 'customer', contact: input.customer });
   if (kindSettings.recipients.resourceStaff)
@@ -753,7 +758,7 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
     for (const contact of input.admins ?? []) candidates.push({ type: 'admin', contact });
   if (kindSettings.recipients.custom) {
     for (const address of settings.customRecipients[channel] ?? []) {
-      candidates.push({ type: 'custom', contact: { [contactKindOf(channel)]: address } });
+      candidates.push({ type: 'custom', contact: {}, address });
     }
   }
 
@@ -765,8 +770,8 @@ export function decideRecipients(input: RecipientsInput): RecipientDecision {
   const recipients: ChosenRecipient[] = [];
   const skipped: SkippedRecipient[] = [];
   const seen = new Set<string>();
-  for (const { type, contact } of candidates) {
-    const raw = contactAddress(contact, channel);
+  for (const { type, contact, address: fixed } of candidates) {
+    const raw = fixed ?? contactAddress(contact, channel);
     const address = raw !== undefined && raw.trim() !== '' ? normalizeAddress(channel, raw) : undefined;
     const ids = { ...(contact.id !== undefined ? { contactId: contact.id } : {}) };
     const withAddress = address !== undefined ? { address } : {};

@@ -54,7 +54,8 @@ export interface MessageContext {
   /** Optional reason shown in cancellations and declines. */
   readonly reason?: string;
   /** Required by `staff-alert`. */
-  readonly alert?: { readonly message: string };
+  /** `slot`: about a slot (a waitlist), not one reservation — named by its service, without a reservation code. */
+  readonly alert?: { readonly message: string; readonly slot?: boolean };
   /** Required by `waitlist-joined`: the place in line (1 = next). */
   readonly position?: number;
   /** Required by `waitlist-offer`: the signed link of the offer's claim page. */
@@ -294,6 +295,7 @@ function buildVars(kind: NotificationKind, ctx: MessageContext, fmt: Formatter):
       : {}),
     ...(kind === 'reservation-cancelled' && ctx.cancelledBy ? { cancelledBy: ctx.cancelledBy } : {}),
     ...(kind === 'staff-alert' && ctx.alert ? { alert: oneLine(ctx.alert.message) } : {}),
+    ...(kind === 'staff-alert' && ctx.alert?.slot ? { slot: true } : {}),
     ...(kind === 'waitlist-joined' && ctx.position !== undefined ? { position: String(ctx.position) } : {}),
     ...(kind === 'waitlist-offer' && ctx.claimUrl ? { claimUrl: ctx.claimUrl } : {}),
   };
@@ -337,7 +339,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   const toStaff = audience === 'staff' || kind === 'staff-alert';
   const where = ctx.locationAddress ? `${v.location}, ${oneLine(ctx.locationAddress)}` : v.location;
   const rows: (readonly [string, string])[] = [];
-  if (toStaff) rows.push([labels.customer, v.customer]);
+  if (toStaff && !v.slot) rows.push([labels.customer, v.customer]);
   rows.push([labels.service, v.service], [labels.when, v.when]);
   if (v.previous) rows.push([labels.previous, v.previous]);
   rows.push([labels.where, where]);
@@ -347,7 +349,7 @@ function emailModel(kind: NotificationKind, ctx: MessageContext, audience: Audie
   if (ctx.reason && (kind === 'reservation-cancelled' || kind === 'reservation-declined')) {
     rows.push([labels.reason, oneLine(ctx.reason)]);
   }
-  rows.push([labels.reservation, v.code]);
+  if (!v.slot) rows.push([labels.reservation, v.code]);
 
   const paragraphs: string[] = [];
   if (!toStaff && ctx.serviceDescription?.trim() && DESCRIPTION_KINDS.has(kind))

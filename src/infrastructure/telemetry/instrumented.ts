@@ -1,8 +1,6 @@
-import type { EmailMessage, EmailSender, ProviderAcceptance } from '../../application/ports/email-sender.port.js';
-import { DeliveryError } from '../../application/ports/email-sender.port.js';
 import type { EventStore, NewEvent } from '../../application/ports/event-store.port.js';
-import type { SmsMessage, SmsSender } from '../../application/ports/sms-sender.port.js';
-import type { DeliveryChannel, HeraldMetrics, ProviderOutcome } from './metrics.js';
+import type { ChannelAdapter } from '../../application/ports/channel.port.js';
+import { channelLabel, type DeliveryChannel, type HeraldMetrics } from './metrics.js';
 
 /**
  * Decorators of the ports that the composition root puts around the adapters, so the adapters and the application
@@ -12,8 +10,7 @@ import type { DeliveryChannel, HeraldMetrics, ProviderOutcome } from './metrics.
 /** Deliveries whose channel is remembered (bounded: the oldest is forgotten first). */
 const REMEMBERED_CHANNELS = 10_000;
 
-const channelOfData = (data: { channel?: unknown }): DeliveryChannel | undefined =>
-  data.channel === 'email' || data.channel === 'sms' ? data.channel : undefined;
+const channelOfData = (data: { channel?: unknown }): DeliveryChannel | undefined => channelLabel(data.channel);
 
 /**
  * Appends are counted (deliveries by channel and status, dead letters, credits) after they succeed. A delivery step
@@ -59,42 +56,28 @@ export function instrumentEventStore(inner: EventStore, deps: { readonly metrics
   };
 }
 
-function outcomeOf(error: unknown): ProviderOutcome {
-  if (error instanceof DeliveryError) return error.transient ? 'retryable' : 'permanent';
-  return 'error';
-}
-
-async function observed(
-  channel: 'email' | 'sms',
-  metrics: HeraldMetrics,
-  send: () => Promise<ProviderAcceptance>,
-): Promise<ProviderAcceptance> {
-  const started = performance.now();
-  try {
-    const accepted = await send();
-    metrics.observeProviderCall(channel, 'accepted', (performance.now() - started) / 1000);
-    return accepted;
-  } catch (error) {
-    metrics.observeProviderCall(channel, outcomeOf(error), (performance.now() - started) / 1000);
-    throw error;
-  }
-}
-
-export function instrumentEmailSender(inner: EmailSender, deps: { readonly metrics: HeraldMetrics }): EmailSender {
+/**
+ * Any channel's adapter (WhatsApp, Telegram, staff chat, SendGrid, a tenant's own providers): each send's latency
+ * and outcome by channel and provider. An adapter answers with an outcome; a throw (a bug) is `error`.
+ */
+export function instrumentChannelAdapter(
+  inner: ChannelAdapter,
+  deps: { readonly metrics: HeraldMetrics },
+): ChannelAdapter {
   return {
-    channel: 'email',
-    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
-    send: (message: EmailMessage) => observed('email', deps.metrics, () => inner.send(message)),
-    close: () => inner.close(),
-  };
-}
-
-export function instrumentSmsSender(inner: SmsSender, deps: { readonly metrics: HeraldMetrics }): SmsSender {
-  return {
-    channel: 'sms',
-    ...(inner.provider !== undefined ? { provider: inner.provider } : {}),
-    send: (message: SmsMessage) => observed('sms', deps.metrics, () => inner.send(message)),
-    findSent: (to, since) => inner.findSent(to, since),
+    ...inner,
+    send: async (message) => {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const outcome = await inner.send(message);
+        deps.metrics.observeProviderCall(inner.channel, inner.provider, outcome.outcome, seconds());
+        return outcome;
+      } catch (error) {
+        deps.metrics.observeProviderCall(inner.channel, inner.provider, 'error', seconds());
+        throw error;
+      }
+    },
     close: () => inner.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NewEvent } from '../../application/ports/event-store.port.js';
+import { CHANNELS, type Channel } from '../../domain/notification/index.js';
 
 /**
  * Herald's Prometheus metrics (prom-client), in a registry of their own (no process-global default registry).
@@ -11,8 +12,8 @@ export interface HeraldMetrics {
   readonly registry: Registry;
   /** One finished HTTP request: the route template (`/v1/reservations/:reservationId`), never the URL. */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
-  /** One provider call: how long it took and how it ended. */
-  observeProviderCall(channel: 'email' | 'sms', outcome: ProviderOutcome, seconds: number): void;
+  /** One provider call (any channel's adapter): how long it took and how it ended. */
+  observeProviderCall(channel: Channel, provider: string, outcome: ProviderOutcome, seconds: number): void;
   /** Events this process appended: deliveries by channel and status, dead letters, credits. */
   observeAppended(events: readonly NewEvent[], channelOf: (notificationId: string) => DeliveryChannel): void;
   /** A scheduled job started `seconds` after its due time. */
@@ -24,7 +25,21 @@ export interface HeraldMetrics {
 }
 
 export type ProviderOutcome = 'accepted' | 'retryable' | 'permanent' | 'error';
-export type DeliveryChannel = 'email' | 'sms' | 'unknown';
+export type DeliveryChannel = Channel | 'unknown';
+
+/**
+ * A provider label: the adapters' own names (smtp, sendgrid, twilio, whatsapp-cloud, telegram, slack, teams, discord,
+ * outbox), a fixed set in code; anything else is `other`, so the label stays bounded.
+ */
+const PROVIDER_LABEL = /^[a-z][a-z0-9-]{0,31}$/;
+export const providerLabel = (provider: unknown): string =>
+  provider === undefined || provider === null
+    ? 'none'
+    : typeof provider === 'string' && PROVIDER_LABEL.test(provider)
+      ? provider
+      : 'other';
+export const channelLabel = (channel: unknown): Channel | undefined =>
+  typeof channel === 'string' && (CHANNELS as readonly string[]).includes(channel) ? (channel as Channel) : undefined;
 
 export interface ConsumerPositions {
   readonly head: bigint;
@@ -72,15 +87,15 @@ export function createHeraldMetrics(): HeraldMetrics {
   });
   const providerSeconds = new Histogram({
     name: 'herald_provider_request_duration_seconds',
-    help: 'Time a provider (SMTP server, Twilio, outbox) took to accept or refuse a message, by channel and outcome.',
-    labelNames: ['channel', 'outcome'] as const,
+    help: 'Time a provider took to accept or refuse a message, by channel, provider and outcome.',
+    labelNames: ['channel', 'provider', 'outcome'] as const,
     buckets: SECONDS_BUCKETS,
     registers: [registry],
   });
   const deliveries = new Counter({
     name: 'herald_deliveries_total',
-    help: 'Delivery steps recorded by this process, by channel and the status they record.',
-    labelNames: ['channel', 'status'] as const,
+    help: 'Delivery steps recorded by this process, by channel, provider (none before an attempt) and the status they record.',
+    labelNames: ['channel', 'provider', 'status'] as const,
     registers: [registry],
   });
   const deadLetters = new Counter({
@@ -151,17 +166,16 @@ export function createHeraldMetrics(): HeraldMetrics {
       requests.inc({ method, route, status: String(status) });
       requestSeconds.observe({ method, route }, seconds);
     },
-    observeProviderCall(channel, outcome, seconds) {
-      providerSeconds.observe({ channel, outcome }, seconds);
+    observeProviderCall(channel, provider, outcome, seconds) {
+      providerSeconds.observe({ channel, provider: providerLabel(provider), outcome }, seconds);
     },
     observeAppended(events, channelOf) {
       for (const event of events) {
         const status = DELIVERY_STATUS[event.type];
         if (status !== undefined) {
-          const data = event.data as { channel?: unknown; notificationId?: unknown };
-          const channel =
-            data.channel === 'email' || data.channel === 'sms' ? data.channel : channelOf(String(data.notificationId));
-          deliveries.inc({ channel, status });
+          const data = event.data as { channel?: unknown; notificationId?: unknown; provider?: unknown };
+          const channel = channelLabel(data.channel) ?? channelOf(String(data.notificationId));
+          deliveries.inc({ channel, provider: providerLabel(data.provider), status });
           if (status === 'dead-lettered') deadLetters.inc({ channel });
           continue;
         }

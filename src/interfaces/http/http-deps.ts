@@ -14,6 +14,7 @@ import type { WebAssets } from './web-assets.js';
 import type { ChannelAdapter } from '../../application/ports/channel.port.js';
 import type { CredentialCipher } from '../../application/ports/credential-cipher.port.js';
 import type { Channel } from '../../domain/notification/index.js';
+import type { TelegramLinks } from '../../application/ports/telegram-links.port.js';
 
 /** What the HTTP edge needs; built by the composition root. */
 export interface HttpDeps {
@@ -59,6 +60,23 @@ export interface HttpDeps {
   };
   /** Outgoing webhooks (endpoints, signing secrets sealed like channel credentials, the sender's transport). */
   readonly webhooks?: WebhookEndpointDeps;
+  /**
+   * Telegram chat linking: the signed start parameters, and the environment's bot (TELEGRAM_BOT_USERNAME for the
+   * links, TELEGRAM_WEBHOOK_SECRET checked on its updates). Absent: no links, the update routes refuse (403).
+   */
+  readonly telegram?: {
+    readonly links: TelegramLinks;
+    readonly environmentBot?: { readonly username?: string; readonly webhookSecret?: string };
+  };
+  /**
+   * The environment's provider webhook secrets: SENDGRID_WEBHOOK_PUBLIC_KEY, WHATSAPP_APP_SECRET and
+   * WHATSAPP_VERIFY_TOKEN. Unset: those routes refuse (403); a tenant's own are in its channel configuration.
+   */
+  readonly providerWebhooks?: {
+    readonly sendgridPublicKey?: string;
+    readonly whatsappAppSecret?: string;
+    readonly whatsappVerifyToken?: string;
+  };
   /** Provider calendars linked to resources (issue 12); absent: the calendar routes answer 404 (test variants). */
   readonly calendars?: ResourceCalendarDeps;
   /** Manual and bulk messages: the campaign throttle (messages a second per channel) and delivery attempts. */

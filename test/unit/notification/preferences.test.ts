@@ -387,6 +387,24 @@ describe('decideRecipients', () => {
     ]);
   });
 
+  it('posts a staff alert to the staff-chat rooms a workflow names (a room is an address of its own, no contact field)', () => {
+    const rooms: NotificationSettings = {
+      ...settings,
+      kinds: {
+        ...settings.kinds,
+        'staff-alert': {
+          ...settings.kinds['staff-alert'],
+          'staff-chat': true,
+          recipients: { customer: false, resourceStaff: false, admins: false, custom: true },
+        },
+      },
+      customRecipients: { ...settings.customRecipients, 'staff-chat': ['Front-Desk', 'not a room!'] },
+    };
+    const result = decideRecipients(input({ kind: 'staff-alert', channel: 'staff-chat', settings: rooms }));
+    expect(result.recipients).toEqual([{ type: 'custom', address: 'front-desk' }]);
+    expect(result.skipped).toEqual([{ type: 'custom', reason: 'invalid-contact', address: 'not a room!' }]);
+  });
+
   it('sends staff alerts to admins by default, not to the customer', () => {
     const result = decideRecipients(
       input({ kind: 'staff-alert', admins: [{ id: 'admin-1', email: 'boss@studiozen.cz' }] }),

@@ -376,6 +376,20 @@ describe('messages to staff', () => {
     expect(renderSms('staff-alert', messageContext({ locale: 'nb' })).text).toContain('out of credits');
   });
 
+  it('names the slot (its service), not a reservation, in an alert about a waitlist slot, in every language', () => {
+    for (const locale of ['en', 'cs', 'nb']) {
+      const ctx = messageContext({ locale, alert: { message: 'Nobody took the seat.', slot: true } });
+      const sms = renderSms('staff-alert', ctx).text;
+      const email = renderEmail('staff-alert', ctx);
+      for (const text of [sms, email.subject, email.text]) {
+        expect(text, locale).toContain(ctx.serviceName);
+        expect(text, locale).not.toContain(ctx.code ?? ctx.reservationId);
+      }
+      // A reservation's alert still names the reservation.
+      expect(renderSms('staff-alert', messageContext({ locale })).text).toContain(ctx.code ?? ctx.reservationId);
+    }
+  });
+
   it('renders through renderMessage by channel', () => {
     expect(renderMessage('reservation-confirmed', 'email', messageContext()).channel).toBe('email');
     expect(renderMessage('reservation-confirmed', 'sms', messageContext()).channel).toBe('sms');

@@ -71,6 +71,10 @@ const T = {
       skipped: 'Not sent',
       retrying: 'Being sent',
     } as Record<string, string>,
+    telegram: 'Messages in Telegram',
+    telegramLead: 'Open the link in Telegram and press Start: we will send your messages to that chat.',
+    telegramLink: 'Get messages in Telegram',
+    telegramLinked: 'Your Telegram chat is linked.',
     preferences: 'Which messages you get',
     preferencesLead: 'Untick what you do not want. Messages about a place offered to you always follow your choice.',
     kind: 'Message',
@@ -141,6 +145,10 @@ const T = {
       skipped: 'Neodesláno',
       retrying: 'Odesílá se',
     } as Record<string, string>,
+    telegram: 'Zprávy v Telegramu',
+    telegramLead: 'Otevřete odkaz v Telegramu a stiskněte Start: zprávy vám pak pošleme do tohoto chatu.',
+    telegramLink: 'Dostávat zprávy v Telegramu',
+    telegramLinked: 'Váš chat v Telegramu je propojen.',
     preferences: 'Jaké zprávy dostáváte',
     preferencesLead: 'Odškrtněte, co nechcete dostávat.',
     kind: 'Zpráva',
@@ -211,6 +219,10 @@ const T = {
       skipped: 'Ikke sendt',
       retrying: 'Sendes',
     } as Record<string, string>,
+    telegram: 'Meldinger i Telegram',
+    telegramLead: 'Åpne lenken i Telegram og trykk Start: da sender vi meldingene dine til den chatten.',
+    telegramLink: 'Få meldinger i Telegram',
+    telegramLinked: 'Telegram-chatten din er koblet til.',
     preferences: 'Hvilke meldinger du får',
     preferencesLead: 'Fjern haken for det du ikke vil ha.',
     kind: 'Melding',
@@ -266,6 +278,11 @@ function App() {
     ${view.waitlistEntry ? html`<${Entry} view=${view} language=${language} onChange=${update} />` : null}
     ${view.reservation ? html`<${Reservation} view=${view} language=${language} onChange=${update} />` : null}
     <${Messages} view=${view} language=${language} />
+    ${
+      view.telegram && (view.telegram.linked || view.telegram.startLink)
+        ? html`<${Telegram} view=${view} language=${language} />`
+        : null
+    }
     ${view.preferences ? html`<${Preferences} view=${view} language=${language} onChange=${update} />` : null}
   `;
 }
@@ -500,6 +517,27 @@ function Messages({ view, language }: { view: View; language: Language }) {
                   </li>`,
               )}
             </ul>`
+      }
+    </section>
+  `;
+}
+
+/** The link to the tenant's Telegram bot: pressing Start there links the customer's chat (it runs out within the hour). */
+function Telegram({ view, language }: { view: View; language: Language }) {
+  const t = T[language];
+  const telegram = view.telegram!;
+  return html`
+    <section class="card" aria-labelledby="telegram-title">
+      <h2 id="telegram-title">${t.telegram}</h2>
+      ${
+        telegram.linked
+          ? html`<p>${t.telegramLinked}</p>`
+          : telegram.startLink
+            ? html`<p class="hint">${t.telegramLead}</p>
+                <p>
+                  <a class="button" href=${telegram.startLink} target="_blank" rel="noopener">${t.telegramLink}</a>
+                </p>`
+            : null
       }
     </section>
   `;

@@ -25,6 +25,8 @@ export interface TemplateVars {
   readonly inAdvance?: string;
   readonly cancelledBy?: 'customer' | 'staff';
   readonly alert?: string;
+  /** A staff alert about a slot (a waitlist), not one reservation: named by its service, with no reservation code. */
+  readonly slot?: boolean;
   /** Place in the waitlist's line (1 = next). */
   readonly position?: string;
   /** The signed link of a waitlist offer's claim page. */

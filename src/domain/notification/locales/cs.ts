@@ -95,9 +95,10 @@ export const cs: Catalogue = {
     },
     'staff-alert': {
       title: () => 'Upozornění pro personál',
-      subject: (v) => `Upozornění: rezervace ${v.code}, ${v.whenShort}`,
+      subject: (v) => `Upozornění: ${v.slot ? v.service : `rezervace ${v.code}`}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} – upozornění: ${v.alert} Rezervace ${v.code}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) =>
+        `${v.sender} – upozornění: ${v.alert} ${v.slot ? v.service : `Rezervace ${v.code}`}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'Jste na čekací listině',

@@ -93,9 +93,10 @@ export const en: Catalogue = {
     },
     'staff-alert': {
       title: () => 'Staff alert',
-      subject: (v) => `Staff alert: reservation ${v.code}, ${v.whenShort}`,
+      subject: (v) => `Staff alert: ${v.slot ? v.service : `reservation ${v.code}`}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} alert: ${v.alert} Reservation ${v.code}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) =>
+        `${v.sender} alert: ${v.alert} ${v.slot ? v.service : `Reservation ${v.code}`}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'On the waitlist',

@@ -95,9 +95,10 @@ export const nb: Catalogue = {
     },
     'staff-alert': {
       title: () => 'Varsel til personalet',
-      subject: (v) => `Varsel: reservasjon ${v.code}, ${v.whenShort}`,
+      subject: (v) => `Varsel: ${v.slot ? v.service : `reservasjon ${v.code}`}, ${v.whenShort}`,
       intro: (v) => v.alert ?? '',
-      sms: (v) => `${v.sender} varsel: ${v.alert} Reservasjon ${v.code}, ${v.whenShort}, ${v.location}.`,
+      sms: (v) =>
+        `${v.sender} varsel: ${v.alert} ${v.slot ? v.service : `Reservasjon ${v.code}`}, ${v.whenShort}, ${v.location}.`,
     },
     'waitlist-joined': {
       title: () => 'Du står på ventelisten',

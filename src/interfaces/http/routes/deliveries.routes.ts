@@ -62,6 +62,8 @@ function record(doc: DeliveryDocument): z.infer<typeof deliveryRecordSchema> {
     campaignId: doc.campaignId ?? null,
     kind: doc.kind,
     channel: doc.channel,
+    // The provider of the latest attempt: after a failover, the one that sent it (null before any attempt).
+    provider: doc.provider ?? null,
     recipientType: doc.recipientType,
     maskedRecipient: doc.maskedRecipient,
     summary: doc.summary,

@@ -15,6 +15,8 @@ import { deliveriesRoutes } from './deliveries.routes.js';
 import { reservationRoutes } from './reservations.routes.js';
 import { settingsRoutes } from './settings.routes.js';
 import { tenancyRoutes } from './tenancy.routes.js';
+import { providerStatusWebhookRoutes } from './provider-status-webhooks.routes.js';
+import { telegramWebhookRoutes } from './telegram-webhooks.routes.js';
 import { twilioWebhookRoutes } from './twilio-webhooks.routes.js';
 import { waitlistRoutes } from './waitlist.routes.js';
 import { workflowRoutes } from './workflows.routes.js';
@@ -43,6 +45,8 @@ export function apiRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
     await app.register(settingsRoutes(deps));
     await app.register(deliveriesRoutes(deps));
     await app.register(twilioWebhookRoutes(deps));
+    await app.register(telegramWebhookRoutes(deps));
+    await app.register(providerStatusWebhookRoutes(deps));
     await app.register(analyticsRoutes(deps));
     await app.register(waitlistRoutes(deps));
     await app.register(workflowRoutes(deps));

@@ -15,6 +15,7 @@ import {
 } from '../../../application/notifications/notification-admin.js';
 import { customerRefOf, loadNotificationSettings } from '../../../application/notifications/notification-settings.js';
 import type { CustomerLinkSubject } from '../../../application/ports/customer-links.port.js';
+import { loadChannelConfiguration } from '../../../application/channels/channel-configuration.js';
 import { getReservation, listReservationNotifications } from '../../../application/reservations/reservation-queries.js';
 import {
   changeSelfServiceSettings,
@@ -70,6 +71,9 @@ import {
   type customerWaitlistEntrySchema,
 } from '../schemas/self-service.js';
 import { bookingDepsFrom } from './booking.routes.js';
+
+/** How long a Telegram start link on the customer's page works. */
+const TELEGRAM_LINK_MS = 60 * 60 * 1000;
 
 const ONE_MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -549,7 +553,31 @@ export function selfServiceRoutes(deps: HttpDeps): FastifyPluginAsyncZod {
               blockableKinds: [...CUSTOMER_BLOCKABLE_KINDS],
             }
           : null,
+        telegram: await telegramPart(subject.tenantId, customerRef, preferences?.telegramChatId !== undefined),
       };
+    };
+
+    /**
+     * The Telegram part of the page: the tenant's own bot when it configured one (its botUsername), else the
+     * environment's; the start link is signed for this customer and runs out within the hour.
+     */
+    const telegramPart = async (tenantId: string, customerRef: string | undefined, linked: boolean) => {
+      const links = deps.telegram?.links;
+      if (!links) return null;
+      const { state } = await loadChannelConfiguration(deps.eventStore, tenantId);
+      const own = state.channels.telegram;
+      const username = own
+        ? own.providers.find((p) => p.provider === 'telegram')?.settings.botUsername
+        : deps.telegram?.environmentBot?.username;
+      if (!username) return null;
+      const token = customerRef
+        ? links.startTokenFor(
+            { tenantId, customerId: customerRef },
+            own ? 'tenant' : 'environment',
+            new Date(deps.clock.now().getTime() + TELEGRAM_LINK_MS).toISOString(),
+          )
+        : undefined;
+      return { linked, startLink: token ? `https://t.me/${username}?start=${token}` : null };
     };
 
     const customerContext = (request: FastifyRequest, resolved: Resolved): CommandContext => ({

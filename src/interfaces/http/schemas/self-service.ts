@@ -168,6 +168,19 @@ export const customerPageSchema = z
         blockableKinds: z.array(z.string()),
       })
       .nullable(),
+    telegram: z
+      .object({
+        linked: z.boolean().describe('Messages on Telegram go to a chat the customer linked.'),
+        startLink: z
+          .string()
+          .nullable()
+          .describe(
+            'https://t.me/<bot>?start=<token>: opening it and pressing Start links the customer’s chat (the token ' +
+              'is signed for this customer and runs out within an hour); null when no link can be made.',
+          ),
+      })
+      .nullable()
+      .describe('Null: the tenant has no Telegram bot customers can link.'),
   })
   .meta({ id: 'CustomerOwnPage' });
 
