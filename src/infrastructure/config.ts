@@ -373,7 +373,7 @@ const schema = z
     ),
     /**
      * `one`: this process is the only Herald on its stores. `many`: several processes share them; each consumer
-     * (projection, process manager) runs in one of them at a time, under a lease (docs/decisions/XXXX-consumer-leases.md).
+     * (projection, process manager) runs in one of them at a time, under a lease (docs/decisions/0020-consumer-leases.md).
      */
     INSTANCES: withDefault(z.enum(['one', 'many']), 'one'),
     /** With INSTANCES=many: how long a lease outlives its last renewal, so how soon a dead instance's work moves. */

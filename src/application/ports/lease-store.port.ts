@@ -3,7 +3,7 @@
  * stores. A lease not renewed within its time to live is free again, so a dead holder's work moves to another
  * instance. Coordination state, not derived from events: it lives beside the scheduler's jobs (MongoDB collection
  * `herald_leases`, or a table in the embedded scheduler's file), never in the rebuildable read models
- * (docs/decisions/XXXX-consumer-leases.md). Times are the caller's clock: instances must agree within a second.
+ * (docs/decisions/0020-consumer-leases.md). Times are the caller's clock: instances must agree within a second.
  */
 export interface LeaseInfo {
   readonly owner: string;

@@ -65,7 +65,7 @@ export interface ConsumerStatus {
   readonly position: bigint;
 }
 
-/** Single ownership of consumers across instances (docs/decisions/XXXX-consumer-leases.md). */
+/** Single ownership of consumers across instances (docs/decisions/0020-consumer-leases.md). */
 export interface HubLeases {
   readonly store: LeaseStore;
   /** This instance: recorded as the holder. */

@@ -3,7 +3,7 @@ import type { Clock } from '../../application/ports/clock.port.js';
 import type { LeaseInfo, LeaseStore } from '../../application/ports/lease-store.port.js';
 import { systemClock } from '../system-clock.js';
 
-/** Beside Agenda's `agenda_jobs`: coordination state, not a read model (docs/decisions/XXXX-consumer-leases.md). */
+/** Beside Agenda's `agenda_jobs`: coordination state, not a read model (docs/decisions/0020-consumer-leases.md). */
 export const MONGO_LEASE_COLLECTION = 'herald_leases';
 
 interface LeaseRow {
