@@ -162,7 +162,11 @@ function Console(props: {
           : route === 'customers'
             ? html`<${Customers} language=${language} />`
             : route === 'waitlists'
-              ? html`<${Waitlists} language=${language} openId=${arg ? decodeURIComponent(arg) : undefined} />`
+              ? html`<${Waitlists}
+                  language=${language}
+                  openId=${arg ? decodeURIComponent(arg) : undefined}
+                  admin=${session.account.role === 'admin'}
+                />`
               : route === 'deliveries'
                 ? html`<${Deliveries} language=${language} />`
                 : route === 'workflows'
@@ -904,7 +908,15 @@ function overrideWarning(t: Texts, list: Schemas['Waitlist'], entry: Entry, acti
   const next = list.entries
     .filter((e) => e.status === 'waiting' && e.entryId !== entry.entryId && e.position !== null)
     .sort((a, b) => (a.position ?? 0) - (b.position ?? 0))[0];
-  const policy = settings ? { ...settings, ...(settings.services?.[list.slot.serviceId] ?? {}) } : null;
+  // The policy in force (admins may read it); staff, who may not, go by the offer being withdrawn: its mode and
+  // response window are the policy's for this slot.
+  const offer = entry.offer;
+  const window = offer?.expiresAt ? (Date.parse(offer.expiresAt) - Date.parse(offer.madeAt)) / 1000 : 0;
+  const policy = settings
+    ? { ...settings, ...(settings.services?.[list.slot.serviceId] ?? {}) }
+    : offer
+      ? { enabled: true, mode: offer.mode, responseWindowSeconds: window }
+      : null;
   const preview: SeatPreview | null = policy
     ? {
         enabled: policy.enabled,
@@ -918,7 +930,7 @@ function overrideWarning(t: Texts, list: Schemas['Waitlist'], entry: Entry, acti
 
 type Settings = Schemas['WaitlistSettings'] | null;
 
-function Waitlists({ language, openId }: { language: Language; openId?: string }) {
+function Waitlists({ language, openId, admin }: { language: Language; openId?: string; admin: boolean }) {
   const t = T[language];
   const [lists, setLists] = useState<WaitlistList['items'] | null>(null);
   const [open, setOpen] = useState<Schemas['Waitlist'] | null>(null);
@@ -931,7 +943,8 @@ function Waitlists({ language, openId }: { language: Language; openId?: string }
   const load = async () => {
     const [{ data, error: problem }, policy] = await Promise.all([
       api.GET('/v1/waitlists', { params: { query: {} } }),
-      api.GET('/v1/settings/waitlist', {}),
+      // Only admins may read the policy (the API's rule); staff go by the offers themselves.
+      admin ? api.GET('/v1/settings/waitlist', {}) : Promise.resolve({ data: undefined }),
     ]);
     if (data) setLists(data.items);
     else setError(problemText(problem, t.failed));
@@ -996,48 +1009,50 @@ function Waitlists({ language, openId }: { language: Language; openId?: string }
             <h2 id="waitlist-title">
               ${open.slot.serviceName} · ${dateTime(language, open.slot.start, open.slot.location.timeZone)}
             </h2>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">${t.position}</th>
-                  <th scope="col">${t.customer}</th>
-                  <th scope="col">${t.party}</th>
-                  <th scope="col">${t.statusCol}</th>
-                  <th scope="col">${t.actions}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${open.entries.map(
-                  (e) =>
-                    html`<tr data-entry=${e.customer.name}>
-                      <td>${e.position ?? '–'}</td>
-                      <td>${e.customer.name}</td>
-                      <td>${e.partySize}</td>
-                      <td>${e.status}</td>
-                      <td>
-                        ${
-                          e.status === 'waiting' || e.status === 'offered'
-                            ? html`<div class="actions">
-                                ${(['offer', 'skip', 'remove'] as const)
-                                  .filter((a) => a !== 'offer' || e.status === 'waiting')
-                                  .map(
-                                    (a) =>
-                                      html`<button
-                                        type="button"
-                                        aria-label=${`${verb(a)}: ${e.customer.name}`}
-                                        onClick=${() => ask(e, a)}
-                                      >
-                                        ${verb(a)}
-                                      </button>`,
-                                  )}
-                              </div>`
-                            : null
-                        }
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+            <div class="grid">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.position}</th>
+                    <th scope="col">${t.customer}</th>
+                    <th scope="col">${t.party}</th>
+                    <th scope="col">${t.statusCol}</th>
+                    <th scope="col">${t.actions}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${open.entries.map(
+                    (e) =>
+                      html`<tr data-entry=${e.customer.name}>
+                        <td>${e.position ?? '–'}</td>
+                        <td>${e.customer.name}</td>
+                        <td>${e.partySize}</td>
+                        <td>${e.status}</td>
+                        <td>
+                          ${
+                            e.status === 'waiting' || e.status === 'offered'
+                              ? html`<div class="actions">
+                                  ${(['offer', 'skip', 'remove'] as const)
+                                    .filter((a) => a !== 'offer' || e.status === 'waiting')
+                                    .map(
+                                      (a) =>
+                                        html`<button
+                                          type="button"
+                                          aria-label=${`${verb(a)}: ${e.customer.name}`}
+                                          onClick=${() => ask(e, a)}
+                                        >
+                                          ${verb(a)}
+                                        </button>`,
+                                    )}
+                                </div>`
+                              : null
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
             ${
               asked
                 ? html`<form class="warning" role="alertdialog" aria-labelledby="override-warning" onSubmit=${act}>
