@@ -276,10 +276,10 @@ function Calendar({ days, language }: { days: number; language: Language }) {
       <button type="button" onClick=${() => setDate(shiftDate(date, step))}>
         ${days === 7 ? t.nextWeek : t.nextDay}
       </button>
-      <label class="inline"
-        >${t.date}<input type="date" value=${date} onInput=${(e: Event) => v(e) && setDate(v(e))}
-      /></label>
     </div>
+    <label class="inline"
+      >${t.date}<input type="date" value=${date} onInput=${(e: Event) => v(e) && setDate(v(e))}
+    /></label>
     ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
     ${
       items === null
@@ -329,8 +329,8 @@ function Calendar({ days, language }: { days: number; language: Language }) {
                                           data-status=${r.status}
                                           href=${`#reservation/${encodeURIComponent(r.reservationId)}`}
                                         >
-                                          ${at} ${r.customer.name}${r.partySize > 1 ? ` (${r.partySize})` : ''} ·
-                                          ${t.status[r.status] ?? r.status}
+                                          ${at}
+                                          ${r.customer.name}${r.partySize > 1 ? ` (${r.partySize})` : ''}${' · '}${t.status[r.status] ?? r.status}
                                         </a>`,
                                     )}
                                   </div>`;
