@@ -329,8 +329,7 @@ function Calendar({ days, language }: { days: number; language: Language }) {
                                           data-status=${r.status}
                                           href=${`#reservation/${encodeURIComponent(r.reservationId)}`}
                                         >
-                                          ${at}
-                                          ${r.customer.name}${r.partySize > 1 ? ` (${r.partySize})` : ''}${' · '}${t.status[r.status] ?? r.status}
+                                          ${`${at} ${r.customer.name}${r.partySize > 1 ? ` (${r.partySize})` : ''} · ${t.status[r.status] ?? r.status}`}
                                         </a>`,
                                     )}
                                   </div>`;
