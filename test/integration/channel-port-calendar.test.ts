@@ -53,7 +53,11 @@ const GOOGLE = {
   calendarId: 'desk@riverside-spa.example',
 };
 let google: GoogleCalendarStandIn;
-const googleAdapter = (standIn: GoogleCalendarStandIn, privateKey = standIn.privateKey, calendarId = GOOGLE.calendarId) =>
+const googleAdapter = (
+  standIn: GoogleCalendarStandIn,
+  privateKey = standIn.privateKey,
+  calendarId = GOOGLE.calendarId,
+) =>
   createGoogleCalendarChannel({
     clientEmail: GOOGLE.clientEmail,
     subject: GOOGLE.subject,

@@ -410,7 +410,7 @@ export async function startOutlookStandIn(options: {
         return bad('Content-Type is not application/json');
       }
       if (decodeURIComponent(match[1]!) !== options.userId) {
-        return error(404, 'ErrorInvalidUser', "The requested user is invalid.");
+        return error(404, 'ErrorInvalidUser', 'The requested user is invalid.');
       }
       let event: Record<string, unknown>;
       try {
@@ -419,7 +419,8 @@ export async function startOutlookStandIn(options: {
         return bad('Unable to read JSON request payload.');
       }
       for (const name of Object.keys(event)) {
-        if (!GRAPH_EVENT_MEMBERS.has(name)) return bad(`Property '${name}' does not exist on type 'microsoft.graph.event'`);
+        if (!GRAPH_EVENT_MEMBERS.has(name))
+          return bad(`Property '${name}' does not exist on type 'microsoft.graph.event'`);
       }
       const times: number[] = [];
       for (const side of ['start', 'end'] as const) {
@@ -441,7 +442,10 @@ export async function startOutlookStandIn(options: {
           return bad('itemBody needs contentType text|html and content');
         }
       }
-      if (event.location !== undefined && typeof (event.location as { displayName?: unknown }).displayName !== 'string') {
+      if (
+        event.location !== undefined &&
+        typeof (event.location as { displayName?: unknown }).displayName !== 'string'
+      ) {
         return bad('location.displayName is not a string');
       }
       const attendees = (event.attendees ?? []) as { emailAddress?: { address?: unknown }; type?: unknown }[];
@@ -519,7 +523,10 @@ export async function startOutlookStandIn(options: {
     }
     const accessToken = `eyJ0eXAiOiJKV1Qi.${randomBytes(24).toString('base64url')}`;
     accessTokens.add(accessToken);
-    return { status: 200, json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken } };
+    return {
+      status: 200,
+      json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken },
+    };
   }
 
   return Object.assign(base, {

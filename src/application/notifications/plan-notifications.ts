@@ -214,7 +214,9 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
           event: {
             ...calendarEvent,
             description: `${content.text}\n\n${
-              reservation.code ? `Reservation ${reservation.code} (${reservation.reservationId})` : `Reservation ${reservation.reservationId}`
+              reservation.code
+                ? `Reservation ${reservation.code} (${reservation.reservationId})`
+                : `Reservation ${reservation.reservationId}`
             }`,
           },
         }

@@ -116,7 +116,10 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     channel: 'calendar',
     settings: {
       /** The Entra ID tenant: a GUID or a domain. */
-      tenantId: { required: true, pattern: /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]{3,190})$/i },
+      tenantId: {
+        required: true,
+        pattern: /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]{3,190})$/i,
+      },
       /** The app registration's client (application) id. */
       clientId: { required: true, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
       /** The organizer's mailbox: its user principal name or object id. */

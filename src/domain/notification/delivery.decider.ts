@@ -504,7 +504,9 @@ function validateCalendarEvent(event: CalendarEventContent): void {
   const start = parseInstant(event.start, 'content.event.start');
   const end = parseInstant(event.end, 'content.event.end');
   if (end.getTime() <= start.getTime()) {
-    throw new ValidationError('invalid-content', 'A calendar event ends after it starts.', { field: 'content.event.end' });
+    throw new ValidationError('invalid-content', 'A calendar event ends after it starts.', {
+      field: 'content.event.end',
+    });
   }
   if (normalizeTimeZone(event.timeZone) === null) {
     throw new ValidationError('invalid-content', 'Not an IANA time zone.', { field: 'content.event.timeZone' });
@@ -546,7 +548,9 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   if ((data.channel === 'calendar') !== (data.content.event !== undefined)) {
     throw new ValidationError(
       'invalid-content',
-      data.channel === 'calendar' ? 'A calendar invitation needs its event.' : 'Only a calendar invitation has an event.',
+      data.channel === 'calendar'
+        ? 'A calendar invitation needs its event.'
+        : 'Only a calendar invitation has an event.',
       { field: 'content.event' },
     );
   }

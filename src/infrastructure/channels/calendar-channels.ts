@@ -213,8 +213,7 @@ export function createOutlookCalendarChannel(options: OutlookOptions): ChannelAd
     );
     if (!result.ok) return { outcome: result.outcome as NotAccepted };
     const body = jsonOf(result.answer) as
-      | { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown }
-      | undefined;
+      { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
     if (result.answer.status !== 200 || typeof body?.access_token !== 'string') {
       // The description's first line names the AADSTS code (invalid_client: a wrong secret), never the secret.
       const description = String(body?.error_description ?? '').split(/\r?\n/, 1)[0];

@@ -84,8 +84,7 @@ export function createGoogleAccessTokens(options: GoogleServiceAccountOptions): 
       );
       if (!result.ok) return { outcome: result.outcome as NotAccepted };
       const body = jsonOf(result.answer) as
-        | { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown }
-        | undefined;
+        { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
       if (result.answer.status !== 200 || typeof body?.access_token !== 'string') {
         const reason = `Google OAuth ${result.answer.status}: ${String(body?.error ?? 'refused')} ${String(body?.error_description ?? '')}`;
         // invalid_grant / invalid_client / unauthorized_client: the service account is refused, every time.
