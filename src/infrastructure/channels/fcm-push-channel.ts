@@ -1,4 +1,4 @@
-import type { ChannelAdapter, SendOutcome } from '../../application/ports/channel.port.js';
+import type { ChannelAdapter } from '../../application/ports/channel.port.js';
 import type { Clock } from '../../application/ports/clock.port.js';
 import { createGoogleAccessTokens } from './google-service-account.js';
 import { errorOutcome, joinUrl, jsonOf, request } from './http-channel.js';
