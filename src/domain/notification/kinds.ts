@@ -32,7 +32,17 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm', 'push', 'realtime'] as const;
+export const CHANNELS = [
+  'email',
+  'sms',
+  'whatsapp',
+  'telegram',
+  'staff-chat',
+  'crm',
+  'push',
+  'realtime',
+  'calendar',
+] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -58,8 +68,9 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | 'live-channel';
 
 export function contactKindOf(channel: Channel): ContactKind {
-  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email.
-  return channel === 'email' || channel === 'crm'
+  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email; a
+  // calendar "delivery" is an event in the tenant's calendar with the customer's email as attendee.
+  return channel === 'email' || channel === 'crm' || channel === 'calendar'
     ? 'email'
     : channel === 'telegram'
       ? 'telegram'
@@ -91,6 +102,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   crm: 'CRM',
   push: 'push notification',
   realtime: 'realtime event',
+  calendar: 'calendar invitation',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */
