@@ -3,15 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/interfaces/herald.js';
-import {
-  browserMissing,
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  contrastProblems,
-  desktop,
-  INSTALL_HINT,
-  phone,
-} from '../support/browser.js';
+import { inBrowser, CHROMIUM, CHROMIUM_ARGS, contrastProblems, desktop, phone } from '../support/browser.js';
 import { AUTH, TWILIO } from '../support/herald-harness.js';
 import { silentLogger } from '../support/silent-logger.js';
 import { spaOnLoopback } from '../support/spa-on-loopback.js';
@@ -88,19 +80,7 @@ const PAGE_TEXTS: Record<
 };
 const LOCALES: Record<Language, string> = { en: 'en-GB', cs: 'cs-CZ', nb: 'nb-NO' };
 
-if (browserMissing && process.env.CI === 'true') {
-  describe('the claim page in a real browser', () => {
-    it('needs Debian’s chromium under CI=true', () => {
-      throw new Error(`CI=true: ${browserMissing} (.ci/run installs it: ${INSTALL_HINT})`);
-    });
-  });
-} else if (browserMissing) {
-  describe.skip(`claim page browser test skipped: ${browserMissing} (${INSTALL_HINT})`, () => {
-    it('opens, accepts and declines offers in chromium', () => undefined);
-  });
-} else {
-  claimPageSuite();
-}
+inBrowser('claim page', 'opens, accepts and declines offers in chromium', claimPageSuite);
 
 function claimPageSuite(): void {
   describe('the claim page in a real browser (Debian chromium, playwright-core) — phone and desktop', () => {

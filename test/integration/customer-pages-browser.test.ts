@@ -4,13 +4,12 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/interfaces/herald.js';
 import {
-  browserMissing,
+  inBrowser,
   CHROMIUM,
   CHROMIUM_ARGS,
   contrastProblems,
   desktop,
   horizontalOverflow,
-  INSTALL_HINT,
   phone,
 } from '../support/browser.js';
 import { AUTH, TWILIO } from '../support/herald-harness.js';
@@ -36,19 +35,7 @@ const SCREENSHOTS = fileURLToPath(new URL('../../test-output/customer-pages/', i
 const DAY = '2030-06-05'; // a Wednesday; Prague is at +02:00 in June
 const START = `${DAY}T10:00:00+02:00`;
 
-if (browserMissing && process.env.CI === 'true') {
-  describe('the customer pages in a real browser', () => {
-    it('needs Debian’s chromium under CI=true', () => {
-      throw new Error(`CI=true: ${browserMissing} (.ci/run installs it: ${INSTALL_HINT})`);
-    });
-  });
-} else if (browserMissing) {
-  describe.skip(`customer pages browser test skipped: ${browserMissing} (${INSTALL_HINT})`, () => {
-    it('books, joins the waitlist, cancels and claims in chromium', () => undefined);
-  });
-} else {
-  customerPagesSuite();
-}
+inBrowser('customer pages', 'books, joins the waitlist, cancels and claims in chromium', customerPagesSuite);
 
 function customerPagesSuite(): void {
   describe('booking page and the customer’s own page in a real browser (Debian chromium) — phone and desktop', () => {

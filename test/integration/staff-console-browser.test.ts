@@ -4,13 +4,12 @@ import { chromium, type Browser, type BrowserContextOptions, type Page } from 'p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/interfaces/herald.js';
 import {
-  browserMissing,
+  inBrowser,
   CHROMIUM,
   CHROMIUM_ARGS,
   contrastProblems,
   desktop,
   horizontalOverflow,
-  INSTALL_HINT,
   phone,
 } from '../support/browser.js';
 import { AUTH, TWILIO } from '../support/herald-harness.js';
@@ -36,19 +35,11 @@ const DAY = '2030-06-05';
 const ZONE = 'Europe/Prague';
 const PASSWORD = 'correct horse battery staple';
 
-if (browserMissing && process.env.CI === 'true') {
-  describe('the staff console in a real browser', () => {
-    it('needs Debian’s chromium under CI=true', () => {
-      throw new Error(`CI=true: ${browserMissing} (.ci/run installs it: ${INSTALL_HINT})`);
-    });
-  });
-} else if (browserMissing) {
-  describe.skip(`staff console browser test skipped: ${browserMissing} (${INSTALL_HINT})`, () => {
-    it('filters customers, sends a bulk SMS and shows the KPI chart in chromium', () => undefined);
-  });
-} else {
-  staffConsoleSuite();
-}
+inBrowser(
+  'staff console',
+  'filters customers, sends a bulk SMS and shows the KPI chart in chromium',
+  staffConsoleSuite,
+);
 
 function staffConsoleSuite(): void {
   describe('staff console in a real browser (Debian chromium) — customers, bulk SMS, KPI chart', () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { describe, it } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 
 /** Debian's chromium, driven by playwright-core (.ci/run installs it with apt). */
@@ -6,6 +7,26 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const INSTALL_HINT = 'apt-get install -y --no-install-recommends chromium';
 /** Why the browser suites cannot run here, or undefined when they can. */
 export const browserMissing = existsSync(CHROMIUM) ? undefined : `Debian's chromium is not installed at ${CHROMIUM}`;
+
+/**
+ * Runs a browser suite where chromium is installed. Without it: under CI=true the suite fails (CI must run it; .ci/run
+ * installs chromium), elsewhere it is reported as skipped with what it would have tested.
+ */
+export function inBrowser(what: string, wouldTest: string, suite: () => void): void {
+  if (browserMissing && process.env.CI === 'true') {
+    describe(`the ${what} in a real browser`, () => {
+      it('needs Debian’s chromium under CI=true', () => {
+        throw new Error(`CI=true: ${browserMissing} (.ci/run installs it: ${INSTALL_HINT})`);
+      });
+    });
+  } else if (browserMissing) {
+    describe.skip(`${what} browser test skipped: ${browserMissing} (${INSTALL_HINT})`, () => {
+      it(wouldTest, () => undefined);
+    });
+  } else {
+    suite();
+  }
+}
 
 /**
  * Headless, no sandbox (root in CI), and none of Chromium's own traffic (updates, sync, field trials, QUIC probes):
