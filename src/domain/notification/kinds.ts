@@ -32,7 +32,7 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm', 'push', 'realtime'] as const;
+export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm', 'push', 'realtime', 'meeting'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
@@ -58,8 +58,9 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | 'live-channel';
 
 export function contactKindOf(channel: Channel): ContactKind {
-  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email.
-  return channel === 'email' || channel === 'crm'
+  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email; a meeting
+  // "delivery" registers the customer's email for an online meeting (Zoom, Webex), which mails the join link.
+  return channel === 'email' || channel === 'crm' || channel === 'meeting'
     ? 'email'
     : channel === 'telegram'
       ? 'telegram'
@@ -91,6 +92,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   crm: 'CRM',
   push: 'push notification',
   realtime: 'realtime event',
+  meeting: 'meeting registration',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */

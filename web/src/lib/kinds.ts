@@ -52,7 +52,7 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime';
+type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime' | 'meeting';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
   en: {
@@ -64,6 +64,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push notification',
     realtime: 'Realtime',
+    meeting: 'Online meeting',
   },
   cs: {
     email: 'E-mail',
@@ -74,6 +75,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push notifikace',
     realtime: 'Realtime',
+    meeting: 'Online schůzka',
   },
   nb: {
     email: 'E-post',
@@ -84,6 +86,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push-varsel',
     realtime: 'Sanntid',
+    meeting: 'Nettmøte',
   },
 };
 
