@@ -16,7 +16,7 @@ const registration = (
   system: 'zoom' | 'webex',
   meetingId: string,
   to = `guest${n}@example.com`,
-  customerName: string | undefined = `Ada Lovelace ${n}`,
+  customerName: string | null = `Ada Lovelace ${n}`,
 ): OutboundMessage => ({
   tenantId: 'contract',
   notificationId: `contract-${n}`,
@@ -28,7 +28,7 @@ const registration = (
     template: {
       system,
       id: meetingId,
-      parameters: customerName !== undefined ? [{ name: 'customerName', value: customerName }] : [],
+      parameters: customerName !== null ? [{ name: 'customerName', value: customerName }] : [],
     },
   },
 });
@@ -101,9 +101,9 @@ describe('Zoom: the registration the customer gets', () => {
 
   it('without a customerName parameter the local part of the address is the first name; control characters go', async () => {
     const adapter = zoomAdapter(standIn);
-    expect(await adapter.send(registration(2, 'zoom', ZOOM_MEETING, 'bob.novak@example.com', undefined))).toMatchObject(
-      { outcome: 'accepted' },
-    );
+    expect(await adapter.send(registration(2, 'zoom', ZOOM_MEETING, 'bob.novak@example.com', null))).toMatchObject({
+      outcome: 'accepted',
+    });
     expect(
       await adapter.send(registration(3, 'zoom', ZOOM_MEETING, 'eve@example.com', 'Eve\u202e\u0007 Smith')),
     ).toMatchObject({ outcome: 'accepted' });
@@ -156,7 +156,10 @@ describe('Zoom: the registration the customer gets', () => {
     await adapter.send(registration(8, 'zoom', ZOOM_MEETING));
     await adapter.send(registration(9, 'zoom', ZOOM_MEETING));
     expect(standIn.tokenRequests() - tokensBefore).toBe(1);
-    now = new Date(now.getTime() + 3_500_000); // 3500 s: within the last minute of the 3599 s token
+    now = new Date(now.getTime() + 3_500_000); // 3500 s: still more than a minute left
+    await adapter.send(registration(13, 'zoom', ZOOM_MEETING));
+    expect(standIn.tokenRequests() - tokensBefore).toBe(1);
+    now = new Date(now.getTime() + 60_000); // 3560 s
     expect(await adapter.send(registration(10, 'zoom', ZOOM_MEETING))).toMatchObject({ outcome: 'accepted' });
     expect(standIn.tokenRequests() - tokensBefore).toBe(2);
   });
