@@ -32,7 +32,17 @@ export const DELIVERY_KINDS: readonly DeliveryKind[] = [...NOTIFICATION_KINDS, .
 export const CUSTOMER_BLOCKABLE_KINDS: readonly DeliveryKind[] = DELIVERY_KINDS.filter((k) => k !== 'staff-alert');
 
 /** Every way a message leaves Herald (each through the channel port and its providers). Persisted: never rename. */
-export const CHANNELS = ['email', 'sms', 'whatsapp', 'telegram', 'staff-chat', 'crm', 'push', 'realtime', 'meeting'] as const;
+export const CHANNELS = [
+  'email',
+  'sms',
+  'whatsapp',
+  'telegram',
+  'staff-chat',
+  'crm',
+  'push',
+  'realtime',
+  'meeting',
+] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**
