@@ -111,8 +111,8 @@ describe('Zoom: the registration the customer gets', () => {
       firstName: 'bob.novak',
     });
     const eve = standIn.registrants.find((r) => r.email === 'eve@example.com')!;
-    expect(`${eve.firstName} ${eve.lastName}`).not.toMatch(/[\u202e\u0007]/);
-    expect(eve.lastName).toBe('Smith');
+    // The bidi override and the bell are dropped: the name Zoom shows (and puts in its e-mail) is plain.
+    expect(eve).toMatchObject({ firstName: 'Eve', lastName: 'Smith' });
   });
 
   it('a repeated registration (a retry after a crash) answers the same registrant: one registration, one join link', async () => {
