@@ -97,6 +97,7 @@ describe('staff console sessions', () => {
 
     const accepted = await asSession('POST', '/v1/reservations', mine.cookie, mine.csrfToken, reservation('Alice'));
     expect(accepted.statusCode, accepted.body).toBe(201);
+    await herald.settle(); // the list is a projection: it shows the reservation once it has caught up
     expect(await reservationCount()).toBe(before + 1);
     // Signing out is a write too.
     expect((await asSession('DELETE', '/v1/staff-sessions/current', mine.cookie)).statusCode).toBe(403);

@@ -21,6 +21,7 @@ import {
   type Channel,
   type Contact,
   type CustomerPreferences,
+  type CalendarEventContent,
   type DeliveryContent,
   type DeliveryIdentity,
   type MessageContext,
@@ -185,6 +186,42 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     preferences: input.preferences,
   };
 
+  /**
+   * The calendar channel invites to the reservation: only a new booking's invitation (a confirmation or an assigned
+   * seat). A reschedule or a cancellation would have to change the event created earlier, which the providers'
+   * insert cannot do: calendar workflows plan nothing for those (docs/channels/calendar.md, "Limits").
+   */
+  const calendarEvent: CalendarEventContent | undefined =
+    cause.calendar?.method === 'REQUEST' && cause.kind !== 'reservation-rescheduled'
+      ? {
+          reservationId: reservation.reservationId,
+          ...(reservation.code ? { code: reservation.code } : {}),
+          start: reservation.start,
+          end: reservation.end,
+          timeZone: reservation.location.timeZone,
+          summary: neutraliseText(reservation.serviceName, 'line'),
+          location: neutraliseText(
+            [reservation.location.name, reservation.location.address].filter(Boolean).join(', '),
+            'line',
+          ),
+          description: '',
+        }
+      : undefined;
+  const withEvent = (channel: Channel, content: DeliveryContent): DeliveryContent =>
+    channel === 'calendar' && calendarEvent
+      ? {
+          ...content,
+          event: {
+            ...calendarEvent,
+            description: `${content.text}\n\n${
+              reservation.code
+                ? `Reservation ${reservation.code} (${reservation.reservationId})`
+                : `Reservation ${reservation.reservationId}`
+            }`,
+          },
+        }
+      : content;
+
   const plans: PlannedDelivery[] = [];
   const auditReservationId =
     cause.auditReservationId === undefined ? reservation.reservationId : cause.auditReservationId;
@@ -239,7 +276,7 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
         kind,
         channel,
         recipient: { type, address },
-        content,
+        content: withEvent(channel, content),
         ...(cost > 0 ? { cost } : {}),
         causationEventId: cause.eventId,
         causedAt: cause.occurredAt,
@@ -509,6 +546,8 @@ export function planNotifications(input: PlanInput): PlannedDelivery[] {
     const channel = workflow.channel;
     // The channel's master switch applies to every workflow; nothing was expected, so nothing is recorded.
     if (!channelEnabled(settings, channel)) continue;
+    // A calendar invitation needs a reservation to invite to (see calendarEvent).
+    if (channel === 'calendar' && !calendarEvent) continue;
     const named = fromWorkflow(workflow.workflowId);
     if (workflow.message.type === 'standard') {
       plans.push(...standardDeliveries(workflow, channel).map(toCustomer).map(named));

@@ -91,6 +91,48 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
       webhookSecret: { required: false, pattern: /^[A-Za-z0-9_-]{16,256}$/ },
     },
   },
+  // Calendar invitations: an event in the tenant's calendar with the customer as attendee (docs/channels/calendar.md).
+  'google-calendar': {
+    channel: 'calendar',
+    settings: {
+      /** The calendar the events go to: `primary`, an address or `…@group.calendar.google.com`. */
+      calendarId: { required: true, pattern: /^(primary|[^\s@/?#]{1,200}@[a-z0-9.-]{1,190})$/ },
+      /** The service account's client_email. */
+      clientEmail: { required: true, pattern: /^[^\s@]{1,64}@[a-z0-9.-]{1,190}$/ },
+      /** The Workspace user the service account acts for (domain-wide delegation): the invitations' organizer. */
+      subject: { required: false, pattern: /^[^\s@]{1,64}@[a-z0-9.-]{1,190}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** The key file's token_uri. */
+      tokenUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: {
+      privateKey: {
+        required: true,
+        pattern: /^-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]{100,4000}-----END PRIVATE KEY-----(\s|\\n)*$/,
+      },
+    },
+  },
+  outlook: {
+    channel: 'calendar',
+    settings: {
+      /** The Entra ID tenant: a GUID or a domain. */
+      tenantId: {
+        required: true,
+        pattern: /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9.-]{3,190})$/i,
+      },
+      /** The app registration's client (application) id. */
+      clientId: { required: true, pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i },
+      /** The organizer's mailbox: its user principal name or object id. */
+      userId: {
+        required: true,
+        pattern: /^([^\s@/?#]{1,64}@[a-z0-9.-]{1,190}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i,
+      },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** Default https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token (national clouds: their own). */
+      tokenUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: { clientSecret: { required: true, pattern: TOKEN } },
+  },
   fcm: {
     channel: 'push',
     settings: {

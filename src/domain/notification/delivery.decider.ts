@@ -8,6 +8,7 @@ import type { SmsEncoding } from './sms-encoding.js';
 import { analyzeSms } from './sms-encoding.js';
 import type { ReservationDocumentData } from './templates.js';
 import { parseInstant, requireNonNegativeInteger, requirePositiveInteger, requireText } from './validation.js';
+import { normalizeTimeZone } from '../shared/zoned-time.js';
 
 /**
  * Delivery: one notification to one recipient on one channel. The application derives the stream id from
@@ -100,6 +101,28 @@ export interface DeliveryContent {
    * the text by adapters that support it; `text` stays the readable version for the audit trail.
    */
   readonly template?: ProviderTemplate;
+  /**
+   * Calendar channel only (and always there): the event the recipient is invited to — the reservation's — which the
+   * provider creates in the tenant's calendar with the recipient as attendee (docs/channels/calendar.md).
+   */
+  readonly event?: CalendarEventContent;
+}
+
+export interface CalendarEventContent {
+  readonly reservationId: string;
+  /** The reservation's short code, when it has one (shown in the description). */
+  readonly code?: string;
+  /** ISO-8601 instants. */
+  readonly start: string;
+  readonly end: string;
+  /** The location's IANA time zone: the provider shows the event in it. */
+  readonly timeZone: string;
+  /** The service's name: the event's title. */
+  readonly summary: string;
+  /** The location's name and address, one line. */
+  readonly location: string;
+  /** The message text and the reservation's id/code. */
+  readonly description: string;
 }
 
 export interface ProviderTemplate {
@@ -475,6 +498,21 @@ function request(data: RequestNotification['data'], state: DeliveryState): Deliv
   return [{ type: 'NotificationRequested', data: details }];
 }
 
+function validateCalendarEvent(event: CalendarEventContent): void {
+  requireText(event.reservationId, 'content.event.reservationId');
+  requireText(event.summary, 'content.event.summary');
+  const start = parseInstant(event.start, 'content.event.start');
+  const end = parseInstant(event.end, 'content.event.end');
+  if (end.getTime() <= start.getTime()) {
+    throw new ValidationError('invalid-content', 'A calendar event ends after it starts.', {
+      field: 'content.event.end',
+    });
+  }
+  if (normalizeTimeZone(event.timeZone) === null) {
+    throw new ValidationError('invalid-content', 'Not an IANA time zone.', { field: 'content.event.timeZone' });
+  }
+}
+
 function validateRequest(data: RequestNotification['data']): DeliveryDetails {
   requireText(data.notificationId, 'notificationId');
   requireText(data.tenantId, 'tenantId');
@@ -507,6 +545,16 @@ function validateRequest(data: RequestNotification['data']): DeliveryDetails {
       { field: 'content' },
     );
   }
+  if ((data.channel === 'calendar') !== (data.content.event !== undefined)) {
+    throw new ValidationError(
+      'invalid-content',
+      data.channel === 'calendar'
+        ? 'A calendar invitation needs its event.'
+        : 'Only a calendar invitation has an event.',
+      { field: 'content.event' },
+    );
+  }
+  if (data.content.event !== undefined) validateCalendarEvent(data.content.event);
   if (data.content.template !== undefined) {
     const t = data.content.template;
     requireText(t.system, 'content.template.system');

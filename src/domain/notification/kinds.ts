@@ -41,6 +41,7 @@ export const CHANNELS = [
   'crm',
   'push',
   'realtime',
+  'calendar',
   'meeting',
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -68,9 +69,10 @@ export function isSettingsChannel(channel: Channel): channel is SettingsChannel 
 export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | 'live-channel';
 
 export function contactKindOf(channel: Channel): ContactKind {
-  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email; a meeting
+  // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email; a
+  // calendar "delivery" is an event in the tenant's calendar with the customer's email as attendee; a meeting
   // "delivery" registers the customer's email for an online meeting (Zoom, Webex), which mails the join link.
-  return channel === 'email' || channel === 'crm' || channel === 'meeting'
+  return channel === 'email' || channel === 'crm' || channel === 'calendar' || channel === 'meeting'
     ? 'email'
     : channel === 'telegram'
       ? 'telegram'
@@ -102,6 +104,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   crm: 'CRM',
   push: 'push notification',
   realtime: 'realtime event',
+  calendar: 'calendar invitation',
   meeting: 'meeting registration',
 };
 

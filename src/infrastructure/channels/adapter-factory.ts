@@ -12,6 +12,7 @@ import {
 } from './crm-channels.js';
 import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
+import { createGoogleCalendarChannel, createOutlookCalendarChannel } from './calendar-channels.js';
 import { createFcmPushChannel } from './fcm-push-channel.js';
 import { createWebexMeetingChannel, createZoomMeetingChannel } from './meeting-channels.js';
 import { createPusherRealtimeChannel } from './pusher-realtime-channel.js';
@@ -57,6 +58,26 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           clientEmail: settings.clientEmail!,
           // Pasted from the key file's JSON, the PEM's line breaks may still be written \n.
           privateKey: credentials.privateKey!.replace(/\\n/g, '\n'),
+          ...apiUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          clock: deps.clock,
+        });
+      case 'google-calendar':
+        return createGoogleCalendarChannel({
+          calendarId: settings.calendarId!,
+          clientEmail: settings.clientEmail!,
+          privateKey: credentials.privateKey!.replace(/\\n/g, '\n'),
+          ...(settings.subject ? { subject: settings.subject } : {}),
+          ...apiUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          clock: deps.clock,
+        });
+      case 'outlook':
+        return createOutlookCalendarChannel({
+          tenantId: settings.tenantId!,
+          clientId: settings.clientId!,
+          clientSecret: credentials.clientSecret!,
+          userId: settings.userId!,
           ...apiUrl,
           ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
           clock: deps.clock,

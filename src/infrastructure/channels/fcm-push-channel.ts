@@ -1,10 +1,10 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import type { ChannelAdapter, SendOutcome } from '../../application/ports/channel.port.js';
+import type { ChannelAdapter } from '../../application/ports/channel.port.js';
 import type { Clock } from '../../application/ports/clock.port.js';
+import { createGoogleAccessTokens } from './google-service-account.js';
 import { errorOutcome, joinUrl, jsonOf, request } from './http-channel.js';
 
 export const FCM_API_URL = 'https://fcm.googleapis.com';
-export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+export { GOOGLE_TOKEN_URL } from './google-service-account.js';
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
 export interface FcmOptions {
@@ -43,59 +43,22 @@ const MAX_BODY_CHARS = 1000;
  */
 export function createFcmPushChannel(options: FcmOptions): ChannelAdapter {
   const base = options.apiUrl ?? FCM_API_URL;
-  const tokenUrl = options.tokenUrl ?? GOOGLE_TOKEN_URL;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let key: KeyObject | undefined;
-  let cached: { token: string; until: number } | undefined;
-
-  async function accessToken(): Promise<
-    { token: string } | { outcome: Exclude<SendOutcome, { outcome: 'accepted' }> }
-  > {
-    const now = options.clock.now();
-    if (cached && cached.until > now.getTime()) return { token: cached.token };
-    try {
-      key ??= createPrivateKey(options.privateKey);
-    } catch {
-      return { outcome: { outcome: 'permanent', reason: 'FCM: the service account private key is not a PEM key' } };
-    }
-    const iat = Math.floor(now.getTime() / 1000);
-    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const unsigned = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({
-      iss: options.clientEmail,
-      scope: FCM_SCOPE,
-      aud: tokenUrl,
-      iat,
-      exp: iat + 3600,
-    })}`;
-    const assertion = `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
-    const result = await request(
-      tokenUrl,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString(),
-      },
-      timeoutMs,
-      'Google OAuth',
-    );
-    if (!result.ok) return { outcome: result.outcome as Exclude<SendOutcome, { outcome: 'accepted' }> };
-    const body = jsonOf(result.answer) as
-      { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
-    if (result.answer.status !== 200 || typeof body?.access_token !== 'string') {
-      const reason = `Google OAuth ${result.answer.status}: ${String(body?.error ?? 'refused')} ${String(body?.error_description ?? '')}`;
-      // invalid_grant / invalid_client / unauthorized_client: the service account is refused, every time.
-      return { outcome: errorOutcome(result.answer, options.clock.now(), reason.trim().slice(0, 400)) };
-    }
-    const seconds = typeof body.expires_in === 'number' ? body.expires_in : 3600;
-    cached = { token: body.access_token, until: now.getTime() + Math.max(0, seconds - 60) * 1000 };
-    return { token: body.access_token };
-  }
+  const tokens = createGoogleAccessTokens({
+    clientEmail: options.clientEmail,
+    privateKey: options.privateKey,
+    scope: FCM_SCOPE,
+    ...(options.tokenUrl ? { tokenUrl: options.tokenUrl } : {}),
+    provider: 'FCM',
+    clock: options.clock,
+    timeoutMs,
+  });
 
   return {
     channel: 'push',
     provider: 'fcm',
     async send(message) {
-      const auth = await accessToken();
+      const auth = await tokens.get();
       if ('outcome' in auth) return auth.outcome;
       const { content } = message;
       const title = (content.subject || content.text.split('\n', 1)[0]!).slice(0, 200);
@@ -136,7 +99,7 @@ export function createFcmPushChannel(options: FcmOptions): ChannelAdapter {
       const reason = `FCM ${answer.status} ${code}: ${json?.error?.message ?? 'refused'}`.slice(0, 400);
       if (answer.status === 401 && code === 'UNAUTHENTICATED') {
         // Our access token, not the message: forget it; the next attempt signs in again.
-        cached = undefined;
+        tokens.forget();
         return { outcome: 'retryable', reason, code };
       }
       return errorOutcome(answer, now, reason, code);

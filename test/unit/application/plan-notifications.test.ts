@@ -10,6 +10,7 @@ import type { ReservationDetails } from '../../../src/domain/booking/reservation
 import {
   analyzeSms,
   DEFAULT_CUSTOMER_PREFERENCES,
+  EVERYWHERE,
   effectiveWorkflows,
   workflowsForEvent,
   workflowsForTime,
@@ -436,5 +437,65 @@ describe('planNotifications', () => {
     it('is left out when the price list is zero', () => {
       for (const request of requests(plan())) expect(request.cost).toBeUndefined();
     });
+  });
+});
+
+describe('calendar invitations (channel calendar)', () => {
+  const calendarWorkflow = (event: WorkflowEvent): Workflow => ({
+    workflowId: `wf-calendar-${event}`,
+    name: 'Invite to the calendar',
+    enabled: true,
+    trigger: { type: 'event', event },
+    scope: EVERYWHERE,
+    channel: 'calendar',
+    message: { type: 'standard' },
+    recipients: { customer: true, resourceStaff: false, admins: false, addresses: [] },
+    origin: 'custom',
+  });
+
+  it('invites the customer, by email address, to the reservation in the location’s time zone', () => {
+    const request = only(
+      requests(
+        plan({
+          cause: { calendar: { method: 'REQUEST', sequence: 0 } },
+          workflows: [calendarWorkflow('reservation-confirmed')],
+        }),
+      ),
+    );
+    expect(request.channel).toBe('calendar');
+    expect(request.recipient).toEqual({ type: 'customer', address: CUSTOMER_EMAIL });
+    expect(request.content.event).toEqual({
+      reservationId: 'R-77',
+      start: '2030-06-03T08:00:00.000Z',
+      end: '2030-06-03T09:00:00.000Z',
+      timeZone: 'Asia/Tokyo',
+      summary: 'Private onsen',
+      location: 'Kyoto Baths, 1 Gion, Kyoto',
+      description: expect.stringContaining('Reservation R-77'),
+    });
+    // The text the customer reads in the description is the standard one, in the location's time.
+    expect(request.content.event!.description).toContain(LOCAL_START);
+    expect(request.content.subject).toBeUndefined();
+  });
+
+  it('plans nothing for a reschedule or a cancellation (the event made earlier cannot be changed yet)', () => {
+    expect(
+      plan({
+        cause: { kind: 'reservation-rescheduled', calendar: { method: 'REQUEST', sequence: 1 } },
+        workflows: [calendarWorkflow('reservation-rescheduled')],
+      }),
+    ).toEqual([]);
+    expect(
+      plan({
+        cause: { kind: 'reservation-cancelled', calendar: { method: 'CANCEL', sequence: 1 } },
+        workflows: [calendarWorkflow('reservation-cancelled')],
+      }),
+    ).toEqual([]);
+  });
+
+  it('sends no event on other channels', () => {
+    const email = requests(plan({ cause: { calendar: { method: 'REQUEST', sequence: 0 } } }));
+    expect(email.length).toBeGreaterThan(0);
+    for (const r of email) expect(r.content.event).toBeUndefined();
   });
 });

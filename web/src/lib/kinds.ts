@@ -52,7 +52,8 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime' | 'meeting';
+type ChannelName =
+  'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime' | 'calendar' | 'meeting';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
   en: {
@@ -64,6 +65,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push notification',
     realtime: 'Realtime',
+    calendar: 'Calendar invitation',
     meeting: 'Online meeting',
   },
   cs: {
@@ -75,6 +77,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push notifikace',
     realtime: 'Realtime',
+    calendar: 'Pozvánka do kalendáře',
     meeting: 'Online schůzka',
   },
   nb: {
@@ -86,6 +89,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     crm: 'CRM',
     push: 'Push-varsel',
     realtime: 'Sanntid',
+    calendar: 'Kalenderinvitasjon',
     meeting: 'Nettmøte',
   },
 };
