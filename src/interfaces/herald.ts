@@ -301,7 +301,9 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
     logger,
   });
   const seatKeeper = createSeatKeeper({ eventStore, ids, clock, scheduler, logger });
+  const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
   const dispatcher = createNotificationDispatcher({
+    campaignThrottle,
     eventStore,
     ids,
     clock,
@@ -322,7 +324,6 @@ export async function createHerald(options: HeraldOptions): Promise<Herald> {
       : {}),
     documents: createPdfDocumentRenderer(),
   });
-  const campaignThrottle = { sms: config.CAMPAIGN_SMS_PER_SECOND, email: config.CAMPAIGN_EMAIL_PER_SECOND };
   const campaignRunner = createCampaignRunner({
     eventStore,
     ids,

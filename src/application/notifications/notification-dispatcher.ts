@@ -10,6 +10,7 @@ import {
   type DeliveryState,
   type RetryPolicy,
 } from '../../domain/notification/index.js';
+import type { Channel } from '../../domain/notification/kinds.js';
 import { IllegalStateError } from '../../domain/shared/errors.js';
 import { handleCommand, loadAggregate, type CommandContext, type CommandHandlerDeps } from '../command-handler.js';
 import type { ChannelAdapter, ChannelDirectory, OutboundMessage, SendOutcome } from '../ports/channel.port.js';
@@ -22,6 +23,7 @@ import { deliveriesProjection, type DeliveryDocument } from '../projections/deli
 import { physicalCollection } from '../projections/projection.js';
 import { describe, type EventConsumer } from '../subscriptions/checkpointed-subscriber.js';
 import { deliveryStreamName } from './notification-streams.js';
+import { createSendRateLimiter, type SendRateLimiter } from '../messages/send-rate-limiter.js';
 
 export const RETRY_JOB = 'notification.retry';
 
@@ -59,6 +61,12 @@ export interface NotificationDispatcherDeps extends CommandHandlerDeps {
   readonly recheckAfterMs?: number;
   /** Renders the documents an email carries (the reservation's PDF); without it such an email fails permanently. */
   readonly documents?: DocumentRenderer;
+  /**
+   * Campaign messages a second per channel (CAMPAIGN_SMS_PER_SECOND, CAMPAIGN_EMAIL_PER_SECOND): a campaign's
+   * deliveries start no faster than this per tenant and channel, whatever the timing of the batches. Absent: unpaced.
+   */
+  readonly campaignThrottle?: Readonly<Partial<Record<Channel, number>>>;
+  readonly sendRateLimiter?: SendRateLimiter;
 }
 
 type Stream = { readonly state: DeliveryState; readonly revision: bigint | 'no_stream' };
@@ -133,6 +141,7 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
   const failoverAfterMs = deps.failoverAfterMs ?? DEFAULT_FAILOVER_AFTER_MS;
   const retryAfterMaxMs = deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
   const now = () => deps.clock.now().toISOString();
+  const campaignPace = deps.sendRateLimiter ?? createSendRateLimiter();
 
   // `from`: the stream as this dispatch last saw it, so a dispatch reads its stream once, not once per command.
   const run = (
@@ -331,6 +340,10 @@ export function createNotificationDispatcher(deps: NotificationDispatcherDeps): 
     } else {
       try {
         const attachments = await renderAttachments(started.delivery.content.attachments ?? []);
+        const perSecond = deps.campaignThrottle?.[started.delivery.channel];
+        if (started.delivery.campaignId !== undefined && perSecond !== undefined) {
+          await campaignPace.acquire(`${tenantId}|${started.delivery.channel}`, perSecond);
+        }
         result = await adapter.send({
           ...outbound(started, adapter),
           ...(attachments.length > 0 ? { attachments } : {}),
