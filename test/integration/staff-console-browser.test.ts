@@ -314,5 +314,177 @@ function staffConsoleSuite(): void {
       expect(twilio.messages).toHaveLength(before + 1);
       await opened.context.close();
     }, 120_000);
+
+    describe('the week by resource and the waitlist of a full slot, with an override', () => {
+      // Anna's 14:00 sauna (one seat) is full: Dana, Emil and Frida wait for it, in that order.
+      const dana = { name: 'Dana Horáková', email: 'dana@example.test', locale: 'en' };
+      const emil = { name: 'Emil Berg', email: 'emil@example.test', locale: 'en' };
+      const frida = { name: 'Frida Olsen', email: 'frida@example.test', locale: 'en' };
+      const full = `${DAY}T14:00:00+02:00`;
+      let waitlistId = '';
+
+      beforeAll(async () => {
+        for (const customer of [dana, emil, frida]) {
+          const entry = await inject(
+            'POST',
+            '/v1/waitlists/entries',
+            { serviceId: 'spa-sauna', start: full, customer, channels: ['email'] },
+            201,
+          );
+          waitlistId = entry.waitlistId;
+        }
+        await herald.settle();
+      }, 60_000);
+
+      /** The line as staff read it in the open waitlist: place, name, status per row. */
+      const lineOf = async (page: Page) =>
+        (await page.locator('section[aria-labelledby="waitlist-title"] tbody tr').all()).map(async (row) =>
+          (await row.locator('td').allInnerTexts())
+            .slice(0, 4)
+            .filter((_, i) => i !== 2)
+            .join(' '),
+        );
+      const line = async (page: Page) => Promise.all(await lineOf(page));
+      /** The column header of the day a slot is shown under. */
+      const dayOfSlot = async (page: Page, slot: string) => {
+        const index = await page
+          .locator('td', { has: page.locator(`[data-slot="${slot}"]`) })
+          .evaluate((cell) => (cell as unknown as { cellIndex: number }).cellIndex);
+        return page.locator('thead th').nth(index).innerText();
+      };
+
+      it('on a desktop, staff page through the week by keyboard, see seats against capacity, and move the first waiting customer to the end with a reason', async () => {
+        const opened = await open(desktop('en-GB'), `${base}/staff?date=${DAY}#week`);
+        const { page } = opened;
+        await signIn(page);
+        // Any day of the week opens Monday to Sunday.
+        await page.getByRole('heading', { level: 1, name: 'Week of Monday 3 June' }).waitFor({ timeout: 10_000 });
+        expect(await page.locator('thead th').allInnerTexts()).toEqual([
+          'Resource',
+          'Monday 3 June',
+          'Tuesday 4 June',
+          'Wednesday 5 June',
+          'Thursday 6 June',
+          'Friday 7 June',
+          'Saturday 8 June',
+          'Sunday 9 June',
+        ]);
+        const two = page.locator('[data-slot="spa-room 14:00"]');
+        await two.waitFor();
+        expect(await page.locator('tbody th[scope="row"]').allInnerTexts()).toEqual(['Sauna room']);
+        expect(await dayOfSlot(page, 'spa-room 14:00')).toBe('Wednesday 5 June');
+        expect(await two.innerText()).toMatch(/14:00\s+1\/1 seats\s+3 waiting/);
+        expect(await two.getByRole('link', { name: /^14:00 Anna Dvořák/ }).count()).toBe(1);
+        const three = page.locator('[data-slot="spa-room 15:00"]');
+        expect(await three.innerText()).toContain('1/1 seats');
+        expect(await three.innerText()).not.toContain('waiting');
+        expect(await three.getByRole('link', { name: /Bo Lindqvist/ }).count()).toBe(1);
+        await expectWellFormed(opened);
+        await shot(page, 'staff-en-desktop-8-week');
+
+        // By keyboard: the next week is empty, the previous one has the three saunas again.
+        await page.getByRole('button', { name: 'Next week →' }).focus();
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: 'Week of Monday 10 June' }).waitFor();
+        await page.getByText('No reservations.').waitFor();
+        await page.getByRole('button', { name: '← Previous week' }).focus();
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { level: 1, name: 'Week of Monday 3 June' }).waitFor();
+        await two.waitFor();
+
+        // The slot's waitlist, in order; staff move Dana to the end, giving a reason when asked.
+        await two.getByRole('link', { name: '3 waiting' }).click();
+        await page.locator('#waitlist-title').waitFor({ timeout: 10_000 });
+        expect(await page.locator('#waitlist-title').innerText()).toContain('Sauna');
+        expect(await line(page)).toEqual([
+          `1 ${dana.name} waiting`,
+          `2 ${emil.name} waiting`,
+          `3 ${frida.name} waiting`,
+        ]);
+        await page.getByRole('button', { name: `Move to the end: ${dana.name}` }).click();
+        const dialog = page.getByRole('alertdialog');
+        expect(await dialog.locator('#override-warning').innerText()).toBe(
+          `${dana.name} moves to the end of the line.`,
+        );
+        // Without a reason nothing is sent: the field is required.
+        await dialog.getByRole('button', { name: 'Move to the end' }).click();
+        expect(await line(page)).toEqual([
+          `1 ${dana.name} waiting`,
+          `2 ${emil.name} waiting`,
+          `3 ${frida.name} waiting`,
+        ]);
+        await dialog.getByLabel('Reason (kept in the history)').fill('Dana asked to wait for a later slot');
+        await shot(page, 'staff-en-desktop-9-waitlist-override-asked');
+        await dialog.getByRole('button', { name: 'Move to the end' }).click();
+        await page.getByRole('status').filter({ hasText: 'Done.' }).waitFor({ timeout: 10_000 });
+        expect(await line(page)).toEqual([
+          `1 ${emil.name} waiting`,
+          `2 ${frida.name} waiting`,
+          `3 ${dana.name} waiting`,
+        ]);
+        await expectWellFormed(opened);
+        await shot(page, 'staff-en-desktop-10-waitlist-after-override');
+        // The reason is kept in the waitlist's history.
+        const history = await inject('GET', `/v1/waitlists/${waitlistId}/history`, undefined, 200);
+        expect(JSON.stringify(history.events)).toContain('Dana asked to wait for a later slot');
+        await opened.context.close();
+      }, 120_000);
+
+      it('on a phone, staff see the week, and passing over the customer holding an offer warns who gets the seat — and she does', async () => {
+        const opened = await open(phone('en-GB'), `${base}/staff?date=${DAY}#week`);
+        const { page } = opened;
+        await signIn(page);
+        await page.getByRole('heading', { level: 1, name: 'Week of Monday 3 June' }).waitFor({ timeout: 10_000 });
+        const two = page.locator('[data-slot="spa-room 14:00"]');
+        await two.waitFor();
+        expect(await two.innerText()).toMatch(/1\/1 seats\s+3 waiting/);
+        await expectWellFormed(opened);
+        await shot(page, 'staff-en-phone-11-week');
+
+        // Anna cancels: Emil, first in line, is offered her seat.
+        const { items } = await inject(
+          'GET',
+          `/v1/reservations?from=${encodeURIComponent(full)}&limit=10`,
+          undefined,
+          200,
+        );
+        const annas = (items as { reservationId: string; customer: { name: string } }[]).find(
+          (r) => r.customer.name === anna.name,
+        )!;
+        await inject('POST', `/v1/reservations/${annas.reservationId}/cancel`, { by: 'customer' }, 200);
+        await herald.settle();
+
+        await page.goto(`${base}/staff#waitlists/${encodeURIComponent(waitlistId)}`);
+        await page.locator('#waitlist-title').waitFor({ timeout: 10_000 });
+        expect(await line(page)).toEqual([
+          `1 ${frida.name} waiting`,
+          `2 ${dana.name} waiting`,
+          `– ${emil.name} offered`,
+        ]);
+        await page.getByRole('button', { name: `Move to the end: ${emil.name}` }).click();
+        const dialog = page.getByRole('alertdialog');
+        // The day view's warning, naming who the withdrawn offer's seat goes to.
+        expect(await dialog.locator('#override-warning').innerText()).toBe(
+          `${emil.name} moves to the end of the line. Their offered seat is freed: ` +
+            `${frida.name}, number 1 on the waitlist, will automatically be offered this seat for 15 minutes.`,
+        );
+        await dialog.getByLabel('Reason (kept in the history)').fill('Emil cannot be reached');
+        await expectWellFormed(opened);
+        await shot(page, 'staff-en-phone-12-waitlist-override-warning');
+        await dialog.getByRole('button', { name: 'Move to the end' }).click();
+        await page.getByRole('status').filter({ hasText: 'Done.' }).waitFor({ timeout: 10_000 });
+        await herald.settle();
+        await page.reload();
+        await page.locator('#waitlist-title').waitFor({ timeout: 10_000 });
+        expect(await line(page)).toEqual([
+          `1 ${dana.name} waiting`,
+          `2 ${emil.name} waiting`,
+          `– ${frida.name} offered`,
+        ]);
+        await expectWellFormed(opened);
+        await shot(page, 'staff-en-phone-13-waitlist-seat-offered');
+        await opened.context.close();
+      }, 120_000);
+    });
   });
 }

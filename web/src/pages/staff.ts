@@ -162,7 +162,11 @@ function Console(props: {
           : route === 'customers'
             ? html`<${Customers} language=${language} />`
             : route === 'waitlists'
-              ? html`<${Waitlists} language=${language} />`
+              ? html`<${Waitlists}
+                  language=${language}
+                  openId=${arg ? decodeURIComponent(arg) : undefined}
+                  admin=${session.account.role === 'admin'}
+                />`
               : route === 'deliveries'
                 ? html`<${Deliveries} language=${language} />`
                 : route === 'workflows'
@@ -174,71 +178,162 @@ function Console(props: {
 
 // The day and the week by resource ----------------------------------------------------------------------------------
 
+/** Monday of the week a YYYY-MM-DD date falls in (the week view always shows Monday to Sunday). */
+function mondayOf(date: string): string {
+  const noon = new Date(Date.parse(startOfDate(date)) + 12 * 3_600_000);
+  return isoDate(-((noon.getDay() + 6) % 7), noon);
+}
+
+function shiftDate(date: string, days: number): string {
+  return isoDate(days, new Date(Date.parse(startOfDate(date)) + 12 * 3_600_000));
+}
+
+const HOLDS = new Set(['confirmed', 'requested']);
+
+interface Slot {
+  resourceId: string;
+  start: string;
+  serviceId: string | null;
+  zone: string;
+  reservations: Reservation[];
+}
+
 function Calendar({ days, language }: { days: number; language: Language }) {
   const t = T[language];
-  const [date, setDate] = useState(params.get('date') ?? isoDate(0));
+  const [picked, setDate] = useState(params.get('date') ?? isoDate(0));
+  const date = days === 7 ? mondayOf(picked) : picked;
   const [items, setItems] = useState<Reservation[] | null>(null);
   const [resources, setResources] = useState<Map<string, string>>(new Map());
+  // Seats per slot (resource + start instant) from the availability API, full slots included.
+  const [capacity, setCapacity] = useState<Map<string, { capacity: number; remaining: number }>>(new Map());
+  const [waitlists, setWaitlists] = useState<WaitlistList['items']>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const from = startOfDate(date);
-    const to = new Date(Date.parse(from) + days * 86_400_000).toISOString();
+    const to = startOfDate(shiftDate(date, days));
+    setItems(null);
     void Promise.all([
       api.GET('/v1/reservations', { params: { query: { from, to, limit: 200 } } }),
       api.GET('/v1/resources', {}),
-    ]).then(([list, res]) => {
-      if (list.data) setItems(list.data.items);
-      else setError(problemText(list.error, t.failed));
+      api.GET('/v1/waitlists', { params: { query: { from, to, status: 'open' } } }),
+    ]).then(async ([list, res, wl]) => {
       if (res.data)
         setResources(new Map(res.data.items.map((r: { resourceId: string; name: string }) => [r.resourceId, r.name])));
+      setWaitlists(wl.data?.items ?? []);
+      if (!list.data) return setError(problemText(list.error, t.failed));
+      setError(null);
+      const services = [...new Set(list.data.items.map((r) => r.serviceId).filter((s): s is string => !!s))];
+      const seats = new Map<string, { capacity: number; remaining: number }>();
+      const answers = await Promise.all(
+        services.map((serviceId) =>
+          api.GET('/v1/availability', { params: { query: { serviceId, from, to, includeFull: 'true' } } }),
+        ),
+      );
+      for (const answer of answers)
+        for (const s of answer.data?.slots ?? [])
+          seats.set(`${s.resourceId}|${Date.parse(s.start)}`, { capacity: s.capacity, remaining: s.remainingSeats });
+      setCapacity(seats);
+      setItems(list.data.items);
     });
   }, [date, days]);
-  const dates = Array.from({ length: days }, (_, i) => {
-    const d = new Date(Date.parse(startOfDate(date)) + i * 86_400_000 + 12 * 3_600_000);
-    return isoDate(0, d);
-  });
-  const rows = new Map<string, Reservation[]>();
-  for (const r of items ?? []) rows.set(r.resourceId ?? '-', [...(rows.get(r.resourceId ?? '-') ?? []), r]);
-  const zone = (r: Reservation) => r.location?.timeZone ?? 'UTC';
+  const dates = Array.from({ length: days }, (_, i) => shiftDate(date, i));
+  // Rows by resource; in each row, the slots (resource + start) with their reservations.
+  const rows = new Map<string, Slot[]>();
+  for (const r of [...(items ?? [])].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
+    const resourceId = r.resourceId ?? '-';
+    const slots = rows.get(resourceId) ?? [];
+    let slot = slots.find((s) => Date.parse(s.start) === Date.parse(r.start));
+    if (!slot) {
+      slot = {
+        resourceId,
+        start: r.start,
+        serviceId: r.serviceId,
+        zone: r.location?.timeZone ?? 'UTC',
+        reservations: [],
+      };
+      slots.push(slot);
+    }
+    slot.reservations.push(r);
+    rows.set(resourceId, slots);
+  }
+  const step = days === 7 ? 7 : 1;
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const title = days === 1 ? t.tabs.day : t.weekOf(day(language, startOfDate(date), browserZone));
+  const seatsOf = (slot: Slot) => {
+    const known = capacity.get(`${slot.resourceId}|${Date.parse(slot.start)}`);
+    const taken = slot.reservations.filter((r) => HOLDS.has(r.status)).reduce((n, r) => n + r.partySize, 0);
+    return known ? { taken: known.capacity - known.remaining, capacity: known.capacity } : { taken, capacity: null };
+  };
+  const waitlistOf = (slot: Slot) =>
+    waitlists.find((w) => w.serviceId === slot.serviceId && Date.parse(w.start) === Date.parse(slot.start));
   return html`
-    <h1>${days === 1 ? t.tabs.day : t.tabs.week}</h1>
-    <label class="inline">${t.date}<input type="date" value=${date} onInput=${(e: Event) => setDate(v(e))} /></label>
+    <h1>${title}</h1>
+    <div class="actions" role="group" aria-label=${t.navigation}>
+      <button type="button" onClick=${() => setDate(shiftDate(date, -step))}>
+        ${days === 7 ? t.previousWeek : t.previousDay}
+      </button>
+      <button type="button" onClick=${() => setDate(isoDate(0))}>${days === 7 ? t.thisWeek : t.today}</button>
+      <button type="button" onClick=${() => setDate(shiftDate(date, step))}>
+        ${days === 7 ? t.nextWeek : t.nextDay}
+      </button>
+    </div>
+    <label class="inline"
+      >${t.date}<input type="date" value=${date} onInput=${(e: Event) => v(e) && setDate(v(e))}
+    /></label>
     ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
     ${
       items === null
-        ? html`<p class="loading">${t.loading}</p>`
+        ? html`<p class="loading" role="status">${t.loading}</p>`
         : items.length === 0
-          ? html`<p>${t.noReservations}</p>`
+          ? html`<p role="status">${t.noReservations}</p>`
           : html`<div class="grid">
               <table>
                 <thead>
                   <tr>
                     <th scope="col">${t.resource}</th>
-                    ${dates.map((d) => html`<th scope="col">${day(language, startOfDate(d), Intl.DateTimeFormat().resolvedOptions().timeZone)}</th>`)}
+                    ${dates.map((d) => html`<th scope="col">${day(language, startOfDate(d), browserZone)}</th>`)}
                   </tr>
                 </thead>
                 <tbody>
                   ${[...rows.entries()].map(
-                    ([resourceId, list]) =>
+                    ([resourceId, slots]) =>
                       html`<tr>
                         <th scope="row">${resources.get(resourceId) ?? resourceId}</th>
                         ${dates.map(
                           (d) =>
                             html`<td>
-                              ${list
-                                .filter((r) => dateKey(r.start, zone(r)) === d)
-                                .sort((a, b) => (a.start < b.start ? -1 : 1))
-                                .map(
-                                  (r) =>
-                                    html`<a
-                                      class="res button"
-                                      data-status=${r.status}
-                                      href=${`#reservation/${encodeURIComponent(r.reservationId)}`}
-                                    >
-                                      ${time(language, r.start, zone(r))} ${r.customer.name} ·
-                                      ${t.status[r.status] ?? r.status}
-                                    </a>`,
-                                )}
+                              ${slots
+                                .filter((s) => dateKey(s.start, s.zone) === d)
+                                .map((slot) => {
+                                  const seats = seatsOf(slot);
+                                  const waitlist = waitlistOf(slot);
+                                  const at = time(language, slot.start, slot.zone);
+                                  return html`<div class="slot" data-slot=${`${slot.resourceId} ${at}`}>
+                                    <p class="slot-head">
+                                      <strong>${at}</strong>
+                                      <span class="seats">
+                                        ${seats.capacity === null ? t.seatsTaken(seats.taken) : t.seatsOf(seats.taken, seats.capacity)}
+                                      </span>
+                                      ${
+                                        waitlist && waitlist.waiting > 0
+                                          ? html`<a href=${`#waitlists/${encodeURIComponent(waitlist.waitlistId)}`}
+                                              >${t.waiting(waitlist.waiting)}</a
+                                            >`
+                                          : null
+                                      }
+                                    </p>
+                                    ${slot.reservations.map(
+                                      (r) =>
+                                        html`<a
+                                          class="res button"
+                                          data-status=${r.status}
+                                          href=${`#reservation/${encodeURIComponent(r.reservationId)}`}
+                                        >
+                                          ${`${at} ${r.customer.name}${r.partySize > 1 ? ` (${r.partySize})` : ''} · ${t.status[r.status] ?? r.status}`}
+                                        </a>`,
+                                    )}
+                                  </div>`;
+                                })}
                             </td>`,
                         )}
                       </tr>`,
@@ -395,7 +490,10 @@ function ReservationDetail({ id, language }: { id: string; language: Language })
 }
 
 /** Seed 004's warning, in the staff member's language, from the API's preview. */
-function warningText(t: Texts, preview: Preview | null): string {
+type SeatPreview = Pick<Preview, 'enabled' | 'mode' | 'responseWindowSeconds'> & {
+  next: { customerName: string; position: number }[];
+};
+function warningText(t: Texts, preview: SeatPreview | null): string {
   if (!preview || !preview.enabled) return t.warnNoWaitlist;
   const first = preview.next[0];
   if (!first) return t.warnNobody;
@@ -791,89 +889,190 @@ function BulkPreviewView(props: {
 
 // Waitlists -----------------------------------------------------------------------------------------------------------
 
-function Waitlists({ language }: { language: Language }) {
+type Entry = Schemas['WaitlistEntry'];
+type Override = 'skip' | 'remove' | 'offer';
+
+/**
+ * What an override does, in the words of the day view's warning: who it concerns and, when it withdraws an open
+ * offer, who the freed seat goes to (the first other customer still waiting, on the tenant's policy).
+ */
+function overrideWarning(t: Texts, list: Schemas['Waitlist'], entry: Entry, action: Override, settings: Settings) {
+  const what =
+    action === 'offer'
+      ? t.overrideOffer(entry.customer.name)
+      : action === 'skip'
+        ? t.overrideSkip(entry.customer.name)
+        : t.overrideRemove(entry.customer.name);
+  if (action === 'offer' || entry.status !== 'offered') return what;
+  const next = list.entries
+    .filter((e) => e.status === 'waiting' && e.entryId !== entry.entryId && e.position !== null)
+    .sort((a, b) => (a.position ?? 0) - (b.position ?? 0))[0];
+  // The policy in force (admins may read it); staff, who may not, go by the offer being withdrawn: its mode and
+  // response window are the policy's for this slot.
+  const offer = entry.offer;
+  const window = offer?.expiresAt ? (Date.parse(offer.expiresAt) - Date.parse(offer.madeAt)) / 1000 : 0;
+  const policy = settings
+    ? { ...settings, ...(settings.services?.[list.slot.serviceId] ?? {}) }
+    : offer
+      ? { enabled: true, mode: offer.mode, responseWindowSeconds: window }
+      : null;
+  const preview: SeatPreview | null = policy
+    ? {
+        enabled: policy.enabled,
+        mode: policy.mode,
+        responseWindowSeconds: policy.responseWindowSeconds,
+        next: next ? [{ customerName: next.customer.name, position: next.position ?? 1 }] : [],
+      }
+    : null;
+  return `${what} ${t.overrideFreesSeat} ${warningText(t, preview)}`;
+}
+
+type Settings = Schemas['WaitlistSettings'] | null;
+
+function Waitlists({ language, openId, admin }: { language: Language; openId?: string; admin: boolean }) {
   const t = T[language];
   const [lists, setLists] = useState<WaitlistList['items'] | null>(null);
   const [open, setOpen] = useState<Schemas['Waitlist'] | null>(null);
+  const [settings, setSettings] = useState<Settings>(null);
+  const [asked, setAsked] = useState<{ entry: Entry; action: Override } | null>(null);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   const load = async () => {
-    const { data, error: problem } = await api.GET('/v1/waitlists', { params: { query: {} } });
+    const [{ data, error: problem }, policy] = await Promise.all([
+      api.GET('/v1/waitlists', { params: { query: {} } }),
+      // Only admins may read the policy (the API's rule); staff go by the offers themselves.
+      admin ? api.GET('/v1/settings/waitlist', {}) : Promise.resolve({ data: undefined }),
+    ]);
     if (data) setLists(data.items);
     else setError(problemText(problem, t.failed));
+    setSettings(policy.data ?? null);
   };
   useEffect(() => void load(), []);
   const show = async (waitlistId: string) => {
-    const { data } = await api.GET('/v1/waitlists/{waitlistId}', { params: { path: { waitlistId } } });
+    const { data, error: problem } = await api.GET('/v1/waitlists/{waitlistId}', { params: { path: { waitlistId } } });
     setOpen(data ?? null);
+    if (!data) setError(problemText(problem, t.failed));
   };
-  const act = async (entryId: string, action: 'skip' | 'remove' | 'offer') => {
-    if (!open) return;
+  useEffect(() => {
+    if (openId) void show(openId);
+  }, [openId]);
+  const ask = (entry: Entry, action: Override) => {
+    setOutcome(null);
+    setError(null);
+    setReason('');
+    setAsked({ entry, action });
+  };
+  const act = async (event: Event) => {
+    event.preventDefault();
+    if (!open || !asked) return;
     if (!reason.trim()) return setError(t.reasonNeeded);
-    const path = { waitlistId: open.waitlistId, entryId };
+    setBusy(true);
+    const path = { waitlistId: open.waitlistId, entryId: asked.entry.entryId };
     const body = { reason: reason.trim() };
     const result =
-      action === 'skip'
+      asked.action === 'skip'
         ? await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/skip', { params: { path }, body })
-        : action === 'remove'
+        : asked.action === 'remove'
           ? await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/remove', { params: { path }, body })
           : await api.POST('/v1/waitlists/{waitlistId}/entries/{entryId}/offer', { params: { path }, body });
+    setBusy(false);
     if (result.error) setError(problemText(result.error, t.failed));
-    else setError(null);
+    else {
+      setError(null);
+      setAsked(null);
+      setOutcome(t.done);
+    }
     await show(open.waitlistId);
   };
+  const verb = (action: Override) => (action === 'offer' ? t.offerNow : action === 'skip' ? t.skip : t.remove);
   return html`
     <h1>${t.tabs.waitlists}</h1>
-    ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
-    ${lists === null ? html`<p class="loading">${t.loading}</p>` : null}
+    ${lists === null ? html`<p class="loading" role="status">${t.loading}</p>` : null}
     <ul>
       ${(lists ?? []).map(
         (w) =>
           html`<li>
-            <button type="button" class="res" onClick=${() => show(w.waitlistId)}>
+            <a class="res button" href=${`#waitlists/${encodeURIComponent(w.waitlistId)}`}>
               ${w.serviceName} · ${dateTime(language, w.start, w.timeZone)} · ${t.waiting(w.waiting)}
-            </button>
+            </a>
           </li>`,
       )}
     </ul>
+    ${error && !asked ? html`<p class="notice" role="alert">${error}</p>` : null}
+    ${outcome ? html`<p class="notice ok" role="status">${outcome}</p>` : null}
     ${
       open
-        ? html`<section class="card">
-            <h2>${open.slot.serviceName} · ${dateTime(language, open.slot.start, open.slot.location.timeZone)}</h2>
-            <label>${t.reason}<input value=${reason} onInput=${(e: Event) => setReason(v(e))} /></label>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">${t.position}</th>
-                  <th scope="col">${t.customer}</th>
-                  <th scope="col">${t.party}</th>
-                  <th scope="col">${t.statusCol}</th>
-                  <th scope="col">${t.actions}</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${open.entries.map(
-                  (e) =>
-                    html`<tr>
-                      <td>${e.position ?? '–'}</td>
-                      <td>${e.customer.name}</td>
-                      <td>${e.partySize}</td>
-                      <td>${e.status}</td>
-                      <td>
-                        ${
-                          e.status === 'waiting'
-                            ? html`<div class="actions">
-                                <button type="button" onClick=${() => act(e.entryId, 'offer')}>${t.offerNow}</button>
-                                <button type="button" onClick=${() => act(e.entryId, 'skip')}>${t.skip}</button>
-                                <button type="button" onClick=${() => act(e.entryId, 'remove')}>${t.remove}</button>
-                              </div>`
-                            : null
-                        }
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
+        ? html`<section class="card" aria-labelledby="waitlist-title">
+            <h2 id="waitlist-title">
+              ${open.slot.serviceName} · ${dateTime(language, open.slot.start, open.slot.location.timeZone)}
+            </h2>
+            <div class="grid">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">${t.position}</th>
+                    <th scope="col">${t.customer}</th>
+                    <th scope="col">${t.party}</th>
+                    <th scope="col">${t.statusCol}</th>
+                    <th scope="col">${t.actions}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${open.entries.map(
+                    (e) =>
+                      html`<tr data-entry=${e.customer.name}>
+                        <td>${e.position ?? '–'}</td>
+                        <td>${e.customer.name}</td>
+                        <td>${e.partySize}</td>
+                        <td>${e.status}</td>
+                        <td>
+                          ${
+                            e.status === 'waiting' || e.status === 'offered'
+                              ? html`<div class="actions">
+                                  ${(['offer', 'skip', 'remove'] as const)
+                                    .filter((a) => a !== 'offer' || e.status === 'waiting')
+                                    .map(
+                                      (a) =>
+                                        html`<button
+                                          type="button"
+                                          aria-label=${`${verb(a)}: ${e.customer.name}`}
+                                          onClick=${() => ask(e, a)}
+                                        >
+                                          ${verb(a)}
+                                        </button>`,
+                                    )}
+                                </div>`
+                              : null
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+            ${
+              asked
+                ? html`<form class="warning" role="alertdialog" aria-labelledby="override-warning" onSubmit=${act}>
+                    <p id="override-warning">
+                      <strong>${overrideWarning(t, open, asked.entry, asked.action, settings)}</strong>
+                    </p>
+                    <label
+                      >${t.reason}<input
+                        name="reason"
+                        required
+                        value=${reason}
+                        onInput=${(e: Event) => setReason(v(e))}
+                    /></label>
+                    ${error ? html`<p class="notice" role="alert">${error}</p>` : null}
+                    <div class="actions">
+                      <button type="submit" class="primary" disabled=${busy}>${verb(asked.action)}</button>
+                      <button type="button" onClick=${() => setAsked(null)}>${t.keep}</button>
+                    </div>
+                  </form>`
+                : null
+            }
           </section>`
         : null
     }
