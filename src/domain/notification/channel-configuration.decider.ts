@@ -225,6 +225,27 @@ export const TENANT_PROVIDERS: Readonly<Record<string, ProviderSpec>> = {
     },
     credentials: { accessToken: { required: true, pattern: TOKEN } },
   },
+  // Meeting: registers the customer for the online meeting the workflow names (docs/channels/meeting.md).
+  /** Zoom Server-to-Server OAuth app: account id (setting), client id and secret (credentials). */
+  zoom: {
+    channel: 'meeting',
+    settings: {
+      accountId: { required: true, pattern: /^[A-Za-z0-9_-]{8,64}$/ },
+      apiUrl: { required: false, pattern: HTTP_URL },
+      /** Default https://zoom.us/oauth/token. */
+      tokenUrl: { required: false, pattern: HTTP_URL },
+    },
+    credentials: {
+      clientId: { required: true, pattern: /^[A-Za-z0-9_-]{8,128}$/ },
+      clientSecret: { required: true, pattern: TOKEN },
+    },
+  },
+  /** Webex: a bot's or integration's access token with meeting:schedules_write. */
+  webex: {
+    channel: 'meeting',
+    settings: { apiUrl: { required: false, pattern: HTTP_URL } },
+    credentials: { accessToken: { required: true, pattern: TOKEN } },
+  },
 };
 
 export const MAX_PROVIDERS_PER_CHANNEL = 3;

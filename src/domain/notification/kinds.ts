@@ -42,6 +42,7 @@ export const CHANNELS = [
   'push',
   'realtime',
   'calendar',
+  'meeting',
 ] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -69,8 +70,9 @@ export type ContactKind = 'email' | 'phone' | 'telegram' | 'room' | 'device' | '
 
 export function contactKindOf(channel: Channel): ContactKind {
   // A CRM "delivery" is an event or tag on the customer's contact there, which the CRM identifies by email; a
-  // calendar "delivery" is an event in the tenant's calendar with the customer's email as attendee.
-  return channel === 'email' || channel === 'crm' || channel === 'calendar'
+  // calendar "delivery" is an event in the tenant's calendar with the customer's email as attendee; a meeting
+  // "delivery" registers the customer's email for an online meeting (Zoom, Webex), which mails the join link.
+  return channel === 'email' || channel === 'crm' || channel === 'calendar' || channel === 'meeting'
     ? 'email'
     : channel === 'telegram'
       ? 'telegram'
@@ -103,6 +105,7 @@ export const CHANNEL_LABELS: Readonly<Record<Channel, string>> = {
   push: 'push notification',
   realtime: 'realtime event',
   calendar: 'calendar invitation',
+  meeting: 'meeting registration',
 };
 
 /** How the recipient of a channel is named in messages ("not a valid …"). */

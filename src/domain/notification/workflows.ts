@@ -104,6 +104,11 @@ export const EXTERNAL_TEMPLATE_SYSTEMS: Readonly<Partial<Record<Channel, Readonl
    * (`pe123456_waitlist_offer`), an Intercom event name, a Mailchimp tag; the parameters are its properties.
    */
   crm: { crm: /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$/ },
+  /**
+   * The online meeting the customer is registered for (docs/channels/meeting.md): a Zoom meeting id (digits) or a
+   * Webex meeting id (32 hex digits, or a scheduled occurrence's `<series>_<n>` / `<series>_I_<n>`).
+   */
+  meeting: { zoom: /^\d{9,12}$/, webex: /^[0-9a-f]{32}(_I)?(_\d{1,20})?$/ },
 };
 
 export interface WorkflowRecipients {

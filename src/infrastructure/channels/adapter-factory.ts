@@ -14,6 +14,7 @@ import { createSendGridEmailChannel } from './sendgrid-email-channel.js';
 import { createSmartEmailingEmailChannel } from './smartemailing-email-channel.js';
 import { createGoogleCalendarChannel, createOutlookCalendarChannel } from './calendar-channels.js';
 import { createFcmPushChannel } from './fcm-push-channel.js';
+import { createWebexMeetingChannel, createZoomMeetingChannel } from './meeting-channels.js';
 import { createPusherRealtimeChannel } from './pusher-realtime-channel.js';
 import { createSesEmailChannel } from './ses-email-channel.js';
 import { createDiscordChannel, createSlackChannel, createTeamsChannel } from './staff-chat-channels.js';
@@ -136,6 +137,17 @@ export function createChannelAdapterFactory(deps: { clock: Clock; logger: Logger
           ...(settings.apiVersion ? { apiVersion: settings.apiVersion } : {}),
           clock: deps.clock,
         });
+      case 'zoom':
+        return createZoomMeetingChannel({
+          accountId: settings.accountId!,
+          clientId: credentials.clientId!,
+          clientSecret: credentials.clientSecret!,
+          ...apiUrl,
+          ...(settings.tokenUrl ? { tokenUrl: settings.tokenUrl } : {}),
+          clock: deps.clock,
+        });
+      case 'webex':
+        return createWebexMeetingChannel({ accessToken: credentials.accessToken!, ...apiUrl, clock: deps.clock });
       default:
         throw new Error(`no adapter for provider ${provider}`);
     }

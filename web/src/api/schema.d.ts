@@ -2279,7 +2279,7 @@ export interface components {
         };
         Channel: {
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             /**
              * @description tenant: your providers; environment: the deployment’s.
              * @enum {string}
@@ -2299,10 +2299,10 @@ export interface components {
             /** @description First provider first; the next ones take over when it keeps failing (CHANNEL_FAILOVER_AFTER_SECONDS). */
             providers: {
                 /**
-                 * @description smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime); google-calendar, outlook (calendar).
+                 * @description smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime); google-calendar, outlook (calendar); zoom, webex (meeting).
                  * @enum {string}
                  */
-                provider: "smtp" | "sendgrid" | "smartemailing" | "ses" | "whatsapp-cloud" | "telegram" | "google-calendar" | "outlook" | "fcm" | "pusher" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce";
+                provider: "smtp" | "sendgrid" | "smartemailing" | "ses" | "whatsapp-cloud" | "telegram" | "google-calendar" | "outlook" | "fcm" | "pusher" | "slack" | "teams" | "discord" | "hubspot" | "intercom" | "mailchimp" | "activecampaign" | "salesforce" | "zoom" | "webex";
                 /** @description Not secret, shown back: apiUrl, phoneNumberId, botUsername, webhookPublicKey, username, region… */
                 settings?: {
                     [key: string]: string;
@@ -2491,7 +2491,7 @@ export interface components {
             messages: {
                 kind: string;
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
                 status: string;
                 requestedAt: string;
                 sentAt: string | null;
@@ -2650,7 +2650,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2695,7 +2695,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -2743,7 +2743,7 @@ export interface components {
             notificationId: string;
             kind: string;
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             /** @description The provider of the latest attempt (smtp, sendgrid, twilio, telegram...): after a failover, the sender. */
             provider?: string | null;
             recipientType: string;
@@ -3315,7 +3315,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -3548,7 +3548,7 @@ export interface components {
                 /** @enum {string} */
                 kind: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message";
                 /** @enum {string} */
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
                 /** @description Email only (required there); may use {{placeholders}}. */
                 subject?: string;
                 /** @description May use {{placeholders}}: the fields of the kind. */
@@ -4395,7 +4395,7 @@ export interface components {
                 payment: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer: boolean;
@@ -4424,7 +4424,7 @@ export interface components {
                 payment?: "any" | "paid" | "unpaid";
             };
             /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             message: components["schemas"]["WorkflowMessage"];
             recipients: {
                 customer?: boolean;
@@ -4455,11 +4455,11 @@ export interface components {
             /** @constant */
             type: "external";
             /**
-             * @description whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm).
+             * @description whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm), zoom or webex (channel meeting).
              * @enum {string}
              */
-            system: "whatsapp" | "sendgrid" | "smartemailing" | "crm";
-            /** @description WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), or the CRM event or tag name. */
+            system: "whatsapp" | "sendgrid" | "smartemailing" | "crm" | "zoom" | "webex";
+            /** @description WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), the CRM event or tag name, or the Zoom (digits) or Webex (32 hex digits) meeting id. */
             template: string;
             /** @description The template language at the provider (en, en_US, cs); default the recipient’s language. */
             language?: string;
@@ -9425,7 +9425,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "requested" | "sending" | "retrying" | "sent" | "delivered" | "undelivered" | "bounced" | "failed" | "dead-lettered" | "skipped";
-                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel?: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
                 kind?: "reservation-confirmed" | "reservation-cancelled" | "reservation-declined" | "reservation-rescheduled" | "payment-received" | "reservation-reminder" | "waitlist-offer" | "waitlist-seat-assigned" | "staff-alert" | "waitlist-joined" | "waitlist-offer-expired" | "custom-message" | "manual-message" | "bulk-message";
                 reservationId?: string;
                 customerId?: string;
@@ -15767,7 +15767,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             };
             cookie?: never;
         };
@@ -15858,7 +15858,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar";
+                channel: "email" | "sms" | "whatsapp" | "telegram" | "staff-chat" | "crm" | "push" | "realtime" | "calendar" | "meeting";
             };
             cookie?: never;
         };

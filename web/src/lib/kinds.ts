@@ -52,7 +52,8 @@ export const KIND_NAMES: Record<Language, Record<string, string>> = {
   },
 };
 
-type ChannelName = 'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime' | 'calendar';
+type ChannelName =
+  'email' | 'sms' | 'whatsapp' | 'telegram' | 'staff-chat' | 'crm' | 'push' | 'realtime' | 'calendar' | 'meeting';
 
 export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
   en: {
@@ -65,6 +66,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     push: 'Push notification',
     realtime: 'Realtime',
     calendar: 'Calendar invitation',
+    meeting: 'Online meeting',
   },
   cs: {
     email: 'E-mail',
@@ -76,6 +78,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     push: 'Push notifikace',
     realtime: 'Realtime',
     calendar: 'Pozvánka do kalendáře',
+    meeting: 'Online schůzka',
   },
   nb: {
     email: 'E-post',
@@ -87,6 +90,7 @@ export const CHANNEL_NAMES: Record<Language, Record<ChannelName, string>> = {
     push: 'Push-varsel',
     realtime: 'Sanntid',
     calendar: 'Kalenderinvitasjon',
+    meeting: 'Nettmøte',
   },
 };
 

@@ -12,7 +12,7 @@ export const channelConfigurationInputSchema = z
       .array(
         z.strictObject({
           provider: providerName.describe(
-            'smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime); google-calendar, outlook (calendar).',
+            'smtp, sendgrid, ses, smartemailing (email); whatsapp-cloud (whatsapp); telegram (telegram); slack, teams, discord (staff-chat); hubspot, intercom, mailchimp, activecampaign, salesforce (crm); fcm (push); pusher (realtime); google-calendar, outlook (calendar); zoom, webex (meeting).',
           ),
           settings: z
             .record(field, z.string().max(2000))

@@ -39,14 +39,16 @@ export const workflowMessageSchema = z
       .strictObject({
         type: z.literal('external'),
         system: z
-          .enum(['whatsapp', 'sendgrid', 'smartemailing', 'crm'])
-          .describe('whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm).'),
+          .enum(['whatsapp', 'sendgrid', 'smartemailing', 'crm', 'zoom', 'webex'])
+          .describe(
+            'whatsapp (channel whatsapp), sendgrid or smartemailing (channel email), crm (channel crm), zoom or webex (channel meeting).',
+          ),
         template: z
           .string()
           .min(1)
           .max(512)
           .describe(
-            'WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), or the CRM event or tag name.',
+            'WhatsApp template name, SendGrid dynamic template id d-…, SmartEmailing e-mail id (digits), the CRM event or tag name, or the Zoom (digits) or Webex (32 hex digits) meeting id.',
           ),
         language: z
           .string()
