@@ -3,7 +3,7 @@ import { messageIdFor } from '../../src/infrastructure/email/smtp-email-sender.j
 import { API_KEY, TWILIO, reservationRequest, type ReservationRequest } from '../support/herald-harness.js';
 import { startHeraldProcess, type HeraldProcess, type LogLine } from '../support/herald-process.js';
 import { crashWorkspace } from '../support/crash-workspace.js';
-import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
+import { mailAndSmsServers, receivedByRecipient } from '../support/mail-and-sms-servers.js';
 
 /**
  * Issue 11 acceptance, reduced size: three Herald processes (`main.ts`, INSTANCES=many) share one DATA_DIR — the
@@ -169,14 +169,7 @@ describe(`${INSTANCES} instances share the embedded stores; kill -9 the one runn
       expect(slowest).toBeLessThanOrEqual(TAKEOVER_LIMIT_MS);
 
       // --- What the servers received.
-      const smsByNumber = new Map<string, string[]>();
-      for (const m of servers.twilio.messages)
-        smsByNumber.set(m.resource.to, [...(smsByNumber.get(m.resource.to) ?? []), m.resource.sid]);
-      const emailsByRecipient = new Map<string, string[]>();
-      for (const m of servers.smtp.messages) {
-        const to = m.envelope.rcptTo[0]!;
-        emailsByRecipient.set(to, [...(emailsByRecipient.get(to) ?? []), m.messageId ?? '(none)']);
-      }
+      const { smsByNumber, emailsByRecipient } = receivedByRecipient(servers);
       const lostSms: number[] = [];
       const duplicatedSms: number[] = [];
       const lostEmail: number[] = [];

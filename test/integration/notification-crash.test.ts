@@ -18,7 +18,7 @@ import { silentLogger } from '../support/silent-logger.js';
 import { API_KEY, TWILIO, reservationRequest, type ReservationRequest } from '../support/herald-harness.js';
 import { startHeraldProcess, type HeraldProcess } from '../support/herald-process.js';
 import { crashWorkspace } from '../support/crash-workspace.js';
-import { mailAndSmsServers } from '../support/mail-and-sms-servers.js';
+import { mailAndSmsServers, receivedByRecipient } from '../support/mail-and-sms-servers.js';
 
 /**
  * Issue 4 acceptance: Herald runs as a real process (`main.ts`, embedded SQLite + Agenda under DATA_DIR, email to
@@ -235,14 +235,7 @@ describe(`crash test: SIGKILL at random points while ${N} reservations are confi
           }
 
           // --- What the servers received.
-          const smsByNumber = new Map<string, string[]>();
-          for (const m of servers.twilio.messages)
-            smsByNumber.set(m.resource.to, [...(smsByNumber.get(m.resource.to) ?? []), m.resource.sid]);
-          const emailsByRecipient = new Map<string, string[]>();
-          for (const m of servers.smtp.messages) {
-            const to = m.envelope.rcptTo[0]!;
-            emailsByRecipient.set(to, [...(emailsByRecipient.get(to) ?? []), m.messageId ?? '(none)']);
-          }
+          const { smsByNumber, emailsByRecipient } = receivedByRecipient(servers);
 
           const lostSms: number[] = [];
           const duplicatedSms: number[] = [];

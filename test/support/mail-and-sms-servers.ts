@@ -26,3 +26,19 @@ export function mailAndSmsServers(): MailAndSmsServers {
   });
   return servers;
 }
+
+/** What each recipient received: the Twilio message SIDs per phone number, the Message-IDs per email recipient. */
+export function receivedByRecipient(servers: MailAndSmsServers): {
+  readonly smsByNumber: ReadonlyMap<string, string[]>;
+  readonly emailsByRecipient: ReadonlyMap<string, string[]>;
+} {
+  const smsByNumber = new Map<string, string[]>();
+  for (const m of servers.twilio.messages)
+    smsByNumber.set(m.resource.to, [...(smsByNumber.get(m.resource.to) ?? []), m.resource.sid]);
+  const emailsByRecipient = new Map<string, string[]>();
+  for (const m of servers.smtp.messages) {
+    const to = m.envelope.rcptTo[0]!;
+    emailsByRecipient.set(to, [...(emailsByRecipient.get(to) ?? []), m.messageId ?? '(none)']);
+  }
+  return { smsByNumber, emailsByRecipient };
+}
