@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubSpotStandIn, type HubSpotStandIn } from '../support/hubspot-stand-in.js';
+import { expectWorkflowRefused } from '../support/refused-workflow.js';
 import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 // Channel crm end to end: a tenant configures its HubSpot account and a workflow that records a custom event on the
@@ -90,22 +91,10 @@ describe('channel crm with HubSpot', () => {
   });
 
   it('a crm workflow with a subject is refused with problem+json and changes nothing', async () => {
-    const auth = await herald.keyFor('crm-invalid');
-    const response = await herald.app.inject({
-      method: 'POST',
-      url: '/v1/workflows',
-      headers: auth,
-      payload: {
-        name: 'broken',
-        enabled: true,
-        trigger: { type: 'event', event: 'reservation-confirmed' },
-        channel: 'crm',
-        message: { type: 'custom', subject: 'Hello', text: 'Hello {{customerName}}' },
-        recipients: { customer: true },
-      },
+    await expectWorkflowRefused(herald, 'crm-invalid', 'crm', {
+      type: 'custom',
+      subject: 'Hello',
+      text: 'Hello {{customerName}}',
     });
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toContain('application/problem+json');
-    expect((await herald.adapters.eventStore.readStream('settings-crm-invalid+workflows')).events).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmartEmailingStandIn, type SmartEmailingStandIn } from '../support/smartemailing-stand-in.js';
+import { expectWorkflowRefused } from '../support/refused-workflow.js';
 import { startTestHerald, type TestHerald } from '../support/test-herald.js';
 
 // Seed 001: "custom e-mails sent through SmartEmailing". A tenant configures its own SmartEmailing account as its
@@ -107,23 +108,11 @@ describe('SmartEmailing as a tenant’s email provider', () => {
   });
 
   it('refuses a SmartEmailing template that is not an e-mail id, and changes nothing', async () => {
-    const auth = await herald.keyFor('se-invalid');
-    const response = await herald.app.inject({
-      method: 'POST',
-      url: '/v1/workflows',
-      headers: auth,
-      payload: {
-        name: 'broken',
-        enabled: true,
-        trigger: { type: 'event', event: 'reservation-confirmed' },
-        channel: 'email',
-        message: { type: 'external', system: 'smartemailing', template: 'd-0123' },
-        recipients: { customer: true },
-      },
+    const body = await expectWorkflowRefused(herald, 'se-invalid', 'email', {
+      type: 'external',
+      system: 'smartemailing',
+      template: 'd-0123',
     });
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toContain('application/problem+json');
-    expect(response.body).toContain('message.template');
-    expect((await herald.adapters.eventStore.readStream('settings-se-invalid+workflows')).events).toEqual([]);
+    expect(body).toContain('message.template');
   });
 });
